@@ -1,0 +1,52 @@
+# Everything sets itself up: a fresh machine needs only Python 3.11+ and make.
+PYTHON ?= python3
+UV_VERSION := 0.13.8
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+RUN := $(UV) run --frozen --no-sync
+PYTEST_UNIT := libs/contracts/tests libs/runtime/tests tools/cli/tests $(wildcard services/*/tests)
+
+.PHONY: help setup run test test-unit test-integration bench lint fmt typecheck clean
+
+help:
+	@echo "make run    start the embedded stack (NATS, PostgreSQL, every service)"
+	@echo "make test   unit + integration tests on real NATS and PostgreSQL"
+	@echo "make bench  latency and throughput figures"
+	@echo "make lint   ruff + mypy"
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.synced: $(UV) uv.lock pyproject.toml $(wildcard libs/*/pyproject.toml services/*/pyproject.toml tools/*/pyproject.toml)
+	UV_PYTHON_DOWNLOADS=never $(UV) sync --frozen --all-packages --python $(PYTHON)
+	@touch $@
+
+setup: $(VENV)/.synced
+
+run: setup
+	$(RUN) tradeplane up
+
+test: setup test-unit test-integration
+
+test-unit: setup
+	$(RUN) pytest -q $(PYTEST_UNIT)
+
+test-integration: setup
+	$(RUN) pytest -q tests/integration
+
+bench: setup
+	$(RUN) python -m tests.bench
+
+lint: setup
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+	$(RUN) mypy libs/contracts/src libs/runtime/src
+
+fmt: setup
+	$(RUN) ruff format .
+	$(RUN) ruff check --fix .
+
+clean:
+	rm -rf $(VENV) $(TOOLS)

@@ -1,0 +1,1 @@
+"""Runtime pieces every service uses: settings, logging, database, outbox, broker."""

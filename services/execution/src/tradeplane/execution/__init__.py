@@ -1,0 +1,1 @@
+"""Per-account executors: paper and ccxt venues, nonces, order lifecycle."""

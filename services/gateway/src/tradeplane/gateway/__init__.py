@@ -1,0 +1,1 @@
+"""Public REST API: users, auth, orders, venues, risk settings, kill switch, PnL, webhooks."""

@@ -1,0 +1,1 @@
+"""Signed, durable trade webhooks per user."""

@@ -1,0 +1,1 @@
+"""Positions, lots, closed trades, equity and performance analytics."""
