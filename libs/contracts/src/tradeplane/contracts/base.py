@@ -53,7 +53,9 @@ _as_str = PlainSerializer(lambda d: format(d, "f"), return_type=str, when_used="
 
 Money = Annotated[Decimal, BeforeValidator(_no_float), AfterValidator(_finite), _as_str]
 """A signed exact amount (PnL, balances). Serialized as a string."""
-Quantity = Annotated[Decimal, BeforeValidator(_no_float), AfterValidator(_finite), AfterValidator(_positive), _as_str]
+Quantity = Annotated[
+    Decimal, BeforeValidator(_no_float), AfterValidator(_finite), AfterValidator(_positive), _as_str
+]
 """A strictly positive exact amount (order quantity, price). Serialized as a string."""
 NonNegative = Annotated[
     Decimal, BeforeValidator(_no_float), AfterValidator(_finite), AfterValidator(_non_negative), _as_str

@@ -25,7 +25,9 @@ ORDERS = StreamSpec(
     description="Order commands and lifecycle events",
 )
 HALTS = StreamSpec("TP_HALTS", (f"{PREFIX}.halt.>",), description="Kill switch engage/release and acks")
-VENUE = StreamSpec("TP_VENUE", (f"{PREFIX}.venue.>", f"{PREFIX}.user.>"), description="Venue errors, user state")
+VENUE = StreamSpec(
+    "TP_VENUE", (f"{PREFIX}.venue.>", f"{PREFIX}.user.>"), description="Venue errors, user state"
+)
 MARKET = StreamSpec(
     "TP_MARKET",
     (f"{PREFIX}.market.>",),
@@ -50,3 +52,12 @@ HALT_BUCKET = "tp_halts"
 
 def halt_key(user_id: object | None = None) -> str:
     return "global" if user_id is None else f"user.{user_id}"
+
+
+def stream_for(subject: str) -> StreamSpec:
+    """The stream that stores `subject`; every published subject belongs to exactly one."""
+    for spec in ALL_STREAMS:
+        for pattern in spec.subjects:
+            if subject.startswith(pattern.removesuffix(">")):
+                return spec
+    raise LookupError(f"no stream stores subject {subject!r}")

@@ -1,1 +1,24 @@
-"""Runtime pieces every service uses: settings, logging, database, outbox, broker."""
+"""Runtime pieces every service uses: settings, logging, database, outbox, inbox, broker and health."""
+
+from .app import Runtime, serve
+from .bus import consumer, declare_streams, make_broker, publish, publish_message
+from .db import make_engine, service_metadata
+from .inbox import Inbox
+from .outbox import Outbox, Tx
+from .settings import ServiceSettings
+
+__all__ = [
+    "Inbox",
+    "Outbox",
+    "Runtime",
+    "ServiceSettings",
+    "Tx",
+    "consumer",
+    "declare_streams",
+    "make_broker",
+    "make_engine",
+    "publish",
+    "publish_message",
+    "serve",
+    "service_metadata",
+]

@@ -1,0 +1,113 @@
+"""Request/reply over core NATS: how the gateway (and the CLI) ask a service to read or change its state.
+
+Every request carries the caller (`Caller`); every answer is a `Reply`: `ok` with `data`, or an
+`error` whose `code` and HTTP `status` the gateway passes to the client unchanged.
+Subjects: `subjects.query(<service>, <name>)`; any replica of the service answers (queue group).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from pydantic import Field
+
+from .base import Contract
+from .enums import Role
+
+
+class Caller(Contract):
+    user_id: UUID
+    role: Role
+    email: str = ""
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.ADMIN
+
+
+class Query(Contract):
+    """A request: who asks, and the parameters of the named query (validated by the answering service)."""
+
+    caller: Caller
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class ReplyError(Contract):
+    code: str
+    message: str
+    status: int = Field(default=400, ge=400, le=599)
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class Reply(Contract):
+    ok: bool
+    data: Any = None
+    error: ReplyError | None = None
+    pagination: dict[str, int] | None = None
+
+    @classmethod
+    def success(cls, data: Any = None, pagination: dict[str, int] | None = None) -> Reply:
+        return cls(ok=True, data=data, pagination=pagination)
+
+    @classmethod
+    def failure(cls, code: str, message: str, status: int = 400, **details: Any) -> Reply:
+        return cls(ok=False, error=ReplyError(code=code, message=message, status=status, details=details))
+
+
+class QueryError(Exception):
+    """Raised inside a query handler to answer with an error reply."""
+
+    def __init__(self, code: str, message: str, status: int = 400, **details: Any) -> None:
+        super().__init__(message)
+        self.reply = Reply.failure(code, message, status, **details)
+
+
+# The queries each service answers, by name. params are documented beside each.
+EXECUTION = "execution"
+EXECUTION_QUERIES = {
+    "venues.connect": "{venue, label?, apiKey?, secret?, password?, sandbox?, initialBalances?} -> account",
+    "venues.list": "{} -> [account]",
+    "venues.get": "{id} -> account",
+    "venues.delete": "{id} -> {deleted: true}",
+    "venues.balance": "{id} -> {currency: {free, used, total}}",
+    "venues.instruments": "{id} -> [market spec]",
+    "venues.sync": "{id} -> account (balances/markets refreshed)",
+    "venues.nonce": "{id} -> nonce statistics",
+    "venues.nonce_reset": "{id} -> nonce statistics",
+    "venues.resolve": "{id} -> {account_id, user_id, venue, markets: [market spec]}  (for order intake)",
+    "market.prices": "{venueId?} -> [{symbol, venue, price, bid, ask, timestamp}]",
+    "orders.open": "{} -> [open order ids per account]  (admin/diagnostics)",
+}
+RISK = "risk"
+RISK_QUERIES = {
+    "settings.get": "{userId?} -> {limits, state}",
+    "settings.put": "{userId?, limits: {...}} -> {limits, state}",
+    "killswitch.status": "{userId?} -> {global: {active, reason, since}, user: {active, reason, since}}",
+    "killswitch.activate": "{scope, userId?, reason} -> status",
+    "killswitch.deactivate": "{scope, userId?, reason} -> status",
+    "killswitch.history": "{page?, pageSize?} -> [audit entries]",
+    "users.enable": "{userId} -> {userId, disabled: false}",
+    "users.state": "{userIds: [...]} -> {userId: state}",
+}
+PNL = "pnl"
+PNL_QUERIES = {
+    "portfolio": "{userId?} -> portfolio",
+    "portfolio.positions": "{} -> [position]",
+    "portfolio.history": "{} -> [equity point]",
+    "portfolio.allocation": "{} -> [allocation]",
+    "pnl.summary": "{accountId?} -> metrics",
+    "pnl.trades": "{page?, pageSize?, accountId?} -> [closed trade]",
+    "pnl.breakdown": "{period: daily|weekly|monthly} -> [period]",
+    "pnl.users": "{userIds: [...]} -> {userId: summary}",
+}
+NOTIFIER = "notifier"
+NOTIFIER_QUERIES = {
+    "webhooks.create": "{url, events, enabled?} -> endpoint with secret",
+    "webhooks.list": "{} -> [endpoint]",
+    "webhooks.update": "{id, url?, events?, enabled?} -> endpoint",
+    "webhooks.delete": "{id} -> {deleted: true}",
+    "webhooks.test": "{id} -> delivery",
+    "webhooks.deliveries": "{id, page?, pageSize?} -> [delivery]",
+    "webhooks.stats": "{} -> stats",
+}

@@ -1,0 +1,171 @@
+"""The NATS broker: creation, stream declaration, publishing, and idempotent typed consumers.
+
+Consumers decode one contract model per message. A message that does not decode, or that keeps
+failing, is dead-lettered with its reason and acknowledged, so a bad message never blocks a consumer.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any, TypeVar
+
+import nats.js.errors
+from faststream import AckPolicy
+from faststream.nats import ConsumerConfig, DeliverPolicy, JStream, NatsBroker, NatsMessage, NatsRouter
+from nats.js.api import StorageType, StreamConfig
+from pydantic import ValidationError
+from tradeplane.contracts import DeadLettered, Message, new_meta, streams, subjects
+from tradeplane.contracts.streams import StreamSpec
+
+from .logs import correlation_id
+from .settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+M = TypeVar("M", bound=Message)
+Handler = Callable[[M], Awaitable[None]]
+
+
+def make_broker(settings: ServiceSettings, service: str, **kwargs: Any) -> NatsBroker:
+    """A broker whose per-message logs are at DEBUG: the hot path stays quiet at INFO."""
+    return NatsBroker(
+        settings.nats_url,
+        name=f"{service}:{settings.instance_id}",
+        logger=logging.getLogger(f"tradeplane.{service}.bus"),
+        log_level=logging.DEBUG,
+        graceful_timeout=10.0,
+        max_reconnect_attempts=-1,
+        reconnect_time_wait=1,
+        **kwargs,
+    )
+
+
+def _stream_config(spec: StreamSpec) -> StreamConfig:
+    return StreamConfig(
+        name=spec.name,
+        subjects=list(spec.subjects),
+        description=spec.description or None,
+        max_age=spec.max_age.total_seconds() if spec.max_age else None,
+        duplicate_window=spec.duplicate_window.total_seconds(),
+        storage=StorageType.MEMORY if spec.memory else StorageType.FILE,
+    )
+
+
+async def declare_streams(broker: NatsBroker) -> None:
+    """Create or update every stream and the halt KV bucket; safe to run from every process."""
+    js = broker.config.connection_state.stream
+    for spec in streams.ALL_STREAMS:
+        config = _stream_config(spec)
+        try:
+            await js.add_stream(config)
+        except nats.js.errors.BadRequestError:
+            await js.update_stream(config)
+    await broker.key_value(streams.HALT_BUCKET, history=16)
+
+
+async def publish(broker: NatsBroker, subject: str, payload: bytes, headers: dict[str, str]) -> None:
+    """Publish to JetStream and wait for the stream's ack (the outbox's publish function)."""
+    await broker.publish(payload, subject, headers=headers, stream=streams.stream_for(subject).name)
+
+
+async def publish_message(broker: NatsBroker, subject: str, message: Message) -> None:
+    headers = {"Nats-Msg-Id": str(message.meta.event_id)}
+    await publish(broker, subject, message.model_dump_json().encode(), headers)
+
+
+async def dead_letter(
+    broker: NatsBroker, consumer: str, msg: NatsMessage, reason: str, producer: str
+) -> None:
+    raw = msg.raw_message
+    try:
+        payload = msg.body.decode()
+    except UnicodeDecodeError:
+        payload = base64.b64encode(msg.body).decode()
+    letter = DeadLettered(
+        meta=new_meta(producer),
+        original_subject=raw.subject,
+        consumer=consumer,
+        reason=reason[:2000],
+        payload=payload,
+        headers={k: v for k, v in (raw.headers or {}).items() if isinstance(v, str)},
+    )
+    await publish_message(broker, subjects.dead_letter(consumer, raw.subject), letter)
+    log.error(
+        "dead-lettered a message", extra={"consumer": consumer, "subject": raw.subject, "reason": reason}
+    )
+
+
+def consumer(
+    router: NatsRouter,
+    broker: Callable[[], NatsBroker],
+    model: type[M],
+    *,
+    subject: str,
+    durable: str,
+    stream: StreamSpec,
+    producer: str,
+    queue: str | None = None,
+    max_workers: int = 1,
+    max_deliver: int = 5,
+    ack_wait: timedelta = timedelta(seconds=30),
+    deliver_new: bool = False,
+) -> Callable[[Handler[M]], Handler[M]]:
+    """Register `fn(message)` as a durable JetStream consumer of `model` messages on `subject`.
+
+    `queue` shares the work between replicas; without it every process gets every message (fan-out:
+    then `durable` must be unique per process).
+    """
+
+    def decorator(fn: Handler[M]) -> Handler[M]:
+        @router.subscriber(
+            subject,
+            queue=queue or "",
+            stream=JStream(stream.name, declare=False),
+            durable=durable,
+            config=ConsumerConfig(max_deliver=max_deliver + 1, ack_wait=ack_wait.total_seconds()),
+            deliver_policy=DeliverPolicy.NEW if deliver_new else None,
+            ack_policy=AckPolicy.MANUAL,
+            max_workers=max_workers,
+            title=f"{durable}:{subject}",
+        )
+        async def _consume(msg: NatsMessage) -> None:
+            await _deliver(msg, fn, model, durable, max_deliver, broker(), producer)
+
+        return fn
+
+    return decorator
+
+
+async def _deliver(
+    msg: NatsMessage,
+    fn: Handler[M],
+    model: type[M],
+    consumer_name: str,
+    max_deliver: int,
+    broker: NatsBroker,
+    producer: str,
+) -> None:
+    try:
+        message = model.model_validate_json(msg.body)
+    except ValidationError as exc:
+        await dead_letter(broker, consumer_name, msg, f"undecodable {model.__name__}: {exc}", producer)
+        await msg.ack()
+        return
+    token = correlation_id.set(str(message.meta.correlation_id or message.meta.event_id))
+    try:
+        await fn(message)
+    except Exception as exc:
+        delivered = msg.raw_message.metadata.num_delivered or 1
+        if delivered >= max_deliver:
+            await dead_letter(broker, consumer_name, msg, f"failed {delivered} times: {exc!r}", producer)
+            await msg.ack()
+        else:
+            log.warning("handler failed; will redeliver", exc_info=True, extra={"consumer": consumer_name})
+            await msg.nack(delay=min(0.2 * 2**delivered, 5.0))
+    else:
+        await msg.ack()
+    finally:
+        correlation_id.reset(token)

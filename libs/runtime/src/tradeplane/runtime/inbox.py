@@ -1,0 +1,24 @@
+"""Idempotent consumers: a message is processed once per consumer, recorded in the same transaction."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from sqlalchemy import MetaData
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+
+class Inbox:
+    def __init__(self, metadata: MetaData) -> None:
+        self.table = metadata.tables[f"{metadata.schema}.processed_messages"]
+
+    async def claim(self, conn: AsyncConnection, consumer: str, event_id: UUID) -> bool:
+        """True the first time (consumer, event_id) is seen in a committed transaction; False on redelivery."""
+        stmt = (
+            insert(self.table)
+            .values(consumer=consumer, event_id=event_id)
+            .on_conflict_do_nothing()
+            .returning(self.table.c.event_id)
+        )
+        return (await conn.execute(stmt)).first() is not None

@@ -1,0 +1,45 @@
+"""Alembic, one schema per service: each service keeps its migrations and version table in its schema."""
+
+from __future__ import annotations
+
+import zlib
+from pathlib import Path
+
+from alembic import command, context
+from alembic.config import Config
+from sqlalchemy import MetaData, create_engine, text
+
+
+def upgrade(database_url: str, script_location: Path, revision: str = "head") -> None:
+    """Apply a service's migrations (blocking; concurrent callers wait on an advisory lock)."""
+    config = Config()
+    config.set_main_option("script_location", str(script_location))
+    config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    command.upgrade(config, revision)
+
+
+def run_env(metadata: MetaData) -> None:
+    """The body of every service's `env.py`."""
+    schema = metadata.schema
+    assert schema, "service metadata must name its schema"
+    url = context.config.get_main_option("sqlalchemy.url")
+    assert url
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": zlib.crc32(schema.encode())})
+        try:
+            conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+            conn.commit()
+            context.configure(
+                connection=conn,
+                target_metadata=metadata,
+                version_table_schema=schema,
+                include_schemas=False,
+            )
+            with context.begin_transaction():
+                context.run_migrations()
+            conn.commit()
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": zlib.crc32(schema.encode())})
+            conn.commit()
+    engine.dispose()

@@ -1,0 +1,69 @@
+"""Settings every service shares, read from `TP_*` environment variables (and Kubernetes secret files)."""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+from typing import Literal, Self
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SECRETS_DIR = Path(os.environ.get("TP_SECRETS_DIR", "/run/secrets/tradeplane"))
+_PLACEHOLDERS = {"", "changeme", "change-me", "secret", "password", "development", "dev"}
+
+
+def _default_instance() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
+class ServiceSettings(BaseSettings):
+    """Base of every service's `Settings`; subclasses add their own fields."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="TP_",
+        env_nested_delimiter="__",
+        secrets_dir=SECRETS_DIR if SECRETS_DIR.is_dir() else None,
+        extra="ignore",
+    )
+
+    env: Literal["development", "test", "production"] = "development"
+    nats_url: str = "nats://127.0.0.1:14222"
+    database_url: str = "postgresql+psycopg://postgres@127.0.0.1:15432/tradeplane"
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8100, ge=0, le=65535)
+    log_level: str = "INFO"
+    partitions: int = Field(default=16, ge=1, le=1024)
+    instance_id: str = Field(default_factory=_default_instance)
+    migrate_on_start: bool = True
+    db_pool_size: int = Field(default=10, ge=1, le=200)
+    outbox_sweep_seconds: float = Field(default=1.0, gt=0)
+    otel_exporter_otlp_endpoint: str | None = None
+    asyncapi_try_it_out: bool = False
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    def secret_fields(self) -> dict[str, SecretStr | None]:
+        """The service's secrets, checked for placeholders outside development."""
+        return {}
+
+    @model_validator(mode="after")
+    def _no_placeholder_secrets(self) -> Self:
+        if self.env == "development":
+            return self
+        for name, value in self.secret_fields().items():
+            if value is None or value.get_secret_value().strip().lower() in _PLACEHOLDERS:
+                raise ValueError(f"TP_{name.upper()} must be set to a real secret outside development")
+        return self
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """The database URL with the psycopg 3 driver, whatever scheme the operator wrote."""
+        url = self.database_url
+        for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
+            if url.startswith(prefix):
+                return "postgresql+psycopg://" + url[len(prefix) :]
+        return url
