@@ -1,0 +1,1 @@
+"""Pure PnL logic: FIFO lots, closed trades, equity curve and performance metrics (no I/O)."""
