@@ -1,0 +1,1 @@
+"""Pure webhook logic: payloads, retry policy and target address rules."""
