@@ -13,7 +13,12 @@ import orjson
 correlation_id: ContextVar[str | None] = ContextVar("correlation_id", default=None)
 
 _REDACT = ("secret", "password", "api_key", "apikey", "token", "private_key", "authorization")
-_STD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime", "taskName"}
+_STD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {
+    "message",
+    "asctime",
+    "taskName",
+    "color_message",
+}
 
 
 def _redact(key: str, value: Any) -> Any:

@@ -73,8 +73,11 @@ class Outbox:
         for env in envelopes:
             try:
                 await self._publish(env.subject, env.payload, env.headers)
-            except Exception:  # the sweeper retries; the commit already happened
-                log.warning("outbox publish failed; the sweeper will retry", extra={"subject": env.subject})
+            except Exception as exc:  # the sweeper retries; the commit already happened
+                log.warning(
+                    "outbox publish failed; the sweeper will retry",
+                    extra={"subject": env.subject, "error": repr(exc)},
+                )
                 return
             self._published.append(env.event_id)
         self._wake.set()
