@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 
 import pytest
 from standardwebhooks.webhooks import Webhook
-
 from tradeplane.notifier.adapters.sender import WebhookSender
 from tradeplane.notifier.adapters.settings import DeliverySettings
 from tradeplane.notifier.adapters.transport import build_client

@@ -69,6 +69,8 @@ def _parse(url: str, allow_http: bool) -> httpx.URL:
         parsed = httpx.URL(url)
     except (httpx.InvalidURL, TypeError) as exc:
         raise UrlRefused(RefusalCode.INVALID_URL, "not a valid URL") from exc
+    if not parsed.scheme:
+        raise UrlRefused(RefusalCode.INVALID_URL, "URL must be absolute (https://host/path)")
     allowed = ("https", "http") if allow_http else ("https",)
     if parsed.scheme not in allowed:
         raise UrlRefused(RefusalCode.SCHEME_NOT_ALLOWED, f"scheme must be one of {', '.join(allowed)}")

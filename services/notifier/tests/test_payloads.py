@@ -1,0 +1,201 @@
+"""Platform events become `{type, timestamp, data}` webhook bodies with stable webhook ids."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
+from uuid import UUID, uuid4
+
+import pytest
+from tradeplane.contracts.base import Message, Meta
+from tradeplane.contracts.enums import (
+    HaltScope,
+    LiquiditySide,
+    RejectCode,
+    Side,
+    TradingState,
+    VenueErrorCategory,
+)
+from tradeplane.contracts.events import (
+    HaltEngaged,
+    HaltReleased,
+    PnlUpdated,
+    RiskStateChanged,
+    TradeClosed,
+    UserDisabled,
+    VenueError,
+)
+from tradeplane.contracts.orders import OrderCanceled, OrderFilled, OrderRejected
+from tradeplane.notifier.domain.payloads import EventType, iso_utc, to_payload, webhook_id
+
+USER = UUID("11111111-1111-1111-1111-111111111111")
+ACCOUNT = UUID("22222222-2222-2222-2222-222222222222")
+ORDER = UUID("33333333-3333-3333-3333-333333333333")
+AT = datetime(2026, 1, 17, 22, 0, tzinfo=UTC)
+
+
+def meta() -> Meta:
+    return Meta(producer="test", occurred_at=AT)
+
+
+def trade_closed() -> TradeClosed:
+    return TradeClosed(
+        meta=meta(), trade_id=uuid4(), user_id=USER, account_id=ACCOUNT, symbol="BTC/USD", side="long",
+        quantity=Decimal("0.5"), entry_price=Decimal("40000"), exit_price=Decimal("40800"),
+        entry_at=AT - timedelta(hours=1), exit_at=AT, fees=Decimal("1.20"), pnl_usd=Decimal("398.80"),
+        pnl_pct=Decimal("1.994"), duration_seconds=3600,
+    )  # fmt: skip
+
+
+def order_filled() -> OrderFilled:
+    return OrderFilled(
+        meta=meta(), order_id=ORDER, user_id=USER, account_id=ACCOUNT, fill_id="f-1", venue="paper",
+        symbol="ETH/USD", side=Side.BUY, quantity=Decimal("0.25"), price=Decimal("2500.10"),
+        fee=Decimal("0.5"), fee_currency="USD", liquidity=LiquiditySide.TAKER,
+        filled_quantity=Decimal("0.25"), order_quantity=Decimal("1"), filled_at=AT,
+    )  # fmt: skip
+
+
+def all_events() -> list[Message]:
+    return [
+        order_filled(),
+        trade_closed(),
+        OrderRejected(meta=meta(), order_id=ORDER, user_id=USER, account_id=ACCOUNT,
+                      code=RejectCode.DAILY_LOSS, reason="daily loss cap reached"),
+        OrderCanceled(meta=meta(), order_id=ORDER, user_id=USER, account_id=ACCOUNT, reason="user"),
+        VenueError(meta=meta(), user_id=USER, account_id=ACCOUNT, venue="kraken",
+                   category=VenueErrorCategory.NONCE, message="invalid nonce"),
+        RiskStateChanged(meta=meta(), user_id=USER, previous=TradingState.ACTIVE,
+                         current=TradingState.HALTED, reason_code="DAILY_LOSS", reason="cap"),
+        HaltEngaged(meta=meta(), scope=HaltScope.GLOBAL, reason="market chaos", actor="admin"),
+        HaltReleased(meta=meta(), scope=HaltScope.USER, user_id=USER, actor="admin"),
+        UserDisabled(meta=meta(), user_id=USER, reason="5 nonce errors", error_counts={"nonce": 5}),
+    ]  # fmt: skip
+
+
+def data_of(message: Message, **kwargs: str) -> dict:
+    payload = to_payload(message, **kwargs)
+    assert payload is not None
+    return payload.body()["data"]
+
+
+def test_trade_exit_carries_seed_fields_with_decimals_as_strings() -> None:
+    data = data_of(trade_closed())
+
+    assert (data["user_id"], data["symbol"]) == (str(USER), "BTC/USD")
+    assert (data["pnl_usd"], data["pnl_pct"]) == ("398.80", "1.994")
+
+
+def test_trade_exit_body_has_type_and_exit_time() -> None:
+    body = to_payload(trade_closed()).body()
+
+    assert (body["type"], body["timestamp"]) == ("trade_exit", "2026-01-17T22:00:00Z")
+
+
+def test_trade_entry_from_fill_carries_symbol_side_quantity_and_price() -> None:
+    data = data_of(order_filled())
+
+    assert (data["symbol"], data["side"], data["quantity"], data["price"]) == (
+        "ETH/USD", "Buy", "0.25", "2500.10",
+    )  # fmt: skip
+
+
+def test_trade_entry_timestamps_are_iso_utc() -> None:
+    assert data_of(order_filled())["filled_at"] == "2026-01-17T22:00:00Z"
+
+
+def test_order_rejected_carries_code_reason_and_given_symbol() -> None:
+    data = data_of(all_events()[2], symbol="BTC/USD")
+
+    assert (data["code"], data["reason"], data["symbol"]) == (
+        "DAILY_LOSS",
+        "daily loss cap reached",
+        "BTC/USD",
+    )
+
+
+def test_event_without_symbol_has_null_symbol_when_caller_does_not_know_it() -> None:
+    assert data_of(all_events()[3])["symbol"] is None
+
+
+def test_killswitch_engaged_is_true_for_a_halt() -> None:
+    data = data_of(all_events()[6])
+
+    assert (data["engaged"], data["scope"], data["user_id"]) == (True, "global", None)
+
+
+def test_killswitch_engaged_is_false_for_a_release() -> None:
+    data = data_of(all_events()[7])
+
+    assert (data["engaged"], data["scope"], data["user_id"]) == (False, "user", str(USER))
+
+
+def test_user_disabled_carries_reason_and_error_counts() -> None:
+    data = data_of(all_events()[8])
+
+    assert (data["reason"], data["error_counts"]) == ("5 nonce errors", {"nonce": 5})
+
+
+@pytest.mark.parametrize(
+    ("index", "expected"),
+    list(enumerate([
+        EventType.TRADE_ENTRY, EventType.TRADE_EXIT, EventType.ORDER_REJECTED, EventType.ORDER_CANCELLED,
+        EventType.ERROR, EventType.RISK_STATE, EventType.KILLSWITCH, EventType.KILLSWITCH,
+        EventType.USER_DISABLED,
+    ])),
+)  # fmt: skip
+def test_each_platform_event_maps_to_its_webhook_type(index: int, expected: EventType) -> None:
+    assert to_payload(all_events()[index]).type is expected
+
+
+@pytest.mark.parametrize("message", all_events(), ids=lambda m: type(m).__name__)
+def test_payload_body_is_json_with_snake_case_data_keys_and_event_id(message: Message) -> None:
+    body = json.loads(json.dumps(to_payload(message).body()))
+
+    assert set(body) == {"type", "timestamp", "data"}
+    assert all(re.fullmatch(r"[a-z][a-z0-9_]*", key) for key in body["data"])
+    assert body["data"]["event_id"] == str(message.meta.event_id)
+
+
+def test_event_without_webhook_type_gives_no_payload() -> None:
+    pnl = PnlUpdated(
+        meta=meta(), user_id=USER, realized_pnl=Decimal(0), unrealized_pnl=Decimal(0), fees=Decimal(0),
+        equity=Decimal(0), daily_pnl=Decimal(0), weekly_pnl=Decimal(0),
+    )  # fmt: skip
+
+    assert to_payload(pnl) is None
+
+
+def test_webhook_id_is_the_same_for_the_same_endpoint_and_event() -> None:
+    endpoint, event = uuid4(), uuid4()
+
+    assert webhook_id(endpoint, event) == webhook_id(endpoint, event)
+
+
+def test_webhook_id_differs_between_endpoints_for_one_event() -> None:
+    event = uuid4()
+
+    assert webhook_id(uuid4(), event) != webhook_id(uuid4(), event)
+
+
+def test_webhook_id_differs_between_events_for_one_endpoint() -> None:
+    endpoint = uuid4()
+
+    assert webhook_id(endpoint, uuid4()) != webhook_id(endpoint, uuid4())
+
+
+def test_webhook_id_is_msg_prefixed_hex() -> None:
+    assert re.fullmatch(r"msg_[0-9a-f]{32}", webhook_id(uuid4(), uuid4()))
+
+
+def test_iso_utc_converts_other_offsets_to_z() -> None:
+    moment = datetime(2026, 1, 17, 23, 0, tzinfo=timezone(timedelta(hours=1)))
+
+    assert iso_utc(moment) == "2026-01-17T22:00:00Z"
+
+
+def test_iso_utc_rejects_naive_datetimes() -> None:
+    with pytest.raises(ValueError, match="timezone-aware"):
+        iso_utc(datetime(2026, 1, 17, 22, 0))
