@@ -133,3 +133,26 @@ async def test_unexpected_failure_is_a_503_without_details() -> None:
     assert reply.error is not None
     assert reply.error.status == 503
     assert "hunter22" not in reply.model_dump_json()
+
+
+def test_secret_round_trips_and_is_bound_to_its_context() -> None:
+    from cryptography.exceptions import InvalidTag
+    from tradeplane.runtime.crypto import Keyring
+
+    ring = Keyring.parse(f"k1:{Keyring.generate_key()}")
+    blob = ring.encrypt(b"api-secret", b"account-1")
+    assert b"api-secret" not in blob
+    assert ring.decrypt(blob, b"account-1") == b"api-secret"
+    with pytest.raises(InvalidTag):
+        ring.decrypt(blob, b"account-2")
+
+
+def test_rotated_keyring_decrypts_old_secrets_and_encrypts_with_the_new_key() -> None:
+    from tradeplane.runtime.crypto import Keyring
+
+    old_key = Keyring.generate_key()
+    old = Keyring.parse(f"k1:{old_key}")
+    blob = old.encrypt(b"s")
+    rotated = Keyring.parse(f"k2:{Keyring.generate_key()},k1:{old_key}")
+    assert rotated.decrypt(blob) == b"s"
+    assert rotated.key_id(rotated.encrypt(b"s")) == "k2"

@@ -1,0 +1,59 @@
+"""Secrets at rest: AES-256-GCM with a key id in every ciphertext, so the master key can be rotated.
+
+A keyring is written `kid:base64key[,kid:base64key...]` (or a bare base64 key, id `k1`); the first
+key encrypts, every key decrypts. Rotate by putting a new key first and re-encrypting at leisure.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+_NONCE = 12
+
+
+class Keyring:
+    def __init__(self, keys: dict[str, bytes], primary: str) -> None:
+        if primary not in keys:
+            raise ValueError("the primary key id must be in the keyring")
+        for kid, key in keys.items():
+            if len(key) != 32:
+                raise ValueError(f"key {kid!r} must be 32 bytes (base64 of 32 random bytes)")
+            if not kid.isalnum() or len(kid) > 16:
+                raise ValueError(f"key id {kid!r} must be 1-16 letters or digits")
+        self._keys = {kid: AESGCM(key) for kid, key in keys.items()}
+        self.primary = primary
+
+    @classmethod
+    def parse(cls, text: str) -> Keyring:
+        keys: dict[str, bytes] = {}
+        order: list[str] = []
+        for part in filter(None, (p.strip() for p in text.split(","))):
+            kid, _, b64 = part.rpartition(":") if ":" in part else ("k1", "", part)
+            keys[kid] = base64.urlsafe_b64decode(b64 + "=" * (-len(b64) % 4))
+            order.append(kid)
+        if not order:
+            raise ValueError("the keyring is empty")
+        return cls(keys, order[0])
+
+    @staticmethod
+    def generate_key() -> str:
+        return base64.urlsafe_b64encode(os.urandom(32)).decode().rstrip("=")
+
+    def encrypt(self, plaintext: bytes, context: bytes = b"") -> bytes:
+        """`kid.` + nonce + ciphertext; `context` (e.g. the row id) is bound as associated data."""
+        nonce = os.urandom(_NONCE)
+        sealed = self._keys[self.primary].encrypt(nonce, plaintext, context)
+        return self.primary.encode() + b"." + nonce + sealed
+
+    def decrypt(self, blob: bytes, context: bytes = b"") -> bytes:
+        kid, _, rest = blob.partition(b".")
+        key = self._keys.get(kid.decode())
+        if key is None:
+            raise KeyError(f"no key {kid.decode()!r} in the keyring")
+        return key.decrypt(rest[:_NONCE], rest[_NONCE:], context)
+
+    def key_id(self, blob: bytes) -> str:
+        return blob.partition(b".")[0].decode()
