@@ -49,6 +49,22 @@ def test_stop_buy_reserves_at_the_stop_plus_margin() -> None:
     assert engine.reserved("USDT") == Decimal("6600") * Decimal("1.05") * Decimal("1.002")
 
 
+def test_stop_buy_the_market_has_passed_reserves_at_the_ask_and_fills_in_full(engine: PaperEngine) -> None:
+    engine.submit(order("s1", BUY, STOP, "0.1", stop_price="60000"), at(1))
+
+    assert engine.account.balance("USDT") == Decimal("100000") - Decimal("6500.1") * Decimal("1.002")
+
+
+def test_triggered_stop_stays_triggered_after_a_restore(engine: PaperEngine) -> None:
+    engine.submit(order("s1", SELL, OrderType.STOP_LIMIT, "0.1", price="64100", stop_price="64000"), at(1))
+    engine.on_tick(btc_tick(2, "63998.00", "64000.00", last="63999.00"))
+
+    restored = PaperEngine.from_dict(engine.to_dict())
+    (update,) = restored.on_tick(btc_tick(3, "64100.00", "64101.00", last="64100.50"))
+
+    assert update.fills[0].price == Decimal("64100.00")
+
+
 def test_buy_beyond_available_quote_is_rejected_for_insufficient_funds(engine: PaperEngine) -> None:
     update = engine.submit(order("o1", BUY, LIMIT, "2", price="60000"), at(1))
 

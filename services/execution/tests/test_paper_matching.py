@@ -158,8 +158,25 @@ def test_triggered_stop_limit_that_cannot_trade_rests_as_a_limit(engine: PaperEn
     triggered = engine.on_tick(btc_tick(2, "63998.00", "64000.00", last="63999.00"))
     (later,) = engine.on_tick(btc_tick(3, "64100.00", "64101.00"))
 
-    assert triggered == []
+    assert [(u.status, u.fills, u.triggered) for u in triggered] == [(OrderStatus.OPEN, (), True)]
     assert (later.fills[0].price, later.fills[0].liquidity) == (Decimal("64100.00"), LiquiditySide.MAKER)
+
+
+def test_stop_limit_crossing_on_the_trigger_tick_takes_at_once(engine: PaperEngine) -> None:
+    engine.submit(order("s1", SELL, STOP_LIMIT, "0.1", price="63000", stop_price="64000"), at(1))
+
+    (update,) = engine.on_tick(btc_tick(2, "63998.00", "64000.00", last="63999.00"))
+
+    assert (update.fills[0].price, update.fills[0].liquidity) == (Decimal("63998.00"), LiquiditySide.TAKER)
+
+
+def test_stop_buy_already_passed_at_submission_triggers_at_once_and_fills_at_the_ask(
+    engine: PaperEngine,
+) -> None:
+    update = engine.submit(order("s1", BUY, STOP, "0.1", stop_price="60000"), at(1))
+
+    assert (update.status, update.triggered) == (OrderStatus.FILLED, True)
+    assert update.fills[0].price == Decimal("65001.00")
 
 
 def test_untriggered_stop_limit_ignores_a_crossing_price(engine: PaperEngine) -> None:

@@ -102,8 +102,9 @@ class PaperEngine:
                 order, RejectCode.INSUFFICIENT_FUNDS, f"needs {resting.reserved} {currency} available"
             )
         self._orders[order.order_id] = resting
-        fills = [] if tick is None else self._evaluate(resting, spec, tick, now, entering=True)
-        return self._settle(resting, fills)
+        if tick is None:
+            return self._update(resting, [])
+        return self._match(resting, spec, tick, now, entering=True)
 
     def cancel(self, order_id: str, reason: str = "cancelled") -> PaperUpdate | None:
         """Cancel an open order and release its reservation; None when it is not open (any more)."""
@@ -113,7 +114,11 @@ class PaperEngine:
         return self._update(resting, [], status=OrderStatus.CANCELLED, reason=reason)
 
     def on_tick(self, tick: Tick) -> list[PaperUpdate]:
-        """Match the symbol's open orders against a new tick; returns the orders that filled or ended."""
+        """Match the symbol's open orders against a new tick.
+
+        Returns the orders that filled, ended or had their stop triggered: whenever the list is not
+        empty the state changed and should be stored again.
+        """
         seen = self._ticks.get(tick.symbol)
         if seen is not None and tick.at <= seen.at:
             return []
@@ -123,9 +128,9 @@ class PaperEngine:
             return []
         updates = []
         for resting in [r for r in self._orders.values() if r.order.symbol == tick.symbol]:
-            fills = self._evaluate(resting, spec, tick, tick.at, entering=False)
-            if fills or resting.order.order_id not in self._orders:
-                updates.append(self._settle(resting, fills))
+            update = self._match(resting, spec, tick, tick.at, entering=False)
+            if update.fills or update.triggered or update.status.is_terminal:
+                updates.append(update)
         return updates
 
     def to_dict(self) -> dict[str, Any]:
@@ -157,9 +162,18 @@ class PaperEngine:
         if order.price is not None:
             unit = order.price
         else:
-            reference = order.stop_price if order.stop_price is not None else _touch(Side.BUY, tick)
+            # A stop the market has already passed triggers at once, at the ask rather than the stop.
+            touch = None if tick is None else _touch(Side.BUY, tick)
+            reference = max(p for p in (order.stop_price, touch) if p is not None)
             unit = reference * (1 + self._settings.market_buy_margin)
         return order.quantity * unit * (1 + spec.taker_fee)
+
+    def _match(
+        self, resting: RestingOrder, spec: MarketSpec, tick: Tick, at: datetime, *, entering: bool
+    ) -> PaperUpdate:
+        waiting = resting.phase is Phase.STOP
+        fills = self._evaluate(resting, spec, tick, at, entering=entering)
+        return self._settle(resting, fills, triggered=waiting and resting.phase is not Phase.STOP)
 
     def _evaluate(
         self, resting: RestingOrder, spec: MarketSpec, tick: Tick, at: datetime, *, entering: bool
@@ -235,16 +249,20 @@ class PaperEngine:
             at=at,
         )
 
-    def _settle(self, resting: RestingOrder, fills: list[PaperFill]) -> PaperUpdate:
+    def _settle(
+        self, resting: RestingOrder, fills: list[PaperFill], *, triggered: bool = False
+    ) -> PaperUpdate:
         """Drop a filled order from the book; report one that ran out of reservation as cancelled."""
         status = resting.status()
         if status is OrderStatus.FILLED:
             self._orders.pop(resting.order.order_id, None)
-            return self._update(resting, fills)
+            return self._update(resting, fills, triggered=triggered)
         if resting.order.order_id not in self._orders:
             reason = "reservation exhausted: the price moved beyond the reserved margin"
-            return self._update(resting, fills, status=OrderStatus.CANCELLED, reason=reason)
-        return self._update(resting, fills)
+            return self._update(
+                resting, fills, status=OrderStatus.CANCELLED, reason=reason, triggered=triggered
+            )
+        return self._update(resting, fills, triggered=triggered)
 
     def _update(
         self,
@@ -252,6 +270,7 @@ class PaperEngine:
         fills: list[PaperFill],
         status: OrderStatus | None = None,
         reason: str = "",
+        triggered: bool = False,
     ) -> PaperUpdate:
         return PaperUpdate(
             order_id=resting.order.order_id,
@@ -260,6 +279,7 @@ class PaperEngine:
             filled_quantity=resting.filled,
             fills=tuple(fills),
             reason=reason,
+            triggered=triggered,
         )
 
 

@@ -60,6 +60,8 @@ class PaperUpdate:
     fills: tuple[PaperFill, ...] = ()
     reject_code: RejectCode | None = None
     reason: str = ""
+    triggered: bool = False
+    """The order's stop was reached by this call (it now trades as a market or limit order)."""
 
 
 class Phase(StrEnum):
