@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import warnings
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -24,6 +25,8 @@ from .logs import correlation_id
 from .settings import ServiceSettings
 
 log = logging.getLogger(__name__)
+# FastStream warns about every durable push consumer; ours share the work through a deliver group.
+warnings.filterwarnings("ignore", message="The JetStream Push consumer with the `durable` option")
 
 M = TypeVar("M", bound=Message)
 Handler = Callable[[M], Awaitable[None]]
@@ -104,7 +107,7 @@ def consumer(
     model: type[M],
     *,
     subject: str,
-    durable: str,
+    durable: str | None,
     stream: StreamSpec,
     producer: str,
     queue: str | None = None,
@@ -116,8 +119,10 @@ def consumer(
     """Register `fn(message)` as a durable JetStream consumer of `model` messages on `subject`.
 
     `queue` shares the work between replicas; without it every process gets every message (fan-out:
-    then `durable` must be unique per process).
+    then `durable` must be unique per process, or None for an ephemeral consumer, usually with
+    `deliver_new`).
     """
+    name = durable or f"ephemeral:{subject}"
 
     def decorator(fn: Handler[M]) -> Handler[M]:
         @router.subscriber(
@@ -129,10 +134,10 @@ def consumer(
             deliver_policy=DeliverPolicy.NEW if deliver_new else None,
             ack_policy=AckPolicy.MANUAL,
             max_workers=max_workers,
-            title=f"{durable}:{subject}",
+            title=f"{name}:{subject}",
         )
         async def _consume(msg: NatsMessage) -> None:
-            await _deliver(msg, fn, model, durable, max_deliver, broker(), producer)
+            await _deliver(msg, fn, model, name, max_deliver, broker(), producer)
 
         return fn
 
