@@ -5,7 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from tradeplane.pnl.domain.fills import FeeConversionError, fee_in_quote
+from tradeplane.contracts import LiquiditySide, OrderFilled, new_meta
+from tradeplane.pnl.domain.fills import FeeConversionError, Fill, fee_in_quote
 from tradeplane.pnl.domain.lots import Book
 
 
@@ -50,3 +51,27 @@ def test_naive_fill_time_is_refused(make_fill):
 def test_non_positive_quantity_is_refused(make_fill):
     with pytest.raises(ValueError, match="positive"):
         make_fill("buy", "0", "100")
+
+
+def test_fill_from_order_filled_event_keeps_every_accounting_field(make_fill):
+    expected = make_fill("sell", "0.5", "100", fee="0.1")
+    event = OrderFilled(
+        meta=new_meta("test"),
+        order_id=expected.order_id,
+        user_id=expected.user_id,
+        account_id=expected.account_id,
+        fill_id=expected.fill_id,
+        venue="paper",
+        symbol=expected.symbol,
+        side=expected.side,
+        quantity=expected.quantity,
+        price=expected.price,
+        fee=expected.fee,
+        fee_currency=expected.fee_currency,
+        liquidity=LiquiditySide.TAKER,
+        filled_quantity=expected.quantity,
+        order_quantity=expected.quantity,
+        filled_at=expected.at,
+    )
+
+    assert Fill.from_event(event) == expected

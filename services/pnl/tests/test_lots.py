@@ -156,3 +156,12 @@ def test_positions_filter_by_user_and_account(make_fill):
     book, _ = book_all(make_fill("buy", "1", "100"), other)
 
     assert [p.account_id for p in book.positions(USER, account_id=USER)] == [USER]
+
+
+def test_trade_exit_time_never_precedes_entry_when_fills_arrive_out_of_time_order(make_fill):
+    late_open = make_fill("buy", "1", "100", at=T0 + timedelta(hours=1))
+    _, results = book_all(late_open, make_fill("sell", "1", "110", at=T0))
+
+    trade = results[1].trade
+    assert trade is not None
+    assert (trade.entry_at, trade.exit_at, trade.duration_seconds) == (late_open.at, late_open.at, 0)

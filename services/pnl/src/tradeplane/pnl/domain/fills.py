@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from uuid import UUID
 
-from tradeplane.contracts import Side
+from tradeplane.contracts import OrderFilled, Side
 
 Rates = Callable[[str, str, datetime], Decimal | None]
 """`rates(from_currency, to_currency, at)`: the price of one `from_currency` in `to_currency`, or None."""
@@ -41,6 +41,22 @@ class Fill:
             raise ValueError("fill fee must not be negative")
         if self.at.utcoffset() is None:
             raise ValueError("fill time must be timezone-aware")
+
+    @classmethod
+    def from_event(cls, event: OrderFilled) -> Fill:
+        return cls(
+            fill_id=event.fill_id,
+            order_id=event.order_id,
+            user_id=event.user_id,
+            account_id=event.account_id,
+            symbol=event.symbol,
+            side=event.side,
+            quantity=event.quantity,
+            price=event.price,
+            fee=event.fee,
+            fee_currency=event.fee_currency,
+            at=event.filled_at,
+        )
 
     @property
     def base(self) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import deque
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from tradeplane.contracts import Side
@@ -14,6 +14,7 @@ from .fills import Fill
 from .trades import ClosedTrade, RoundTrip, trade_id_for
 
 _ZERO = Decimal(0)
+_BUY = Side.BUY
 # Allocated fee parts are rounded to a fixed exponent so that part + remainder is exactly the whole.
 _FEE_PLACES = Decimal("1e-12")
 
@@ -25,6 +26,12 @@ def allocate(amount: Decimal, part: Decimal, whole: Decimal) -> Decimal:
         return share.quantize(_FEE_PLACES)
     except InvalidOperation:
         return share
+
+
+class PositionKey(NamedTuple):
+    user_id: UUID
+    account_id: UUID
+    symbol: str
 
 
 class Lot:
@@ -63,9 +70,11 @@ class Ledger:
         "cost",
         "fees",
         "fill_ids",
+        "key",
         "long",
         "lots",
         "quantity",
+        "quote",
         "realized",
         "symbol",
         "trip",
@@ -76,6 +85,8 @@ class Ledger:
         self.user_id = user_id
         self.account_id = account_id
         self.symbol = symbol
+        self.key = PositionKey(user_id, account_id, symbol)
+        self.quote = symbol.partition("/")[2]
         self.lots: deque[Lot] = deque()
         self.long = True
         self.quantity = _ZERO
@@ -89,7 +100,7 @@ class Ledger:
         """Apply a new fill whose fee is already in the quote currency; return (gross realized, trade)."""
         self.fill_ids.add(fill.fill_id)
         self.fees += fee
-        buy = fill.side is Side.BUY
+        buy = fill.side is _BUY
         quantity = fill.quantity
         if not self.quantity or buy == self.long:
             self._open(buy, quantity, fill.price, fee, fill.at)

@@ -16,16 +16,13 @@ from typing import Any, NamedTuple
 from uuid import UUID
 
 from .fills import Fill, Rates, fee_in_quote
-from .ledger import Ledger
+from .ledger import Ledger, PositionKey
 from .trades import ClosedTrade
 
+__all__ = ["Book", "BookResult", "Position", "PositionKey"]
+
 _ZERO = Decimal(0)
-
-
-class PositionKey(NamedTuple):
-    user_id: UUID
-    account_id: UUID
-    symbol: str
+_Index = tuple[int, int, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,8 +55,7 @@ class Position:
         return self.realized_pnl + self.unrealized(mark) - self.fees
 
 
-@dataclass(frozen=True, slots=True)
-class BookResult:
+class BookResult(NamedTuple):
     """What one fill did: `applied` is False for an already-booked fill id (nothing changed)."""
 
     applied: bool
@@ -79,44 +75,48 @@ class Book:
 
     def __init__(self, rates: Rates | None = None) -> None:
         self._rates = rates
-        self._ledgers: dict[PositionKey, Ledger] = {}
+        # Indexed by the UUIDs' integers: hashing a UUID runs Python code, hashing an int does not.
+        self._ledgers: dict[_Index, Ledger] = {}
 
     def apply(self, fill: Fill) -> BookResult:
         """Book `fill`; raises `FeeConversionError` (changing nothing) when its fee cannot be converted."""
-        key = PositionKey(fill.user_id, fill.account_id, fill.symbol)
-        ledger = self._ledgers.get(key)
-        if ledger is not None and fill.fill_id in ledger.fill_ids:
-            return BookResult(False, key, _ZERO, _ZERO, None)
-        fee = fee_in_quote(fill, self._rates)
+        index = (fill.user_id.int, fill.account_id.int, fill.symbol)
+        ledger = self._ledgers.get(index)
         if ledger is None:
-            ledger = self._ledgers[key] = Ledger(fill.user_id, fill.account_id, fill.symbol)
+            fee = fee_in_quote(fill, self._rates)
+            ledger = self._ledgers[index] = Ledger(fill.user_id, fill.account_id, fill.symbol)
+        elif fill.fill_id in ledger.fill_ids:
+            return BookResult(False, ledger.key, _ZERO, _ZERO, None)
+        elif fill.fee_currency == ledger.quote:
+            fee = fill.fee
+        else:
+            fee = fee_in_quote(fill, self._rates)
         realized, trade = ledger.book(fill, fee)
-        return BookResult(True, key, realized, fee, trade)
+        return BookResult(True, ledger.key, realized, fee, trade)
 
     def position(self, key: PositionKey) -> Position:
-        ledger = self._ledgers.get(key)
+        ledger = self._ledgers.get(_index(key))
         if ledger is None:
             return Position(key.user_id, key.account_id, key.symbol, _ZERO, _ZERO, _ZERO, _ZERO, _ZERO)
         return _position(ledger)
 
     def positions(self, user_id: UUID | None = None, account_id: UUID | None = None) -> Iterator[Position]:
-        for key, ledger in self._ledgers.items():
-            if (user_id is None or key.user_id == user_id) and (
-                account_id is None or key.account_id == account_id
+        for ledger in self._ledgers.values():
+            if (user_id is None or ledger.user_id == user_id) and (
+                account_id is None or ledger.account_id == account_id
             ):
                 yield _position(ledger)
 
     def state_of(self, key: PositionKey) -> dict[str, Any] | None:
         """One position's full state (lots, totals, seen fill ids) as JSON-ready data."""
-        ledger = self._ledgers.get(key)
+        ledger = self._ledgers.get(_index(key))
         return ledger.to_dict() if ledger is not None else None
 
     def restore(self, state: dict[str, Any]) -> PositionKey:
         """Load one position saved by `state_of`, replacing any in memory."""
         ledger = Ledger.from_dict(state)
-        key = PositionKey(ledger.user_id, ledger.account_id, ledger.symbol)
-        self._ledgers[key] = ledger
-        return key
+        self._ledgers[_index(ledger.key)] = ledger
+        return ledger.key
 
     def to_dict(self) -> dict[str, Any]:
         return {"positions": [ledger.to_dict() for ledger in self._ledgers.values()]}
@@ -130,6 +130,10 @@ class Book:
 
     def __len__(self) -> int:
         return len(self._ledgers)
+
+
+def _index(key: PositionKey) -> _Index:
+    return key.user_id.int, key.account_id.int, key.symbol
 
 
 def _position(ledger: Ledger) -> Position:

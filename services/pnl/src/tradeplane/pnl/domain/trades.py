@@ -15,7 +15,11 @@ _PCT_PLACES = Decimal("0.0001")
 
 @dataclass(frozen=True, slots=True)
 class ClosedTrade:
-    """One round trip, open to flat; `pnl_usd` is net of every fee, in the quote currency."""
+    """One round trip, open to flat; `pnl_usd` is net of every fee, in the quote currency.
+
+    Prices are averages over the quantity the round trip closed. `entry_at` is the earliest opening
+    fill and `exit_at` the latest closing fill (never before `entry_at`), in whatever order they arrived.
+    """
 
     trade_id: UUID
     user_id: UUID
@@ -33,8 +37,7 @@ class ClosedTrade:
 
     @property
     def duration_seconds(self) -> int:
-        # Fills may arrive out of time order, so an exit can carry an earlier stamp than its entry.
-        return max(0, int((self.exit_at - self.entry_at).total_seconds()))
+        return int((self.exit_at - self.entry_at).total_seconds())
 
     @property
     def is_win(self) -> bool:
