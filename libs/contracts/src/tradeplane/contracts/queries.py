@@ -20,6 +20,8 @@ class Caller(Contract):
     user_id: UUID
     role: Role
     email: str = ""
+    timezone: str = "UTC"
+    """The caller's IANA timezone: days, weeks and months of breakdowns are the user's own."""
 
     @property
     def is_admin(self) -> bool:
