@@ -7,9 +7,9 @@ from dataclasses import replace
 from tradeplane.contracts import VenueErrorCategory
 
 from .state import RiskState
-from .transitions import Disabled, Enabled, Transition
+from .transitions import Disabled, Enabled
 
-Result = tuple[RiskState, list[Transition]]
+Result = tuple[RiskState, list[Disabled | Enabled]]
 
 DEFAULT_THRESHOLD = 5
 

@@ -13,9 +13,10 @@ from .caps import Breach, breaches, drawdown_pct
 from .limits import RiskLimits
 from .periods import local_day, next_day_start, next_week_start, require_aware, week_start
 from .state import ZERO, RiskState
-from .transitions import StateChanged, Transition, TransitionCode
+from .transitions import StateChanged, TransitionCode
 
-Result = tuple[RiskState, list[Transition]]
+Result = tuple[RiskState, list[StateChanged]]
+"""The new state and the trading-state changes it made, in order."""
 
 _HALTING = (RejectCode.WEEKLY_LOSS, RejectCode.DAILY_LOSS, RejectCode.CIRCUIT_BREAKER)
 """Caps that halt the user, longest-lived first (a weekly halt outlasts a daily one)."""
@@ -140,7 +141,7 @@ def _apply_caps(before: RiskState, after: RiskState, limits: RiskLimits, now: da
     already = {breach.code for breach in breaches(before, limits)}
     crossed = {b.code: b for b in breaches(after, limits) if b.code not in already}
     state = after
-    transitions: list[Transition] = []
+    transitions: list[StateChanged] = []
     drawdown = crossed.get(RejectCode.MAX_DRAWDOWN)
     if drawdown is not None:
         state, transitions = _start_reducing(state, drawdown)
