@@ -1,0 +1,1 @@
+"""Execution adapters: database tables, venues (paper, ccxt) and their protocol."""
