@@ -129,6 +129,11 @@ class ChildProcess:
                 self.popen.wait()
         return self._finish()
 
+    def wait(self, timeout: float | None = None) -> int:
+        """Wait for the child to exit by itself and for its last output line to be delivered."""
+        self.popen.wait(timeout)
+        return self._finish()
+
     def kill(self) -> int:
         """SIGKILL the child and everything in its process group, as a crash would."""
         self._kill_group()

@@ -29,18 +29,22 @@ class Supervisor:
         output_for: OutputFor,
         base_env: Mapping[str, str] | None = None,
         stop_timeout: float = 10.0,
+        cwd: Path | None = None,
     ) -> None:
         self.specs = {spec.name: spec for spec in specs}
         self.output_for = output_for
         self.base_env = dict(os.environ if base_env is None else base_env)
         self.stop_timeout = stop_timeout
+        self.cwd = cwd
         self.processes: dict[str, ChildProcess] = {}
 
     def start(self, names: Iterable[str] | None = None) -> None:
         for name in self.specs if names is None else names:
             spec = self.specs[name]
             env = {**self.base_env, **spec.env}
-            self.processes[name] = ChildProcess(name, spec.argv, output=self.output_for(spec), env=env)
+            self.processes[name] = ChildProcess(
+                name, spec.argv, output=self.output_for(spec), env=env, cwd=self.cwd
+            )
 
     def wait_ready(self, timeout: float, names: Iterable[str] | None = None) -> None:
         """Poll each service's /readyz until all answer 200; fail fast when one exits."""

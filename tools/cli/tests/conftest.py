@@ -1,0 +1,47 @@
+"""Shared helpers for the CLI tests: the fake service command and a check that processes are gone."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import psutil
+import pytest
+
+FAKE_SERVICE = Path(__file__).with_name("fake_service.py")
+WaitGone = Callable[[Iterable[int]], list[int]]
+
+
+def _fake_command(kind: str) -> list[str]:
+    return [sys.executable, str(FAKE_SERVICE)]
+
+
+def _running(pid: int) -> bool:
+    try:
+        return bool(psutil.Process(pid).status() != psutil.STATUS_ZOMBIE)
+    except psutil.NoSuchProcess:
+        return False
+
+
+def _wait_gone(pids: Iterable[int], timeout: float = 5.0) -> list[int]:
+    """The pids still running once all have exited or `timeout` has passed (zombies count as gone)."""
+    pids = list(pids)
+    deadline = time.monotonic() + timeout
+    while True:
+        alive = [pid for pid in pids if _running(pid)]
+        if not alive or time.monotonic() > deadline:
+            return alive
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def fake_command() -> Callable[[str], list[str]]:
+    """Command running the stand-in service for any service kind."""
+    return _fake_command
+
+
+@pytest.fixture
+def wait_gone() -> WaitGone:
+    return _wait_gone

@@ -1,0 +1,59 @@
+"""The embedded nats-server: JetStream on, no process left after stop, clear error on a taken port."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+
+import nats
+import pytest
+from tradeplane.cli.nats import EmbeddedNats
+from tradeplane.cli.probe import StartupError, free_port
+
+pytestmark = pytest.mark.integration
+WaitGone = Callable[[Iterable[int]], list[int]]
+
+
+def _server(tmp_path: Path, port: int | None = None) -> EmbeddedNats:
+    return EmbeddedNats(
+        tmp_path / "nats", port=port or free_port(), monitor_port=free_port(), log_path=tmp_path / "nats.log"
+    )
+
+
+@pytest.fixture
+def running(tmp_path: Path) -> Iterator[EmbeddedNats]:
+    with _server(tmp_path) as server:
+        yield server
+
+
+async def test_client_publishes_to_a_jetstream_stream(running: EmbeddedNats) -> None:
+    nc = await nats.connect(running.url)
+    try:
+        js = nc.jetstream()
+        await js.add_stream(name="CHECK", subjects=["check.>"])
+        ack = await js.publish("check.one", b"hello")
+    finally:
+        await nc.close()
+
+    assert (ack.stream, ack.seq) == ("CHECK", 1)
+
+
+def test_stop_leaves_no_nats_process(tmp_path: Path, wait_gone: WaitGone) -> None:
+    server = _server(tmp_path).start()
+    assert server.process is not None
+    pid = server.process.pid
+
+    server.stop()
+
+    assert wait_gone([pid]) == []
+
+
+def test_taken_port_fails_naming_the_setting(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        server = _server(tmp_path, port=taken.getsockname()[1])
+
+        with pytest.raises(StartupError, match="TP_NATS_PORT"):
+            server.start()
