@@ -1,0 +1,77 @@
+"""Integration fixtures: real nats-server and PostgreSQL (own, on free ports, or TP_NATS_URL /
+TP_DATABASE_URL when set) and `stack`, which runs the real service processes against them."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.servers import (
+    Stack,
+    create_database,
+    remove_database,
+    start_nats,
+    start_postgres,
+)
+
+
+@pytest.fixture(scope="session")
+def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A NATS server with JetStream shared by the session."""
+    if url := os.environ.get("TP_NATS_URL"):
+        yield url
+        return
+    server = start_nats(tmp_path_factory.mktemp("nats"))
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A PostgreSQL server to create test databases on (its `postgres` database, or TP_DATABASE_URL)."""
+    if url := os.environ.get("TP_DATABASE_URL"):
+        yield url
+        return
+    server = start_postgres(tmp_path_factory.mktemp("postgres"))
+    try:
+        yield server.url()
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def database_url(postgres_server_url: str) -> Iterator[str]:
+    """A database shared by the session: TP_DATABASE_URL itself when set, else a new one."""
+    if url := os.environ.get("TP_DATABASE_URL"):
+        yield url
+        return
+    url = create_database(postgres_server_url, prefix="tp_session")
+    yield url
+    remove_database(postgres_server_url, url)
+
+
+@pytest.fixture
+def fresh_database_url(postgres_server_url: str) -> Iterator[str]:
+    """A new, empty database for one test, dropped after it."""
+    url = create_database(postgres_server_url)
+    yield url
+    remove_database(postgres_server_url, url)
+
+
+@pytest.fixture
+def stack(postgres_server_url: str, tmp_path: Path) -> Iterator[Stack]:
+    """Call `stack.start(services=[...], executors=1, env={...})`; everything stops after the test."""
+    running = Stack(
+        tmp_path / "stack",
+        postgres_server_url=postgres_server_url,
+        shared_nats_url=os.environ.get("TP_NATS_URL"),
+    )
+    try:
+        yield running
+    finally:
+        running.stop()
