@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 import uvicorn
-from faststream.asgi import AsgiFastStream, AsgiResponse, get
 from faststream.nats import NatsBroker, NatsRouter
 from faststream.specification import AsyncAPI
+from faststream.specification.asyncapi.site import get_asyncapi_html
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import MetaData
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
 
 from . import bus, db, health, migrations
 from .inbox import Inbox
@@ -58,6 +63,32 @@ class Runtime:
     async def migrate(self) -> None:
         await asyncio.to_thread(migrations.upgrade, self.settings.sqlalchemy_url, self.migrations_dir)
 
+    async def start(self, on_startup: Sequence[Hook] = ()) -> None:
+        """Migrate, connect, declare streams, run `on_startup`, then start consuming.
+
+        Streams exist before any subscriber is created, and `on_startup` hooks (e.g. loading the kill
+        switch state) finish before the first message is handled.
+        """
+        if self.settings.migrate_on_start:
+            await self.migrate()
+        await self.broker.connect()
+        await bus.declare_streams(self.broker)
+        for hook in on_startup:
+            await hook()
+        await self.broker.start()
+        self.outbox.start(self.settings.outbox_sweep_seconds)
+        self.started = True
+
+    async def stop(self) -> None:
+        self.started = False
+        await self.broker.stop()
+        await self.outbox.stop()
+        await self.engine.dispose()
+
+    def include(self, *routers: NatsRouter) -> None:
+        for router in routers:
+            self.broker.include_router(router)
+
     def asgi(
         self,
         routers: Sequence[NatsRouter] = (),
@@ -65,67 +96,64 @@ class Runtime:
         on_startup: Sequence[Hook] = (),
         after_startup: Sequence[Hook] = (),
         on_shutdown: Sequence[Hook] = (),
-    ) -> AsgiFastStream:
-        """The ASGI app: broker lifecycle, /healthz, /readyz, /metrics and the AsyncAPI page."""
-        for router in (*routers, health.health_router(self.service, self.settings.instance_id, self.checks)):
-            self.broker.include_router(router)
+    ) -> Starlette:
+        """The service's ASGI app: broker lifecycle, /healthz, /readyz, /metrics and the AsyncAPI page.
 
-        async def startup() -> None:
-            if self.settings.migrate_on_start:
-                await self.migrate()
+        Not FastStream's AsgiFastStream: it reports startup complete before the broker has started, so a
+        consumer that fails to start would leave a process that looks healthy.
+        """
+        self.include(*routers, health.health_router(self.service, self.settings.instance_id, self.checks))
 
-        async def started() -> None:
-            await bus.declare_streams(self.broker)
-            self.outbox.start(self.settings.outbox_sweep_seconds)
+        @asynccontextmanager
+        async def lifespan(app: Starlette) -> AsyncIterator[None]:
+            await self.start(on_startup)
             for hook in after_startup:
                 await hook()
             log.info("service started", extra={"instance": self.settings.instance_id})
+            try:
+                yield
+            finally:
+                for hook in on_shutdown:
+                    await hook()
+                await self.stop()
 
-        async def stopping() -> None:
-            for hook in on_shutdown:
-                await hook()
-            await self.outbox.stop()
-
-        async def stopped() -> None:
-            await self.engine.dispose()
-
-        return AsgiFastStream(
-            self.broker,
-            asgi_routes=[
-                ("/healthz", _healthz),
-                ("/readyz", self._readyz_handler()),
-                ("/metrics", _metrics),
+        return Starlette(
+            routes=[
+                Route("/healthz", _healthz),
+                Route("/readyz", self._readyz),
+                Route("/metrics", _metrics),
+                Route("/asyncapi", self._asyncapi_html),
+                Route("/asyncapi.json", self._asyncapi_json),
             ],
-            on_startup=[startup, *on_startup],
-            after_startup=[started],
-            on_shutdown=[stopping],
-            after_shutdown=[stopped],
-            specification=AsyncAPI(title=f"Tradeplane {self.service}", version="0.1.0"),
-            asyncapi_path="/asyncapi",
-            logger=logging.getLogger(f"tradeplane.{self.service}"),
+            lifespan=lifespan,
         )
 
-    def _readyz_handler(self) -> Any:
-        @get(include_in_schema=False)
-        async def readyz(scope: Any) -> AsgiResponse:
-            results = await health.run_checks(self.checks)
-            ok = all(v == "ok" for v in results.values())
-            body = ",".join(f'"{k}":"{v}"' for k, v in results.items())
-            return AsgiResponse(
-                ("{" + body + "}").encode(), 200 if ok else 503, {"content-type": "application/json"}
-            )
+    async def ready(self) -> tuple[bool, dict[str, str]]:
+        results = await health.run_checks(self.checks)
+        results["consumers"] = "ok" if self.started else "starting"
+        return all(v == "ok" for v in results.values()), results
 
-        return readyz
+    async def _readyz(self, request: Request) -> Response:
+        ok, results = await self.ready()
+        return JSONResponse(results, status_code=200 if ok else 503)
+
+    def _specification(self) -> Any:
+        factory = AsyncAPI(self.broker, title=f"Tradeplane {self.service}", version="0.1.0")
+        return factory.to_specification()
+
+    async def _asyncapi_html(self, request: Request) -> Response:
+        return HTMLResponse(get_asyncapi_html(self._specification()))
+
+    async def _asyncapi_json(self, request: Request) -> Response:
+        return Response(self._specification().to_json(), media_type="application/json")
 
 
-@get(include_in_schema=False)
-async def _healthz(scope: Any) -> AsgiResponse:
-    return AsgiResponse(b'{"status":"ok"}', 200, {"content-type": "application/json"})
+async def _healthz(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
 
 
-@get(include_in_schema=False)
-async def _metrics(scope: Any) -> AsgiResponse:
-    return AsgiResponse(generate_latest(), 200, {"content-type": CONTENT_TYPE_LATEST})
+async def _metrics(request: Request) -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 
 def serve(app: Any, settings: ServiceSettings) -> None:

@@ -1,0 +1,92 @@
+"""The outbox and the idempotent inbox on real servers and real processes: nothing lost, nothing twice."""
+
+from __future__ import annotations
+
+import sys
+
+import httpx
+import nats
+import psycopg
+import pytest
+from tradeplane.cli.database import libpq_url
+from tradeplane.cli.probe import free_port, wait_until
+from tradeplane.contracts import streams, subjects
+
+from tests.support.servers import Stack, run_async
+
+pytestmark = pytest.mark.integration
+
+PROBE = [sys.executable, "-m", "tests.support.outbox_probe"]
+EVENTS = 400
+
+
+def _received(stack: Stack) -> list[tuple[int]]:
+    with psycopg.connect(libpq_url(stack.database_url)) as conn:
+        try:
+            return conn.execute("SELECT n FROM probe.received").fetchall()
+        except psycopg.errors.UndefinedTable:
+            return []
+
+
+def _start_consumer(stack: Stack, name: str) -> None:
+    port = free_port()
+    proc = stack.spawn(name, [*PROBE, "consume"], env={"TP_HTTP_PORT": str(port)})
+    with httpx.Client() as client:
+        wait_until(
+            lambda: _ready(client, f"http://127.0.0.1:{port}/readyz"),
+            timeout=60,
+            what=name,
+            failed=lambda: None if proc.alive else proc.tail(),
+        )
+
+
+def _ready(client: httpx.Client, url: str) -> bool:
+    try:
+        return client.get(url).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+async def _stored_actions(nats_url: str) -> list[str]:
+    import orjson
+
+    nc = await nats.connect(nats_url)
+    try:
+        js = nc.jetstream()
+        sub = await js.pull_subscribe(f"{subjects.PREFIX}.audit.>", stream=streams.AUDIT.name)
+        actions: list[str] = []
+        while True:
+            try:
+                batch = await sub.fetch(500, timeout=1)
+            except nats.errors.TimeoutError:
+                return actions
+            actions += [orjson.loads(m.data)["action"] for m in batch]
+    finally:
+        await nc.close()
+
+
+def test_outbox_events_are_consumed_exactly_once_across_a_consumer_sigkill(stack: Stack) -> None:
+    stack.start(services=[])
+    _start_consumer(stack, "consumer")
+    producer = stack.spawn("producer", [*PROBE, "produce", str(EVENTS)])
+
+    wait_until(lambda: len(_received(stack)) >= EVENTS // 4, timeout=60, what="first deliveries")
+    stack.process("consumer").kill()
+    _start_consumer(stack, "consumer-again")
+    assert producer.wait(120) == 0
+
+    wait_until(lambda: len(_received(stack)) >= EVENTS, timeout=90, what="every delivery")
+    counts = [n for (n,) in _received(stack)]
+    assert len(counts) == EVENTS
+    assert set(counts) == {1}
+
+
+def test_a_rolled_back_transaction_publishes_nothing(stack: Stack) -> None:
+    stack.start(services=[])
+    assert stack.spawn("producer", [*PROBE, "produce", "3"]).wait(60) == 0
+
+    actions = run_async(lambda: _stored_actions(stack.nats_url))
+    assert sorted(actions) == ["n0", "n1", "n2"]
+    with psycopg.connect(libpq_url(stack.database_url)) as conn:
+        rows = conn.execute("SELECT count(*) FROM probe.outbox").fetchone()
+    assert rows == (3,)
