@@ -191,9 +191,8 @@ class Stack:
         try:
             self._supervisor.wait_ready(timeout)
         except StartupError as exc:
-            tails = "\n".join(
-                f"--- {name}\n{proc.tail()}" for name, proc in self._supervisor.processes.items()
-            )
+            running = self._supervisor.processes.items()
+            tails = "\n".join(f"--- {name}\n{proc.tail()}" for name, proc in running if proc.alive)
             raise StartupError(f"{exc}\n{tails}") from None
 
     def _resolve(self, name: str) -> str:

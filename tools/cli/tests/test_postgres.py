@@ -87,3 +87,10 @@ def test_lock_naming_an_unrelated_live_process_does_not_block_the_start(cluster:
     finally:
         unrelated.kill()
         unrelated.wait()
+
+
+def test_first_start_creates_missing_parent_directories(tmp_path: Path) -> None:
+    data = tmp_path / "not" / "yet" / "there"
+
+    with EmbeddedPostgres(data, port=free_port(), log_path=tmp_path / "pg.log", durable=False) as server:
+        assert can_connect(server.url())

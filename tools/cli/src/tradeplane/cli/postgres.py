@@ -43,7 +43,7 @@ class EmbeddedPostgres:
         ensure_port_free(self.host, self.port, "TP_POSTGRES_PORT")
         run_as = pgfiles.unprivileged_user()
         pgfiles.grant_binaries(run_as)
-        pgfiles.grant_traverse(self.data_dir)
+        self.data_dir.parent.mkdir(parents=True, exist_ok=True)
         pgfiles.initdb(self.data_dir, run_as, sync=self.durable)
         pgfiles.owned_private_dir(self.data_dir, run_as)
         for attempt in range(1, _START_ATTEMPTS + 1):
