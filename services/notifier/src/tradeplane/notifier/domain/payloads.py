@@ -34,11 +34,21 @@ class EventType(StrEnum):
     USER_DISABLED = "user_disabled"
 
 
+class NoticeType(StrEnum):
+    """Messages the platform sends on its own, whatever the endpoint subscribes to."""
+
+    TEST = "test"
+    ENDPOINT_DISABLED = "endpoint_disabled"
+
+
+WebhookType = EventType | NoticeType
+
+
 @dataclass(frozen=True, slots=True)
 class WebhookPayload:
     """One event ready to deliver; `body()` is the exact JSON object sent."""
 
-    type: EventType
+    type: WebhookType
     event_id: UUID
     timestamp: datetime
     data: dict[str, Any]

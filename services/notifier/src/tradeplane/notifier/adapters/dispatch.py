@@ -1,0 +1,101 @@
+"""One attempt of one claimed delivery: send it, record it, and switch off an endpoint that keeps failing."""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from uuid import uuid4
+
+from cryptography.exceptions import InvalidTag
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from tradeplane.notifier.adapters import deliveries, endpoints
+from tradeplane.notifier.adapters.deliveries import Claimed
+from tradeplane.notifier.adapters.sender import DeliveryResult, WebhookSender
+from tradeplane.notifier.adapters.settings import DeliverySettings
+from tradeplane.notifier.domain import notices
+from tradeplane.notifier.domain.outcome import DeliveryStatus, after_attempt
+from tradeplane.notifier.domain.payloads import NoticeType
+from tradeplane.notifier.domain.retry import FailureKind, RandomSource, should_disable
+from tradeplane.runtime.crypto import Keyring
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Followup:
+    """What the worker should do next: wake for a retry in `retry_in` seconds, or at once for new work."""
+
+    retry_in: float | None = None
+    queued_more: bool = False
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        sender: WebhookSender,
+        keyring: Keyring,
+        settings: DeliverySettings,
+        owner: str,
+        rng: RandomSource | None = None,
+    ) -> None:
+        self._engine = engine
+        self._sender = sender
+        self._keyring = keyring
+        self._settings = settings
+        self._policy = settings.retry_policy
+        self._owner = owner
+        self._rng = rng or random.Random()
+
+    async def __call__(self, claimed: Claimed) -> Followup:
+        if not claimed.enabled and claimed.event_type != NoticeType.TEST:
+            async with self._engine.begin() as conn:
+                await deliveries.abandon(conn, claimed, self._owner, "endpoint disabled before delivery")
+            return Followup()
+        attempt = claimed.attempts + 1
+        result = await self._send(claimed, attempt)
+        outcome = after_attempt(result.ok, result.retryable, attempt, self._policy, self._rng)
+        queued_more = False
+        async with self._engine.begin() as conn:
+            await deliveries.add_attempt(conn, claimed.id, attempt, result, self._owner)
+            if not await deliveries.settle(conn, claimed, self._owner, result, outcome):
+                log.warning(
+                    "lost the lease of a delivery during its attempt", extra={"delivery": str(claimed.id)}
+                )
+                return Followup()
+            if outcome.status is not DeliveryStatus.PENDING and claimed.event_type != NoticeType.TEST:
+                queued_more = await self._count(conn, claimed, outcome.status is DeliveryStatus.SUCCEEDED)
+        return Followup(retry_in=outcome.retry_in, queued_more=queued_more)
+
+    async def _send(self, claimed: Claimed, attempt: int) -> DeliveryResult:
+        try:
+            secret = self._keyring.decrypt(claimed.secret_sealed, claimed.endpoint_id.bytes).decode()
+        except (KeyError, InvalidTag, UnicodeDecodeError):
+            log.error("cannot unseal an endpoint secret", extra={"endpoint": str(claimed.endpoint_id)})
+            return DeliveryResult(
+                None, False, False, 0, "the endpoint secret cannot be unsealed", FailureKind.INVALID_SECRET
+            )
+        payload = json.loads(claimed.body)
+        return await self._sender.send(claimed.url, secret, claimed.webhook_id, payload, attempt)
+
+    async def _count(self, conn: AsyncConnection, claimed: Claimed, delivered: bool) -> bool:
+        """Track the failure streak; past the threshold, disable the endpoint and tell the user elsewhere."""
+        endpoint = await endpoints.count_delivery(conn, claimed.endpoint_id, delivered)
+        threshold = self._settings.disable_after_failures
+        if endpoint is None or delivered or not should_disable(endpoint.consecutive_failures, threshold):
+            return False
+        failures = endpoint.consecutive_failures
+        disabled = await endpoints.disable(
+            conn, claimed.endpoint_id, f"{failures} failed deliveries in a row"
+        )
+        if disabled is None:
+            return False
+        log.warning("disabled a failing webhook endpoint", extra={"endpoint": str(claimed.endpoint_id)})
+        others = await endpoints.other_enabled(conn, claimed.user_id, claimed.endpoint_id)
+        notice = notices.endpoint_disabled(
+            uuid4(), claimed.user_id, claimed.endpoint_id, disabled.url, failures, datetime.now(UTC)
+        )
+        return bool(await deliveries.enqueue(conn, others, notice))

@@ -1,0 +1,90 @@
+"""The notifier's schema: webhook endpoints, one delivery per event and endpoint, and every attempt."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    Uuid,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+from tradeplane.runtime.db import service_metadata
+
+SCHEMA = "notifier"
+metadata = service_metadata(SCHEMA)
+
+endpoints = Table(
+    "endpoints",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("user_id", Uuid, nullable=False),
+    Column("url", String(2048), nullable=False),
+    Column("events", ARRAY(String(32)), nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    Column("secret_sealed", LargeBinary, nullable=False),
+    Column("consecutive_failures", Integer, nullable=False, server_default=text("0")),
+    Column("disabled_reason", String(200)),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("ix_notifier_endpoints_user_id", "user_id"),
+)
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("seq", BigInteger, Identity(), nullable=False, unique=True),
+    Column("endpoint_id", Uuid, ForeignKey(endpoints.c.id, ondelete="CASCADE"), nullable=False),
+    Column("user_id", Uuid, nullable=False),
+    Column("event_id", Uuid, nullable=False),
+    Column("event_type", String(32), nullable=False),
+    Column("webhook_id", String(64), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("status", String(16), nullable=False, server_default=text("'pending'")),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("lease_until", DateTime(timezone=True)),
+    Column("lease_owner", String(200)),
+    Column("last_status_code", Integer),
+    Column("last_latency_ms", Integer),
+    Column("last_error", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("completed_at", DateTime(timezone=True)),
+    UniqueConstraint("endpoint_id", "event_id", name="uq_deliveries_endpoint_event"),
+    Index(
+        "ix_deliveries_endpoint_due",
+        "endpoint_id",
+        "next_attempt_at",
+        postgresql_where=text("status = 'pending'"),
+    ),
+    Index("ix_deliveries_endpoint_seq", "endpoint_id", "seq"),
+)
+
+delivery_attempts = Table(
+    "delivery_attempts",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("delivery_id", Uuid, ForeignKey(deliveries.c.id, ondelete="CASCADE"), nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("ok", Boolean, nullable=False),
+    Column("status_code", Integer),
+    Column("latency_ms", Integer, nullable=False),
+    Column("failure", String(32)),
+    Column("error", Text),
+    Column("worker", String(200), nullable=False),
+    Column("attempted_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("ix_notifier_delivery_attempts_delivery_id", "delivery_id"),
+)

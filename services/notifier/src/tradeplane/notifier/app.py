@@ -1,0 +1,50 @@
+"""Wiring of the notifier process: bus consumers, queries, the delivery worker and health."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from starlette.applications import Starlette
+from tradeplane.notifier import handlers, queries
+from tradeplane.notifier.adapters.dispatch import Dispatcher
+from tradeplane.notifier.adapters.sender import WebhookSender
+from tradeplane.notifier.adapters.tables import metadata
+from tradeplane.notifier.adapters.transport import build_client
+from tradeplane.notifier.adapters.worker import DeliveryWorker, WorkerOptions
+from tradeplane.notifier.config import Settings
+from tradeplane.runtime import Runtime, serve
+
+SERVICE = "notifier"
+
+
+def _worker_options(settings: Settings) -> WorkerOptions:
+    return WorkerOptions(
+        owner=settings.instance_id,
+        max_in_flight=settings.notifier_max_in_flight,
+        per_endpoint=settings.notifier_per_endpoint_concurrency,
+        lease_seconds=settings.notifier_lease_seconds,
+        poll_seconds=settings.notifier_poll_seconds,
+    )
+
+
+def build(settings: Settings) -> Starlette:
+    """The notifier's ASGI app; the worker starts before the consumers and stops before the broker."""
+    rt = Runtime(SERVICE, settings, metadata, Path(__file__).parent / "migrations")
+    keyring = settings.keyring()
+    delivery = settings.delivery
+    client = build_client(delivery)
+    sender = WebhookSender(client, delivery)
+    dispatch = Dispatcher(rt.engine, sender, keyring, delivery, owner=settings.instance_id)
+    worker = DeliveryWorker(rt.engine, dispatch, _worker_options(settings))
+    rt.checks["delivery_worker"] = worker.check
+    context = queries.Context(rt.engine, keyring, delivery, worker.wake)
+    return rt.asgi(
+        [handlers.router(rt, worker.wake), queries.router(context)],
+        on_startup=[worker.start],
+        on_shutdown=[worker.stop, client.aclose],
+    )
+
+
+def main() -> None:
+    settings = Settings()
+    serve(build(settings), settings)

@@ -1,0 +1,143 @@
+"""Initial notifier schema: outbox, inbox, endpoints, deliveries and delivery attempts.
+
+Revision ID: 0001
+Revises:
+Create Date: 2026-01-20
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects import postgresql
+
+revision: str = "0001"
+down_revision: str | Sequence[str] | None = None
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+SCHEMA = "notifier"
+
+
+def _runtime_tables() -> None:
+    op.create_table(
+        "outbox",
+        sa.Column("id", sa.BigInteger(), sa.Identity(), primary_key=True),
+        sa.Column("event_id", sa.Uuid(), nullable=False, unique=True),
+        sa.Column("subject", sa.String(300), nullable=False),
+        sa.Column("payload", sa.LargeBinary(), nullable=False),
+        sa.Column("headers", postgresql.JSONB(), nullable=False, server_default=sa.text("'{}'::jsonb")),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+        sa.Column("published_at", sa.DateTime(timezone=True)),
+        schema=SCHEMA,
+    )
+    op.create_index(
+        f"ix_{SCHEMA}_outbox_unpublished",
+        "outbox",
+        ["id"],
+        schema=SCHEMA,
+        postgresql_where=sa.text("published_at IS NULL"),
+    )
+    op.create_table(
+        "processed_messages",
+        sa.Column("consumer", sa.String(100), primary_key=True),
+        sa.Column("event_id", sa.Uuid(), primary_key=True),
+        sa.Column("processed_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+        schema=SCHEMA,
+    )
+
+
+def _endpoints() -> None:
+    op.create_table(
+        "endpoints",
+        sa.Column("id", sa.Uuid(), primary_key=True),
+        sa.Column("user_id", sa.Uuid(), nullable=False),
+        sa.Column("url", sa.String(2048), nullable=False),
+        sa.Column("events", postgresql.ARRAY(sa.String(32)), nullable=False),
+        sa.Column("enabled", sa.Boolean(), nullable=False),
+        sa.Column("secret_sealed", sa.LargeBinary(), nullable=False),
+        sa.Column("consecutive_failures", sa.Integer(), nullable=False, server_default=sa.text("0")),
+        sa.Column("disabled_reason", sa.String(200)),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+        schema=SCHEMA,
+    )
+    op.create_index("ix_notifier_endpoints_user_id", "endpoints", ["user_id"], schema=SCHEMA)
+
+
+def _deliveries() -> None:
+    op.create_table(
+        "deliveries",
+        sa.Column("id", sa.Uuid(), primary_key=True),
+        sa.Column("seq", sa.BigInteger(), sa.Identity(), nullable=False, unique=True),
+        sa.Column(
+            "endpoint_id",
+            sa.Uuid(),
+            sa.ForeignKey(f"{SCHEMA}.endpoints.id", ondelete="CASCADE"),
+            nullable=False,
+        ),
+        sa.Column("user_id", sa.Uuid(), nullable=False),
+        sa.Column("event_id", sa.Uuid(), nullable=False),
+        sa.Column("event_type", sa.String(32), nullable=False),
+        sa.Column("webhook_id", sa.String(64), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("status", sa.String(16), nullable=False, server_default=sa.text("'pending'")),
+        sa.Column("attempts", sa.Integer(), nullable=False, server_default=sa.text("0")),
+        sa.Column(
+            "next_attempt_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+        ),
+        sa.Column("lease_until", sa.DateTime(timezone=True)),
+        sa.Column("lease_owner", sa.String(200)),
+        sa.Column("last_status_code", sa.Integer()),
+        sa.Column("last_latency_ms", sa.Integer()),
+        sa.Column("last_error", sa.Text()),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+        sa.Column("completed_at", sa.DateTime(timezone=True)),
+        sa.UniqueConstraint("endpoint_id", "event_id", name="uq_deliveries_endpoint_event"),
+        schema=SCHEMA,
+    )
+    op.create_index(
+        "ix_deliveries_endpoint_due",
+        "deliveries",
+        ["endpoint_id", "next_attempt_at"],
+        schema=SCHEMA,
+        postgresql_where=sa.text("status = 'pending'"),
+    )
+    op.create_index("ix_deliveries_endpoint_seq", "deliveries", ["endpoint_id", "seq"], schema=SCHEMA)
+
+
+def _delivery_attempts() -> None:
+    op.create_table(
+        "delivery_attempts",
+        sa.Column("id", sa.BigInteger(), sa.Identity(), primary_key=True),
+        sa.Column(
+            "delivery_id",
+            sa.Uuid(),
+            sa.ForeignKey(f"{SCHEMA}.deliveries.id", ondelete="CASCADE"),
+            nullable=False,
+        ),
+        sa.Column("attempt", sa.Integer(), nullable=False),
+        sa.Column("ok", sa.Boolean(), nullable=False),
+        sa.Column("status_code", sa.Integer()),
+        sa.Column("latency_ms", sa.Integer(), nullable=False),
+        sa.Column("failure", sa.String(32)),
+        sa.Column("error", sa.Text()),
+        sa.Column("worker", sa.String(200), nullable=False),
+        sa.Column("attempted_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+        schema=SCHEMA,
+    )
+    op.create_index(
+        "ix_notifier_delivery_attempts_delivery_id", "delivery_attempts", ["delivery_id"], schema=SCHEMA
+    )
+
+
+def upgrade() -> None:
+    _runtime_tables()
+    _endpoints()
+    _deliveries()
+    _delivery_attempts()
+
+
+def downgrade() -> None:
+    for table in ("delivery_attempts", "deliveries", "endpoints", "processed_messages", "outbox"):
+        op.drop_table(table, schema=SCHEMA)
