@@ -6,6 +6,7 @@ import contextlib
 import os
 import queue
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -144,3 +145,14 @@ def test_second_start_reuses_the_stored_admin_password(start_up: Callable[..., U
 
     logins = [line for up in (first, second) for line in up.seen if line.startswith("Admin login")]
     assert logins[0] == logins[1]
+
+
+def test_taken_service_port_fails_naming_its_setting(start_up: Callable[..., Up]) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        up = start_up(TP_GATEWAY_PORT=str(taken.getsockname()[1]), **EXTERNAL)
+
+        up.wait_for("set TP_GATEWAY_PORT to another port")
+
+        assert up.process.wait(30) == 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import signal
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from types import FrameType
@@ -17,13 +17,21 @@ from .database import sqlalchemy_url
 from .nats import EmbeddedNats
 from .output import PrefixedOutput
 from .postgres import EmbeddedPostgres
-from .probe import StartupError
+from .probe import StartupError, ensure_port_free
 from .processes import ChildProcess
-from .services import SERVICES, Command, module_command, service_specs, settings_ports, stack_env
+from .services import (
+    SERVICES,
+    Command,
+    ServiceSpec,
+    module_command,
+    service_specs,
+    settings_ports,
+    stack_env,
+)
 from .settings import StackSettings
 from .supervisor import Supervisor
 
-_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 @dataclass
@@ -97,12 +105,11 @@ def run_up(
                 specs, output_for=lambda spec: output.sink(spec.name), stop_timeout=settings.stop_timeout
             )
         )
+        for spec in specs:
+            ensure_port_free(spec.host, spec.port, f"TP_{spec.kind.upper()}_PORT")
         supervisor.start()
         supervisor.wait_ready(settings.startup_timeout)
-        gateway = supervisor.specs.get("gateway", specs[-1])
-        console.print(f"[bold green]Tradeplane is up: {gateway.base_url} (API docs: /api/docs)")
-        console.print(f"Admin login: {settings.admin_email} / {secrets['TP_ADMIN_PASSWORD']}")
-        console.print("Ctrl-C to stop")
+        _print_banner(console, settings, supervisor.specs.get("gateway", specs[-1]), secrets)
         return _watch([*servers.processes, *supervisor.processes.values()], console)
 
     return _run_guarded(body, console)
@@ -122,6 +129,16 @@ def run_servers(settings: StackSettings, console: Console) -> int:
         return _watch(servers.processes, console)
 
     return _run_guarded(body, console)
+
+
+def _print_banner(
+    console: Console, settings: StackSettings, gateway: ServiceSpec, secrets: Mapping[str, str]
+) -> None:
+    console.print(f"[bold green]Tradeplane is up: {gateway.base_url} (API docs: /api/docs)")
+    console.print(f"Admin login: {settings.admin_email} / {secrets['TP_ADMIN_PASSWORD']}", markup=False)
+    console.print(f"  (POST {gateway.base_url}/api/auth/login, or Authorize in the API docs)", markup=False)
+    console.print(f"Data and secrets: {settings.data_path} (NATS/PostgreSQL logs in logs/)", markup=False)
+    console.print("Ctrl-C to stop")
 
 
 def _watch(processes: Sequence[ChildProcess], console: Console) -> int:
@@ -154,7 +171,7 @@ def _run_guarded(body: Callable[[ExitStack], int], console: Console) -> int:
 
 @contextmanager
 def _signals_interrupt() -> Iterator[None]:
-    """SIGTERM behaves like Ctrl-C inside the block; previous handlers come back after it."""
+    """SIGTERM and SIGHUP (terminal closed) behave like Ctrl-C inside the block; old handlers return after."""
 
     def interrupt(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
@@ -162,6 +179,7 @@ def _signals_interrupt() -> Iterator[None]:
     previous = {sig: signal.getsignal(sig) for sig in _SIGNALS}
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, interrupt)
+    signal.signal(signal.SIGHUP, interrupt)
     try:
         yield
     finally:
