@@ -145,6 +145,9 @@ ALL_HALT_ACKS = f"{PREFIX}.halt.ack.*"
 ALL_FILLS = f"{PREFIX}.order.filled.>"
 ALL_TICKERS = f"{PREFIX}.market.ticker.>"
 ALL_VENUE = f"{PREFIX}.venue.>"
+ALL_VENUE_ERRORS = f"{PREFIX}.venue.error.>"
+ALL_VENUE_OK = f"{PREFIX}.venue.ok.>"
+ALL_PNL_UPDATED = f"{PREFIX}.pnl.updated.*"
 ALL_USER = f"{PREFIX}.user.>"
 
 
