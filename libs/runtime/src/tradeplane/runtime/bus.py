@@ -118,16 +118,18 @@ def consumer(
 ) -> Callable[[Handler[M]], Handler[M]]:
     """Register `fn(message)` as a durable JetStream consumer of `model` messages on `subject`.
 
-    `queue` shares the work between replicas; without it every process gets every message (fan-out:
-    then `durable` must be unique per process, or None for an ephemeral consumer, usually with
-    `deliver_new`).
+    With `queue` (any non-empty value) replicas share the work: the deliver group is the durable's
+    name, as JetStream requires. Without it every process gets every message (fan-out: then `durable`
+    must be unique per process, or None for an ephemeral consumer, usually with `deliver_new`).
     """
+    if queue and not durable:
+        raise ValueError("a shared (queue) consumer needs a durable name")
     name = durable or f"ephemeral:{subject}"
 
     def decorator(fn: Handler[M]) -> Handler[M]:
         @router.subscriber(
             subject,
-            queue=queue or "",
+            queue=durable if queue and durable else "",
             stream=JStream(stream.name, declare=False),
             durable=durable,
             config=ConsumerConfig(max_deliver=max_deliver + 1, ack_wait=ack_wait.total_seconds()),
