@@ -1,0 +1,1 @@
+"""The risk service's storage: tables and SQL."""
