@@ -28,7 +28,7 @@ accounts = Table(
     "accounts",
     metadata,
     Column("id", Uuid, primary_key=True),
-    Column("user_id", Uuid, nullable=False, index=True),
+    Column("user_id", Uuid, nullable=False),
     Column("venue", String(32), nullable=False),
     Column("label", String(100), nullable=False, server_default=""),
     Column("environment", String(8), nullable=False),
@@ -38,13 +38,15 @@ accounts = Table(
     Column("sandbox", Boolean, nullable=False, server_default=text("false")),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("deleted_at", DateTime(timezone=True)),
+    Index("ix_execution_accounts_user_id", "user_id"),
 )
 
 orders = Table(
     "orders",
     metadata,
     Column("order_id", Uuid, primary_key=True),
-    Column("account_id", Uuid, ForeignKey(accounts.c.id), nullable=False),
+    # No foreign key: an approval naming an unknown account is still recorded, as rejected.
+    Column("account_id", Uuid, nullable=False),
     Column("user_id", Uuid, nullable=False),
     Column("client_order_id", String(64), nullable=False),
     Column("symbol", String(41), nullable=False),
@@ -60,6 +62,7 @@ orders = Table(
     Column("notional", Numeric, nullable=False, server_default="0"),
     Column("fees", Numeric, nullable=False, server_default="0"),
     Column("reason", String(500), nullable=False, server_default=""),
+    Column("correlation_id", Uuid),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Index(

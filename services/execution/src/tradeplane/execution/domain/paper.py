@@ -41,6 +41,8 @@ from .paper_book import (
     decimal_text,
     order_from_dict,
     order_to_dict,
+    tick_from_dict,
+    tick_to_dict,
 )
 
 _ENTRY_PHASE = {
@@ -134,11 +136,14 @@ class PaperEngine:
         return updates
 
     def to_dict(self) -> dict[str, Any]:
+        """Balances, open orders and the last tick used per symbol (so a reload neither reuses a tick
+        nor lacks a price for a market order)."""
         return {
             "balances": {
                 currency: decimal_text(amount) for currency, amount in self.account.balances.items()
             },
             "orders": [order_to_dict(resting) for resting in self._orders.values()],
+            "ticks": {symbol: tick_to_dict(tick) for symbol, tick in self._ticks.items()},
         }
 
     @classmethod
@@ -150,7 +155,9 @@ class PaperEngine:
     ) -> PaperEngine:
         balances = {currency: Decimal(amount) for currency, amount in data["balances"].items()}
         orders = [order_from_dict(item) for item in data["orders"]]
-        return cls(PaperAccount(balances), markets, settings, orders)
+        engine = cls(PaperAccount(balances), markets, settings, orders)
+        engine._ticks = {symbol: tick_from_dict(item) for symbol, item in data.get("ticks", {}).items()}
+        return engine
 
     def _held(self, resting: RestingOrder) -> str:
         spec = self._markets[resting.order.symbol]

@@ -10,6 +10,8 @@ from typing import Any
 
 from tradeplane.contracts import LiquiditySide, OrderStatus, OrderType, RejectCode, Side
 
+from .feed import Tick
+
 
 @dataclass(frozen=True, slots=True)
 class PaperSettings:
@@ -158,4 +160,24 @@ def order_from_dict(data: dict[str, Any]) -> RestingOrder:
         reserved=Decimal(data["reserved"]),
         filled=Decimal(data["filled"]),
         fill_count=int(data["fill_count"]),
+    )
+
+
+def tick_to_dict(tick: Tick) -> dict[str, Any]:
+    return {
+        "symbol": tick.symbol,
+        "bid": decimal_text(tick.bid),
+        "ask": decimal_text(tick.ask),
+        "last": decimal_text(tick.last),
+        "at": tick.at.isoformat(),
+    }
+
+
+def tick_from_dict(data: dict[str, Any]) -> Tick:
+    return Tick(
+        symbol=data["symbol"],
+        bid=Decimal(data["bid"]),
+        ask=Decimal(data["ask"]),
+        last=Decimal(data["last"]),
+        at=datetime.fromisoformat(data["at"]),
     )

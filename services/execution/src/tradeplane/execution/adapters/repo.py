@@ -1,0 +1,174 @@
+"""SQL of the execution schema: order rows and fills, paper engine state, and the unfinished-order scan."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+import orjson
+from sqlalchemy import Row, func, select, text, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+from tradeplane.contracts import OrderStatus, OrderType, Side
+
+from ..domain.order_state import OrderRecord
+from ..outcomes import OrderContext, Outcome, TrackedOrder
+from .tables import fills, orders, paper_state
+
+UNFINISHED = (OrderStatus.PENDING.value, OrderStatus.OPEN.value, OrderStatus.PARTIALLY_FILLED.value)
+
+
+async def order_row(conn: AsyncConnection, order_id: UUID) -> Row[Any] | None:
+    return (await conn.execute(select(orders).where(orders.c.order_id == order_id))).first()
+
+
+async def unfinished_orders(conn: AsyncConnection, account_id: UUID | None = None) -> list[Row[Any]]:
+    query = select(orders).where(orders.c.status.in_(UNFINISHED))
+    if account_id is not None:
+        query = query.where(orders.c.account_id == account_id)
+    return list((await conn.execute(query.order_by(orders.c.created_at))).all())
+
+
+async def count_unfinished(conn: AsyncConnection, account_id: UUID) -> int:
+    query = select(func.count()).where(orders.c.account_id == account_id, orders.c.status.in_(UNFINISHED))
+    return int((await conn.execute(query)).scalar_one())
+
+
+async def fill_ids(conn: AsyncConnection, order_ids: Sequence[UUID]) -> dict[UUID, frozenset[str]]:
+    if not order_ids:
+        return {}
+    rows = await conn.execute(
+        select(fills.c.order_id, fills.c.fill_id).where(fills.c.order_id.in_(order_ids))
+    )
+    found: dict[UUID, set[str]] = {}
+    for order_id, fill_id in rows:
+        found.setdefault(order_id, set()).add(fill_id)
+    return {order_id: frozenset(ids) for order_id, ids in found.items()}
+
+
+def tracked_from_row(row: Row[Any], venue: str, partition: int, known_fills: frozenset[str]) -> TrackedOrder:
+    ctx = OrderContext(
+        order_id=row.order_id,
+        user_id=row.user_id,
+        account_id=row.account_id,
+        venue=venue,
+        symbol=row.symbol,
+        side=Side(row.side),
+        type=OrderType(row.type),
+        quantity=Decimal(row.quantity),
+        price=None if row.price is None else Decimal(row.price),
+        stop_price=None if row.stop_price is None else Decimal(row.stop_price),
+        partition=partition,
+        correlation_id=row.correlation_id,
+    )
+    record = OrderRecord(
+        order_id=str(row.order_id),
+        quantity=ctx.quantity,
+        status=OrderStatus(row.status),
+        filled_quantity=Decimal(row.filled_quantity),
+        notional=Decimal(row.notional),
+        fees=Decimal(row.fees),
+        fill_ids=known_fills,
+        venue_order_id=row.venue_order_id,
+        reason=row.reason,
+    )
+    return TrackedOrder(ctx, record)
+
+
+def _order_values(ctx: OrderContext, record: OrderRecord, send_state: str) -> dict[str, Any]:
+    return {
+        "order_id": ctx.order_id,
+        "account_id": ctx.account_id,
+        "user_id": ctx.user_id,
+        "client_order_id": ctx.client_order_id,
+        "symbol": ctx.symbol,
+        "side": ctx.side.value,
+        "type": ctx.type.value,
+        "quantity": ctx.quantity,
+        "price": ctx.price,
+        "stop_price": ctx.stop_price,
+        "status": record.status.value,
+        "send_state": send_state,
+        "venue_order_id": record.venue_order_id,
+        "filled_quantity": record.filled_quantity,
+        "notional": record.notional,
+        "fees": record.fees,
+        "reason": record.reason[:500],
+        "correlation_id": ctx.correlation_id,
+    }
+
+
+_CHANGING = ("status", "send_state", "venue_order_id", "filled_quantity", "notional", "fees", "reason")
+
+
+async def write_order(conn: AsyncConnection, ctx: OrderContext, record: OrderRecord, send_state: str) -> None:
+    """Insert the order row, or bring an existing one up to `record`."""
+    stmt = insert(orders).values(_order_values(ctx, record, send_state))
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[orders.c.order_id],
+        set_={**{name: stmt.excluded[name] for name in _CHANGING}, "updated_at": func.now()},
+    )
+    await conn.execute(stmt)
+
+
+async def write_outcomes(conn: AsyncConnection, outcomes: Iterable[Outcome]) -> None:
+    for outcome in outcomes:
+        await write_order(conn, outcome.ctx, outcome.record, outcome.send_state)
+        if outcome.fills:
+            rows = [
+                {
+                    "order_id": outcome.ctx.order_id,
+                    "fill_id": fill.fill_id,
+                    "quantity": fill.quantity,
+                    "price": fill.price,
+                    "fee": fill.fee,
+                    "fee_currency": fill.fee_currency,
+                    "liquidity": fill.liquidity.value,
+                    "filled_at": fill.at,
+                }
+                for fill in outcome.fills
+            ]
+            await conn.execute(insert(fills).on_conflict_do_nothing(), rows)
+
+
+async def cancel_orders(conn: AsyncConnection, order_ids: Sequence[UUID], reason: str) -> None:
+    """Mark many open orders cancelled in one statement (the kill switch's paper path)."""
+    await conn.execute(
+        update(orders)
+        .where(orders.c.order_id.in_(order_ids))
+        .values(
+            status=OrderStatus.CANCELLED.value, send_state="done", reason=reason[:500], updated_at=func.now()
+        )
+    )
+
+
+async def load_paper_state(conn: AsyncConnection, account_id: UUID) -> dict[str, Any] | None:
+    row = (
+        await conn.execute(select(paper_state.c.state).where(paper_state.c.account_id == account_id))
+    ).first()
+    return None if row is None else dict(row.state)
+
+
+async def save_paper_state(conn: AsyncConnection, account_id: UUID, state: dict[str, Any]) -> None:
+    stmt = insert(paper_state).values(account_id=account_id, state=state)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[paper_state.c.account_id],
+        set_={"state": stmt.excluded.state, "updated_at": func.now()},
+    )
+    await conn.execute(stmt)
+
+
+async def save_paper_states(conn: AsyncConnection, states: dict[UUID, dict[str, Any]]) -> None:
+    """Store many accounts' paper state in one statement."""
+    if not states:
+        return
+    await conn.execute(
+        text(
+            "UPDATE execution.paper_state AS p SET state = v.state::jsonb, updated_at = now() "
+            "FROM (SELECT unnest(CAST(:ids AS uuid[])) AS id, unnest(CAST(:states AS text[])) AS state) AS v "
+            "WHERE p.account_id = v.id"
+        ),
+        {"ids": list(states), "states": [orjson.dumps(s).decode() for s in states.values()]},
+    )

@@ -1,0 +1,48 @@
+"""Market specifications per venue for the API and order intake, cached: they change rarely and every
+order asks for them."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from .adapters.accounts import Account
+from .domain.markets import PAPER_MARKETS, MarketSpec
+
+Loader = Callable[[Account], Awaitable[list[MarketSpec]]]
+
+
+def spec_json(spec: MarketSpec) -> dict[str, Any]:
+    return {
+        "symbol": spec.symbol,
+        "base": spec.base,
+        "quote": spec.quote,
+        "tickSize": format(spec.price_precision, "f"),
+        "stepSize": format(spec.amount_precision, "f"),
+        "minAmount": format(spec.min_amount, "f"),
+        "minNotional": format(spec.min_notional, "f"),
+        "makerFee": format(spec.maker_fee, "f"),
+        "takerFee": format(spec.taker_fee, "f"),
+    }
+
+
+class MarketCatalog:
+    """Specs as JSON by (venue, sandbox); the paper venue's are fixed, a ccxt venue's are loaded once an hour."""
+
+    def __init__(self, load: Loader, ttl: float = 3600.0) -> None:
+        self._load = load
+        self._ttl = ttl
+        self._cached: dict[tuple[str, bool], tuple[float, list[dict[str, Any]]]] = {}
+        self._paper = [spec_json(spec) for spec in PAPER_MARKETS.values()]
+
+    async def specs(self, account: Account, refresh: bool = False) -> list[dict[str, Any]]:
+        if account.is_paper:
+            return self._paper
+        key = (account.venue, account.sandbox)
+        hit = self._cached.get(key)
+        if hit is not None and not refresh and time.monotonic() - hit[0] < self._ttl:
+            return hit[1]
+        specs = [spec_json(spec) for spec in await self._load(account)]
+        self._cached[key] = (time.monotonic(), specs)
+        return specs

@@ -1,0 +1,97 @@
+"""The executor's settings: which partitions it owns, the paper feed, the kill switch and the master key."""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal, InvalidOperation
+from typing import Self
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from tradeplane.runtime.crypto import Keyring
+from tradeplane.runtime.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+
+def parse_partitions(text: str, partitions: int) -> tuple[int, ...]:
+    """`0-15`, `0,3,5` or `0-3,8` → sorted partition numbers, each below `partitions`."""
+    owned: set[int] = set()
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        low, sep, high = part.partition("-")
+        first, last = (int(low), int(high)) if sep else (int(low), int(low))
+        if first > last:
+            raise ValueError(f"empty partition range {part!r}")
+        owned.update(range(first, last + 1))
+    if not owned:
+        raise ValueError("no partitions given")
+    if max(owned) >= partitions or min(owned) < 0:
+        raise ValueError(f"partitions must lie in 0-{partitions - 1}")
+    return tuple(sorted(owned))
+
+
+class Settings(ServiceSettings):
+    """`TP_*` variables of an execution replica."""
+
+    http_port: int = Field(default=8110, ge=0, le=65535)
+
+    executor_id: str = Field(default="exec-0", pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    executor_partitions: str | None = None
+    """`0-15`, `0,3,5`; unset means every partition of TP_PARTITIONS."""
+    executor_max_workers: int = Field(default=64, ge=1, le=1024)
+    """Approvals handled at once per partition consumer (different accounts run in parallel)."""
+
+    master_key: SecretStr | None = None
+    """Keyring (`kid:base64key,...`) sealing exchange credentials; required outside development."""
+
+    feed_enabled: bool | None = None
+    """Publish the paper venue's synthetic feed; unset means: when this executor owns partition 0."""
+    feed_seed: int = 42
+    feed_interval_seconds: float = Field(default=1.0, gt=0)
+    feed_volatility_bps: str = "5"
+    feed_spread_bps: str = "1"
+
+    risk_heartbeat_timeout_seconds: float = Field(default=5.0, ge=0)
+    """No risk heartbeat for this long halts this executor; 0 disables the check."""
+    halt_cancel_timeout_seconds: float = Field(default=10.0, gt=0)
+    live_poll_seconds: float = Field(default=2.0, gt=0)
+    actor_idle_seconds: float = Field(default=300.0, gt=0)
+    ccxt_api_overrides: dict[str, str] = Field(default_factory=dict)
+    """`{exchange id: API base URL}`, e.g. a local exchange emulator in tests; empty in production."""
+
+    @field_validator("feed_volatility_bps", "feed_spread_bps")
+    @classmethod
+    def _decimal_text(cls, value: str) -> str:
+        try:
+            if Decimal(value) >= 0:
+                return value
+        except InvalidOperation:
+            pass
+        raise ValueError("must be a non-negative number")
+
+    @model_validator(mode="after")
+    def _partitions_parse(self) -> Self:
+        self.owned_partitions  # noqa: B018 - fail at start on a malformed TP_EXECUTOR_PARTITIONS
+        return self
+
+    def secret_fields(self) -> dict[str, SecretStr | None]:
+        return {"master_key": self.master_key}
+
+    @property
+    def owned_partitions(self) -> tuple[int, ...]:
+        if self.executor_partitions is None:
+            return tuple(range(self.partitions))
+        return parse_partitions(self.executor_partitions, self.partitions)
+
+    @property
+    def publishes_feed(self) -> bool:
+        return 0 in self.owned_partitions if self.feed_enabled is None else self.feed_enabled
+
+    def keyring(self) -> Keyring:
+        """The configured keyring; in development without one, a key that lives as long as the process."""
+        if self.master_key is not None and self.master_key.get_secret_value().strip():
+            return Keyring.parse(self.master_key.get_secret_value())
+        log.warning(
+            "TP_MASTER_KEY is not set: exchange credentials are sealed with a key generated for this "
+            "process and become unreadable after a restart (development only)"
+        )
+        return Keyring.parse(Keyring.generate_key())

@@ -1,0 +1,196 @@
+"""The executor: account actors for its partitions, the kill switch, market data and the startup sequence."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from contextlib import suppress
+from decimal import Decimal
+from uuid import UUID
+
+import nats.js.errors
+from faststream.nats import NatsBroker
+from tradeplane.contracts import (
+    CancelOrder,
+    HaltEngaged,
+    HaltReleased,
+    OrderApproved,
+    Ticker,
+    streams,
+    subjects,
+)
+from tradeplane.runtime import Runtime, publish_message
+
+from . import metrics
+from .actors import ActorPool, log_failure
+from .adapters import accounts, repo
+from .adapters.paper_venue import tick_of
+from .config import Settings
+from .domain.markets import PAPER_MARKETS
+from .halts import HaltBook
+from .killswitch import KillSwitch
+from .market import FeedPublisher, LatestTickers
+from .session import AccountSession, Deps
+
+log = logging.getLogger(__name__)
+
+
+class Executor:
+    def __init__(self, rt: Runtime, settings: Settings) -> None:
+        self.rt = rt
+        self.settings = settings
+        self.owned = frozenset(settings.owned_partitions)
+        self.halts = HaltBook(settings.risk_heartbeat_timeout_seconds, self._connected)
+        self.tickers = LatestTickers()
+        self.vault = accounts.Vault(settings.keyring(), settings.ccxt_api_overrides)
+        self.accounts = accounts.AccountCache(rt.engine)
+        self.deps = Deps(rt.engine, rt.outbox, self.halts, self.tickers, self.vault, settings.partitions)
+        self.pool: ActorPool[UUID, AccountSession] = ActorPool(
+            lambda account_id: AccountSession(account_id, self.deps), lambda s: s.close()
+        )
+        self.killswitch = KillSwitch(
+            self.pool, rt.outbox, settings.executor_id, settings.halt_cancel_timeout_seconds
+        )
+        self.feed: FeedPublisher | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+
+    @property
+    def broker(self) -> NatsBroker:
+        return self.rt.broker
+
+    def _connected(self) -> bool:
+        try:
+            return bool(self.broker.config.connection_state.connection.is_connected)
+        except Exception:
+            return False
+
+    async def on_approved(self, msg: OrderApproved) -> None:
+        await self.pool.post(msg.account_id, lambda s: s.approve(msg))
+
+    async def on_cancel(self, cmd: CancelOrder) -> None:
+        await self.pool.post(cmd.account_id, lambda s: s.cancel(cmd))
+
+    def on_ticker(self, ticker: Ticker) -> None:
+        if not self.tickers.update(ticker) or ticker.venue != "paper":
+            return
+        tick = tick_of(ticker)
+        for actor in self.pool.actors():
+            session = actor.state
+            if session.is_paper and ticker.symbol in session.symbols():
+                actor.post(lambda s: s.tick(tick)).add_done_callback(log_failure)
+
+    async def on_halt(self, halt: HaltEngaged) -> None:
+        self.halts.engage(halt)  # before any await: no order is sent from here on
+        cancelled = await self.killswitch.apply(halt)
+        log.warning(
+            "halt applied",
+            extra={"scope": halt.scope.value, "user_id": str(halt.user_id), "cancelled": cancelled},
+        )
+
+    def on_release(self, released: HaltReleased) -> None:
+        self.halts.release(released)
+        log.warning("halt released", extra={"scope": released.scope.value, "user_id": str(released.user_id)})
+
+    async def startup(self) -> None:
+        """Before consuming: halts from the KV bucket, latest prices, then every unfinished order."""
+        halted = self.halts.load(await self._read_halts())
+        await self._load_latest_tickers()
+        await self._reconcile()
+        for halt in halted:  # a previous process may have died before cancelling
+            await self.killswitch.apply(halt)
+
+    async def started(self) -> None:
+        """After consumers run: re-read the KV (closing the gap before the halt subscription), start loops."""
+        await self.load_halts()
+        if self.settings.publishes_feed:
+            self.feed = FeedPublisher(
+                lambda subject, ticker: publish_message(self.broker, subject, ticker),
+                self.tickers,
+                seed=self.settings.feed_seed,
+                interval=self.settings.feed_interval_seconds,
+                volatility_bps=Decimal(self.settings.feed_volatility_bps),
+                spread_bps=Decimal(self.settings.feed_spread_bps),
+            )
+            self.feed.start()
+        self._tasks = [
+            asyncio.create_task(self._every(self.settings.live_poll_seconds, self._poll_live), name="poll"),
+            asyncio.create_task(self._every(60.0, self._reap), name="reap"),
+            asyncio.create_task(self._every(0.5, self._watch), name="deadman"),
+        ]
+
+    async def shutdown(self) -> None:
+        if self.feed is not None:
+            await self.feed.stop()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.pool.stop()
+
+    async def load_halts(self) -> None:
+        for halt in self.halts.load(await self._read_halts()):
+            await self.killswitch.apply(halt)
+
+    async def _read_halts(self) -> list[HaltEngaged]:
+        kv = await self.broker.key_value(streams.HALT_BUCKET)
+        try:
+            keys = await kv.keys()
+        except nats.js.errors.NoKeysError:
+            return []
+        found = []
+        for key in keys:
+            try:
+                entry = await kv.get(key)
+            except nats.js.errors.KeyNotFoundError:
+                continue
+            if entry.value:
+                found.append(HaltEngaged.model_validate_json(entry.value))
+        return found
+
+    async def _load_latest_tickers(self) -> None:
+        js = self.broker.config.connection_state.stream
+        for symbol in PAPER_MARKETS:
+            with suppress(nats.js.errors.NotFoundError):
+                raw = await js.get_last_msg(streams.MARKET.name, subjects.ticker("paper", symbol))
+                if raw.data:
+                    self.tickers.update(Ticker.model_validate_json(raw.data))
+
+    async def _reconcile(self) -> None:
+        async with self.rt.engine.connect() as conn:
+            rows = await repo.unfinished_orders(conn)
+        mine = {
+            r.account_id
+            for r in rows
+            if subjects.partition_of(r.user_id, self.settings.partitions) in self.owned
+        }
+        results = await asyncio.gather(
+            *(self.pool.post(account_id, lambda s: s.ensure_started()) for account_id in mine),
+            return_exceptions=True,
+        )
+        failures = [r for r in results if isinstance(r, BaseException)]
+        if failures:
+            log.error(
+                "accounts failed to reconcile", extra={"failed": len(failures), "first": repr(failures[0])}
+            )
+        metrics.ACTORS.set(len(self.pool))
+
+    async def _poll_live(self) -> None:
+        for actor in self.pool.actors():
+            session = actor.state
+            if session.started and not session.is_paper and session.open and actor.idle:
+                actor.post(lambda s: s.poll()).add_done_callback(log_failure)
+
+    async def _reap(self) -> None:
+        await self.pool.stop_idle(self.settings.actor_idle_seconds, keep=lambda s: bool(s.open))
+        metrics.ACTORS.set(len(self.pool))
+
+    async def _watch(self) -> None:
+        metrics.HALTED.set(self.halts.halted_gauge)
+
+    async def _every(self, seconds: float, job: Callable[[], Awaitable[None]]) -> None:
+        while True:
+            await asyncio.sleep(seconds)
+            try:
+                await job()
+            except Exception:
+                log.exception("periodic job failed")

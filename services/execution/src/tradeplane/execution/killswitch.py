@@ -1,0 +1,121 @@
+"""Applying a halt in this executor: cancel the affected open orders, then acknowledge.
+
+Paper accounts are cancelled together in ONE transaction while holding their actors' locks (a halt of
+thousands of accounts must be acknowledged within milliseconds); live accounts cancel through their
+actors' mailboxes, concurrently, each bounded by a timeout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from uuid import UUID
+
+from tradeplane.contracts import HaltAck, HaltEngaged, HaltScope, subjects
+from tradeplane.runtime import Outbox
+
+from .actors import Actor, ActorPool
+from .adapters import repo
+from .outcomes import PRODUCER, Outcome
+from .session import AccountSession
+
+log = logging.getLogger(__name__)
+
+Pool = ActorPool[UUID, AccountSession]
+
+
+class KillSwitch:
+    def __init__(self, pool: Pool, outbox: Outbox, executor_id: str, live_timeout: float) -> None:
+        self._pool = pool
+        self._outbox = outbox
+        self._executor_id = executor_id
+        self._live_timeout = live_timeout
+        self._lock = asyncio.Lock()
+
+    async def apply(self, halt: HaltEngaged) -> int:
+        """Cancel what `halt` covers and publish the HaltAck; returns how many orders were cancelled."""
+        reason = f"kill switch: {halt.reason}"[:500]
+        async with self._lock:
+            affected = [a for a in self._pool.actors() if _covers(halt, a.state)]
+            live = [a for a in affected if a.state.started and not a.state.is_paper and a.state.open]
+            paper = [a for a in affected if a.state.is_paper]
+            live_count = asyncio.ensure_future(self._cancel_live(live, reason))
+            ack = None if live else halt
+            cancelled = await self._cancel_paper(paper, reason, ack)
+            cancelled += await live_count
+            if live:
+                await self._acknowledge(halt, cancelled)
+        return cancelled
+
+    async def _cancel_paper(
+        self, actors: list[Actor[AccountSession]], reason: str, ack: HaltEngaged | None
+    ) -> int:
+        actors = sorted(actors, key=lambda a: a.name)  # one order of locking: no deadlock between halts
+        for actor in actors:
+            await actor.lock.acquire()
+        try:
+            sessions = [a.state for a in actors if a.state.started and a.state.is_paper and a.state.open]
+            cancelled = {s.account_id: s.paper_cancel_all(reason) for s in sessions}
+            count = sum(len(outcomes) for outcomes in cancelled.values())
+            if count or ack is not None:
+                await self._commit(sessions, cancelled, reason, ack, count)
+            return count
+        finally:
+            for actor in actors:
+                actor.lock.release()
+
+    async def _commit(
+        self,
+        sessions: list[AccountSession],
+        cancelled: dict[UUID, list[Outcome]],
+        reason: str,
+        ack: HaltEngaged | None,
+        count: int,
+    ) -> None:
+        try:
+            async with self._outbox.transaction() as tx:
+                if ack is not None:  # first, so it is published before the many cancel events
+                    tx.emit(subjects.halt_ack(self._executor_id), self._ack(ack, count))
+                order_ids = [o.ctx.order_id for outcomes in cancelled.values() for o in outcomes]
+                if order_ids:
+                    await repo.cancel_orders(tx.conn, order_ids, reason)
+                    await repo.save_paper_states(tx.conn, {s.account_id: s.snapshot() for s in sessions})
+                for outcomes in cancelled.values():
+                    for outcome in outcomes:
+                        for subject, event in outcome.events:
+                            tx.emit(subject, event)
+        except Exception:
+            for session in sessions:
+                await session.reset()
+            raise
+        for session in sessions:
+            session.applied(cancelled[session.account_id])
+
+    async def _cancel_live(self, actors: list[Actor[AccountSession]], reason: str) -> int:
+        if not actors:
+            return 0
+        futures = [actor.post(lambda s: s.cancel_all(reason)) for actor in actors]
+        done, pending = await asyncio.wait(futures, timeout=self._live_timeout)
+        if pending:
+            log.error("live cancels did not finish in time", extra={"accounts": len(pending)})
+        return sum(f.result() for f in done if f.exception() is None)
+
+    async def _acknowledge(self, halt: HaltEngaged, count: int) -> None:
+        async with self._outbox.transaction() as tx:
+            tx.emit(subjects.halt_ack(self._executor_id), self._ack(halt, count))
+
+    def _ack(self, halt: HaltEngaged, count: int) -> HaltAck:
+        ack: HaltAck = halt.caused(
+            HaltAck,
+            PRODUCER,
+            halt_event_id=halt.meta.event_id,
+            executor=self._executor_id,
+            scope=halt.scope,
+            user_id=halt.user_id,
+            cancelled_orders=count,
+        )
+        return ack
+
+
+def _covers(halt: HaltEngaged, session: AccountSession) -> bool:
+    return halt.scope is HaltScope.GLOBAL or session.user_id == halt.user_id
