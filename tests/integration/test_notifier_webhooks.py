@@ -22,12 +22,23 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 from tradeplane.contracts import (
+    HaltEngaged,
+    HaltReleased,
+    HaltScope,
     LiquiditySide,
     Message,
+    OrderCanceled,
     OrderFilled,
+    OrderRejected,
+    RejectCode,
+    RiskStateChanged,
     Role,
     Side,
     TradeClosed,
+    TradingState,
+    UserDisabled,
+    VenueError,
+    VenueErrorCategory,
     new_meta,
     subjects,
     utcnow,
@@ -248,6 +259,73 @@ async def test_round_trip_sends_signed_trade_entry_and_exit(bus: NatsClient, rec
     assert bodies["trade_entry"]["data"]["symbol"] == "BTC/USDT"
 
 
+def every_other_event(user: UUID) -> list[tuple[str, Message]]:
+    """One of each event that is not a fill or a closed trade, on the subject its producer uses."""
+    p = subjects.partition_of(user, PARTITIONS)
+    ids = {"order_id": uuid4(), "user_id": user, "account_id": uuid4()}
+    halt = {"scope": HaltScope.USER, "user_id": user, "reason": "test", "actor": "admin"}
+    return [
+        (subjects.order_rejected(p, user), OrderRejected(meta=new_meta("risk"), **ids, code=RejectCode.DAILY_LOSS, reason="cap")),
+        (subjects.order_canceled(p, user), OrderCanceled(meta=new_meta("execution"), **ids)),
+        (
+            subjects.venue_error(p, user),
+            VenueError(meta=new_meta("execution"), user_id=user, account_id=uuid4(), venue="paper",
+                       category=VenueErrorCategory.NETWORK, message="timeout"),
+        ),
+        (
+            subjects.risk_state(user),
+            RiskStateChanged(meta=new_meta("risk"), user_id=user, previous=TradingState.ACTIVE,
+                             current=TradingState.HALTED, reason_code="DAILY_LOSS", reason="cap"),
+        ),
+        (subjects.halt_engaged(user), HaltEngaged(meta=new_meta("risk"), **halt)),
+        (subjects.halt_released(user), HaltReleased(meta=new_meta("risk"), **halt)),
+        (subjects.user_disabled(user), UserDisabled(meta=new_meta("risk"), user_id=user, reason="broken")),
+    ]  # fmt: skip
+
+
+async def test_every_event_type_reaches_an_endpoint_subscribed_to_all(
+    bus: NatsClient, receiver: Receiver
+) -> None:
+    user = uuid4()
+    events = ["trade_entry", "trade_exit", "order_rejected", "order_cancelled", "error", "risk_state",
+              "killswitch", "user_disabled"]  # fmt: skip
+    endpoint = await create_endpoint(bus, user, receiver.url("everything"), events)
+
+    await publish_fill(bus, user)
+    await publish_closed(bus, user)
+    for subject, message in every_other_event(user):
+        await publish(bus, subject, message)
+    await eventually(lambda: len(receiver.at("everything")) >= 9)
+
+    received = sorted(verified(endpoint["secret"], hit)["type"] for hit in receiver.at("everything"))
+    assert received == sorted([*events, "killswitch"])
+
+
+async def test_global_halt_reaches_every_users_killswitch_endpoint(
+    bus: NatsClient, receiver: Receiver
+) -> None:
+    for name in ("halt-a", "halt-b"):
+        await create_endpoint(bus, uuid4(), receiver.url(name), ["killswitch"])
+
+    halt = HaltEngaged(meta=new_meta("risk"), scope=HaltScope.GLOBAL, reason="market chaos", actor="admin")
+    await publish(bus, subjects.halt_engaged(), halt)
+
+    await eventually(lambda: len(receiver.at("halt-a")) == len(receiver.at("halt-b")) == 1)
+
+
+async def test_user_halt_reaches_only_that_users_endpoints(bus: NatsClient, receiver: Receiver) -> None:
+    halted, bystander = uuid4(), uuid4()
+    await create_endpoint(bus, halted, receiver.url("halted"), ["killswitch"])
+    other = await create_endpoint(bus, bystander, receiver.url("bystander"), ["killswitch"])
+
+    halt = HaltEngaged(meta=new_meta("risk"), scope=HaltScope.USER, user_id=halted, reason="r", actor="admin")
+    await publish(bus, subjects.halt_engaged(halted), halt)
+    await eventually(lambda: len(receiver.at("halted")) == 1)
+
+    # Both would have been queued in the one transaction that handled the halt.
+    assert (await ask(bus, bystander, "webhooks.deliveries", {"id": other["id"]})).data == []
+
+
 async def test_endpoint_failing_twice_gets_one_accepted_delivery_and_three_logged_attempts(
     bus: NatsClient, receiver: Receiver
 ) -> None:
@@ -301,7 +379,7 @@ async def test_endpoint_failing_in_a_row_is_disabled_and_the_user_told_elsewhere
 
 async def test_test_delivery_is_signed_and_logged(bus: NatsClient, receiver: Receiver) -> None:
     user = uuid4()
-    endpoint = await create_endpoint(bus, user, receiver.url("ping"), ["killswitch"])
+    endpoint = await create_endpoint(bus, user, receiver.url("ping"), ["order_rejected"])
 
     queued = await ask(bus, user, "webhooks.test", {"id": endpoint["id"]})
     await eventually(lambda: len(receiver.at("ping")) == 1)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from uuid import UUID, uuid4
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 from tradeplane.notifier.adapters.endpoints import Target
@@ -63,8 +63,8 @@ async def enqueue(conn: AsyncConnection, targets: Sequence[Target], payload: Web
 
 # Per endpoint, at most `per_endpoint` leased deliveries at once (counting other workers' leases),
 # so an endpoint that hangs holds a bounded number of slots and cannot starve the others.
-_DUE = text(f"""
-SELECT x.id, x.next_attempt_at
+_CANDIDATES = text(f"""
+SELECT x.id
 FROM "{SCHEMA}".endpoints e
 CROSS JOIN LATERAL (
     SELECT count(*) AS busy FROM "{SCHEMA}".deliveries l
@@ -76,12 +76,10 @@ CROSS JOIN LATERAL (
       AND (d.lease_until IS NULL OR d.lease_until <= now())
     ORDER BY d.next_attempt_at, d.seq
     LIMIT greatest(:per_endpoint - b.busy, 0)
-    FOR UPDATE OF d SKIP LOCKED
 ) x
 ORDER BY x.next_attempt_at
 LIMIT :limit
 """)  # noqa: S608 - the schema is a constant, every value is bound
-
 
 _CLAIMED = (
     d.c.id, d.c.endpoint_id, d.c.user_id, d.c.event_type, d.c.webhook_id, d.c.body, d.c.attempts,
@@ -89,19 +87,31 @@ _CLAIMED = (
 )  # fmt: skip
 
 
+def _free() -> ColumnElement[bool]:
+    return and_(
+        d.c.status == DeliveryStatus.PENDING.value,
+        or_(d.c.lease_until.is_(None), d.c.lease_until <= func.now()),
+    )
+
+
 async def claim(
     conn: AsyncConnection, owner: str, *, limit: int, per_endpoint: int, lease_seconds: float
 ) -> list[Claimed]:
-    """Lease up to `limit` due deliveries to `owner`; a lease that runs out frees the delivery again."""
+    """Lease up to `limit` due deliveries to `owner`; a lease that runs out frees the delivery again.
+
+    Candidates are chosen without locks, then only those still free are locked with SKIP LOCKED
+    and leased, so concurrent workers never wait on each other nor lease the same delivery.
+    """
     if limit <= 0:
         return []
     params = {"per_endpoint": per_endpoint, "limit": limit}
-    ids = [row.id for row in await conn.execute(_DUE, params)]
+    ids = [row.id for row in await conn.execute(_CANDIDATES, params)]
     if not ids:
         return []
+    lockable = select(d.c.id).where(d.c.id.in_(ids), _free()).with_for_update(skip_locked=True)
     stmt = (
         update(d)
-        .where(d.c.id.in_(ids), d.c.endpoint_id == e.c.id)
+        .where(d.c.id.in_(lockable.scalar_subquery()), d.c.endpoint_id == e.c.id)
         .values(lease_until=func.now() + timedelta(seconds=lease_seconds), lease_owner=owner)
         .returning(*_CLAIMED)
     )
@@ -173,12 +183,3 @@ async def release(conn: AsyncConnection, owner: str, ids: Sequence[UUID] | None 
         stmt = stmt.where(d.c.id.in_(list(ids)))
     result = await conn.execute(stmt.values(lease_until=None, lease_owner=None))
     return result.rowcount
-
-
-async def next_due_in(conn: AsyncConnection) -> float | None:
-    """Seconds until the earliest scheduled retry, or None when nothing is waiting."""
-    stmt = select(func.extract("epoch", func.min(d.c.next_attempt_at) - func.now())).where(
-        d.c.status == DeliveryStatus.PENDING.value
-    )
-    value = (await conn.execute(stmt)).scalar()
-    return None if value is None else max(0.0, float(value))

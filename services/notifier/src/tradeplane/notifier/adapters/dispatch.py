@@ -60,12 +60,13 @@ class Dispatcher:
         outcome = after_attempt(result.ok, result.retryable, attempt, self._policy, self._rng)
         queued_more = False
         async with self._engine.begin() as conn:
-            await deliveries.add_attempt(conn, claimed.id, attempt, result, self._owner)
             if not await deliveries.settle(conn, claimed, self._owner, result, outcome):
+                # Deleted with its endpoint meanwhile, or taken over by another worker after the lease ran out.
                 log.warning(
-                    "lost the lease of a delivery during its attempt", extra={"delivery": str(claimed.id)}
+                    "a delivery changed hands during its attempt", extra={"delivery": str(claimed.id)}
                 )
                 return Followup()
+            await deliveries.add_attempt(conn, claimed.id, attempt, result, self._owner)
             if outcome.status is not DeliveryStatus.PENDING and claimed.event_type != NoticeType.TEST:
                 queued_more = await self._count(conn, claimed, outcome.status is DeliveryStatus.SUCCEEDED)
         return Followup(retry_in=outcome.retry_in, queued_more=queued_more)
