@@ -5,6 +5,9 @@ from __future__ import annotations
 from prometheus_client import Counter, Gauge, Histogram
 
 DECISIONS = Counter("tp_risk_decisions_total", "Order requests decided", ["outcome"])
+DUPLICATES = Counter(
+    "tp_risk_duplicate_orders_total", "Order requests for an order already decided (redeliveries, resends)"
+)
 REJECTIONS = Counter("tp_risk_rejections_total", "Order requests rejected, by reject code", ["code"])
 DECISION_SECONDS = Histogram(
     "tp_risk_decision_seconds",

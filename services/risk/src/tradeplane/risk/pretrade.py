@@ -77,6 +77,7 @@ class PreTrade:
             row = await repo.lock(tx.conn, order.user_id, order.order_id)
             if row.decision is not None:
                 log.debug("order already decided", extra={"order_id": str(order.order_id)})
+                metrics.DUPLICATES.inc()
                 return
             profile = self._profiles.resolve(order.user_id, row.profile)
             state, changes = roll_day(row.state, now, profile.zone)
