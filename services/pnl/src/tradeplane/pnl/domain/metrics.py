@@ -6,7 +6,7 @@ whichever scope is wanted. Money is Decimal throughout; see `ratios` for Sharpe 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import tzinfo
 from decimal import Decimal
@@ -24,14 +24,18 @@ __all__ = [
     "PeriodSummary",
     "PnlTotals",
     "TradeStats",
+    "TradeSums",
     "breakdown",
     "breakdowns",
+    "drawdown_percent",
     "max_drawdown",
     "performance",
     "pnl_totals",
+    "return_ratios",
     "select_trades",
     "sharpe_ratio",
     "sortino_ratio",
+    "stats_from_sums",
     "trade_stats",
 ]
 
@@ -105,23 +109,72 @@ def pnl_totals(positions: Iterable[Position], marks: Mapping[str, Decimal]) -> P
     return PnlTotals(realized, unrealized, fees)
 
 
+@dataclass(frozen=True, slots=True)
+class TradeSums:
+    """The sums `TradeStats` derives from; a database can aggregate these without loading every trade."""
+
+    total: int
+    wins: int
+    losses: int
+    gross_win: Decimal
+    gross_loss: Decimal
+    """Sum of the losing trades' PnL (negative or zero)."""
+    best: Decimal | None
+    worst: Decimal | None
+
+    @classmethod
+    def of(cls, pnls: Sequence[Decimal]) -> TradeSums:
+        wins = [p for p in pnls if p > 0]
+        losses = [p for p in pnls if p < 0]
+        return cls(
+            total=len(pnls),
+            wins=len(wins),
+            losses=len(losses),
+            gross_win=sum(wins, _ZERO),
+            gross_loss=sum(losses, _ZERO),
+            best=max(pnls, default=None),
+            worst=min(pnls, default=None),
+        )
+
+    def __add__(self, other: TradeSums) -> TradeSums:
+        return TradeSums(
+            total=self.total + other.total,
+            wins=self.wins + other.wins,
+            losses=self.losses + other.losses,
+            gross_win=self.gross_win + other.gross_win,
+            gross_loss=self.gross_loss + other.gross_loss,
+            best=_pick(max, self.best, other.best),
+            worst=_pick(min, self.worst, other.worst),
+        )
+
+
 def trade_stats(trades: Sequence[ClosedTrade]) -> TradeStats:
-    pnls = [t.pnl_usd for t in trades]
-    wins = [p for p in pnls if p > 0]
-    losses = [p for p in pnls if p < 0]
-    gross_win, gross_loss = sum(wins, _ZERO), sum(losses, _ZERO)
+    return stats_from_sums(TradeSums.of([t.pnl_usd for t in trades]))
+
+
+def stats_from_sums(sums: TradeSums) -> TradeStats:
+    total, wins, losses = sums.total, sums.wins, sums.losses
     return TradeStats(
-        total=len(pnls),
-        wins=len(wins),
-        losses=len(losses),
-        win_rate=(_HUNDRED * len(wins) / len(pnls)).quantize(_PCT) if pnls else _ZERO,
-        profit_factor=(gross_win / -gross_loss).quantize(_RATIO) if losses else None,
-        average_win=gross_win / len(wins) if wins else _ZERO,
-        average_loss=gross_loss / len(losses) if losses else _ZERO,
-        expectancy=sum(pnls, _ZERO) / len(pnls) if pnls else _ZERO,
-        best=max(pnls, default=None),
-        worst=min(pnls, default=None),
+        total=total,
+        wins=wins,
+        losses=losses,
+        win_rate=(_HUNDRED * wins / total).quantize(_PCT) if total else _ZERO,
+        profit_factor=(sums.gross_win / -sums.gross_loss).quantize(_RATIO) if losses else None,
+        average_win=sums.gross_win / wins if wins else _ZERO,
+        average_loss=sums.gross_loss / losses if losses else _ZERO,
+        # Break-even trades add nothing to either gross sum, so this is the mean of every trade's PnL.
+        expectancy=(sums.gross_win + sums.gross_loss) / total if total else _ZERO,
+        best=sums.best,
+        worst=sums.worst,
     )
+
+
+def return_ratios(
+    snapshots: Sequence[EquitySnapshot], tz: tzinfo
+) -> tuple[Decimal | None, Decimal | None, list[Decimal]]:
+    """(Sharpe, Sortino, daily returns) from snapshots; the last snapshot of each local day is enough."""
+    returns = daily_returns(daily_equity(snapshots, tz))
+    return _rounded(sharpe_ratio(returns)), _rounded(sortino_ratio(returns)), returns
 
 
 def performance(
@@ -135,8 +188,13 @@ def performance(
         trades=trade_stats(trades),
         sharpe_ratio=_rounded(sharpe_ratio(returns)),
         sortino_ratio=_rounded(sortino_ratio(returns)),
-        max_drawdown_pct=(-max_drawdown(curve) * _HUNDRED).quantize(_RATIO),
+        max_drawdown_pct=drawdown_percent(max_drawdown(curve)),
     )
+
+
+def drawdown_percent(fraction: Decimal) -> Decimal:
+    """A drawdown fraction (-0.25) as the positive percentage reports show (25.0000)."""
+    return (-fraction * _HUNDRED).quantize(_RATIO)
 
 
 def breakdowns(trades: Sequence[ClosedTrade], tz: tzinfo) -> dict[Period, list[PeriodSummary]]:
@@ -145,3 +203,11 @@ def breakdowns(trades: Sequence[ClosedTrade], tz: tzinfo) -> dict[Period, list[P
 
 def _rounded(value: Decimal | None) -> Decimal | None:
     return value.quantize(_RATIO) if value is not None else None
+
+
+def _pick(
+    choose: Callable[[Decimal, Decimal], Decimal], a: Decimal | None, b: Decimal | None
+) -> Decimal | None:
+    if a is None or b is None:
+        return a if b is None else b
+    return choose(a, b)

@@ -44,6 +44,19 @@ def sortino_ratio(returns: Sequence[Decimal], periods: int = PERIODS_PER_YEAR) -
     return _decimal(mean * periods / (downside * math.sqrt(periods)))
 
 
+def value_at_risk(returns: Sequence[Decimal], confidence: Decimal = Decimal("0.95")) -> Decimal | None:
+    """Historical one-period VaR: the loss fraction not exceeded in `confidence` of periods (0 if none).
+
+    Nearest-rank quantile of the returns, so no interpolation; None with fewer than 20 returns,
+    too few for a 5% tail to mean anything.
+    """
+    if len(returns) < 20:
+        return None
+    ordered = sorted(returns)
+    rank = math.ceil((1 - confidence) * len(ordered))
+    return max(-ordered[max(rank, 1) - 1], _ZERO)
+
+
 def max_drawdown(equity: Sequence[Decimal]) -> Decimal:
     """The deepest fall from a running peak, as a negative fraction (-0.25 is a 25% drawdown); 0 if none."""
     worst = _ZERO

@@ -1,0 +1,5 @@
+"""Run the PnL service: `python -m tradeplane.pnl`."""
+
+from .app import main
+
+main()

@@ -1,0 +1,1 @@
+"""Storage and the other services, as the PnL service reaches them."""

@@ -1,0 +1,296 @@
+"""SQL of the booking path: fills, positions, trades, accounts, equity snapshots, marks and timezones."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Row, case, func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+from tradeplane.contracts import OrderFilled
+
+from ..domain.lots import Position
+from ..domain.marks import Mark
+from ..domain.stored import Applied
+from ..domain.trades import ClosedTrade
+from ..domain.valuation import Figures, Holding
+from .tables import accounts, curves, equity_snapshots, fills, marks, positions, trades, users
+
+PENDING = "pending"
+OK = "ok"
+
+
+async def claim_fill(conn: AsyncConnection, event: OrderFilled, fee_quote: Decimal | None) -> bool:
+    """Record the fill; False when this account already booked this fill id (then change nothing)."""
+    stmt = (
+        insert(fills)
+        .values(
+            account_id=event.account_id,
+            fill_id=event.fill_id,
+            user_id=event.user_id,
+            order_id=event.order_id,
+            symbol=event.symbol,
+            side=event.side.value,
+            quantity=event.quantity,
+            price=event.price,
+            fee=event.fee,
+            fee_currency=event.fee_currency,
+            fee_quote=fee_quote,
+            filled_at=event.filled_at,
+        )
+        .on_conflict_do_nothing()
+        .returning(fills.c.fill_id)
+    )
+    return (await conn.execute(stmt)).first() is not None
+
+
+async def lock_position(
+    conn: AsyncConnection, user_id: UUID, account_id: UUID, symbol: str, venue: str
+) -> dict[str, Any] | None:
+    """Create the position row if needed and lock it for this transaction; returns its stored state."""
+    key = {"user_id": user_id, "account_id": account_id, "symbol": symbol}
+    await conn.execute(insert(positions).values(**key, venue=venue).on_conflict_do_nothing())
+    stmt = select(positions.c.state).where(*_position_is(user_id, account_id, symbol)).with_for_update()
+    state: dict[str, Any] | None = (await conn.execute(stmt)).scalar_one()
+    return state
+
+
+async def save_position(conn: AsyncConnection, applied: Applied) -> None:
+    p = applied.position
+    await conn.execute(
+        update(positions)
+        .where(*_position_is(p.user_id, p.account_id, p.symbol))
+        .values(
+            quantity=p.quantity,
+            cost=p.cost,
+            realized=p.realized_pnl,
+            fees=p.fees,
+            open_fees=p.open_fees,
+            opened_at=applied.opened_at,
+            state=applied.state,
+            updated_at=func.now(),
+        )
+    )
+
+
+async def insert_trade(conn: AsyncConnection, trade: ClosedTrade, venue: str, closing_fill_id: str) -> None:
+    await conn.execute(
+        insert(trades)
+        .values(
+            trade_id=trade.trade_id,
+            user_id=trade.user_id,
+            account_id=trade.account_id,
+            symbol=trade.symbol,
+            venue=venue,
+            side=trade.side,
+            quantity=trade.quantity,
+            entry_price=trade.entry_price,
+            exit_price=trade.exit_price,
+            entry_at=trade.entry_at,
+            exit_at=trade.exit_at,
+            fees=trade.fees,
+            pnl_usd=trade.pnl_usd,
+            pnl_pct=trade.pnl_pct,
+            duration_seconds=trade.duration_seconds,
+            closing_fill_id=closing_fill_id,
+        )
+        .on_conflict_do_nothing()
+    )
+
+
+async def known_accounts(conn: AsyncConnection, account_ids: Sequence[UUID]) -> set[UUID]:
+    rows = await conn.execute(select(accounts.c.account_id).where(accounts.c.account_id.in_(account_ids)))
+    return set(rows.scalars())
+
+
+async def insert_account(
+    conn: AsyncConnection,
+    account_id: UUID,
+    user_id: UUID,
+    venue: str,
+    baseline: Decimal | None,
+    balances: dict[str, Any] | None,
+) -> bool:
+    """Record a newly seen account; `baseline` None means execution did not answer (retried later)."""
+    stmt = (
+        insert(accounts)
+        .values(
+            account_id=account_id,
+            user_id=user_id,
+            venue=venue,
+            baseline=baseline or Decimal(0),
+            baseline_status=PENDING if baseline is None else OK,
+            balances=balances,
+            baseline_at=None if baseline is None else func.now(),
+        )
+        .on_conflict_do_nothing()
+        .returning(accounts.c.account_id)
+    )
+    return (await conn.execute(stmt)).first() is not None
+
+
+async def set_baseline(
+    conn: AsyncConnection, account_id: UUID, baseline: Decimal, balances: dict[str, Any]
+) -> bool:
+    stmt = (
+        update(accounts)
+        .where(accounts.c.account_id == account_id, accounts.c.baseline_status == PENDING)
+        .values(baseline=baseline, balances=balances, baseline_status=OK, baseline_at=func.now())
+        .returning(accounts.c.account_id)
+    )
+    return (await conn.execute(stmt)).first() is not None
+
+
+async def pending_accounts(conn: AsyncConnection, limit: int = 100) -> list[Any]:
+    stmt = (
+        select(accounts.c.account_id, accounts.c.user_id, accounts.c.venue)
+        .where(accounts.c.baseline_status == PENDING)
+        .limit(limit)
+    )
+    return list(await conn.execute(stmt))
+
+
+async def holdings(conn: AsyncConnection, user_ids: Sequence[UUID]) -> dict[UUID, list[Holding]]:
+    """Every position (open or flat) of the users, by user."""
+    rows = await conn.execute(select(positions).where(positions.c.user_id.in_(user_ids)))
+    found: dict[UUID, list[Holding]] = {}
+    for row in rows:
+        found.setdefault(row.user_id, []).append(holding_of(row))
+    return found
+
+
+def holding_of(row: Row[Any]) -> Holding:
+    position = Position(
+        row.user_id, row.account_id, row.symbol, row.quantity, row.cost, row.realized, row.fees, row.open_fees
+    )
+    return Holding(row.venue, position, row.opened_at)
+
+
+async def baselines(conn: AsyncConnection, user_ids: Sequence[UUID]) -> dict[UUID, dict[UUID, Decimal]]:
+    """Each user's accounts and their baseline equity."""
+    stmt = select(accounts.c.user_id, accounts.c.account_id, accounts.c.baseline).where(
+        accounts.c.user_id.in_(user_ids)
+    )
+    found: dict[UUID, dict[UUID, Decimal]] = {}
+    for row in await conn.execute(stmt):
+        found.setdefault(row.user_id, {})[row.account_id] = row.baseline
+    return found
+
+
+async def record_snapshots(
+    conn: AsyncConnection, user_id: UUID, scopes: Iterable[Figures], at: datetime
+) -> None:
+    """Upsert one snapshot per scope at `at` (one a second per scope) and keep its curve's drawdown."""
+    at = at.replace(microsecond=0)
+    values = [
+        {
+            "user_id": user_id,
+            "scope": f.scope,
+            "at": at,
+            "cash": f.cash,
+            "positions_value": f.positions_value,
+            "equity": f.equity,
+        }
+        for f in sorted(scopes, key=lambda f: f.scope)
+    ]
+    if not values:
+        return
+    snap = insert(equity_snapshots).values(values)
+    await conn.execute(
+        snap.on_conflict_do_update(
+            index_elements=[equity_snapshots.c.user_id, equity_snapshots.c.scope, equity_snapshots.c.at],
+            set_={c: snap.excluded[c] for c in ("cash", "positions_value", "equity")},
+        )
+    )
+    curve = insert(curves).values(
+        [
+            {
+                "user_id": user_id,
+                "scope": v["scope"],
+                "peak": v["equity"],
+                "max_drawdown": 0,
+                "last_equity": v["equity"],
+                "last_at": at,
+            }
+            for v in values
+        ]
+    )
+    equity = curve.excluded.last_equity
+    peak = func.greatest(curves.c.peak, equity)
+    fall = case((peak > 0, (equity - peak) / peak), else_=0)
+    await conn.execute(
+        curve.on_conflict_do_update(
+            index_elements=[curves.c.user_id, curves.c.scope],
+            set_={
+                "peak": peak,
+                "max_drawdown": func.least(curves.c.max_drawdown, fall),
+                "last_equity": equity,
+                "last_at": curve.excluded.last_at,
+            },
+        )
+    )
+
+
+async def equity_before(conn: AsyncConnection, user_id: UUID, scope: UUID, at: datetime) -> Decimal | None:
+    """The equity of the last snapshot strictly before `at`, if any."""
+    s = equity_snapshots.c
+    stmt = (
+        select(s.equity)
+        .where(s.user_id == user_id, s.scope == scope, s.at < at)
+        .order_by(s.at.desc())
+        .limit(1)
+    )
+    value: Decimal | None = (await conn.execute(stmt)).scalar_one_or_none()
+    return value
+
+
+async def user_timezone(conn: AsyncConnection, user_id: UUID) -> str | None:
+    stmt = select(users.c.timezone).where(users.c.user_id == user_id)
+    tz: str | None = (await conn.execute(stmt)).scalar_one_or_none()
+    return tz
+
+
+async def remember_timezone(conn: AsyncConnection, user_id: UUID, timezone: str) -> None:
+    stmt = insert(users).values(user_id=user_id, timezone=timezone)
+    await conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[users.c.user_id],
+            set_={"timezone": stmt.excluded.timezone, "updated_at": func.now()},
+            where=users.c.timezone != stmt.excluded.timezone,
+        )
+    )
+
+
+async def users_holding(conn: AsyncConnection, symbols: Sequence[str] | None = None) -> list[UUID]:
+    """Users with an open position (in one of `symbols`, when given)."""
+    stmt = select(positions.c.user_id).distinct().where(positions.c.quantity != 0)
+    if symbols is not None:
+        stmt = stmt.where(positions.c.symbol.in_(symbols))
+    return list((await conn.execute(stmt)).scalars())
+
+
+async def save_marks(conn: AsyncConnection, updated: Sequence[Mark]) -> None:
+    if not updated:
+        return
+    stmt = insert(marks).values([m._asdict() for m in updated])
+    await conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[marks.c.venue, marks.c.symbol],
+            set_={"price": stmt.excluded.price, "at": stmt.excluded.at},
+            where=marks.c.at <= stmt.excluded.at,
+        )
+    )
+
+
+async def load_marks(conn: AsyncConnection) -> list[Mark]:
+    rows = await conn.execute(select(marks.c.venue, marks.c.symbol, marks.c.price, marks.c.at))
+    return [Mark(*row) for row in rows]
+
+
+def _position_is(user_id: UUID, account_id: UUID, symbol: str) -> tuple[Any, ...]:
+    c = positions.c
+    return (c.user_id == user_id, c.account_id == account_id, c.symbol == symbol)

@@ -1,0 +1,40 @@
+"""Wiring of the PnL service: runtime, fill and ticker consumers, queries and timers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tradeplane.contracts.queries import PNL
+from tradeplane.runtime import Runtime, serve
+
+from . import handlers
+from .accounts import Accounts
+from .adapters.tables import metadata
+from .background import Background
+from .booking import Booker
+from .config import Settings
+from .curve import Curve
+from .domain.marks import Marks
+from .queries import PnlQueries, query_router
+
+
+def build(settings: Settings) -> Any:
+    """The ASGI app (FastStream's), serving /healthz, /readyz, /metrics and /asyncapi too."""
+    rt = Runtime(PNL, settings, metadata, Path(__file__).parent / "migrations")
+    curve = Curve(Marks())
+    accounts = Accounts(rt, curve, settings)
+    booker = Booker(rt, curve, accounts)
+    background = Background(rt, settings, curve, booker, accounts)
+    queries = PnlQueries(rt.engine, curve, accounts)
+    return rt.asgi(
+        [handlers.router(rt, settings, booker, curve.marks), query_router(queries.handlers())],
+        on_startup=[background.load_marks],
+        after_startup=[background.start],
+        on_shutdown=[background.stop],
+    )
+
+
+def main() -> None:
+    settings = Settings()
+    serve(build(settings), settings)

@@ -1,0 +1,119 @@
+"""Booking one fill: claim its id, lock and update the position, store the trade, record equity, emit.
+
+All of it is one transaction with the outbox, so a crash or a redelivery books a fill exactly once:
+the `fills` row (unique per account and fill id) is the idempotency key, and the position row is
+locked (`SELECT ... FOR UPDATE`) so replicas and concurrent workers serialize per position.
+"""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from tradeplane.contracts import OrderFilled, PositionChanged, TradeClosed, subjects, utcnow
+from tradeplane.runtime import Runtime, Tx
+
+from . import counters
+from .accounts import Accounts
+from .adapters import repo
+from .curve import PRODUCER, Curve
+from .domain.fills import Fill
+from .domain.stored import Applied, apply_fill, bookable
+from .domain.trades import ClosedTrade
+from .domain.valuation import Holding, value
+
+log = logging.getLogger(__name__)
+_POSITION_NAMESPACE = uuid5(NAMESPACE_URL, "tradeplane:pnl:position")
+
+
+def position_id(user_id: UUID, account_id: UUID, symbol: str) -> UUID:
+    """A stable id for the API: one per (user, account, symbol)."""
+    return uuid5(_POSITION_NAMESPACE, f"{user_id}:{account_id}:{symbol}")
+
+
+class Booker:
+    def __init__(self, rt: Runtime, curve: Curve, accounts: Accounts) -> None:
+        self.rt = rt
+        self.curve = curve
+        self.accounts = accounts
+        self.last_unrealized: dict[UUID, Decimal] = {}
+        """Each user's unrealized PnL as last reported, so price updates report only a move."""
+
+    async def book(self, event: OrderFilled) -> bool:
+        """Book the fill; False when it was booked before (nothing changes, nothing is published)."""
+        marks = self.curve.marks
+        marks.update(event.venue, event.symbol, event.price, event.filled_at)
+        fill, fee_quote = bookable(Fill.from_event(event), marks.rates)
+        if fee_quote is None:
+            log.warning(
+                "no rate converts a fill's fee to the quote currency; booked without the fee",
+                extra={"fill_id": event.fill_id, "fee_currency": event.fee_currency},
+            )
+        await self.accounts.ensure(event.user_id, event.account_id, event.venue)
+        async with self.rt.outbox.transaction() as tx:
+            if not await repo.claim_fill(tx.conn, event, fee_quote):
+                counters.FILLS_DUPLICATE.inc()
+                return False
+            state = await repo.lock_position(
+                tx.conn, event.user_id, event.account_id, event.symbol, event.venue
+            )
+            applied = apply_fill(state, fill, marks.rates)
+            await repo.save_position(tx.conn, applied)
+            trade = applied.result.trade
+            if trade is not None:
+                await repo.insert_trade(tx.conn, trade, event.venue, event.fill_id)
+            await self._publish(tx, event, applied, trade)
+        counters.FILLS_BOOKED.inc()
+        if trade is not None:
+            counters.TRADES_CLOSED.inc()
+        return True
+
+    async def _publish(self, tx: Tx, event: OrderFilled, applied: Applied, trade: ClosedTrade | None) -> None:
+        now = utcnow()
+        figures = await self.curve.snapshot(tx.conn, event.user_id, now, [event.account_id])
+        position = applied.position
+        unrealized = value(Holding(event.venue, position), self.curve.marks).unrealized
+        tx.emit(
+            subjects.position_changed(event.user_id),
+            event.caused(
+                PositionChanged,
+                PRODUCER,
+                user_id=event.user_id,
+                account_id=event.account_id,
+                symbol=event.symbol,
+                quantity=position.quantity,
+                average_entry=position.average_entry,
+                realized_pnl=position.realized_pnl,
+                unrealized_pnl=unrealized,
+            ),
+        )
+        if trade is not None:
+            tx.emit(subjects.trade_closed(event.user_id), trade_closed(event, trade))
+        tx.emit(
+            subjects.pnl_updated(event.user_id),
+            await self.curve.pnl_updated(tx.conn, event.user_id, figures, now, cause=event),
+        )
+        self.last_unrealized[event.user_id] = figures.total.unrealized
+
+
+def trade_closed(cause: OrderFilled, trade: ClosedTrade) -> TradeClosed:
+    event: TradeClosed = cause.caused(
+        TradeClosed,
+        PRODUCER,
+        trade_id=trade.trade_id,
+        user_id=trade.user_id,
+        account_id=trade.account_id,
+        symbol=trade.symbol,
+        side=trade.side,
+        quantity=trade.quantity,
+        entry_price=trade.entry_price,
+        exit_price=trade.exit_price,
+        entry_at=trade.entry_at,
+        exit_at=trade.exit_at,
+        fees=trade.fees,
+        pnl_usd=trade.pnl_usd,
+        pnl_pct=trade.pnl_pct,
+        duration_seconds=trade.duration_seconds,
+    )
+    return event

@@ -1,0 +1,93 @@
+"""A user's figures from storage and marks: equity snapshots, and the `PnlUpdated` that reports them."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime, tzinfo
+from decimal import Decimal
+from uuid import UUID
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+from tradeplane.contracts import Message, PnlUpdated, new_meta
+
+from .adapters import repo
+from .domain.breakdown import Period
+from .domain.marks import Marks
+from .domain.valuation import TOTAL, UserFigures, local_start, user_figures
+
+UTC_NAME = "UTC"
+PRODUCER = "pnl"
+
+
+def zone(name: str | None) -> ZoneInfo:
+    """The IANA zone `name`, or UTC when it is missing or unknown."""
+    try:
+        return ZoneInfo(name or UTC_NAME)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo(UTC_NAME)
+
+
+class Curve:
+    """Reads a user's positions and accounts, values them at the marks and records the equity."""
+
+    def __init__(self, marks: Marks) -> None:
+        self.marks = marks
+
+    async def figures(self, conn: AsyncConnection, user_id: UUID) -> UserFigures:
+        held = await repo.holdings(conn, [user_id])
+        bases = await repo.baselines(conn, [user_id])
+        return user_figures(bases.get(user_id, {}), held.get(user_id, []), self.marks)
+
+    async def snapshot(
+        self, conn: AsyncConnection, user_id: UUID, now: datetime, accounts: Collection[UUID] | None = None
+    ) -> UserFigures:
+        """Record the user's total equity and that of `accounts` (every account when None)."""
+        figures = await self.figures(conn, user_id)
+        scopes = [figures.total] + [
+            f for account, f in figures.accounts.items() if accounts is None or account in accounts
+        ]
+        await repo.record_snapshots(conn, user_id, scopes, now)
+        return figures
+
+    async def period_pnl(
+        self, conn: AsyncConnection, user_id: UUID, figures: UserFigures, now: datetime, tz: tzinfo
+    ) -> tuple[Decimal, Decimal, Decimal]:
+        """(equity at the start of the local day, PnL since then, PnL since the week began)."""
+        day_open = await self._equity_at(conn, user_id, figures, local_start(now, Period.DAILY, tz))
+        week_open = await self._equity_at(conn, user_id, figures, local_start(now, Period.WEEKLY, tz))
+        equity = figures.total.equity
+        return day_open, equity - day_open, equity - week_open
+
+    async def pnl_updated(
+        self,
+        conn: AsyncConnection,
+        user_id: UUID,
+        figures: UserFigures,
+        now: datetime,
+        cause: Message | None = None,
+    ) -> PnlUpdated:
+        """The user's figures, with day and week in their timezone (UTC until a query tells us theirs)."""
+        tz = zone(await repo.user_timezone(conn, user_id))
+        _, daily, weekly = await self.period_pnl(conn, user_id, figures, now, tz)
+        total = figures.total
+        fields = {
+            "user_id": user_id,
+            "realized_pnl": total.realized,
+            "unrealized_pnl": total.unrealized,
+            "fees": total.fees,
+            "equity": total.equity,
+            "daily_pnl": daily,
+            "weekly_pnl": weekly,
+        }
+        if cause is not None:
+            event: PnlUpdated = cause.caused(PnlUpdated, PRODUCER, **fields)
+            return event
+        return PnlUpdated(meta=new_meta(PRODUCER), **fields)
+
+    async def _equity_at(
+        self, conn: AsyncConnection, user_id: UUID, figures: UserFigures, at: datetime
+    ) -> Decimal:
+        # An account first seen after `at` had its baseline then: nothing happened before.
+        before = await repo.equity_before(conn, user_id, TOTAL, at)
+        return before if before is not None else figures.total.baseline
