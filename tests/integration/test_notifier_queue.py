@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from uuid import UUID, uuid4
 
 import pytest
 import tradeplane.notifier
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from tradeplane.notifier.adapters import deliveries, endpoints
+from tradeplane.notifier.adapters import deliveries, endpoints, tables
 from tradeplane.notifier.adapters.endpoints import Target
 from tradeplane.notifier.adapters.sender import DeliveryResult
 from tradeplane.notifier.domain import notices
@@ -107,3 +108,21 @@ async def test_a_scheduled_retry_is_not_claimed_before_it_is_due(engine: AsyncEn
         await deliveries.settle(conn, claimed, "w1", failure, Outcome(DeliveryStatus.PENDING, retry_in=HELD))
 
     assert await claim(engine, "w2") == []
+
+
+async def test_purge_removes_old_settled_deliveries_and_keeps_pending_ones(engine: AsyncEngine) -> None:
+    await endpoint_with(engine, 2)
+    async with engine.begin() as conn:
+        settled, _ = await deliveries.claim(conn, "w1", limit=2, per_endpoint=2, lease_seconds=HELD)
+        ok = DeliveryResult(200, True, False, 12)
+        await deliveries.settle(conn, settled, "w1", ok, Outcome(DeliveryStatus.SUCCEEDED))
+        await conn.execute(
+            update(tables.deliveries)
+            .where(tables.deliveries.c.id == settled.id)
+            .values(completed_at=func.now() - timedelta(days=40))
+        )
+
+        purged = await deliveries.purge(conn, older_than_days=30)
+        left = (await conn.execute(select(tables.deliveries.c.status))).scalars().all()
+
+    assert (purged, left) == (1, ["pending"])

@@ -24,6 +24,8 @@ def _worker_options(settings: Settings) -> WorkerOptions:
         per_endpoint=settings.notifier_per_endpoint_concurrency,
         lease_seconds=settings.notifier_lease_seconds,
         poll_seconds=settings.notifier_poll_seconds,
+        drain_seconds=min(settings.notifier_timeout_seconds, 5.0),
+        retention_days=settings.notifier_retention_days,
     )
 
 

@@ -38,6 +38,8 @@ class Settings(ServiceSettings):
     notifier_lease_seconds: float = Field(default=30.0, gt=0)
     """How long a claimed delivery stays with its worker; must outlast one attempt."""
     notifier_poll_seconds: float = Field(default=1.0, gt=0)
+    notifier_retention_days: int = Field(default=30, ge=0)
+    """Settled deliveries are kept this long in the log; 0 keeps them forever."""
 
     _delivery: DeliverySettings = PrivateAttr()
 

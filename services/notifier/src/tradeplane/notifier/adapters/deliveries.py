@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from uuid import UUID, uuid4
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, text, update
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 from tradeplane.notifier.adapters.endpoints import Target
@@ -183,3 +183,10 @@ async def release(conn: AsyncConnection, owner: str, ids: Sequence[UUID] | None 
         stmt = stmt.where(d.c.id.in_(list(ids)))
     result = await conn.execute(stmt.values(lease_until=None, lease_owner=None))
     return result.rowcount
+
+
+async def purge(conn: AsyncConnection, older_than_days: int) -> int:
+    """Delete settled deliveries (and their attempts) completed more than `older_than_days` ago."""
+    cutoff = func.now() - timedelta(days=older_than_days)
+    stmt = delete(d).where(d.c.status != DeliveryStatus.PENDING.value, d.c.completed_at < cutoff)
+    return (await conn.execute(stmt)).rowcount

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from uuid import uuid4
 
 from cryptography.exceptions import InvalidTag
+from prometheus_client import Counter, Histogram
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from tradeplane.notifier.adapters import deliveries, endpoints
 from tradeplane.notifier.adapters.deliveries import Claimed
@@ -22,6 +23,10 @@ from tradeplane.notifier.domain.retry import FailureKind, RandomSource, should_d
 from tradeplane.runtime.crypto import Keyring
 
 log = logging.getLogger(__name__)
+
+ATTEMPTS = Counter("tp_notifier_attempts", "Webhook delivery attempts", ["result"])
+LATENCY = Histogram("tp_notifier_attempt_seconds", "Webhook attempt latency")
+DISABLED = Counter("tp_notifier_endpoints_disabled", "Endpoints switched off after failing in a row")
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +63,8 @@ class Dispatcher:
         attempt = claimed.attempts + 1
         result = await self._send(claimed, attempt)
         outcome = after_attempt(result.ok, result.retryable, attempt, self._policy, self._rng)
+        ATTEMPTS.labels("ok" if result.ok else (result.failure or "failed")).inc()
+        LATENCY.observe(result.latency_ms / 1000)
         queued_more = False
         async with self._engine.begin() as conn:
             if not await deliveries.settle(conn, claimed, self._owner, result, outcome):
@@ -94,6 +101,7 @@ class Dispatcher:
         )
         if disabled is None:
             return False
+        DISABLED.inc()
         log.warning("disabled a failing webhook endpoint", extra={"endpoint": str(claimed.endpoint_id)})
         others = await endpoints.other_enabled(conn, claimed.user_id, claimed.endpoint_id)
         notice = notices.endpoint_disabled(
