@@ -199,3 +199,28 @@ def test_iso_utc_converts_other_offsets_to_z() -> None:
 def test_iso_utc_rejects_naive_datetimes() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         iso_utc(datetime(2026, 1, 17, 22, 0))
+
+
+def test_killswitch_payload_does_not_name_the_operator() -> None:
+    halt = HaltEngaged(meta=meta(), scope=HaltScope.GLOBAL, reason="market chaos", actor="ops@example.com")
+
+    payload = to_payload(halt)
+
+    assert payload is not None
+    assert "ops@example.com" not in json.dumps(payload.body())
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        RiskStateChanged(meta=meta(), user_id=USER, previous=TradingState.ACTIVE, current=TradingState.HALTED,
+                         reason_code="DAILY_LOSS", reason="cap"),
+        UserDisabled(meta=meta(), user_id=USER, reason="broken"),
+        HaltReleased(meta=meta(), scope=HaltScope.USER, user_id=USER, actor="admin"),
+    ],
+)  # fmt: skip
+def test_events_without_a_symbol_carry_user_and_null_symbol(event: Message) -> None:
+    payload = to_payload(event)
+
+    assert payload is not None
+    assert (payload.data["user_id"], payload.data["symbol"]) == (str(USER), None)

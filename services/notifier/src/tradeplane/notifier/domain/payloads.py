@@ -79,6 +79,8 @@ def _pick(message: Message, names: Iterable[str]) -> dict[str, Any]:
 
 
 def _payload(kind: EventType, message: Message, at: datetime, data: dict[str, Any]) -> WebhookPayload:
+    # Every body names a user and a symbol (api.md); events about no one symbol carry null.
+    data = {"symbol": None} | data
     return WebhookPayload(type=kind, event_id=message.meta.event_id, timestamp=at, data=data)
 
 
@@ -121,7 +123,8 @@ def risk_state(event: RiskStateChanged) -> WebhookPayload:
 
 
 def killswitch(event: HaltEngaged | HaltReleased) -> WebhookPayload:
-    data = _pick(event, ("user_id", "scope", "reason", "actor"))
+    # Not the actor: a global halt reaches every user, who need not learn which operator pulled it.
+    data = _pick(event, ("user_id", "scope", "reason"))
     data["engaged"] = isinstance(event, HaltEngaged)
     return _payload(EventType.KILLSWITCH, event, event.meta.occurred_at, data)
 
