@@ -6,7 +6,6 @@ import logging
 import time
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncConnection
 from tradeplane.contracts import OrderRequested, RejectCode, utcnow
 from tradeplane.runtime import Runtime
 
@@ -84,9 +83,8 @@ class PreTrade:
             decision = await self._decide(order, profile, state, now)
             if isinstance(decision, Approved):
                 state = record_order(state, now)
-            if state != row.state:
-                await repo.save(tx.conn, order.user_id, state)
-            await self._store(tx.conn, order, decision)
+            changed = state if state != row.state else None
+            await repo.record_decision(tx.conn, order.order_id, order.user_id, _outcome(decision), changed)
             for subject, message in events.transitions(order.user_id, list(changes), order):
                 tx.emit(subject, message)
             tx.emit(*events.decision(order, decision, self._partitions))
@@ -114,15 +112,11 @@ class PreTrade:
             tz=profile.zone,
         )
 
-    @staticmethod
-    async def _store(conn: AsyncConnection, order: OrderRequested, decision: Decision) -> None:
-        if isinstance(decision, Approved):
-            await repo.insert_decision(conn, order.order_id, order.user_id, True, None, None)
-        else:
-            reason = decision.message[: events.REASON_MAX]
-            await repo.insert_decision(
-                conn, order.order_id, order.user_id, False, decision.code.value, reason
-            )
+
+def _outcome(decision: Decision) -> tuple[bool, str | None, str | None]:
+    if isinstance(decision, Approved):
+        return True, None, None
+    return False, decision.code.value, decision.message[: events.REASON_MAX]
 
 
 def _count(decision: Decision, seconds: float) -> None:

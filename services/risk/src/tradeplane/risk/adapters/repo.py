@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import Update, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 from tradeplane.contracts import TradingState
@@ -106,8 +106,30 @@ async def read_many(conn: AsyncConnection, user_ids: list[UUID]) -> dict[UUID, S
 
 async def save(conn: AsyncConnection, user_id: UUID, state: RiskState, **columns: Any) -> None:
     """Store the state (and `last_realized`, `equity`, `pnl_at` when given) of a locked user."""
+    await conn.execute(_save(user_id, state, **columns))
+
+
+async def record_decision(
+    conn: AsyncConnection,
+    order_id: UUID,
+    user_id: UUID,
+    outcome: tuple[bool, str | None, str | None],
+    state: RiskState | None,
+) -> None:
+    """Store a decision (approved, code, reason) and, unless None, the user's new state: one statement."""
+    approved, code, reason = outcome
+    decided = insert(_d).values(
+        order_id=order_id, user_id=user_id, approved=approved, code=code, reason=reason
+    )
+    if state is None:
+        await conn.execute(decided)
+    else:
+        await conn.execute(_save(user_id, state).add_cte(decided.cte("decided")))
+
+
+def _save(user_id: UUID, state: RiskState, **columns: Any) -> Update:
     halted = state.trading_state is TradingState.HALTED
-    await conn.execute(
+    return (
         update(_s)
         .where(_s.c.user_id == user_id)
         .values(
@@ -116,14 +138,6 @@ async def save(conn: AsyncConnection, user_id: UUID, state: RiskState, **columns
             updated_at=func.now(),
             **columns,
         )
-    )
-
-
-async def insert_decision(
-    conn: AsyncConnection, order_id: UUID, user_id: UUID, approved: bool, code: str | None, reason: str | None
-) -> None:
-    await conn.execute(
-        insert(_d).values(order_id=order_id, user_id=user_id, approved=approved, code=code, reason=reason)
     )
 
 
