@@ -43,13 +43,14 @@ async def accounts(broker: NatsBroker, user_id: UUID, timeout: float) -> list[tu
         return None
     found = []
     for item in reply.data:
-        parsed = _account(item, user_id)
+        parsed = parse_account(item, user_id)
         if parsed is not None:
             found.append(parsed)
     return found
 
 
-def _account(item: Any, user_id: UUID) -> tuple[UUID, str] | None:
+def parse_account(item: Any, user_id: UUID) -> tuple[UUID, str] | None:
+    """(id, venue) of one listed account; None when unreadable or someone else's."""
     if not isinstance(item, dict):
         return None
     owner = item.get("userId", item.get("user_id"))
