@@ -43,13 +43,19 @@ def query_router(service: str, handlers: dict[str, QueryHandler]) -> NatsRouter:
     """Serve `tp.query.<service>.<name>` for each handler, load-balanced across replicas."""
     router = NatsRouter()
     for name, handler in handlers.items():
-
-        async def serve(msg: NatsMessage, handler: QueryHandler = handler) -> bytes:
-            reply = await answer(handler, msg.body)
-            return reply.model_dump_json().encode()
-
-        router.subscriber(subjects.query(service, name), queue=f"{service}-queries", title=name)(serve)
+        router.subscriber(subjects.query(service, name), queue=f"{service}-queries", title=name)(
+            _serving(handler)
+        )
     return router
+
+
+def _serving(handler: QueryHandler) -> Callable[[NatsMessage], Awaitable[bytes]]:
+    # A closure, not a default argument: FastStream would read a defaulted parameter from the message.
+    async def serve(msg: NatsMessage) -> bytes:
+        reply = await answer(handler, msg.body)
+        return reply.model_dump_json().encode()
+
+    return serve
 
 
 async def ask(
