@@ -1,0 +1,99 @@
+"""Reference prices for notional checks, and the equity fallback."""
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from uuid import UUID, uuid4
+
+from tradeplane.contracts import OrderRequested, OrderType, Side, Ticker, new_meta
+from tradeplane.risk.equity import EquitySource, positive
+from tradeplane.risk.market import Prices
+
+
+def order(kind: OrderType = OrderType.MARKET, **prices: str) -> OrderRequested:
+    return OrderRequested(
+        meta=new_meta("t"),
+        order_id=uuid4(),
+        user_id=uuid4(),
+        account_id=uuid4(),
+        client_order_id="c",
+        venue="paper",
+        symbol="BTC/USDT",
+        side=Side.BUY,
+        type=kind,
+        quantity=Decimal(1),
+        **{k: Decimal(v) for k, v in prices.items()},
+    )
+
+
+def ticker(venue: str, last: str) -> Ticker:
+    price = Decimal(last)
+    return Ticker(
+        meta=new_meta("t"),
+        venue=venue,
+        symbol="BTC/USDT",
+        bid=price,
+        ask=price,
+        last=price,
+        at=datetime.now(UTC),
+    )
+
+
+def test_limit_order_is_judged_at_its_limit_price():
+    prices = Prices()
+    prices.update(ticker("paper", "50000"))
+    assert prices.reference(order(OrderType.LIMIT, price="40000")) == Decimal(40000)
+
+
+def test_stop_order_is_judged_at_its_stop_price():
+    assert Prices().reference(order(OrderType.STOP, stop_price="45000")) == Decimal(45000)
+
+
+def test_market_order_is_judged_at_its_venues_last_price():
+    prices = Prices()
+    prices.update(ticker("kraken", "51000"))
+    prices.update(ticker("paper", "50000"))
+    assert prices.reference(order()) == Decimal(50000)
+
+
+def test_market_order_falls_back_to_another_venues_price():
+    prices = Prices()
+    prices.update(ticker("kraken", "51000"))
+    assert prices.reference(order()) == Decimal(51000)
+
+
+def test_market_order_without_any_price_has_no_reference():
+    assert Prices().reference(order()) is None
+
+
+def test_positive_accepts_decimal_strings_and_refuses_the_rest():
+    assert [positive(v) for v in ("12.5", 3, "0", "-1", "NaN", 1.5, True, None)] == [
+        Decimal("12.5"),
+        Decimal(3),
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+    ]
+
+
+class Scripted(EquitySource):
+    def __init__(self, answers: list[Decimal | None]) -> None:
+        super().__init__(lambda: None, Decimal(10_000), 0.1)  # type: ignore[arg-type, return-value]
+        self.answers = answers
+        self.asked = 0
+
+    async def _ask(self, user_id: UUID) -> Decimal | None:
+        self.asked += 1
+        return self.answers.pop(0)
+
+
+async def test_equity_from_the_pnl_service_is_asked_once():
+    source, user = Scripted([Decimal(2500)]), uuid4()
+    assert [await source.of(user), await source.of(user)] == [Decimal(2500), Decimal(2500)]
+    assert source.asked == 1
+
+
+async def test_unanswered_equity_uses_the_default():
+    assert await Scripted([None]).of(uuid4()) == Decimal(10_000)
