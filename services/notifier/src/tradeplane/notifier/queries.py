@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from faststream.nats import NatsMessage, NatsRouter
+from faststream.nats import NatsRouter
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncEngine
-from tradeplane.contracts import subjects
 from tradeplane.contracts.queries import Query, QueryError, Reply
 from tradeplane.notifier import views
 from tradeplane.notifier.adapters import deliveries, endpoints, history
@@ -23,7 +22,7 @@ from tradeplane.notifier.adapters.ssrf import Resolver, UrlRefused, check_url, r
 from tradeplane.notifier.domain import notices
 from tradeplane.notifier.domain.payloads import EventType
 from tradeplane.runtime.crypto import Keyring
-from tradeplane.runtime.queries import QueryHandler, answer
+from tradeplane.runtime.queries import QueryHandler, query_router
 
 SERVICE = "notifier"
 
@@ -172,26 +171,6 @@ async def delivery_log(ctx: Context, q: Query) -> Reply:
 async def stats(ctx: Context, q: Query) -> dict[str, Any]:
     async with ctx.engine.connect() as conn:
         return views.stats(await history.stats(conn, q.caller.user_id))
-
-
-def _responder(handler: QueryHandler) -> Callable[[NatsMessage], Awaitable[bytes]]:
-    async def respond(msg: NatsMessage) -> bytes:
-        return (await answer(handler, msg.body)).model_dump_json().encode()
-
-    return respond
-
-
-def query_router(service: str, handlers: dict[str, QueryHandler]) -> NatsRouter:
-    """`tradeplane.runtime.queries.query_router`, minus its bug.
-
-    The runtime's responder takes the handler as a defaulted parameter, which FastStream reads as a
-    message field, so every query fails validation. Switch back once the runtime is fixed.
-    """
-    bus = NatsRouter()
-    for name, handler in handlers.items():
-        subscriber = bus.subscriber(subjects.query(service, name), queue=f"{service}-queries", title=name)
-        subscriber(_responder(handler))
-    return bus
 
 
 def router(ctx: Context) -> NatsRouter:
