@@ -16,9 +16,11 @@ from uuid import UUID, uuid4
 
 import httpx
 import nats
+import psycopg
 import pytest
 from nats.aio.client import Client
 from nats.js import JetStreamContext
+from tradeplane.cli.database import libpq_url
 from tradeplane.contracts import (
     LiquiditySide,
     OrderFilled,
@@ -43,6 +45,8 @@ VENUE = "paper"
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 FAST = {
     "TP_PNL_UPDATE_THROTTLE_SECONDS": "0.2",
+    "TP_PNL_MARK_FLUSH_SECONDS": "0.2",
+    "TP_PNL_BASELINE_RETRY_SECONDS": "0.3",
     "TP_PNL_EXECUTION_TIMEOUT_SECONDS": "0.5",
     "TP_OUTBOX_SWEEP_SECONDS": "0.5",
 }
@@ -308,3 +312,77 @@ async def test_metrics_count_booked_fills_and_closed_trades(trader: Trader, pnl:
 
     assert counter(pnl, "tradeplane_pnl_fills_booked_total") - booked == 2
     assert counter(pnl, "tradeplane_pnl_trades_closed_total") - closed == 1
+
+
+class FakeExecution:
+    """Answers `venues.list` and `venues.balance` for one trader, as the execution service would."""
+
+    def __init__(self, trader: Trader, balances: dict[str, Any]) -> None:
+        self.trader = trader
+        self.balances = balances
+        self.subs: list[Any] = []
+
+    async def __aenter__(self) -> FakeExecution:
+        for name in ("venues.list", "venues.balance"):
+            self.subs.append(
+                await self.trader.nc.subscribe(subjects.query("execution", name), cb=self.answer)
+            )
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        for sub in self.subs:
+            await sub.unsubscribe()
+
+    async def answer(self, msg: Any) -> None:
+        query = Query.model_validate_json(msg.data)
+        if query.caller.user_id != self.trader.user_id:
+            reply = Reply.failure("NOT_FOUND", "no such account", 404)
+        elif msg.subject.endswith("venues.list"):
+            reply = Reply.success([{"id": str(self.trader.account_id), "venue": VENUE}])
+        else:
+            reply = Reply.success(self.balances)
+        await msg.respond(reply.model_dump_json().encode())
+
+
+BALANCES = {"USDT": {"free": "1000", "used": "0", "total": "1000"}, "USD": {"total": "250.5"}}
+
+
+async def test_user_with_an_account_but_no_fills_is_valued_from_its_balances(trader: Trader) -> None:
+    async with FakeExecution(trader, BALANCES):
+        portfolio = await trader.data("portfolio")
+        summary = await trader.data("pnl.summary")
+
+    assert (portfolio["totalValue"], portfolio["dailyPnL"], portfolio["positions"]) == ("1250.5", "0", [])
+    assert [(a["accountId"], a["equity"]) for a in summary["byAccount"]] == [
+        (str(trader.account_id), "1250.5")
+    ]
+
+
+async def test_baseline_unknown_at_the_first_fill_is_added_once_execution_answers(trader: Trader) -> None:
+    await trader.publish_fill(trader.fill("f-buy", Side.BUY, "1", "100", "0.1", minutes=0))
+    await eventually(lambda: trader.data("portfolio"), lambda p: p["totalValue"] == "-0.1")
+
+    async with FakeExecution(trader, BALANCES):
+        portfolio = await eventually(lambda: trader.data("portfolio"), lambda p: p["totalValue"] != "-0.1")
+
+    assert portfolio["totalValue"] == "1250.4"
+
+
+def saved_mark(stack: Stack, symbol: str) -> Decimal | None:
+    with psycopg.connect(libpq_url(stack.database_url)) as conn:
+        row = conn.execute("SELECT price FROM pnl.marks WHERE symbol = %s", (symbol,)).fetchone()
+    return row[0] if row else None
+
+
+async def test_marks_survive_a_restart(trader: Trader, pnl: Stack) -> None:
+    await trader.publish_fill(trader.fill("f-buy", Side.BUY, "1", "100", "0", minutes=0))
+    await trader.publish_ticker("120")
+    await eventually(
+        lambda: trader.data("portfolio.positions"), lambda p: p and p[0]["currentPrice"] == "120"
+    )
+    await eventually(lambda: asyncio.to_thread(saved_mark, pnl, trader.symbol), lambda price: price == 120)
+
+    await asyncio.to_thread(pnl.restart, "pnl")
+
+    positions = await trader.data("portfolio.positions")
+    assert positions[0]["currentPrice"] == "120"

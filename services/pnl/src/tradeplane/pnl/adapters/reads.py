@@ -13,6 +13,7 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import Date, cast, func, literal_column, select
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..domain.breakdown import Period, PeriodSummary
@@ -95,7 +96,7 @@ async def daily_closes(conn: AsyncConnection, user_id: UUID, tz: str) -> dict[UU
     inner = select(s.scope, s.at, s.cash, s.positions_value, day).where(s.user_id == user_id).subquery()
     stmt = (
         select(inner.c.scope, inner.c.at, inner.c.cash, inner.c.positions_value)
-        .distinct(inner.c.scope, inner.c.day)
+        .ext(distinct_on(inner.c.scope, inner.c.day))
         .order_by(inner.c.scope, inner.c.day, inner.c.at.desc())
     )
     found: dict[UUID, list[EquitySnapshot]] = {}
