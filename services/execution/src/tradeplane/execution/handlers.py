@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 from faststream.nats import NatsBroker, NatsRouter
 from tradeplane.contracts import (
@@ -20,6 +21,11 @@ from tradeplane.runtime import consumer
 
 from .executor import Executor
 from .outcomes import PRODUCER
+
+REDELIVER_AFTER = timedelta(seconds=10)
+"""How soon JetStream redelivers an unacknowledged approval, e.g. one held by an executor that died.
+A redelivery that overtakes a slow first attempt is harmless: it queues behind it in the account's
+mailbox and then finds the order already past sending."""
 
 
 def router(executor: Executor, broker: Callable[[], NatsBroker]) -> NatsRouter:
@@ -50,6 +56,7 @@ def _partition_consumers(
         stream=streams.ORDERS,
         producer=PRODUCER,
         max_workers=workers,
+        ack_wait=REDELIVER_AFTER,
     )
     async def on_approved(msg: OrderApproved) -> None:
         await executor.on_approved(msg)
@@ -64,6 +71,7 @@ def _partition_consumers(
         stream=streams.ORDERS,
         producer=PRODUCER,
         max_workers=workers,
+        ack_wait=REDELIVER_AFTER,
     )
     async def on_cancel(cmd: CancelOrder) -> None:
         await executor.on_cancel(cmd)

@@ -12,7 +12,6 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
 
-import ccxt
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy.ext.asyncio import AsyncEngine
 from tradeplane.contracts import NonNegative, VenueErrorCategory, utcnow
@@ -183,6 +182,8 @@ class VenueQueries:
         return account.public()
 
     async def _connect_live(self, user_id: UUID, params: ConnectParams) -> dict[str, Any]:
+        import ccxt  # seconds to import: only when someone connects an exchange
+
         from .adapters import ccxt_venue
 
         if params.venue not in ccxt.exchanges:

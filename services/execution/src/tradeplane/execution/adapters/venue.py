@@ -43,7 +43,6 @@ from tradeplane.contracts import (
     VenueErrorCategory,
 )
 
-from ..domain.errors import classify, reject_code
 from ..domain.markets import MarketSpec
 
 
@@ -125,11 +124,16 @@ class VenueCallError(Exception):
 
     @classmethod
     def from_exception(cls, error: BaseException) -> VenueCallError:
+        # Imported here: importing ccxt takes seconds, and an executor with only paper accounts never needs it.
+        from ..domain.errors import classify
+
         found = classify(error)
         return cls(found.category, found.retryable, f"{type(error).__name__}: {error}"[:1000])
 
     @property
     def reject_code(self) -> RejectCode:
+        from ..domain.errors import reject_code
+
         return reject_code(self.category)
 
 

@@ -1,0 +1,378 @@
+"""The execution service on real NATS and PostgreSQL with the paper venue: fills, fees and balances,
+resting orders, cancels, duplicates, a SIGKILL mid-flow, and the kill switch."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager
+from decimal import Decimal
+from typing import Any
+from uuid import UUID, uuid4
+
+import nats
+import orjson
+import psycopg
+import pytest
+from nats.js.api import DeliverPolicy
+from tradeplane.cli.database import libpq_url
+from tradeplane.contracts import (
+    CancelOrder,
+    HaltEngaged,
+    HaltScope,
+    Message,
+    OrderApproved,
+    OrderType,
+    Role,
+    Side,
+    Ticker,
+    new_meta,
+    streams,
+    subjects,
+    utcnow,
+)
+from tradeplane.contracts.queries import Caller, Query, Reply
+
+from tests.support.servers import Stack
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
+
+PARTITIONS = 16
+EXECUTOR_ENV = {"TP_RISK_HEARTBEAT_TIMEOUT_SECONDS": "0", "TP_FEED_ENABLED": "false"}
+
+
+class Bus:
+    """A test's view of the bus: publish approvals, cancels, tickers and halts; record order and halt events."""
+
+    def __init__(self, nc: nats.NATS) -> None:
+        self.nc = nc
+        self.js = nc.jetstream()
+        self.events: list[tuple[str, dict[str, Any]]] = []
+
+    async def watch(self) -> None:
+        for stream, subject in ((streams.ORDERS, "tp.order.>"), (streams.HALTS, "tp.halt.>")):
+            await self.js.subscribe(
+                subject,
+                stream=stream.name,
+                cb=self._record,
+                ordered_consumer=True,
+                deliver_policy=DeliverPolicy.NEW,
+            )
+
+    async def _record(self, msg: Any) -> None:
+        self.events.append((msg.subject, orjson.loads(msg.data)))
+
+    async def publish(self, subject: str, message: Message) -> None:
+        await self.js.publish(
+            subject, message.model_dump_json().encode(), headers={"Nats-Msg-Id": str(message.meta.event_id)}
+        )
+
+    async def ask(self, user: UUID, name: str, **params: Any) -> Any:
+        query = Query(caller=Caller(user_id=user, role=Role.TRADER), params=params)
+        msg = await self.nc.request(
+            subjects.query("execution", name), query.model_dump_json().encode(), timeout=5
+        )
+        reply = Reply.model_validate_json(msg.data)
+        assert reply.ok, reply.error
+        return reply.data
+
+    async def paper_account(self, user: UUID, usdt: str = "100000") -> UUID:
+        data = await self.ask(user, "venues.connect", venue="paper", initialBalances={"USDT": usdt})
+        return UUID(data["id"])
+
+    async def approve(self, user: UUID, account: UUID, **order: Any) -> OrderApproved:
+        approval = approval_for(user, account, **order)
+        await self.publish(subjects.order_approved(subjects.partition_of(user, PARTITIONS), user), approval)
+        return approval
+
+    async def ticker(self, symbol: str, bid: str, ask: str) -> None:
+        """Publish a ticker and wait until the executor holds it."""
+        last = str((Decimal(bid) + Decimal(ask)) / 2)
+        ticker = Ticker(
+            meta=new_meta("test"), venue="paper", symbol=symbol, bid=bid, ask=ask, last=last, at=utcnow()
+        )
+        await self.publish(subjects.ticker("paper", symbol), ticker)
+
+        async def held() -> bool:
+            prices = await self.ask(uuid4(), "market.prices")
+            return any(p["symbol"] == symbol and Decimal(p["bid"]) == Decimal(bid) for p in prices)
+
+        await until(held, what=f"ticker {symbol} {bid}/{ask}")
+
+    def of(self, order_id: UUID, kind: str) -> list[dict[str, Any]]:
+        return [
+            e
+            for s, e in self.events
+            if s.startswith(f"tp.order.{kind}.") and e.get("order_id") == str(order_id)
+        ]
+
+    def kinds(self, order_id: UUID) -> list[str]:
+        return [
+            s.split(".")[2]
+            for s, e in self.events
+            if e.get("order_id") == str(order_id) and not s.startswith("tp.order.approved.")
+        ]
+
+    def of_any(self, kind: str) -> list[dict[str, Any]]:
+        return [e for s, e in self.events if s.startswith(f"tp.order.{kind}.")]
+
+    def acks(self, halt: HaltEngaged) -> list[dict[str, Any]]:
+        return [
+            e
+            for s, e in self.events
+            if s == subjects.halt_ack("exec-0") and e.get("halt_event_id") == str(halt.meta.event_id)
+        ]
+
+    async def wait_kind(self, order_id: UUID, kind: str, count: int = 1) -> list[dict[str, Any]]:
+        await until(lambda: len(self.of(order_id, kind)) >= count, what=f"{kind} of {order_id}")
+        return self.of(order_id, kind)
+
+
+def approval_for(
+    user: UUID,
+    account: UUID,
+    *,
+    side: Side = Side.BUY,
+    type: OrderType = OrderType.MARKET,
+    quantity: str = "0.01",
+    price: str | None = None,
+    symbol: str = "BTC/USDT",
+    order_id: UUID | None = None,
+) -> OrderApproved:
+    return OrderApproved(
+        meta=new_meta("test"),
+        order_id=order_id or uuid4(),
+        user_id=user,
+        account_id=account,
+        client_order_id=f"t-{uuid4().hex[:8]}",
+        venue="paper",
+        symbol=symbol,
+        side=side,
+        type=type,
+        quantity=Decimal(quantity),
+        price=None if price is None else Decimal(price),
+    )
+
+
+async def until(check: Callable[[], bool | Awaitable[bool]], *, what: str, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not await _value(check()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+async def _value(result: bool | Awaitable[bool]) -> bool:
+    return await result if inspect.isawaitable(result) else result
+
+
+def sql(stack: Stack, query: str, *args: Any) -> list[tuple[Any, ...]]:
+    with psycopg.connect(libpq_url(stack.database_url)) as conn:
+        return conn.execute(query, args).fetchall()
+
+
+@pytest.fixture(scope="module")
+def paper_stack(postgres_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """One executor for the tests that do not kill it or halt everyone."""
+    stack = Stack(tmp_path_factory.mktemp("exec"), postgres_server_url=postgres_server_url)
+    try:
+        yield stack.start(services=["execution"], env=EXECUTOR_ENV, partitions=PARTITIONS)
+    finally:
+        stack.stop()
+
+
+@asynccontextmanager
+async def open_bus(stack: Stack) -> AsyncIterator[Bus]:
+    nc = await nats.connect(stack.nats_url)
+    bus = Bus(nc)
+    await bus.watch()
+    try:
+        yield bus
+    finally:
+        await nc.close()
+
+
+@pytest.fixture
+async def bus(paper_stack: Stack) -> AsyncIterator[Bus]:
+    async with open_bus(paper_stack) as opened:
+        yield opened
+
+
+async def test_market_buy_is_accepted_and_filled_at_the_ask_with_its_fee_taken_from_the_balance(
+    bus: Bus,
+) -> None:
+    user = uuid4()
+    account = await bus.paper_account(user)
+    await bus.ticker("BTC/USDT", "64999.00", "65001.00")
+
+    order = await bus.approve(user, account, quantity="0.01")
+
+    [fill] = await bus.wait_kind(order.order_id, "filled")
+    assert bus.kinds(order.order_id) == ["accepted", "filled"]
+    assert Decimal(fill["price"]) == Decimal("65001.00")
+    assert Decimal(fill["fee"]) == Decimal("650.01") * Decimal("0.002")
+    balance = await bus.ask(user, "venues.balance", id=str(account))
+    cost = Decimal("0.01") * Decimal(fill["price"]) + Decimal(fill["fee"])
+    assert Decimal(balance["USDT"]["total"]) == Decimal("100000") - cost
+    assert Decimal(balance["BTC"]["total"]) == Decimal("0.01")
+
+
+async def test_limit_buy_rests_until_the_ask_crosses_then_fills_as_maker(bus: Bus) -> None:
+    user = uuid4()
+    account = await bus.paper_account(user)
+    await bus.ticker("ETH/USDT", "3399.00", "3401.00")
+
+    order = await bus.approve(
+        user, account, symbol="ETH/USDT", type=OrderType.LIMIT, quantity="1", price="3300.00"
+    )
+    await bus.wait_kind(order.order_id, "accepted")
+    await bus.ticker("ETH/USDT", "3299.00", "3299.50")
+
+    [fill] = await bus.wait_kind(order.order_id, "filled")
+    assert (Decimal(fill["price"]), fill["liquidity"]) == (Decimal("3300.00"), "maker")
+    assert Decimal(fill["fee"]) == Decimal("3300.00") * Decimal("0.001")
+
+
+async def test_cancel_order_cancels_a_resting_limit_and_releases_its_reservation(bus: Bus) -> None:
+    user = uuid4()
+    account = await bus.paper_account(user)
+    await bus.ticker("SOL/USDT", "149.00", "151.00")
+    order = await bus.approve(
+        user, account, symbol="SOL/USDT", type=OrderType.LIMIT, quantity="10", price="100"
+    )
+    await bus.wait_kind(order.order_id, "accepted")
+
+    cancel = CancelOrder(meta=new_meta("test"), order_id=order.order_id, user_id=user, account_id=account)
+    await bus.publish(subjects.order_cancel(subjects.partition_of(user, PARTITIONS), user), cancel)
+
+    await bus.wait_kind(order.order_id, "canceled")
+    balance = await bus.ask(user, "venues.balance", id=str(account))
+    assert balance["USDT"] == {"free": "100000", "used": "0", "total": "100000"}
+
+
+async def test_an_approval_delivered_again_with_a_new_event_id_is_executed_once(
+    bus: Bus, paper_stack: Stack
+) -> None:
+    user = uuid4()
+    account = await bus.paper_account(user)
+    await bus.ticker("BTC/USDT", "64000.00", "64002.00")
+    first = await bus.approve(user, account, quantity="0.001")
+    await bus.publish(subjects.order_approved(subjects.partition_of(user, PARTITIONS), user), first)
+    again = first.model_copy(update={"meta": new_meta("test")})
+
+    await bus.publish(subjects.order_approved(subjects.partition_of(user, PARTITIONS), user), again)
+    await bus.wait_kind(first.order_id, "filled")
+    marker = await bus.approve(user, account, quantity="0.001")  # same account: processed after `again`
+    await bus.wait_kind(marker.order_id, "filled")
+
+    assert bus.kinds(first.order_id) == ["accepted", "filled"]
+    assert sql(paper_stack, "SELECT count(*) FROM execution.fills WHERE order_id = %s", first.order_id) == [
+        (1,)
+    ]
+
+
+async def test_unknown_account_is_rejected_without_reaching_a_venue(bus: Bus) -> None:
+    user = uuid4()
+
+    order = await bus.approve(user, uuid4())
+
+    [rejected] = await bus.wait_kind(order.order_id, "rejected")
+    assert rejected["code"] == "ACCOUNT_NOT_FOUND"
+
+
+async def test_another_users_account_is_not_found(bus: Bus) -> None:
+    account = await bus.paper_account(uuid4())
+    query = Query(caller=Caller(user_id=uuid4(), role=Role.TRADER), params={"id": str(account)})
+
+    msg = await bus.nc.request(
+        subjects.query("execution", "venues.balance"), query.model_dump_json().encode()
+    )
+
+    reply = Reply.model_validate_json(msg.data)
+    assert reply.error is not None and (reply.error.code, reply.error.status) == ("VENUE_NOT_FOUND", 404)
+
+
+async def test_sigkill_with_200_orders_in_flight_executes_every_order_exactly_once(stack: Stack) -> None:
+    stack.start(services=["execution"], env=EXECUTOR_ENV, partitions=PARTITIONS)
+    async with open_bus(stack) as bus:
+        users = [uuid4(), uuid4()]
+        accounts = {user: await bus.paper_account(user) for user in users}
+        await bus.ticker("BTC/USDT", "64999.00", "65001.00")
+        orders = [
+            await bus.approve(users[i % 2], accounts[users[i % 2]], quantity="0.001") for i in range(200)
+        ]
+
+        await until(lambda: len(bus.of_any("filled")) >= 10, what="the first fills")
+        stack.kill("execution")
+        stack.restart("execution")
+
+        done = "SELECT count(*) FROM execution.orders WHERE status = 'Filled'"
+        await until(lambda: sql(stack, done) == [(200,)], what="every order filled", timeout=60)
+        fills = sql(stack, "SELECT order_id, count(*), sum(quantity) FROM execution.fills GROUP BY order_id")
+        assert sorted((n, q) for _, n, q in fills) == [(1, Decimal("0.001"))] * 200
+        await until(lambda: len(bus.of_any("filled")) >= 200, what="every fill event")
+        assert sorted(e["order_id"] for e in bus.of_any("filled")) == sorted(str(o.order_id) for o in orders)
+        for user, account in accounts.items():
+            spent = sql(
+                stack,
+                "SELECT sum(f.quantity * f.price + f.fee) FROM execution.fills f "
+                "JOIN execution.orders o USING (order_id) WHERE o.account_id = %s",
+                account,
+            )[0][0]
+            balance = await bus.ask(user, "venues.balance", id=str(account))
+            assert Decimal(balance["USDT"]["total"]) == Decimal("100000") - spent
+            assert Decimal(balance["BTC"]["total"]) == Decimal("0.1")
+
+
+async def test_global_halt_cancels_resting_orders_acknowledges_and_refuses_later_approvals(
+    stack: Stack,
+) -> None:
+    stack.start(services=["execution"], env=EXECUTOR_ENV, partitions=PARTITIONS)
+    async with open_bus(stack) as bus:
+        users = [uuid4(), uuid4()]
+        accounts = {user: await bus.paper_account(user) for user in users}
+        await bus.ticker("BTC/USDT", "64999.00", "65001.00")
+        resting = [
+            await bus.approve(u, a, type=OrderType.LIMIT, quantity="0.01", price="60000")
+            for u, a in accounts.items()
+        ]
+        for order in resting:
+            await bus.wait_kind(order.order_id, "accepted")
+
+        halt = await _engage_global_halt(bus)
+
+        await until(lambda: bool(bus.acks(halt)), what="the halt ack")
+        assert [a["cancelled_orders"] for a in bus.acks(halt)] == [2]
+        for order in resting:
+            await bus.wait_kind(order.order_id, "canceled")
+        later = await bus.approve(users[0], accounts[users[0]])
+        [rejected] = await bus.wait_kind(later.order_id, "rejected")
+        assert rejected["code"] == "KILL_SWITCH"
+
+
+async def test_executor_started_while_the_kv_says_halted_comes_up_halted(stack: Stack) -> None:
+    stack.start(services=["execution"], env=EXECUTOR_ENV, partitions=PARTITIONS)
+    async with open_bus(stack) as bus:
+        user = uuid4()
+        account = await bus.paper_account(user)
+        await bus.ticker("BTC/USDT", "64999.00", "65001.00")
+        kv = await bus.js.key_value(streams.HALT_BUCKET)
+        halt = HaltEngaged(meta=new_meta("test"), scope=HaltScope.GLOBAL, reason="drill", actor="test")
+        await kv.put(streams.halt_key(None), halt.model_dump_json().encode())  # the KV only: no event
+
+        stack.restart("execution")
+        order = await bus.approve(user, account)
+
+        [rejected] = await bus.wait_kind(order.order_id, "rejected")
+        assert rejected["code"] == "KILL_SWITCH"
+
+
+async def _engage_global_halt(bus: Bus) -> HaltEngaged:
+    """What risk does: the KV key first, then the event."""
+    halt = HaltEngaged(meta=new_meta("test"), scope=HaltScope.GLOBAL, reason="drill", actor="test")
+    kv = await bus.js.key_value(streams.HALT_BUCKET)
+    await kv.put(streams.halt_key(None), halt.model_dump_json().encode())
+    await bus.publish(subjects.halt_engaged(None), halt)
+    return halt
