@@ -38,8 +38,13 @@ NONCE_EXCHANGES = frozenset({"kraken"})
 """Exchanges whose private calls carry a free increasing nonce, which we take from the NonceStore (in
 microseconds). Others sign with a clock timestamp checked against a window; ccxt keeps those."""
 
-# ccxt 4.5 leaves these Kraken wordings a plain ExchangeError; they mean the credentials are wrong.
-_AUTH_WORDINGS = ("invalid signature",)
+# Wordings ccxt 4.5 files under a broader class than they mean, as (category ccxt's class gets, wording,
+# the category meant, retryable): Kraken's bad signature is a plain ExchangeError, and its
+# "EAPI:Rate limit exceeded" a DDoSProtection, which would count as a network failure towards auto-disable.
+_RECLASSIFIED = (
+    (VenueErrorCategory.EXCHANGE, "invalid signature", VenueErrorCategory.AUTH, False),
+    (VenueErrorCategory.NETWORK, "rate limit", VenueErrorCategory.RATE_LIMIT, True),
+)
 
 
 class CcxtSettings(BaseSettings):
@@ -88,10 +93,10 @@ def venue_error(error: BaseException) -> VenueCallError:
     message = f"{type(error).__name__}: {error}"[:1000]
     if isinstance(error, NonceUnavailable):
         return VenueCallError(VenueErrorCategory.EXCHANGE, True, message)
-    if classify(error).category is VenueErrorCategory.EXCHANGE and any(
-        wording in str(error).lower() for wording in _AUTH_WORDINGS
-    ):
-        return VenueCallError(VenueErrorCategory.AUTH, False, message)
+    found = classify(error).category
+    for broad, wording, meant, retryable in _RECLASSIFIED:
+        if found is broad and wording in str(error).lower():
+            return VenueCallError(meant, retryable, message)
     return VenueCallError.from_exception(error)
 
 
@@ -155,12 +160,9 @@ def _new_exchange(exchange_id: str, credentials: Credentials, sandbox: bool, set
         if url.startswith("http://"):
             exchange.timeout_on_exit = 0  # ccxt waits on close for TLS sessions to end; there are none
     elif sandbox:
-        try:
-            exchange.set_sandbox_mode(True)
-        except ccxt_errors.NotSupported:
-            raise VenueCallError(
-                VenueErrorCategory.EXCHANGE, False, f"{exchange_id} has no sandbox in ccxt"
-            ) from None
+        if not exchange.urls.get("test"):
+            raise VenueCallError(VenueErrorCategory.EXCHANGE, False, f"{exchange_id} has no sandbox in ccxt")
+        exchange.set_sandbox_mode(True)
     return exchange
 
 
@@ -173,6 +175,11 @@ class CcxtVenue:
         self._ex = exchange
         self._nonces = nonces
         self._settings = settings
+
+    @property
+    def exchange(self) -> Any:
+        """The ccxt instance (tests, diagnostics)."""
+        return self._ex
 
     async def markets(self) -> list[MarketSpec]:
         found: dict[str, Raw] = await self._call(self._ex.load_markets)
