@@ -22,6 +22,7 @@ import pytest
 from nats.aio.client import Client
 from nats.aio.subscription import Subscription
 from tradeplane.cli.database import libpq_url
+from tradeplane.cli.probe import free_port, http_ok, wait_until
 from tradeplane.contracts import (
     HaltEngaged,
     HaltReleased,
@@ -36,6 +37,7 @@ from tradeplane.contracts import (
     RiskStateChanged,
     Role,
     Side,
+    Ticker,
     TradingState,
     UserDisabled,
     UserEnabled,
@@ -133,7 +135,14 @@ class Trader:
         }
         return self
 
-    def request(self, side: Side = Side.BUY, quantity: str = "0.001", price: str = "50000") -> OrderRequested:
+    def request(
+        self,
+        side: Side = Side.BUY,
+        quantity: str = "0.001",
+        price: str = "50000",
+        symbol: str = "BTC/USDT",
+        market: bool = False,
+    ) -> OrderRequested:
         order_id = uuid4()
         return OrderRequested(
             meta=new_meta("test"),
@@ -142,11 +151,11 @@ class Trader:
             account_id=self.account_id,
             client_order_id=order_id.hex,
             venue="paper",
-            symbol="BTC/USDT",
+            symbol=symbol,
             side=side,
-            type=OrderType.LIMIT,
+            type=OrderType.MARKET if market else OrderType.LIMIT,
             quantity=Decimal(quantity),
-            price=Decimal(price),
+            price=None if market else Decimal(price),
         )
 
     async def send(self, request: OrderRequested) -> OrderApproved | OrderRejected:
@@ -164,8 +173,10 @@ class Trader:
             if model is not None and (decided := model.model_validate_json(msg.data)).order_id == order_id:
                 return decided
 
-    async def rejected_with(self, side: Side = Side.BUY, quantity: str = "0.001") -> RejectCode | None:
-        decided = await self.order(side, quantity)
+    async def rejected_with(
+        self, side: Side = Side.BUY, quantity: str = "0.001", **kind: Any
+    ) -> RejectCode | None:
+        decided = await self.send(self.request(side, quantity, **kind))
         return decided.code if isinstance(decided, OrderRejected) else None
 
     async def state_change(self) -> RiskStateChanged:
@@ -490,7 +501,84 @@ def test_operator_command_engages_and_releases_a_users_kill_switch(risk: Stack) 
     assert released["user"]["active"] is False
 
 
+async def test_settings_get_remembers_the_users_timezone(trader: Trader) -> None:
+    tokyo = trader.caller.model_copy(update={"timezone": "Asia/Tokyo"})
+    await ok(trader.nc, "settings.get", tokyo)
+
+    seen_by_admin = await ok(trader.nc, "settings.get", ADMIN, {"userId": str(trader.user_id)})
+
+    assert seen_by_admin["timezone"] == "Asia/Tokyo"
+
+
+# Market orders
+
+
+async def test_market_order_is_judged_at_the_latest_ticker(trader: Trader) -> None:
+    price = Decimal(2000)
+    tick = Ticker(
+        meta=new_meta("test"),
+        venue="paper",
+        symbol="ETH/USDT",
+        bid=price,
+        ask=price,
+        last=price,
+        at=datetime.now(UTC),
+    )
+    # 0.3 ETH at 2000 is 600 USD: over 5% of the default equity, known only from the ticker.
+    code = RejectCode.INVALID_ORDER
+    for _ in range(20):  # the ticker fan-out has no acknowledgement: retry until risk has seen a price
+        await publish(
+            trader.nc,
+            subjects.ticker("paper", "ETH/USDT"),
+            tick.model_copy(update={"meta": new_meta("test")}),
+        )
+        code = await trader.rejected_with(quantity="0.3", symbol="ETH/USDT", market=True)
+        if code is not RejectCode.INVALID_ORDER:
+            break
+
+    assert code is RejectCode.MAX_POSITION
+
+
+async def test_market_order_without_any_known_price_is_rejected_invalid_order(trader: Trader) -> None:
+    assert await trader.rejected_with(symbol="XRP/USDT", market=True) is RejectCode.INVALID_ORDER
+
+
+# Replicas
+
+
+async def test_a_second_replica_loads_and_follows_the_kill_switch(risk: Stack, trader: Trader) -> None:
+    command = {"scope": "global", "reason": "replica test"}
+    await ok(trader.nc, "killswitch.activate", ADMIN, command)
+    replica = _spawn_replica(risk, "risk-replica")
+    try:
+        assert {await trader.rejected_with() for _ in range(10)} == {RejectCode.KILL_SWITCH}
+        await ok(trader.nc, "killswitch.deactivate", ADMIN, command)
+        assert {await trader.rejected_with() for _ in range(10)} == {None}
+        assert _metric(replica, "tp_risk_decisions_total") > 0
+    finally:
+        await ok(trader.nc, "killswitch.deactivate", ADMIN, command)
+        risk.process("risk-replica").stop(10)
+
+
 # Helpers
+
+
+def _spawn_replica(stack: Stack, name: str) -> str:
+    """Start another risk process sharing the stack's NATS and database; returns its base URL."""
+    port = free_port()
+    proc = stack.spawn(
+        name,
+        [sys.executable, "-m", "tradeplane.risk"],
+        env={"TP_HTTP_PORT": str(port), "TP_INSTANCE_ID": name},
+    )
+    with httpx.Client() as client:
+        wait_until(
+            lambda: http_ok(client, f"http://127.0.0.1:{port}/readyz"),
+            timeout=60,
+            what=name,
+            failed=lambda: None if proc.alive else proc.tail(),
+        )
+    return f"http://127.0.0.1:{port}"
 
 
 async def _release(trader: Trader) -> None:
@@ -517,9 +605,10 @@ async def _decisions_stored(trader: Trader, order_id: UUID) -> int:
     return count
 
 
-def _metric(stack: Stack, name: str) -> float:
-    text = httpx.get(f"{stack.url('risk')}/metrics").text
-    return sum(float(line.split()[-1]) for line in text.splitlines() if line.startswith(name + " "))
+def _metric(where: Stack | str, name: str) -> float:
+    base = where.url("risk") if isinstance(where, Stack) else where
+    text = httpx.get(f"{base}/metrics").text
+    return sum(float(line.split()[-1]) for line in text.splitlines() if line.startswith((name + " ", name + "{")))
 
 
 async def _wait(ready: Any, what: str) -> None:
