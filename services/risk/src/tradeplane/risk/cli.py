@@ -55,7 +55,10 @@ def request(action: str, user: UUID | None, reason: str | None) -> tuple[str, di
 
 async def send(settings: Settings, name: str, params: dict[str, Any], timeout: float) -> Reply:
     broker = make_broker(settings, "risk-cli")
-    await broker.connect()
+    try:
+        await asyncio.wait_for(broker.connect(), timeout)
+    except (TimeoutError, OSError):
+        return Reply.failure("NATS_UNREACHABLE", f"could not connect to NATS at {settings.nats_url}", 503)
     try:
         caller = Caller(user_id=OPERATOR, role=Role.ADMIN, email=CLI_ACTOR)
         return await ask(broker, RISK, name, caller, params, timeout=timeout)

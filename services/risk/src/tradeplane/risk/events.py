@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -71,7 +72,7 @@ def audit(
 
 
 def transitions(
-    user_id: UUID, changes: list[Transition], cause: Message | None, actor: str = PRODUCER
+    user_id: UUID, changes: Sequence[Transition], cause: Message | None, actor: str = PRODUCER
 ) -> Outgoing:
     """Each domain transition as its event plus an audit record."""
     out: Outgoing = []

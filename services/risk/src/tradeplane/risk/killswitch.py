@@ -36,6 +36,7 @@ class KillSwitch:
         self.engaged: dict[str, HaltEngaged] = {}
         self._kv: KeyValue | None = None
         self._watch: asyncio.Task[None] | None = None
+        self._count()
 
     @property
     def global_engaged(self) -> bool:
@@ -136,8 +137,12 @@ class KillSwitch:
             self.engaged.pop(key, None)
         else:
             self.engaged[key] = halt
-        metrics.KILL_SWITCHES.labels("global").set(1 if self.global_engaged else 0)
-        metrics.KILL_SWITCHES.labels("user").set(len(self.engaged) - (1 if self.global_engaged else 0))
+        self._count()
+
+    def _count(self) -> None:
+        engaged_global = 1 if self.global_engaged else 0
+        metrics.KILL_SWITCHES.labels("global").set(engaged_global)
+        metrics.KILL_SWITCHES.labels("user").set(len(self.engaged) - engaged_global)
 
 
 def decode(key: str, value: bytes) -> HaltEngaged | None:

@@ -85,7 +85,7 @@ class PreTrade:
                 state = record_order(state, now)
             changed = state if state != row.state else None
             await repo.record_decision(tx.conn, order.order_id, order.user_id, _outcome(decision), changed)
-            for subject, message in events.transitions(order.user_id, list(changes), order):
+            for subject, message in events.transitions(order.user_id, changes, order):
                 tx.emit(subject, message)
             tx.emit(*events.decision(order, decision, self._partitions))
         _count(decision, time.perf_counter() - started)

@@ -4,7 +4,7 @@ outbox transaction with the events and audit records its transitions make."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -32,8 +32,10 @@ from .profiles import Profile, Profiles
 
 log = logging.getLogger(__name__)
 
-Step = Callable[[repo.StateRow, Profile], tuple[RiskState, list[Any], dict[str, Any]] | None]
-"""Given the locked row and profile: the new state, its transitions and extra columns; None: no change."""
+Change = tuple[RiskState, Sequence[Transition], dict[str, Any]]
+"""The new state, the transitions that made it, and other columns to store beside it."""
+Step = Callable[[repo.StateRow, Profile], Change | None]
+"""Given the locked row and the user's profile: the change to store, or None for no change."""
 Claim = Callable[[AsyncConnection], Awaitable[bool]]
 
 
@@ -53,7 +55,7 @@ class Tracker:
             order_filled_quantity=event.filled_quantity,
         )
 
-        def step(row: repo.StateRow, profile: Profile) -> tuple[RiskState, list[Any], dict[str, Any]]:
+        def step(row: repo.StateRow, profile: Profile) -> Change:
             state, changes = on_fill(row.state, profile.limits, fill, now=utcnow(), tz=profile.zone)
             return state, changes, {}
 
@@ -70,7 +72,7 @@ class Tracker:
         at = event.meta.occurred_at
         realized = event.realized_pnl - event.fees
 
-        def step(row: repo.StateRow, profile: Profile) -> tuple[RiskState, list[Any], dict[str, Any]] | None:
+        def step(row: repo.StateRow, profile: Profile) -> Change | None:
             if row.pnl_at is not None and at <= row.pnl_at:
                 return None
             state, changes = on_pnl(
@@ -86,7 +88,7 @@ class Tracker:
         await self._update(event.user_id, step, event)
 
     async def venue_error(self, event: VenueError) -> None:
-        def step(row: repo.StateRow, profile: Profile) -> tuple[RiskState, list[Any], dict[str, Any]]:
+        def step(row: repo.StateRow, profile: Profile) -> Change:
             state, changes = on_venue_error(row.state, event.category, self._disable_after)
             return state, changes, {}
 
@@ -108,7 +110,7 @@ class Tracker:
         if row is None or not row.state.consecutive_errors:
             return
 
-        def step(row: repo.StateRow, profile: Profile) -> tuple[RiskState, list[Any], dict[str, Any]]:
+        def step(row: repo.StateRow, profile: Profile) -> Change:
             state, changes = on_venue_success(row.state)
             return state, changes, {}
 
@@ -117,7 +119,7 @@ class Tracker:
     async def enable(self, user_id: UUID, actor: str) -> list[Transition]:
         """An admin re-enables a user (a no-op, reported as no transition, when they were not disabled)."""
 
-        def step(row: repo.StateRow, profile: Profile) -> tuple[RiskState, list[Any], dict[str, Any]]:
+        def step(row: repo.StateRow, profile: Profile) -> Change:
             state, changes = enable(row.state)
             return state, changes, {}
 
@@ -126,18 +128,18 @@ class Tracker:
     async def release(self, user_id: UUID, actor: str) -> list[Transition]:
         """An explicit release of a Halted or Reducing user back to Active."""
 
-        def step(row: repo.StateRow, profile: Profile) -> tuple[RiskState, list[Any], dict[str, Any]]:
+        def step(row: repo.StateRow, profile: Profile) -> Change:
             state, changes = release(row.state)
-            return state, list(changes), {}
+            return state, changes, {}
 
         return await self._update(user_id, step, None, actor=actor)
 
     async def roll(self, user_id: UUID, now: datetime) -> list[Transition]:
         """Start the user's new day and lift a halt that has ended (the periodic sweep)."""
 
-        def step(row: repo.StateRow, profile: Profile) -> tuple[RiskState, list[Any], dict[str, Any]]:
+        def step(row: repo.StateRow, profile: Profile) -> Change:
             state, changes = roll_day(row.state, now, profile.zone)
-            return state, list(changes), {}
+            return state, changes, {}
 
         return await self._update(user_id, step, None)
 
@@ -162,4 +164,4 @@ class Tracker:
                 await repo.save(tx.conn, user_id, state, **columns)
             for subject, message in events.transitions(user_id, changes, cause, actor):
                 tx.emit(subject, message)
-        return changes
+        return list(changes)
