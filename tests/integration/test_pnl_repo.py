@@ -121,10 +121,12 @@ def equity_walk(days: int, per_day: int, seed: int = 5) -> list[EquitySnapshot]:
     return snapshots
 
 
-async def record(conn: AsyncConnection, user_id: UUID, snapshots: list[EquitySnapshot]) -> None:
+async def record(
+    conn: AsyncConnection, user_id: UUID, snapshots: list[EquitySnapshot], tz: ZoneInfo = NEW_YORK
+) -> None:
     for snap in snapshots:
         figures = Figures(TOTAL, snap.cash, Decimal(0), Decimal(0), Decimal(0), snap.positions_value)
-        await repo.record_snapshots(conn, user_id, [figures], snap.at)
+        await repo.record_snapshots(conn, user_id, [figures], snap.at, tz)
 
 
 async def test_curve_keeps_the_drawdown_the_domain_computes_over_every_snapshot(
@@ -139,17 +141,33 @@ async def test_curve_keeps_the_drawdown_the_domain_computes_over_every_snapshot(
     assert kept == pytest.approx(max_drawdown([s.equity for s in snapshots]), abs=Decimal("1e-12"))
 
 
-async def test_daily_closes_give_the_ratios_of_the_full_curve(conn: AsyncConnection) -> None:
+async def test_daily_closes_kept_while_recording_give_the_ratios_of_the_full_curve(
+    conn: AsyncConnection,
+) -> None:
     user_id = uuid4()
     snapshots = equity_walk(days=40, per_day=5)
     await record(conn, user_id, snapshots)
 
-    closes = (await reads.daily_closes(conn, user_id, "America/New_York"))[TOTAL]
+    closes = (await reads.closes(conn, user_id, "America/New_York"))[TOTAL]
     sharpe, sortino, _ = return_ratios(closes, NEW_YORK)
 
     full = performance([], snapshots, pnl_totals([], {}), NEW_YORK)
     assert (sharpe, sortino) == (full.sharpe_ratio, full.sortino_ratio)
     assert sharpe is not None
+
+
+async def test_new_timezone_rebuilds_the_daily_closes_in_it(conn: AsyncConnection) -> None:
+    user_id, tokyo = uuid4(), ZoneInfo("Asia/Tokyo")
+    snapshots = equity_walk(days=40, per_day=5)
+    await repo.remember_timezone(conn, user_id, "America/New_York")
+    await record(conn, user_id, snapshots)
+
+    await repo.remember_timezone(conn, user_id, "Asia/Tokyo")
+
+    closes = (await reads.closes(conn, user_id, "Asia/Tokyo"))[TOTAL]
+    full = performance([], snapshots, pnl_totals([], {}), tokyo)
+    assert return_ratios(closes, tokyo)[:2] == (full.sharpe_ratio, full.sortino_ratio)
+    assert await reads.closes(conn, user_id, "America/New_York") == {}
 
 
 async def test_a_fill_is_claimed_once_per_account(conn: AsyncConnection) -> None:

@@ -46,6 +46,7 @@ T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 FAST = {
     "TP_PNL_UPDATE_THROTTLE_SECONDS": "0.2",
     "TP_PNL_MARK_FLUSH_SECONDS": "0.2",
+    "TP_PNL_SNAPSHOT_SECONDS": "0.3",
     "TP_PNL_BASELINE_RETRY_SECONDS": "0.3",
     "TP_PNL_EXECUTION_TIMEOUT_SECONDS": "0.5",
     "TP_OUTBOX_SWEEP_SECONDS": "0.5",
@@ -266,6 +267,7 @@ async def test_trade_closed_and_pnl_updated_are_published(trader: Trader) -> Non
         Decimal("0.21"),
         Decimal("9.79"),
     )
+    assert (last.daily_pnl, last.weekly_pnl) == (Decimal("9.79"), Decimal("9.79"))
 
 
 async def test_redelivered_and_duplicated_fills_change_nothing(trader: Trader) -> None:
@@ -386,3 +388,12 @@ async def test_marks_survive_a_restart(trader: Trader, pnl: Stack) -> None:
 
     positions = await trader.data("portfolio.positions")
     assert positions[0]["currentPrice"] == "120"
+
+
+async def test_open_position_is_snapshotted_at_its_mark_on_the_timer(trader: Trader) -> None:
+    await trader.publish_fill(trader.fill("f-buy", Side.BUY, "1", "100", "0", minutes=0))
+    await eventually(lambda: trader.data("portfolio.positions"), len)
+
+    await trader.publish_ticker("130")
+
+    await eventually(lambda: trader.data("portfolio.history"), lambda h: h[-1]["equity"] == "30")

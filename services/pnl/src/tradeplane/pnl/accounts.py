@@ -87,8 +87,11 @@ class Accounts:
 
     async def _snapshot_and_report(self, tx: Tx, user_id: UUID, account_id: UUID) -> None:
         now = utcnow()
-        figures = await self.curve.snapshot(tx.conn, user_id, now, [account_id])
-        tx.emit(subjects.pnl_updated(user_id), await self.curve.pnl_updated(tx.conn, user_id, figures, now))
+        tz = await self.curve.timezone(tx.conn, user_id)
+        figures = await self.curve.snapshot(tx.conn, user_id, now, tz, [account_id])
+        tx.emit(
+            subjects.pnl_updated(user_id), await self.curve.pnl_updated(tx.conn, user_id, figures, now, tz)
+        )
 
     async def _balances(self, user_id: UUID, account_id: UUID) -> dict[str, Any] | None:
         timeout = self.settings.pnl_execution_timeout_seconds

@@ -74,7 +74,7 @@ class Background:
             users = await repo.users_holding(conn)
         for user_id in users:
             async with self.rt.engine.begin() as conn:
-                await self.curve.snapshot(conn, user_id, utcnow())
+                await self.curve.snapshot(conn, user_id, utcnow(), await self.curve.timezone(conn, user_id))
 
     async def report_price_moves(self) -> None:
         """Publish `PnlUpdated` for holders of symbols whose price moved, if their unrealized PnL did."""
@@ -92,7 +92,8 @@ class Background:
             figures = await self.curve.figures(tx.conn, user_id)
             if last.get(user_id) == figures.total.unrealized:
                 return
-            event = await self.curve.pnl_updated(tx.conn, user_id, figures, utcnow())
+            tz = await self.curve.timezone(tx.conn, user_id)
+            event = await self.curve.pnl_updated(tx.conn, user_id, figures, utcnow(), tz)
             tx.emit(subjects.pnl_updated(user_id), event)
         last[user_id] = figures.total.unrealized
         counters.PNL_UPDATES.inc()

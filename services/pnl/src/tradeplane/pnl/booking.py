@@ -71,7 +71,8 @@ class Booker:
 
     async def _publish(self, tx: Tx, event: OrderFilled, applied: Applied, trade: ClosedTrade | None) -> None:
         now = utcnow()
-        figures = await self.curve.snapshot(tx.conn, event.user_id, now, [event.account_id])
+        tz = await self.curve.timezone(tx.conn, event.user_id)
+        figures = await self.curve.snapshot(tx.conn, event.user_id, now, tz, [event.account_id])
         position = applied.position
         unrealized = value(Holding(event.venue, position), self.curve.marks).unrealized
         tx.emit(
@@ -92,7 +93,7 @@ class Booker:
             tx.emit(subjects.trade_closed(event.user_id), trade_closed(event, trade))
         tx.emit(
             subjects.pnl_updated(event.user_id),
-            await self.curve.pnl_updated(tx.conn, event.user_id, figures, now, cause=event),
+            await self.curve.pnl_updated(tx.conn, event.user_id, figures, now, tz, cause=event),
         )
         self.last_unrealized[event.user_id] = figures.total.unrealized
 

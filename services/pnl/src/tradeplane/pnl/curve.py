@@ -39,15 +39,24 @@ class Curve:
         bases = await repo.baselines(conn, [user_id])
         return user_figures(bases.get(user_id, {}), held.get(user_id, []), self.marks)
 
+    async def timezone(self, conn: AsyncConnection, user_id: UUID) -> ZoneInfo:
+        """The user's timezone as their last query told it (UTC until then)."""
+        return zone(await repo.user_timezone(conn, user_id))
+
     async def snapshot(
-        self, conn: AsyncConnection, user_id: UUID, now: datetime, accounts: Collection[UUID] | None = None
+        self,
+        conn: AsyncConnection,
+        user_id: UUID,
+        now: datetime,
+        tz: ZoneInfo,
+        accounts: Collection[UUID] | None = None,
     ) -> UserFigures:
         """Record the user's total equity and that of `accounts` (every account when None)."""
         figures = await self.figures(conn, user_id)
         scopes = [figures.total] + [
             f for account, f in figures.accounts.items() if accounts is None or account in accounts
         ]
-        await repo.record_snapshots(conn, user_id, scopes, now)
+        await repo.record_snapshots(conn, user_id, scopes, now, tz)
         return figures
 
     async def period_pnl(
@@ -65,10 +74,10 @@ class Curve:
         user_id: UUID,
         figures: UserFigures,
         now: datetime,
+        tz: tzinfo,
         cause: Message | None = None,
     ) -> PnlUpdated:
         """The user's figures, with day and week in their timezone (UTC until a query tells us theirs)."""
-        tz = zone(await repo.user_timezone(conn, user_id))
         _, daily, weekly = await self.period_pnl(conn, user_id, figures, now, tz)
         total = figures.total
         fields = {

@@ -12,6 +12,7 @@ from datetime import tzinfo
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from faststream.nats import NatsMessage, NatsRouter
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -104,12 +105,11 @@ class PnlQueries:
         }
 
     async def portfolio(self, q: Query) -> dict[str, Any]:
-        user_id = await self._user(q, UserParams.model_validate(q.params).user_id, discover=True)
-        tz = zone(q.caller.timezone)
+        user_id, tz = await self._user(q, UserParams.model_validate(q.params).user_id, discover=True)
         async with self.engine.connect() as conn:
             held, figures = await self._figures(conn, user_id)
             day_open, daily, _ = await self.curve.period_pnl(conn, user_id, figures, utcnow(), tz)
-            closes = (await reads.daily_closes(conn, user_id, tz.key)).get(TOTAL, [])
+            closes = (await reads.closes(conn, user_id, tz.key)).get(TOTAL, [])
             falls = (await reads.drawdowns(conn, [user_id])).get(user_id, {})
         sharpe, sortino, returns = return_ratios(closes, tz)
         var = value_at_risk(returns)
@@ -128,7 +128,7 @@ class PnlQueries:
 
     async def positions(self, q: Query) -> list[dict[str, Any]]:
         params = ScopeParams.model_validate(q.params)
-        user_id = await self._user(q, params.user_id)
+        user_id, _ = await self._user(q, params.user_id)
         async with self.engine.connect() as conn:
             held = (await repo.holdings(conn, [user_id])).get(user_id, [])
         if params.account_id is not None:
@@ -137,7 +137,7 @@ class PnlQueries:
 
     async def history(self, q: Query) -> list[dict[str, Any]]:
         params = HistoryParams.model_validate(q.params)
-        user_id = await self._user(q, params.user_id, discover=True)
+        user_id, _ = await self._user(q, params.user_id, discover=True)
         scope = params.account_id or TOTAL
         async with self.engine.connect() as conn:
             rows = await reads.history(conn, user_id, scope, params.since, params.limit)
@@ -152,7 +152,7 @@ class PnlQueries:
         ]
 
     async def allocation(self, q: Query) -> list[dict[str, Any]]:
-        user_id = await self._user(q, UserParams.model_validate(q.params).user_id, discover=True)
+        user_id, _ = await self._user(q, UserParams.model_validate(q.params).user_id, discover=True)
         async with self.engine.connect() as conn:
             held, figures = await self._figures(conn, user_id)
         marks = self.curve.marks
@@ -165,12 +165,11 @@ class PnlQueries:
 
     async def summary(self, q: Query) -> dict[str, Any]:
         params = ScopeParams.model_validate(q.params)
-        user_id = await self._user(q, params.user_id, discover=True)
-        tz = zone(q.caller.timezone)
+        user_id, tz = await self._user(q, params.user_id, discover=True)
         async with self.engine.connect() as conn:
             _, figures = await self._figures(conn, user_id)
             sums = (await reads.trade_sums(conn, [user_id])).get(user_id, {})
-            closes = await reads.daily_closes(conn, user_id, tz.key)
+            closes = await reads.closes(conn, user_id, tz.key)
             falls = (await reads.drawdowns(conn, [user_id])).get(user_id, {})
             venues = await reads.account_venues(conn, user_id)
         accounts = sorted(set(figures.accounts) | set(sums), key=str)
@@ -186,7 +185,7 @@ class PnlQueries:
 
     async def trades(self, q: Query) -> Reply:
         params = TradesParams.model_validate(q.params)
-        user_id = await self._user(q, params.user_id)
+        user_id, _ = await self._user(q, params.user_id)
         async with self.engine.connect() as conn:
             rows, total = await reads.trade_page(
                 conn, user_id, params.account_id, params.page, params.page_size
@@ -202,8 +201,7 @@ class PnlQueries:
 
     async def breakdown(self, q: Query) -> list[dict[str, Any]]:
         params = BreakdownParams.model_validate(q.params)
-        user_id = await self._user(q, params.user_id)
-        tz = zone(q.caller.timezone)
+        user_id, tz = await self._user(q, params.user_id)
         async with self.engine.connect() as conn:
             rows = await reads.period_summaries(conn, user_id, params.period, tz.key, params.account_id)
         return [views.period(row) for row in rows]
@@ -229,17 +227,20 @@ class PnlQueries:
         bases = (await repo.baselines(conn, [user_id])).get(user_id, {})
         return held, user_figures(bases, held, self.curve.marks)
 
-    async def _user(self, q: Query, requested: UUID | None, discover: bool = False) -> UUID:
-        """The user the query is about; remembers the caller's timezone for the PnL events."""
+    async def _user(self, q: Query, requested: UUID | None, discover: bool = False) -> tuple[UUID, ZoneInfo]:
+        """The user the query is about, and their timezone: the caller's own, else the stored one."""
         caller = q.caller
         if requested is not None and requested != caller.user_id and not caller.is_admin:
             raise QueryError("FORBIDDEN", "only admins may ask about another user", 403)
         user_id = requested or caller.user_id
-        if user_id == caller.user_id:
-            await self._remember_timezone(user_id, zone(caller.timezone).key)
         if discover:
             await self.accounts.discover(user_id)
-        return user_id
+        if user_id == caller.user_id:
+            tz = zone(caller.timezone)
+            await self._remember_timezone(user_id, tz.key)
+            return user_id, tz
+        async with self.engine.connect() as conn:
+            return user_id, await self.curve.timezone(conn, user_id)
 
     async def _remember_timezone(self, user_id: UUID, tz: str) -> None:
         if self._timezones.get(user_id) == tz:

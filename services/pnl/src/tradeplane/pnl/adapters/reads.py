@@ -13,13 +13,12 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import Date, cast, func, literal_column, select
-from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..domain.breakdown import Period, PeriodSummary
 from ..domain.equity import EquitySnapshot
 from ..domain.metrics import TradeSums
-from .tables import accounts, curves, equity_snapshots, trades
+from .tables import accounts, curves, daily_closes, equity_snapshots, trades
 
 _ZERO = Decimal(0)
 _UNITS = {Period.DAILY: "day", Period.WEEKLY: "week", Period.MONTHLY: "month"}
@@ -89,15 +88,13 @@ async def period_summaries(
     return [PeriodSummary(*row) for row in await conn.execute(stmt)]
 
 
-async def daily_closes(conn: AsyncConnection, user_id: UUID, tz: str) -> dict[UUID, list[EquitySnapshot]]:
-    """Per scope, the last snapshot of each local day: all the daily returns need."""
-    s = equity_snapshots.c
-    day = func.date(func.timezone(tz, s.at)).label("day")
-    inner = select(s.scope, s.at, s.cash, s.positions_value, day).where(s.user_id == user_id).subquery()
+async def closes(conn: AsyncConnection, user_id: UUID, tz: str) -> dict[UUID, list[EquitySnapshot]]:
+    """Per scope, the last snapshot of each day in `tz` (the user's stored timezone): all daily returns need."""
+    c = daily_closes.c
     stmt = (
-        select(inner.c.scope, inner.c.at, inner.c.cash, inner.c.positions_value)
-        .ext(distinct_on(inner.c.scope, inner.c.day))
-        .order_by(inner.c.scope, inner.c.day, inner.c.at.desc())
+        select(c.scope, c.at, c.cash, c.positions_value)
+        .where(c.user_id == user_id, c.tz == tz)
+        .order_by(c.scope, c.day)
     )
     found: dict[UUID, list[EquitySnapshot]] = {}
     for scope, at, cash, positions_value in await conn.execute(stmt):

@@ -7,9 +7,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import Row, case, func, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Row, String, case, delete, func, literal, select, update
+from sqlalchemy.dialects.postgresql import distinct_on, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 from tradeplane.contracts import OrderFilled
 
@@ -18,8 +19,10 @@ from ..domain.marks import Mark
 from ..domain.stored import Applied
 from ..domain.trades import ClosedTrade
 from ..domain.valuation import Figures, Holding
-from .tables import accounts, curves, equity_snapshots, fills, marks, positions, trades, users
+from .tables import accounts, curves, daily_closes, equity_snapshots, fills, marks, positions, trades, users
 
+UTC_NAME = "UTC"
+"""The timezone of a user who never told us theirs."""
 PENDING = "pending"
 OK = "ok"
 
@@ -182,9 +185,9 @@ async def baselines(conn: AsyncConnection, user_ids: Sequence[UUID]) -> dict[UUI
 
 
 async def record_snapshots(
-    conn: AsyncConnection, user_id: UUID, scopes: Iterable[Figures], at: datetime
+    conn: AsyncConnection, user_id: UUID, scopes: Iterable[Figures], at: datetime, tz: ZoneInfo
 ) -> None:
-    """Upsert one snapshot per scope at `at` (one a second per scope) and keep its curve's drawdown."""
+    """Upsert one snapshot per scope at `at` (one a second per scope), its day's close and its curve."""
     at = at.replace(microsecond=0)
     values = [
         {
@@ -206,10 +209,36 @@ async def record_snapshots(
             set_={c: snap.excluded[c] for c in ("cash", "positions_value", "equity")},
         )
     )
+    await _record_closes(conn, values, tz)
+    await _record_curves(conn, values)
+
+
+async def _record_closes(conn: AsyncConnection, values: list[dict[str, Any]], tz: ZoneInfo) -> None:
+    day = values[0]["at"].astimezone(tz).date()
+    keep = ("user_id", "scope", "at", "cash", "positions_value")
+    close = insert(daily_closes).values(
+        [{**{k: v[k] for k in keep}, "tz": tz.key, "day": day} for v in values]
+    )
+    await conn.execute(
+        close.on_conflict_do_update(
+            index_elements=[
+                daily_closes.c.user_id,
+                daily_closes.c.scope,
+                daily_closes.c.tz,
+                daily_closes.c.day,
+            ],
+            set_={c: close.excluded[c] for c in ("at", "cash", "positions_value")},
+            where=daily_closes.c.at <= close.excluded.at,
+        )
+    )
+
+
+async def _record_curves(conn: AsyncConnection, values: list[dict[str, Any]]) -> None:
+    at = values[0]["at"]
     curve = insert(curves).values(
         [
             {
-                "user_id": user_id,
+                "user_id": v["user_id"],
                 "scope": v["scope"],
                 "peak": v["equity"],
                 "max_drawdown": 0,
@@ -254,15 +283,39 @@ async def user_timezone(conn: AsyncConnection, user_id: UUID) -> str | None:
     return tz
 
 
-async def remember_timezone(conn: AsyncConnection, user_id: UUID, timezone: str) -> None:
-    stmt = insert(users).values(user_id=user_id, timezone=timezone)
+async def remember_timezone(conn: AsyncConnection, user_id: UUID, tz: str) -> None:
+    """Store the user's timezone; when it changes, rebuild their daily closes in the new one."""
+    previous = await conn.execute(
+        select(users.c.timezone).where(users.c.user_id == user_id).with_for_update()
+    )
+    before = previous.scalar_one_or_none() or UTC_NAME
+    stmt = insert(users).values(user_id=user_id, timezone=tz)
     await conn.execute(
         stmt.on_conflict_do_update(
             index_elements=[users.c.user_id],
             set_={"timezone": stmt.excluded.timezone, "updated_at": func.now()},
-            where=users.c.timezone != stmt.excluded.timezone,
         )
     )
+    if before != tz:
+        await _rebuild_closes(conn, user_id, tz)
+
+
+async def _rebuild_closes(conn: AsyncConnection, user_id: UUID, tz: str) -> None:
+    s = equity_snapshots.c
+    day = func.date(func.timezone(tz, s.at)).label("day")
+    inner = (
+        select(s.user_id, s.scope, literal(tz, String).label("tz"), day, s.at, s.cash, s.positions_value)
+        .where(s.user_id == user_id)
+        .subquery()
+    )
+    latest = (
+        select(*inner.c)
+        .ext(distinct_on(inner.c.scope, inner.c.day))
+        .order_by(inner.c.scope, inner.c.day, inner.c.at.desc())
+    )
+    await conn.execute(delete(daily_closes).where(daily_closes.c.user_id == user_id))
+    columns = ["user_id", "scope", "tz", "day", "at", "cash", "positions_value"]
+    await conn.execute(insert(daily_closes).from_select(columns, latest))
 
 
 async def users_holding(conn: AsyncConnection, symbols: Sequence[str] | None = None) -> list[UUID]:

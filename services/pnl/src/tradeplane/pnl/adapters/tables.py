@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, DateTime, Index, Integer, Numeric, String, Table, Uuid, func, text
+from sqlalchemy import Column, Date, DateTime, Index, Integer, Numeric, String, Table, Uuid, func, text
 from sqlalchemy.dialects.postgresql import JSONB
 from tradeplane.runtime.db import service_metadata
 
@@ -100,6 +100,20 @@ equity_snapshots = Table(
     _money("cash"),
     _money("positions_value"),
     _money("equity"),
+)
+
+daily_closes = Table(
+    "daily_closes",
+    metadata,
+    # The last snapshot of each local day in the user's timezone (rebuilt when it changes): what
+    # Sharpe and Sortino need, without scanning every snapshot per request.
+    Column("user_id", Uuid, primary_key=True),
+    Column("scope", Uuid, primary_key=True),
+    Column("tz", String(64), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    _money("cash"),
+    _money("positions_value"),
 )
 
 curves = Table(

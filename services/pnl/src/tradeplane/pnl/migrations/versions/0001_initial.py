@@ -153,6 +153,17 @@ def _equity_tables() -> None:
         schema=SCHEMA,
     )
     op.create_table(
+        "daily_closes",
+        sa.Column("user_id", sa.Uuid(), primary_key=True),
+        sa.Column("scope", sa.Uuid(), primary_key=True),
+        sa.Column("tz", sa.String(64), primary_key=True),
+        sa.Column("day", sa.Date(), primary_key=True),
+        _at("at"),
+        _money("cash"),
+        _money("positions_value"),
+        schema=SCHEMA,
+    )
+    op.create_table(
         "curves",
         sa.Column("user_id", sa.Uuid(), primary_key=True),
         sa.Column("scope", sa.Uuid(), primary_key=True),
@@ -194,6 +205,7 @@ def downgrade() -> None:
         "users",
         "marks",
         "curves",
+        "daily_closes",
         "equity_snapshots",
         "accounts",
         "trades",
