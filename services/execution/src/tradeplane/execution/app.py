@@ -27,12 +27,7 @@ def build(settings: Settings) -> Any:
 
     def open_venue(account: Account) -> Venue:
         """A venue for one query (markets, balance) outside the account's actor."""
-        if account.is_paper:
-            return PaperVenue(initial_state({}))
-        from .adapters import ccxt_venue
-
-        venue: Venue = ccxt_venue.create_venue(account.info, executor.vault.open(account), rt.engine)
-        return venue
+        return PaperVenue(initial_state({})) if account.is_paper else executor.exchange_venue(account)
 
     queries = VenueQueries(rt.engine, executor.accounts, executor.vault, executor.tickers, open_venue)
     return rt.asgi(

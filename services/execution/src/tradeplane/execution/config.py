@@ -55,8 +55,6 @@ class Settings(ServiceSettings):
     halt_cancel_timeout_seconds: float = Field(default=10.0, gt=0)
     live_poll_seconds: float = Field(default=2.0, gt=0)
     actor_idle_seconds: float = Field(default=300.0, gt=0)
-    ccxt_api_overrides: dict[str, str] = Field(default_factory=dict)
-    """`{exchange id: API base URL}`, e.g. a local exchange emulator in tests; empty in production."""
 
     @field_validator("feed_volatility_bps", "feed_spread_bps")
     @classmethod

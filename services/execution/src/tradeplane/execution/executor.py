@@ -10,6 +10,7 @@ from decimal import Decimal
 from uuid import UUID
 
 import nats.js.errors
+from cryptography.exceptions import InvalidTag
 from faststream.nats import NatsBroker
 from tradeplane.contracts import (
     CancelOrder,
@@ -17,6 +18,7 @@ from tradeplane.contracts import (
     HaltReleased,
     OrderApproved,
     Ticker,
+    VenueErrorCategory,
     streams,
     subjects,
 )
@@ -25,7 +27,9 @@ from tradeplane.runtime import Runtime, publish_message
 from . import metrics
 from .actors import ActorPool, log_failure
 from .adapters import accounts, repo
-from .adapters.paper_venue import tick_of
+from .adapters.paper_venue import PaperVenue, initial_state, tick_of
+from .adapters.store import SqlStore
+from .adapters.venue import Venue, VenueCallError
 from .config import Settings
 from .domain.markets import PAPER_MARKETS
 from .halts import HaltBook
@@ -43,14 +47,15 @@ class Executor:
         self.owned = frozenset(settings.owned_partitions)
         self.halts = HaltBook(settings.risk_heartbeat_timeout_seconds, self._connected)
         self.tickers = LatestTickers()
-        self.vault = accounts.Vault(settings.keyring(), settings.ccxt_api_overrides)
+        self.vault = accounts.Vault(settings.keyring())
         self.accounts = accounts.AccountCache(rt.engine)
-        self.deps = Deps(rt.engine, rt.outbox, self.halts, self.tickers, self.vault, settings.partitions)
+        self.store = SqlStore(rt.engine, rt.outbox, settings.partitions)
+        self.deps = Deps(self.store, self.open_venue, self.halts, self.tickers, settings.partitions)
         self.pool: ActorPool[UUID, AccountSession] = ActorPool(
             lambda account_id: AccountSession(account_id, self.deps), lambda s: s.close()
         )
         self.killswitch = KillSwitch(
-            self.pool, rt.outbox, settings.executor_id, settings.halt_cancel_timeout_seconds
+            self.pool, self.store, settings.executor_id, settings.halt_cancel_timeout_seconds
         )
         self.feed: FeedPublisher | None = None
         self._tasks: list[asyncio.Task[None]] = []
@@ -64,6 +69,23 @@ class Executor:
             return bool(self.broker.config.connection_state.connection.is_connected)
         except Exception:
             return False
+
+    async def open_venue(self, account: accounts.Account) -> Venue:
+        """The venue an account's actor uses: the paper engine from its stored state, or a ccxt exchange."""
+        if account.is_paper:
+            return PaperVenue(await self.store.paper_state(account.id) or initial_state({}))
+        return self.exchange_venue(account)
+
+    def exchange_venue(self, account: accounts.Account) -> Venue:
+        from .adapters import ccxt_venue  # imports ccxt: seconds, and only needed for live accounts
+
+        try:
+            credentials = self.vault.open(account)
+        except (InvalidTag, KeyError, ValueError):
+            message = "the stored credentials do not open with the configured master key"
+            raise VenueCallError(VenueErrorCategory.AUTH, False, message) from None
+        venue: Venue = ccxt_venue.create_venue(account.info, credentials, self.rt.engine)
+        return venue
 
     async def on_approved(self, msg: OrderApproved) -> None:
         await self.pool.post(msg.account_id, lambda s: s.approve(msg))

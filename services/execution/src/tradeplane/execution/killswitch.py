@@ -12,10 +12,9 @@ import logging
 from uuid import UUID
 
 from tradeplane.contracts import HaltAck, HaltEngaged, HaltScope, subjects
-from tradeplane.runtime import Outbox
 
 from .actors import Actor, ActorPool
-from .adapters import repo
+from .adapters.store import Store
 from .outcomes import PRODUCER, Outcome
 from .session import AccountSession
 
@@ -25,9 +24,9 @@ Pool = ActorPool[UUID, AccountSession]
 
 
 class KillSwitch:
-    def __init__(self, pool: Pool, outbox: Outbox, executor_id: str, live_timeout: float) -> None:
+    def __init__(self, pool: Pool, store: Store, executor_id: str, live_timeout: float) -> None:
         self._pool = pool
-        self._outbox = outbox
+        self._store = store
         self._executor_id = executor_id
         self._live_timeout = live_timeout
         self._lock = asyncio.Lock()
@@ -72,18 +71,12 @@ class KillSwitch:
         ack: HaltEngaged | None,
         count: int,
     ) -> None:
+        first = [] if ack is None else [(subjects.halt_ack(self._executor_id), self._ack(ack, count))]
+        outcomes = [o for found in cancelled.values() for o in found]
         try:
-            async with self._outbox.transaction() as tx:
-                if ack is not None:  # first, so it is published before the many cancel events
-                    tx.emit(subjects.halt_ack(self._executor_id), self._ack(ack, count))
-                order_ids = [o.ctx.order_id for outcomes in cancelled.values() for o in outcomes]
-                if order_ids:
-                    await repo.cancel_orders(tx.conn, order_ids, reason)
-                    await repo.save_paper_states(tx.conn, {s.account_id: s.snapshot() for s in sessions})
-                for outcomes in cancelled.values():
-                    for outcome in outcomes:
-                        for subject, event in outcome.events:
-                            tx.emit(subject, event)
+            await self._store.commit_halt(
+                first, outcomes, reason, {s.account_id: s.snapshot() for s in sessions}
+            )
         except Exception:
             for session in sessions:
                 await session.reset()
@@ -101,8 +94,7 @@ class KillSwitch:
         return sum(f.result() for f in done if f.exception() is None)
 
     async def _acknowledge(self, halt: HaltEngaged, count: int) -> None:
-        async with self._outbox.transaction() as tx:
-            tx.emit(subjects.halt_ack(self._executor_id), self._ack(halt, count))
+        await self._store.commit((), [(subjects.halt_ack(self._executor_id), self._ack(halt, count))])
 
     def _ack(self, halt: HaltEngaged, count: int) -> HaltAck:
         ack: HaltAck = halt.caused(

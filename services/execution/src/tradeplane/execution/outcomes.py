@@ -21,6 +21,9 @@ from tradeplane.contracts import (
     OrderType,
     RejectCode,
     Side,
+    VenueError,
+    VenueErrorCategory,
+    VenueSucceeded,
     subjects,
     utcnow,
 )
@@ -237,3 +240,31 @@ def _canceled_event(ctx: OrderContext, record: OrderRecord) -> Event:
 
 def _aware(at: datetime) -> datetime:
     return at if at.tzinfo is not None else at.replace(tzinfo=utcnow().tzinfo)
+
+
+def venue_error(
+    user_id: UUID,
+    account_id: UUID,
+    venue: str,
+    partition: int,
+    category: VenueErrorCategory,
+    message: str,
+    ctx: OrderContext | None = None,
+) -> Event:
+    """Risk counts these per user to auto-disable an account that keeps failing."""
+    event = VenueError(
+        meta=ctx.meta() if ctx is not None else Meta(producer=PRODUCER),
+        user_id=user_id,
+        account_id=account_id,
+        venue=venue,
+        category=category,
+        message=message[:1000],
+        order_id=None if ctx is None else ctx.order_id,
+    )
+    return subjects.venue_error(partition, user_id), event
+
+
+def venue_succeeded(user_id: UUID, account_id: UUID, partition: int) -> Event:
+    """A call went through after errors: risk resets the user's consecutive error count."""
+    event = VenueSucceeded(meta=Meta(producer=PRODUCER), user_id=user_id, account_id=account_id)
+    return subjects.venue_ok(partition, user_id), event

@@ -20,7 +20,7 @@ from tradeplane.contracts.queries import Query, QueryError
 from .adapters import accounts, repo
 from .adapters.accounts import Account, AccountCache, Vault
 from .adapters.paper_venue import DEFAULT_BALANCES, balances_of, initial_state
-from .adapters.venue import Venue, VenueCallError
+from .adapters.venue import Credentials, Venue, VenueCallError
 from .catalog import MarketCatalog
 from .domain.markets import MarketSpec
 from .domain.paper import PaperEngine
@@ -190,13 +190,13 @@ class VenueQueries:
             raise QueryError("UNKNOWN_VENUE", f"{params.venue!r} is neither paper nor a known exchange", 422)
         if not params.api_key or not params.secret:
             raise QueryError("VALIDATION_ERROR", "apiKey and secret are required for an exchange", 422)
-        credentials = self._vault.credentials(params.venue, params.api_key, params.secret, params.password)
+        credentials = Credentials(params.api_key, params.secret, params.password)
         try:
             await ccxt_venue.verify_credentials(params.venue, credentials, params.sandbox)
         except VenueCallError as err:
             raise _venue_query_error(err, "INVALID_CREDENTIALS", 422) from None
         account_id = uuid4()
-        sealed = self._vault.seal(account_id, params.api_key, params.secret, params.password)
+        sealed = self._vault.seal(account_id, credentials)
         account = self._new_account(
             user_id,
             params,

@@ -1,8 +1,8 @@
 """One venue account inside the executor: its venue, its open orders, and every change to them.
 
 An `AccountSession` is the state of one account actor; its methods run one at a time (the actor's
-mailbox, or the kill switch holding the actor's lock). Memory changes only after the database commit,
-and a failed commit resets the session so the next job reloads everything from the database.
+mailbox, or the kill switch holding the actor's lock). Memory changes only after the store commits,
+and a failed commit resets the session so the next job reloads everything from the store.
 """
 
 from __future__ import annotations
@@ -10,38 +10,23 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import timedelta
 from typing import Any, TypeVar
 from uuid import UUID
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-from tradeplane.contracts import (
-    CancelOrder,
-    Meta,
-    OrderApproved,
-    OrderStatus,
-    OrderType,
-    RejectCode,
-    VenueError,
-    VenueErrorCategory,
-    VenueSucceeded,
-    subjects,
-    utcnow,
-)
-from tradeplane.runtime import Outbox
+from tradeplane.contracts import CancelOrder, OrderApproved, OrderStatus, OrderType, RejectCode, subjects
 
 from . import metrics
-from .adapters import accounts, repo
-from .adapters.paper_venue import PaperVenue, initial_state
+from .adapters.accounts import Account
+from .adapters.paper_venue import PaperVenue
+from .adapters.store import Store
 from .adapters.venue import Venue, VenueCallError, VenueOrderReport
 from .domain.feed import Tick
 from .domain.markets import InvalidOrder, MarketSpec, market_for, validate_and_round
 from .halts import HaltBook
 from .market import LatestTickers
 from .outcomes import (
-    PRODUCER,
     Event,
     OrderContext,
     Outcome,
@@ -50,39 +35,38 @@ from .outcomes import (
     failed,
     new_record,
     rejected,
+    venue_error,
+    venue_succeeded,
 )
+from .recovery import RetryLater, reconcile
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 SUBMIT_ATTEMPTS = 3
-STALE_SENDING = timedelta(minutes=2)
-"""A row left 'sending' this long, unknown to the venue, was never sent and will not be redelivered."""
-
-
-class RetryLater(Exception):
-    """The venue's state is unknown (a call failed); the message is redelivered to try again."""
 
 
 @dataclass(frozen=True, slots=True)
 class Deps:
-    engine: AsyncEngine
-    outbox: Outbox
+    store: Store
+    open_venue: Callable[[Account], Awaitable[Venue]]
     halts: HaltBook
     tickers: LatestTickers
-    vault: accounts.Vault
     partitions: int
+    retry_pause: float = 0.2
 
 
 class AccountSession:
     def __init__(self, account_id: UUID, deps: Deps) -> None:
         self.account_id = account_id
         self.deps = deps
-        self.account: accounts.Account | None = None
+        self.account: Account | None = None
         self.venue: Venue | None = None
         self.markets: dict[str, MarketSpec] = {}
         self.open: dict[UUID, TrackedOrder] = {}
         self.started = False
+        self.broken: str | None = None
+        """Why the account's venue could not be opened (unknown exchange, undecryptable credentials)."""
         self._error_streak = 0
 
     @property
@@ -99,52 +83,56 @@ class AccountSession:
     async def ensure_started(self) -> None:
         if self.started:
             return
-        async with self.deps.engine.connect() as conn:
-            account = await accounts.get(conn, self.account_id)
+        account = await self.deps.store.account(self.account_id)
+        self.account, self.open, self.broken = account, {}, None
         if account is not None and account.active:
-            self.venue = await self._open_venue(account)
-            self.markets = {spec.symbol: spec for spec in await self._call("markets", self.venue.markets())}
-        self.account = account
-        self.open = {}
+            try:
+                self.venue = await self.deps.open_venue(account)
+                self.markets = {m.symbol: m for m in await self.call("markets", self.venue.markets())}
+            except VenueCallError as err:
+                await self.close()
+                if err.retryable:
+                    raise
+                self.broken = err.message
         self.started = True
         if self.venue is not None:
-            await self._reconcile()
+            await reconcile(self)
 
     async def close(self) -> None:
-        if self.venue is not None:
-            await self.venue.close()
+        venue, self.venue = self.venue, None
+        if venue is not None:
+            await venue.close()
 
     async def reset(self) -> None:
-        """Forget memory after a failed commit; the next job reloads it from the database."""
+        """Forget memory after a failed commit; the next job reloads it from the store."""
         await self.close()
-        self.venue, self.started, self.open = None, False, {}
+        self.started, self.open = False, {}
 
     async def approve(self, msg: OrderApproved) -> None:
         await self.ensure_started()
-        async with self.deps.engine.connect() as conn:
-            row = await repo.order_row(conn, msg.order_id)
-        if row is not None and row.send_state != "sending":
-            return
+        state = await self.deps.store.send_state(msg.order_id)
+        if state is not None and state != "sending":
+            return  # a redelivery of an order already sent
         ctx = OrderContext.of(msg, subjects.partition_of(msg.user_id, self.deps.partitions))
-        account = self.account
-        if account is None or not account.active or account.user_id != msg.user_id or self.venue is None:
-            await self._commit(
-                [rejected(ctx, new_record(ctx), RejectCode.ACCOUNT_NOT_FOUND, "no such account")]
-            )
-            return
-        ctx = replace(ctx, venue=account.venue)
-        try:
-            ctx = self._rounded(ctx)
-        except InvalidOrder as exc:
-            await self._commit([rejected(ctx, new_record(ctx), RejectCode.INVALID_ORDER, exc.message)])
+        refusal = self._refusal(msg)
+        if refusal is None and state is None:  # a 'sending' order is looked up first, halted or not
+            refusal = self.deps.halts.blocks(msg.user_id)
+        if refusal is None:
+            try:
+                ctx = self._rounded(replace(ctx, venue=self._venue_id()))
+            except InvalidOrder as exc:
+                refusal = RejectCode.INVALID_ORDER, exc.message
+        if refusal is not None:
+            await self.commit([rejected(ctx, new_record(ctx), *refusal)])
             return
         tracked = TrackedOrder(ctx, new_record(ctx))
-        if row is not None:
-            report = await self._lookup(tracked)
+        if state == "sending":  # a crash mid-send: only the venue knows whether it arrived
+            report = await self.lookup(tracked)
             if report is not None:
-                await self._commit([apply_report(ctx, tracked.record, report)])
+                await self.commit([apply_report(ctx, tracked.record, report)])
+                await self._cancel_if_halted(ctx.order_id)
                 return
-        await self._send(tracked, sending_row=row is not None)
+        await self._send(tracked, sending_row=state == "sending")
 
     async def cancel(self, cmd: CancelOrder) -> None:
         await self.ensure_started()
@@ -152,20 +140,20 @@ class AccountSession:
         if tracked is None or self.venue is None:
             return
         try:
-            report = await self._call("cancel", self.venue.cancel(tracked.venue_order()))
+            report = await self.call("cancel", self.venue.cancel(tracked.venue_order()))
         except VenueCallError as err:
-            await self._venue_failed(err, tracked.ctx)
+            await self.venue_failed(err, tracked.ctx)
             if err.retryable:
                 raise RetryLater(err.message) from err
             return
-        await self._commit([apply_report(tracked.ctx, tracked.record, report, cmd.reason)], venue_ok=True)
+        await self.commit([apply_report(tracked.ctx, tracked.record, report, cmd.reason)], venue_ok=True)
 
     async def tick(self, tick: Tick) -> None:
         await self.ensure_started()
         if isinstance(self.venue, PaperVenue):
-            outcomes = self._outcomes(self.venue.on_tick(tick))
-            if outcomes is not None:
-                await self._commit(outcomes)
+            reports = self.venue.on_tick(tick)
+            if reports:  # the engine changed: store it even when no open order is reported
+                await self.commit(self.outcomes(reports))
 
     async def poll(self) -> None:
         await self.ensure_started()
@@ -173,13 +161,13 @@ class AccountSession:
             return
         orders = [t.venue_order() for t in self.open.values()]
         try:
-            reports = await self._call("poll", self.venue.poll(orders))
+            reports = await self.call("poll", self.venue.poll(orders))
         except VenueCallError as err:
-            await self._venue_failed(err, None)
+            await self.venue_failed(err, None)
             return
-        outcomes = self._outcomes(reports) or []
+        outcomes = self.outcomes(reports)
         if outcomes or self._error_streak:
-            await self._commit(outcomes, venue_ok=True)
+            await self.commit(outcomes, venue_ok=True)
 
     async def cancel_all(self, reason: str) -> int:
         """Cancel every open order at the venue, one by one (the kill switch's live path)."""
@@ -189,16 +177,16 @@ class AccountSession:
         outcomes = []
         for tracked in list(self.open.values()):
             try:
-                report = await self._call("cancel", self.venue.cancel(tracked.venue_order()))
+                report = await self.call("cancel", self.venue.cancel(tracked.venue_order()))
             except VenueCallError as err:
-                await self._venue_failed(err, tracked.ctx)
+                await self.venue_failed(err, tracked.ctx)
                 continue
             outcomes.append(apply_report(tracked.ctx, tracked.record, report, reason))
-        await self._commit(outcomes, venue_ok=True)
+        await self.commit(outcomes, venue_ok=True)
         return sum(1 for o in outcomes if o.record.status is OrderStatus.CANCELLED)
 
     def paper_cancel_all(self, reason: str) -> list[Outcome]:
-        """Cancel every open paper order in the engine only; the caller commits (`snapshot`, `applied`)."""
+        """Cancel every open order in the paper engine only; the caller commits, then calls `applied`."""
         assert isinstance(self.venue, PaperVenue)
         outcomes = []
         for tracked in list(self.open.values()):
@@ -224,79 +212,8 @@ class AccountSession:
             else:
                 self.open[order_id] = TrackedOrder(outcome.ctx, outcome.record)
 
-    async def _send(self, tracked: TrackedOrder, *, sending_row: bool) -> None:
-        ctx, venue = tracked.ctx, self.venue
-        assert venue is not None
-        if not self.is_paper and not sending_row and not self._blocked(ctx):
-            async with self.deps.engine.begin() as conn:
-                await repo.write_order(conn, ctx, tracked.record, "sending")
-        before: list[Outcome] = []
-        if isinstance(venue, PaperVenue):
-            latest = self.deps.tickers.tick("paper", ctx.symbol)
-            before = (None if latest is None else self._outcomes(venue.on_tick(latest))) or []
-        error: VenueCallError | None = None
-        for attempt in range(SUBMIT_ATTEMPTS):
-            blocked = self._blocked(ctx)
-            if blocked is not None:
-                await self._commit([*before, rejected(ctx, tracked.record, *blocked)])
-                return
-            try:
-                report = await self._call("submit", venue.submit(tracked.venue_order()))
-            except VenueCallError as err:
-                error = err
-                await self._venue_failed(err, ctx)
-                if not err.retryable:
-                    break
-                found = await self._lookup(tracked)
-                if found is None:
-                    await asyncio.sleep(0.2 * 2**attempt)
-                    continue
-                report = found
-            await self._commit([*before, apply_report(ctx, tracked.record, report)], venue_ok=True)
-            await self._cancel_if_halted(ctx.order_id)
-            return
-        assert error is not None
-        await self._commit([failed(ctx, tracked.record, error.reject_code, error.message)])
-
-    async def _lookup(self, tracked: TrackedOrder) -> VenueOrderReport | None:
-        assert self.venue is not None
-        try:
-            return await self._call("lookup", self.venue.lookup(tracked.venue_order()))
-        except VenueCallError as err:
-            await self._venue_failed(err, tracked.ctx)
-            raise RetryLater(f"cannot tell whether order {tracked.ctx.order_id} reached the venue") from err
-
-    async def _cancel_if_halted(self, order_id: UUID) -> None:
-        """An order that reached the venue while a halt came in is cancelled at once."""
-        tracked = self.open.get(order_id)
-        if tracked is None or self.venue is None:
-            return
-        blocked = self.deps.halts.blocks(tracked.ctx.user_id)
-        if blocked is None or blocked[0] is not RejectCode.KILL_SWITCH:
-            return
-        try:
-            report = await self._call("cancel", self.venue.cancel(tracked.venue_order()))
-        except VenueCallError as err:
-            await self._venue_failed(err, tracked.ctx)
-            return
-        await self._commit([apply_report(tracked.ctx, tracked.record, report, blocked[1])])
-
-    def _blocked(self, ctx: OrderContext) -> tuple[RejectCode, str] | None:
-        return self.deps.halts.blocks(ctx.user_id)
-
-    def _rounded(self, ctx: OrderContext) -> OrderContext:
-        spec = market_for(self.markets, ctx.symbol)
-        latest = self.deps.tickers.get(ctx.venue, ctx.symbol)
-        reference = None if latest is None or ctx.type is not OrderType.MARKET else latest.last
-        rounded = validate_and_round(
-            spec, ctx.side, ctx.type, ctx.quantity, ctx.price, ctx.stop_price, reference_price=reference
-        )
-        return replace(ctx, quantity=rounded.quantity, price=rounded.price, stop_price=rounded.stop_price)
-
-    def _outcomes(self, reports: Sequence[VenueOrderReport]) -> list[Outcome] | None:
-        """Outcomes of reports about open orders; None when there were no reports at all."""
-        if not reports:
-            return None
+    def outcomes(self, reports: Sequence[VenueOrderReport]) -> list[Outcome]:
+        """What reports about open orders change; a report about an order not open here is logged."""
         by_client = {t.ctx.client_order_id: t for t in self.open.values()}
         outcomes = []
         for report in reports:
@@ -307,24 +224,15 @@ class AccountSession:
             outcomes.append(apply_report(tracked.ctx, tracked.record, report))
         return outcomes
 
-    async def _commit(
-        self, outcomes: Sequence[Outcome], extra: Sequence[Event] = (), *, venue_ok: bool = False
-    ) -> None:
+    async def commit(self, outcomes: Sequence[Outcome], *, venue_ok: bool = False) -> None:
         """One transaction: order rows, fills, paper state and their events."""
-        events = [*extra]
+        events: list[Event] = []
         recovered = venue_ok and self._error_streak > 0 and self.account is not None
         if recovered:
-            events.append(self._succeeded_event())
+            events.append(venue_succeeded(self._user(), self.account_id, self._partition()))
+        paper = (self.account_id, self.venue.snapshot()) if isinstance(self.venue, PaperVenue) else None
         try:
-            async with self.deps.outbox.transaction() as tx:
-                await repo.write_outcomes(tx.conn, outcomes)
-                if isinstance(self.venue, PaperVenue):
-                    await repo.save_paper_state(tx.conn, self.account_id, self.venue.snapshot())
-                for outcome in outcomes:
-                    for subject, event in outcome.events:
-                        tx.emit(subject, event)
-                for subject, event in events:
-                    tx.emit(subject, event)
+            await self.deps.store.commit(outcomes, events, paper)
         except Exception:
             await self.reset()
             raise
@@ -332,96 +240,116 @@ class AccountSession:
             self._error_streak = 0
         self.applied(outcomes)
 
-    def _succeeded_event(self) -> Event:
-        assert self.account is not None
-        user_id = self.account.user_id
-        event = VenueSucceeded(meta=Meta(producer=PRODUCER), user_id=user_id, account_id=self.account_id)
-        return subjects.venue_ok(subjects.partition_of(user_id, self.deps.partitions), user_id), event
+    async def lookup(self, tracked: TrackedOrder) -> VenueOrderReport | None:
+        assert self.venue is not None
+        try:
+            return await self.call("lookup", self.venue.lookup(tracked.venue_order()))
+        except VenueCallError as err:
+            await self.venue_failed(err, tracked.ctx)
+            raise RetryLater(f"cannot tell whether order {tracked.ctx.order_id} reached the venue") from err
 
-    async def _venue_failed(self, err: VenueCallError, ctx: OrderContext | None) -> None:
+    async def venue_failed(self, err: VenueCallError, ctx: OrderContext | None) -> None:
         metrics.VENUE_ERRORS.labels(err.category.value).inc()
-        if err.category is VenueErrorCategory.NONCE:
+        if err.category.value == "nonce":
             metrics.NONCE_ERRORS.inc()
         self._error_streak += 1
-        if self.account is None:
-            return
-        user_id = self.account.user_id
-        event = VenueError(
-            meta=ctx.meta() if ctx is not None else Meta(producer=PRODUCER),
-            user_id=user_id,
-            account_id=self.account_id,
-            venue=self.account.venue,
-            category=err.category,
-            message=err.message[:1000],
-            order_id=None if ctx is None else ctx.order_id,
-        )
-        subject = subjects.venue_error(subjects.partition_of(user_id, self.deps.partitions), user_id)
-        async with self.deps.outbox.transaction() as tx:
-            tx.emit(subject, event)
+        if self.account is not None:
+            event = venue_error(
+                self._user(),
+                self.account_id,
+                self.account.venue,
+                self._partition(),
+                err.category,
+                err.message,
+                ctx,
+            )
+            await self.deps.store.commit((), (event,))
 
-    async def _call(self, name: str, call: Awaitable[T]) -> T:
+    async def call(self, name: str, call: Awaitable[T]) -> T:
         started = time.perf_counter()
         try:
             return await call
         finally:
-            venue = "paper" if self.account is None else self.account.venue
+            venue = "unknown" if self.account is None else self.account.venue
             metrics.VENUE_CALLS.labels(venue, name).observe(time.perf_counter() - started)
 
-    async def _open_venue(self, account: accounts.Account) -> Venue:
-        if account.is_paper:
-            async with self.deps.engine.connect() as conn:
-                state = await repo.load_paper_state(conn, account.id)
-            return PaperVenue(state or initial_state({}))
-        from .adapters import ccxt_venue
-
-        venue: Venue = ccxt_venue.create_venue(account.info, self.deps.vault.open(account), self.deps.engine)
-        return venue
-
-    async def _reconcile(self) -> None:
-        """Pick up this account's unfinished orders: ask the venue where each stands, record what changed."""
-        assert self.account is not None and self.venue is not None
-        async with self.deps.engine.connect() as conn:
-            rows = await repo.unfinished_orders(conn, self.account_id)
-            known = await repo.fill_ids(conn, [row.order_id for row in rows])
-        sending = []
-        for row in rows:
-            partition = subjects.partition_of(row.user_id, self.deps.partitions)
-            tracked = repo.tracked_from_row(
-                row, self.account.venue, partition, known.get(row.order_id, frozenset())
-            )
-            if row.send_state == "sending":
-                sending.append((tracked, row.created_at))
-            else:
-                self.open[row.order_id] = tracked
-        try:
-            outcomes = [o for t, at in sending if (o := await self._settle_sending(t, at)) is not None]
-            outcomes += await self._current_reports()
-        except (RetryLater, VenueCallError):
-            log.warning("reconciling with the venue failed; polling will catch up", exc_info=True)
+    async def _send(self, tracked: TrackedOrder, *, sending_row: bool) -> None:
+        ctx, venue = tracked.ctx, self.venue
+        assert venue is not None
+        if not self.is_paper and not sending_row and self._blocked(ctx) is None:
+            await self.deps.store.mark_sending(ctx, tracked.record)
+        before = self._catch_up(ctx.symbol)
+        error: VenueCallError | None = None
+        for attempt in range(SUBMIT_ATTEMPTS):
+            blocked = self._blocked(ctx)  # again right before the call: a halt may have come in meanwhile
+            if blocked is not None:
+                await self.commit([*before, rejected(ctx, tracked.record, *blocked)])
+                return
+            try:
+                report = await self.call("submit", venue.submit(tracked.venue_order()))
+            except VenueCallError as err:
+                error = err
+                await self.venue_failed(err, ctx)
+                if not err.retryable:
+                    break
+                found = await self.lookup(tracked)  # it may have landed despite the error
+                if found is None:
+                    await asyncio.sleep(self.deps.retry_pause * 2**attempt)
+                    continue
+                report = found
+            await self.commit([*before, apply_report(ctx, tracked.record, report)], venue_ok=True)
+            await self._cancel_if_halted(ctx.order_id)
             return
-        changed = [o for o in outcomes if o.events]
-        if changed:
-            await self._commit(changed)
+        assert error is not None
+        await self.commit([*before, failed(ctx, tracked.record, error.reject_code, error.message)])
 
-    async def _current_reports(self) -> list[Outcome]:
-        assert self.venue is not None
-        if not isinstance(self.venue, PaperVenue):
-            orders = [t.venue_order() for t in self.open.values()]
-            return self._outcomes(await self._call("poll", self.venue.poll(orders)) if orders else []) or []
-        outcomes = []
-        for tracked in list(self.open.values()):
-            report = await self.venue.lookup(tracked.venue_order())
-            if report is None:  # the engine's state is committed with the rows: this should not happen
-                report = VenueOrderReport(tracked.ctx.client_order_id, "", OrderStatus.CANCELLED)
-            outcomes.append(apply_report(tracked.ctx, tracked.record, report, "lost by the paper venue"))
-        return outcomes
+    def _catch_up(self, symbol: str) -> list[Outcome]:
+        """Give a paper engine the latest tick it has not seen (it gets ticks only for open orders)."""
+        latest = self.deps.tickers.tick("paper", symbol)
+        if not isinstance(self.venue, PaperVenue) or latest is None:
+            return []
+        return self.outcomes(self.venue.on_tick(latest))
 
-    async def _settle_sending(self, tracked: TrackedOrder, created_at: Any) -> Outcome | None:
-        report = await self._lookup(tracked)
-        if report is not None:
-            return apply_report(tracked.ctx, tracked.record, report)
-        if utcnow() - created_at > STALE_SENDING:
-            return failed(
-                tracked.ctx, tracked.record, RejectCode.VENUE_ERROR, "interrupted before reaching the venue"
-            )
-        return None  # the approval will be redelivered and sent then
+    async def _cancel_if_halted(self, order_id: UUID) -> None:
+        """An order that reached the venue while a halt came in is cancelled at once."""
+        tracked = self.open.get(order_id)
+        blocked = None if tracked is None else self._blocked(tracked.ctx)
+        if tracked is None or blocked is None or blocked[0] is not RejectCode.KILL_SWITCH or not self.venue:
+            return
+        try:
+            report = await self.call("cancel", self.venue.cancel(tracked.venue_order()))
+        except VenueCallError as err:
+            await self.venue_failed(err, tracked.ctx)
+            return
+        await self.commit([apply_report(tracked.ctx, tracked.record, report, blocked[1])])
+
+    def _refusal(self, msg: OrderApproved) -> tuple[RejectCode, str] | None:
+        account = self.account
+        if account is None or not account.active or account.user_id != msg.user_id:
+            return RejectCode.ACCOUNT_NOT_FOUND, "no such account"
+        if self.venue is None:
+            return RejectCode.VENUE_ERROR, f"the venue cannot be used: {self.broken}"
+        return None
+
+    def _blocked(self, ctx: OrderContext) -> tuple[RejectCode, str] | None:
+        return self.deps.halts.blocks(ctx.user_id)
+
+    def _rounded(self, ctx: OrderContext) -> OrderContext:
+        spec = market_for(self.markets, ctx.symbol)
+        latest = self.deps.tickers.get(ctx.venue, ctx.symbol)
+        reference = latest.last if latest is not None and ctx.type is OrderType.MARKET else None
+        rounded = validate_and_round(
+            spec, ctx.side, ctx.type, ctx.quantity, ctx.price, ctx.stop_price, reference_price=reference
+        )
+        return replace(ctx, quantity=rounded.quantity, price=rounded.price, stop_price=rounded.stop_price)
+
+    def _venue_id(self) -> str:
+        assert self.account is not None
+        return self.account.venue
+
+    def _user(self) -> UUID:
+        assert self.account is not None
+        return self.account.user_id
+
+    def _partition(self) -> int:
+        return subjects.partition_of(self._user(), self.deps.partitions)

@@ -117,23 +117,20 @@ async def mark_deleted(conn: AsyncConnection, account_id: UUID) -> None:
 class Vault:
     """Seals and opens exchange credentials; the account id is bound in, so a blob cannot be moved."""
 
-    def __init__(self, keyring: Keyring, url_overrides: dict[str, str] | None = None) -> None:
+    def __init__(self, keyring: Keyring) -> None:
         self._keyring = keyring
-        self._urls = url_overrides or {}
 
-    def seal(self, account_id: UUID, api_key: str, secret: str, password: str | None) -> bytes:
-        plain = orjson.dumps({"apiKey": api_key, "secret": secret, "password": password})
+    def seal(self, account_id: UUID, credentials: Credentials) -> bytes:
+        plain = orjson.dumps(
+            {"apiKey": credentials.api_key, "secret": credentials.secret, "password": credentials.password}
+        )
         return self._keyring.encrypt(plain, account_id.bytes)
 
     def open(self, account: Account) -> Credentials:
         if account.sealed is None:
             raise ValueError(f"account {account.id} has no credentials")
         data = orjson.loads(self._keyring.decrypt(account.sealed, account.id.bytes))
-        return self.credentials(account.venue, data["apiKey"], data["secret"], data.get("password"))
-
-    def credentials(self, venue: str, api_key: str, secret: str, password: str | None) -> Credentials:
-        url = self._urls.get(venue)
-        return Credentials(api_key, secret, password, None if url is None else {"api": url})
+        return Credentials(data["apiKey"], data["secret"], data.get("password"))
 
 
 class AccountCache:

@@ -1,0 +1,124 @@
+"""What account actors persist, as one small interface: the SQL + outbox implementation lives here, a fake
+one in the unit tests. Every `commit` is ONE transaction: order rows, fills, paper state and events."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+from tradeplane.contracts import subjects
+from tradeplane.runtime import Outbox
+
+from ..domain.order_state import OrderRecord
+from ..outcomes import Event, OrderContext, Outcome, TrackedOrder
+from . import accounts, repo
+
+
+@dataclass(frozen=True, slots=True)
+class Unfinished:
+    tracked: TrackedOrder
+    send_state: str
+    created_at: datetime
+
+
+class Store(Protocol):
+    async def account(self, account_id: UUID) -> accounts.Account | None: ...
+
+    async def send_state(self, order_id: UUID) -> str | None:
+        """'sending', 'sent' or 'done' for a known order; None for a new one."""
+        ...
+
+    async def unfinished(self, account_id: UUID, venue: str) -> list[Unfinished]: ...
+
+    async def paper_state(self, account_id: UUID) -> dict[str, Any] | None: ...
+
+    async def mark_sending(self, ctx: OrderContext, record: OrderRecord) -> None: ...
+
+    async def commit(
+        self,
+        outcomes: Sequence[Outcome],
+        events: Sequence[Event] = (),
+        paper: tuple[UUID, dict[str, Any]] | None = None,
+    ) -> None: ...
+
+    async def commit_halt(
+        self,
+        first: Sequence[Event],
+        outcomes: Sequence[Outcome],
+        reason: str,
+        paper: dict[UUID, dict[str, Any]],
+    ) -> None:
+        """Many paper cancels at once: `first` events go out before the cancels' own."""
+        ...
+
+
+class SqlStore:
+    def __init__(self, engine: AsyncEngine, outbox: Outbox, partitions: int) -> None:
+        self._engine = engine
+        self._outbox = outbox
+        self._partitions = partitions
+
+    async def account(self, account_id: UUID) -> accounts.Account | None:
+        async with self._engine.connect() as conn:
+            return await accounts.get(conn, account_id)
+
+    async def send_state(self, order_id: UUID) -> str | None:
+        async with self._engine.connect() as conn:
+            row = await repo.order_row(conn, order_id)
+        return None if row is None else str(row.send_state)
+
+    async def unfinished(self, account_id: UUID, venue: str) -> list[Unfinished]:
+        async with self._engine.connect() as conn:
+            rows = await repo.unfinished_orders(conn, account_id)
+            known = await repo.fill_ids(conn, [row.order_id for row in rows])
+        found = []
+        for row in rows:
+            partition = subjects.partition_of(row.user_id, self._partitions)
+            tracked = repo.tracked_from_row(row, venue, partition, known.get(row.order_id, frozenset()))
+            found.append(Unfinished(tracked, row.send_state, row.created_at))
+        return found
+
+    async def paper_state(self, account_id: UUID) -> dict[str, Any] | None:
+        async with self._engine.connect() as conn:
+            return await repo.load_paper_state(conn, account_id)
+
+    async def mark_sending(self, ctx: OrderContext, record: OrderRecord) -> None:
+        async with self._engine.begin() as conn:
+            await repo.write_order(conn, ctx, record, "sending")
+
+    async def commit(
+        self,
+        outcomes: Sequence[Outcome],
+        events: Sequence[Event] = (),
+        paper: tuple[UUID, dict[str, Any]] | None = None,
+    ) -> None:
+        async with self._outbox.transaction() as tx:
+            await repo.write_outcomes(tx.conn, outcomes)
+            if paper is not None:
+                await repo.save_paper_state(tx.conn, *paper)
+            for outcome in outcomes:
+                for subject, event in outcome.events:
+                    tx.emit(subject, event)
+            for subject, event in events:
+                tx.emit(subject, event)
+
+    async def commit_halt(
+        self,
+        first: Sequence[Event],
+        outcomes: Sequence[Outcome],
+        reason: str,
+        paper: dict[UUID, dict[str, Any]],
+    ) -> None:
+        async with self._outbox.transaction() as tx:
+            for subject, event in first:
+                tx.emit(subject, event)
+            if outcomes:
+                await repo.cancel_orders(tx.conn, [o.ctx.order_id for o in outcomes], reason)
+                await repo.save_paper_states(tx.conn, paper)
+            for outcome in outcomes:
+                for subject, event in outcome.events:
+                    tx.emit(subject, event)
