@@ -1,0 +1,185 @@
+"""SQL for users, sessions, refresh tokens and the audit log."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Row, and_, func, or_, select, true, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+from tradeplane.contracts import AuditRecorded, Role
+
+from .tables import audit_log, refresh_tokens, sessions, users
+
+
+async def user_by_id(conn: AsyncConnection, user_id: UUID) -> Row[Any] | None:
+    return (await conn.execute(select(users).where(users.c.id == user_id))).first()
+
+
+async def user_by_email(conn: AsyncConnection, email: str) -> Row[Any] | None:
+    return (await conn.execute(select(users).where(users.c.email == email))).first()
+
+
+async def insert_user(conn: AsyncConnection, **values: Any) -> Row[Any] | None:
+    """The new user, or None when the email is taken (checked by the unique index, race-free)."""
+    stmt = (
+        insert(users)
+        .values(id=uuid.uuid4(), **values)
+        .on_conflict_do_nothing(index_elements=[users.c.email])
+        .returning(*users.c)
+    )
+    return (await conn.execute(stmt)).first()
+
+
+async def set_role(conn: AsyncConnection, user_id: UUID, role: Role) -> Row[Any] | None:
+    stmt = (
+        update(users)
+        .where(users.c.id == user_id)
+        .values(role=role.value, updated_at=func.now())
+        .returning(*users.c)
+    )
+    return (await conn.execute(stmt)).first()
+
+
+async def set_password_hash(conn: AsyncConnection, user_id: UUID, password_hash: str) -> None:
+    await conn.execute(
+        update(users).where(users.c.id == user_id).values(password_hash=password_hash, updated_at=func.now())
+    )
+
+
+async def touch_login(conn: AsyncConnection, user_id: UUID, at: datetime) -> Row[Any] | None:
+    stmt = update(users).where(users.c.id == user_id).values(last_login=at).returning(*users.c)
+    return (await conn.execute(stmt)).first()
+
+
+async def users_page(conn: AsyncConnection, offset: int, limit: int) -> tuple[Sequence[Row[Any]], int]:
+    rows = (
+        await conn.execute(select(users).order_by(users.c.created_at, users.c.id).offset(offset).limit(limit))
+    ).all()
+    total = (await conn.execute(select(func.count()).select_from(users))).scalar_one()
+    return rows, int(total)
+
+
+async def users_by_role(conn: AsyncConnection) -> dict[str, int]:
+    rows = await conn.execute(select(users.c.role, func.count()).group_by(users.c.role))
+    return {role: int(count) for role, count in rows.all()}
+
+
+async def authenticate(conn: AsyncConnection, user_id: UUID, session_id: UUID) -> Row[Any] | None:
+    """The user of a live session: None when the session was revoked (logout, token reuse)."""
+    stmt = (
+        select(users)
+        .join(sessions, sessions.c.user_id == users.c.id)
+        .where(users.c.id == user_id, sessions.c.id == session_id, sessions.c.revoked_at.is_(None))
+    )
+    return (await conn.execute(stmt)).first()
+
+
+async def create_session(conn: AsyncConnection, user_id: UUID) -> UUID:
+    session_id = uuid.uuid4()
+    await conn.execute(sessions.insert().values(id=session_id, user_id=user_id))
+    return session_id
+
+
+async def store_refresh(
+    conn: AsyncConnection, session_id: UUID, token_hash: str, expires_at: datetime
+) -> None:
+    await conn.execute(
+        refresh_tokens.insert().values(token_hash=token_hash, session_id=session_id, expires_at=expires_at)
+    )
+
+
+async def lock_refresh(conn: AsyncConnection, token_hash: str) -> Row[Any] | None:
+    """The token with its session's state, locked so that two concurrent uses cannot both rotate it."""
+    stmt = (
+        select(
+            refresh_tokens.c.session_id,
+            refresh_tokens.c.expires_at,
+            refresh_tokens.c.used_at,
+            sessions.c.user_id,
+            sessions.c.revoked_at.label("session_revoked_at"),
+        )
+        .join(sessions, sessions.c.id == refresh_tokens.c.session_id)
+        .where(refresh_tokens.c.token_hash == token_hash)
+        .with_for_update(of=refresh_tokens)
+    )
+    row: Row[Any] | None = (await conn.execute(stmt)).first()  # type: ignore[assignment]
+    return row
+
+
+async def mark_used(conn: AsyncConnection, token_hash: str, at: datetime) -> None:
+    await conn.execute(
+        update(refresh_tokens).where(refresh_tokens.c.token_hash == token_hash).values(used_at=at)
+    )
+
+
+async def revoke_session(conn: AsyncConnection, session_id: UUID, reason: str, at: datetime) -> None:
+    await conn.execute(
+        update(sessions)
+        .where(sessions.c.id == session_id, sessions.c.revoked_at.is_(None))
+        .values(revoked_at=at, revoked_reason=reason)
+    )
+
+
+async def session_of_refresh(conn: AsyncConnection, token_hash: str) -> UUID | None:
+    stmt = select(refresh_tokens.c.session_id).where(refresh_tokens.c.token_hash == token_hash)
+    value = (await conn.execute(stmt)).scalar_one_or_none()
+    return value if isinstance(value, UUID) else None
+
+
+async def record_audit(conn: AsyncConnection, event: AuditRecorded) -> bool:
+    """Store an audit event once (its event id is the key); False when it was already stored."""
+    stmt = (
+        insert(audit_log)
+        .values(
+            event_id=event.meta.event_id,
+            occurred_at=event.meta.occurred_at,
+            producer=event.meta.producer,
+            actor=event.actor[:200],
+            action=event.action,
+            target=event.target,
+            reason=event.reason,
+            details=event.details,
+        )
+        .on_conflict_do_nothing(index_elements=[audit_log.c.event_id])
+        .returning(audit_log.c.event_id)
+    )
+    return (await conn.execute(stmt)).first() is not None
+
+
+async def audit_page(
+    conn: AsyncConnection,
+    viewer: tuple[UUID, str] | None,
+    action: str | None,
+    offset: int,
+    limit: int,
+) -> tuple[Sequence[Row[Any]], int]:
+    """Audit entries, newest first: all of them (viewer None), or those by or about the viewer."""
+    conditions = []
+    if viewer is not None:
+        user_id, email = viewer
+        conditions.append(
+            or_(audit_log.c.actor.in_([email, str(user_id)]), audit_log.c.target == str(user_id))
+        )
+    if action:
+        conditions.append(audit_log.c.action == action)
+    where = and_(*conditions) if conditions else true()
+    rows = (
+        await conn.execute(
+            select(audit_log)
+            .where(where)
+            .order_by(audit_log.c.occurred_at.desc(), audit_log.c.event_id)
+            .offset(offset)
+            .limit(limit)
+        )
+    ).all()
+    total = (await conn.execute(select(func.count()).select_from(audit_log).where(where))).scalar_one()
+    return rows, int(total)
+
+
+async def audit_count(conn: AsyncConnection) -> int:
+    return int((await conn.execute(select(func.count()).select_from(audit_log))).scalar_one())

@@ -1,0 +1,1 @@
+"""Passwords, access tokens and refresh-token rotation."""

@@ -1,0 +1,85 @@
+"""Logins as sessions: starting one (access + refresh token), rotating its refresh token, ending it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Row
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from tradeplane.contracts import Role, utcnow
+
+from ..adapters import repo
+from ..envelope import ApiError
+from ..schemas import TokenPair
+from ..views import user_out
+from . import refresh
+from .tokens import AccessTokens
+
+
+class Sessions:
+    def __init__(self, engine: AsyncEngine, tokens: AccessTokens, refresh_ttl: timedelta) -> None:
+        self._engine = engine
+        self._tokens = tokens
+        self._refresh_ttl = refresh_ttl
+
+    async def start(self, user_id: UUID) -> TokenPair:
+        """A new session for a user whose password was just checked."""
+        async with self._engine.begin() as conn:
+            session_id = await repo.create_session(conn, user_id)
+            token = await self._new_refresh(conn, session_id)
+            row = await repo.touch_login(conn, user_id, utcnow())
+        if row is None:
+            raise ApiError(401, "INVALID_CREDENTIALS", "wrong email or password")
+        return self._pair(row, session_id, token)
+
+    async def rotate(self, presented: str) -> TokenPair:
+        """Exchange a refresh token for a new pair; a reused token revokes its whole session."""
+        token_hash = refresh.digest(presented)
+        now = utcnow()
+        token, row = None, None
+        async with self._engine.begin() as conn:
+            stored = await repo.lock_refresh(conn, token_hash)
+            verdict = refresh.judge(_stored(stored), now)
+            if stored is not None and verdict is refresh.Verdict.REUSED:
+                await repo.revoke_session(conn, stored.session_id, "refresh token reused", now)
+            if stored is not None and verdict is refresh.Verdict.VALID:
+                await repo.mark_used(conn, token_hash, now)
+                token = await self._new_refresh(conn, stored.session_id)
+                row = await repo.user_by_id(conn, stored.user_id)
+        if stored is None or token is None or row is None:
+            raise ApiError(401, verdict.value, verdict.message)
+        return self._pair(row, stored.session_id, token)
+
+    async def end(self, session_id: UUID | None, presented: str | None) -> None:
+        """Log out: the current session and/or the one the refresh token belongs to."""
+        now = utcnow()
+        async with self._engine.begin() as conn:
+            ended: list[UUID | None] = [session_id]
+            if presented:
+                ended.append(await repo.session_of_refresh(conn, refresh.digest(presented)))
+            for sid in filter(None, ended):
+                await repo.revoke_session(conn, sid, "logout", now)
+
+    async def _new_refresh(self, conn: AsyncConnection, session_id: UUID) -> str:
+        token = refresh.new_refresh_token()
+        await repo.store_refresh(conn, session_id, refresh.digest(token), utcnow() + self._refresh_ttl)
+        return token
+
+    def _pair(self, row: Row[Any], session_id: UUID, token: str) -> TokenPair:
+        access, _ = self._tokens.issue(row.id, Role(row.role), session_id)
+        return TokenPair(
+            access_token=access,
+            refresh_token=token,
+            expires_in=int(self._tokens.ttl.total_seconds()),
+            user=user_out(row),
+        )
+
+
+def _stored(row: Row[Any] | None) -> refresh.StoredRefresh | None:
+    if row is None:
+        return None
+    return refresh.StoredRefresh(
+        expires_at=row.expires_at, used_at=row.used_at, session_revoked_at=row.session_revoked_at
+    )

@@ -1,0 +1,37 @@
+"""What every request handler reaches through `deps`: the runtime, settings, tokens and venue cache."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from faststream.nats import NatsBroker
+from tradeplane.contracts.queries import Caller, Reply
+from tradeplane.runtime import Runtime
+from tradeplane.runtime.queries import ask
+
+from .auth.sessions import Sessions
+from .auth.tokens import AccessTokens
+from .config import Settings
+from .venues import VenueAccounts
+
+
+class Gateway:
+    def __init__(self, rt: Runtime, settings: Settings, tokens: AccessTokens) -> None:
+        self.rt = rt
+        self.settings = settings
+        self.tokens = tokens
+        self.venues = VenueAccounts(self.ask, settings.venue_cache_seconds)
+        self.sessions = Sessions(rt.engine, tokens, timedelta(days=settings.refresh_token_days))
+
+    @property
+    def broker(self) -> NatsBroker:
+        return self.rt.broker
+
+    async def ask(
+        self, caller: Caller, service: str, name: str, params: dict[str, Any] | None = None
+    ) -> Reply:
+        """A query to `service`; SERVICE_UNAVAILABLE (503) when no replica answers in time."""
+        return await ask(
+            self.broker, service, name, caller, params, timeout=self.settings.query_timeout_seconds
+        )

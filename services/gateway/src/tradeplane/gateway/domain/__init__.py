@@ -1,0 +1,1 @@
+"""Pure order logic of the gateway: sizing an order to its market, and projecting its lifecycle."""

@@ -1,0 +1,137 @@
+"""Bus consumers: the order view follows the order lifecycle events, the audit log the audit events."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from faststream.nats import NatsBroker, NatsRouter
+from tradeplane.contracts import (
+    AuditRecorded,
+    OrderAccepted,
+    OrderCanceled,
+    OrderFailed,
+    OrderFilled,
+    OrderRejected,
+    OrderRequested,
+    streams,
+)
+from tradeplane.contracts.subjects import PREFIX
+from tradeplane.runtime import Runtime, consumer
+
+from .adapters import orders, repo
+from .domain import projection
+from .domain.projection import Progress
+from .orders import requested_row
+
+SERVICE = "gateway"
+E = TypeVar("E", OrderAccepted, OrderFilled, OrderCanceled, OrderRejected, OrderFailed)
+
+
+class UnknownOrder(Exception):
+    """A lifecycle event for an order the view has not recorded yet; redelivery retries it."""
+
+
+def _accepted(p: Progress, e: OrderAccepted) -> Progress:
+    return projection.accepted(p)
+
+
+def _filled(p: Progress, e: OrderFilled) -> Progress:
+    return projection.filled(p, e.quantity, e.price, e.fee, e.filled_at)
+
+
+def _canceled(p: Progress, e: OrderCanceled) -> Progress:
+    return projection.canceled(p)
+
+
+def _rejected(p: Progress, e: OrderRejected) -> Progress:
+    return projection.rejected(p, e.code.value, e.reason)
+
+
+def _failed(p: Progress, e: OrderFailed) -> Progress:
+    return projection.failed(p, e.code.value, e.reason)
+
+
+def apply_event(
+    rt: Runtime, durable: str, step: Callable[[Progress, E], Progress]
+) -> Callable[[E], Awaitable[None]]:
+    """Apply one lifecycle event to its order, once, in one transaction with the inbox claim."""
+
+    async def handle(event: E) -> None:
+        async with rt.engine.begin() as conn:
+            row = await orders.lock(conn, event.order_id)
+            if row is None:
+                raise UnknownOrder(f"order {event.order_id} is not in the view yet")
+            if not await rt.inbox.claim(conn, durable, event.meta.event_id):
+                return
+            before = orders.progress_of(row)
+            after = step(before, event)
+            if after != before:
+                await orders.save_progress(conn, event.order_id, after)
+
+    return handle
+
+
+class _Consumers:
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+        self.bus = NatsRouter()
+
+    def broker(self) -> NatsBroker:
+        return self.rt.broker
+
+    def lifecycle(self, model: type[E], kind: str, step: Callable[[Progress, E], Progress]) -> None:
+        durable = f"gateway-orders-{kind}"
+        consumer(
+            self.bus,
+            self.broker,
+            model,
+            subject=f"{PREFIX}.order.{kind}.>",
+            durable=durable,
+            stream=streams.ORDERS,
+            producer=SERVICE,
+            queue=durable,
+            max_workers=8,
+        )(apply_event(self.rt, durable, step))
+
+
+def router(rt: Runtime) -> NatsRouter:
+    c = _Consumers(rt)
+    c.lifecycle(OrderAccepted, "accepted", _accepted)
+    c.lifecycle(OrderFilled, "filled", _filled)
+    c.lifecycle(OrderCanceled, "canceled", _canceled)
+    c.lifecycle(OrderRejected, "rejected", _rejected)
+    c.lifecycle(OrderFailed, "failed", _failed)
+
+    @consumer(
+        c.bus,
+        c.broker,
+        OrderRequested,
+        subject=f"{PREFIX}.order.requested.>",
+        durable="gateway-orders-requested",
+        stream=streams.ORDERS,
+        producer=SERVICE,
+        queue="gateway-orders-requested",
+        max_workers=8,
+    )
+    async def on_requested(event: OrderRequested) -> None:
+        """Orders placed elsewhere (bots) join the view; the gateway's own are already there."""
+        async with rt.engine.begin() as conn:
+            await orders.insert_if_new(conn, **requested_row(event))
+
+    @consumer(
+        c.bus,
+        c.broker,
+        AuditRecorded,
+        subject=f"{PREFIX}.audit.>",
+        durable="gateway-audit",
+        stream=streams.AUDIT,
+        producer=SERVICE,
+        queue="gateway-audit",
+        max_workers=4,
+    )
+    async def on_audit(event: AuditRecorded) -> None:
+        async with rt.engine.begin() as conn:
+            await repo.record_audit(conn, event)
+
+    return c.bus

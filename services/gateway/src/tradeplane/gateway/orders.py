@@ -1,0 +1,142 @@
+"""Order intake and cancellation: the gateway's writes of the order path, each in one outbox transaction."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Row
+from tradeplane.contracts import CancelOrder, OrderRequested, OrderStatus, OrderType, new_meta, subjects
+from tradeplane.contracts.queries import EXECUTION, Caller
+
+from .adapters import orders
+from .auth.principal import Principal
+from .context import Gateway
+from .domain.sizing import MarketRules, Requested, Sized, SizingError, find_market, size_order
+from .envelope import ApiError
+from .schemas import PlaceOrder
+from .venues import Account
+
+SERVICE = "gateway"
+
+
+def order_not_found() -> ApiError:
+    return ApiError(404, "ORDER_NOT_FOUND", "no such order")
+
+
+async def place(gw: Gateway, user: Principal, body: PlaceOrder, idempotency_key: str | None) -> Row[Any]:
+    """Record the order (Pending) and request it; the same client order id returns the same order."""
+    key = _client_key(body, idempotency_key)
+    if key is not None:
+        async with gw.rt.engine.connect() as conn:
+            existing = await orders.by_client_id(conn, user.id, key)
+        if existing is not None:
+            return existing
+    account = await gw.venues.resolve(user.caller, body.venue_id)
+    sized = await _sized(gw, user.caller, account, body)
+    order_id = uuid.uuid4()
+    intent = OrderRequested(
+        meta=new_meta(SERVICE, correlation_id=order_id),
+        order_id=order_id,
+        user_id=user.id,
+        account_id=account.account_id,
+        client_order_id=key or str(order_id),
+        venue=account.venue,
+        symbol=body.symbol,
+        side=body.side,
+        type=body.type,
+        quantity=sized.quantity,
+        price=sized.price,
+        stop_price=sized.stop_price,
+    )
+    partition = subjects.partition_of(user.id, gw.settings.partitions)
+    async with gw.rt.outbox.transaction() as tx:
+        if await orders.insert_order(tx.conn, **_row(intent)):
+            tx.emit(subjects.order_requested(partition, user.id), intent)
+        # Ours, or the one a concurrent request with the same key committed first.
+        row = await orders.by_client_id(tx.conn, user.id, intent.client_order_id)
+    if row is None:
+        raise ApiError(409, "CONFLICT", "the order could not be recorded; retry with the same key")
+    return row
+
+
+async def cancel(gw: Gateway, user: Principal, order_id: UUID) -> Row[Any]:
+    """Ask the order's executor to cancel it; 409 ORDER_NOT_OPEN once it is filled, cancelled or rejected."""
+    async with gw.rt.outbox.transaction() as tx:
+        row = await orders.by_id(tx.conn, user.id, order_id)
+        if row is None:
+            raise order_not_found()
+        if OrderStatus(row.status).is_terminal:
+            raise ApiError(409, "ORDER_NOT_OPEN", f"the order is {row.status}", orderStatus=row.status)
+        command = CancelOrder(
+            meta=new_meta(SERVICE, correlation_id=order_id),
+            order_id=order_id,
+            user_id=user.id,
+            account_id=row.account_id,
+            reason="user",
+        )
+        partition = subjects.partition_of(user.id, gw.settings.partitions)
+        tx.emit(subjects.order_cancel(partition, user.id), command)
+    return row
+
+
+def _client_key(body: PlaceOrder, idempotency_key: str | None) -> str | None:
+    if body.client_order_id and idempotency_key and body.client_order_id != idempotency_key:
+        raise ApiError(
+            422,
+            "IDEMPOTENCY_KEY_MISMATCH",
+            "clientOrderId and the Idempotency-Key header differ; send one of them",
+            field="clientOrderId",
+        )
+    return body.client_order_id or idempotency_key
+
+
+async def _sized(gw: Gateway, caller: Caller, account: Account, body: PlaceOrder) -> Sized:
+    try:
+        rules = find_market(account.markets, body.symbol)
+        last = await _last_price(gw, caller, body, rules) if body.type is OrderType.MARKET else None
+        requested = Requested(body.side, body.type, body.quantity, body.price, body.stop_price)
+        return size_order(rules, requested, last)
+    except SizingError as exc:
+        raise ApiError(422, exc.code, exc.message, **exc.details) from exc
+
+
+async def _last_price(gw: Gateway, caller: Caller, body: PlaceOrder, rules: MarketRules) -> Decimal | None:
+    """The latest traded price, for a market order's minimum notional; None when none is known."""
+    if rules.min_notional <= 0:
+        return None
+    reply = await gw.ask(caller, EXECUTION, "market.prices", {"venueId": str(body.venue_id)})
+    if not reply.ok or not isinstance(reply.data, list):
+        return None
+    for ticker in reply.data:
+        if isinstance(ticker, dict) and ticker.get("symbol") == body.symbol:
+            try:
+                price = Decimal(str(ticker.get("price")))
+            except InvalidOperation:
+                return None
+            return price if price.is_finite() and price > 0 else None
+    return None
+
+
+def _row(intent: OrderRequested) -> dict[str, Any]:
+    return {
+        "order_id": intent.order_id,
+        "user_id": intent.user_id,
+        "account_id": intent.account_id,
+        "venue": intent.venue,
+        "symbol": intent.symbol,
+        "side": intent.side.value,
+        "type": intent.type.value,
+        "quantity": intent.quantity,
+        "price": intent.price,
+        "stop_price": intent.stop_price,
+        "client_order_id": intent.client_order_id,
+        "status": OrderStatus.PENDING.value,
+    }
+
+
+def requested_row(intent: OrderRequested) -> dict[str, Any]:
+    """The view row of an order first seen on the bus (placed by a bot, or by another gateway)."""
+    return _row(intent) | {"created_at": intent.meta.occurred_at}

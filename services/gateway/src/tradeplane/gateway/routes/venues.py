@@ -1,0 +1,73 @@
+"""The caller's venue accounts (owned by the execution service)."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from fastapi import APIRouter, Response
+from tradeplane.contracts.queries import EXECUTION
+
+from ..deps import CurrentUser, Gw, Trader
+from ..envelope import EnvelopeRoute
+from ..proxy import forward
+from ..schemas import ERRORS, ConnectVenue, Ok
+
+router = APIRouter(prefix="/api/venues", tags=["venues"], route_class=EnvelopeRoute, responses=ERRORS)
+Data = Ok[dict[str, object]]
+Items = Ok[list[dict[str, object]]]
+
+
+@router.post("/connect", status_code=201, response_model=Data)
+async def connect_venue(body: ConnectVenue, user: Trader, gw: Gw) -> Response:
+    """Connect a venue account (paper, or an exchange with API credentials)."""
+    return await forward(gw, user, EXECUTION, "venues.connect", body.params(), 201)
+
+
+@router.get("", response_model=Items)
+async def list_venues(user: CurrentUser, gw: Gw) -> Response:
+    """The caller's venue accounts."""
+    return await forward(gw, user, EXECUTION, "venues.list")
+
+
+@router.get("/{venue_id}", response_model=Data)
+async def get_venue(venue_id: UUID, user: CurrentUser, gw: Gw) -> Response:
+    """One venue account."""
+    return await forward(gw, user, EXECUTION, "venues.get", {"id": str(venue_id)})
+
+
+@router.delete("/{venue_id}", response_model=Data)
+async def delete_venue(venue_id: UUID, user: Trader, gw: Gw) -> Response:
+    """Disconnect a venue account (refused while it has open orders)."""
+    gw.venues.forget(user.id, venue_id)
+    return await forward(gw, user, EXECUTION, "venues.delete", {"id": str(venue_id)})
+
+
+@router.get("/{venue_id}/balance", response_model=Data)
+async def venue_balance(venue_id: UUID, user: CurrentUser, gw: Gw) -> Response:
+    """Balances per currency: free, used, total."""
+    return await forward(gw, user, EXECUTION, "venues.balance", {"id": str(venue_id)})
+
+
+@router.get("/{venue_id}/instruments", response_model=Items)
+async def venue_instruments(venue_id: UUID, user: CurrentUser, gw: Gw) -> Response:
+    """Tradable markets with their precision, minimum sizes and fees."""
+    return await forward(gw, user, EXECUTION, "venues.instruments", {"id": str(venue_id)})
+
+
+@router.post("/{venue_id}/sync", response_model=Data)
+async def sync_venue(venue_id: UUID, user: Trader, gw: Gw) -> Response:
+    """Refresh balances and markets from the venue."""
+    gw.venues.forget(user.id, venue_id)
+    return await forward(gw, user, EXECUTION, "venues.sync", {"id": str(venue_id)})
+
+
+@router.get("/{venue_id}/nonce", response_model=Data)
+async def venue_nonce(venue_id: UUID, user: CurrentUser, gw: Gw) -> Response:
+    """Nonce statistics of an exchange account."""
+    return await forward(gw, user, EXECUTION, "venues.nonce", {"id": str(venue_id)})
+
+
+@router.post("/{venue_id}/nonce/reset", response_model=Data)
+async def reset_venue_nonce(venue_id: UUID, user: Trader, gw: Gw) -> Response:
+    """Reset an exchange account's nonce state."""
+    return await forward(gw, user, EXECUTION, "venues.nonce_reset", {"id": str(venue_id)})

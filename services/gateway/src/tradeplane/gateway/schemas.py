@@ -1,0 +1,316 @@
+"""Request and response bodies of the public API (camelCase JSON), separate from the tables.
+
+Request bodies refuse unknown fields; amounts are Decimal and refuse JSON floats (send strings).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any, Generic, Literal, Self, TypeVar
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+from pydantic_core import InitErrorDetails, PydanticCustomError
+from tradeplane.contracts import HaltScope, Money, NonNegative, OrderStatus, OrderType, Quantity, Role, Side
+from tradeplane.contracts.orders import SYMBOL_PATTERN
+
+T = TypeVar("T")
+
+_EMAIL = re.compile(
+    r"^[^@\s\x00-\x1f\x7f]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _email(value: str) -> str:
+    # Deliberately loose: operators use internal domains (`admin@tradeplane.local`) that strict
+    # validators refuse as special-use names.
+    value = value.strip().lower()
+    if len(value) > 254 or not _EMAIL.match(value):
+        raise ValueError("not a valid email address")
+    return value
+
+
+def _plain_text(value: str) -> str:
+    if _CONTROL.search(value):
+        raise ValueError("must not contain control characters")
+    return value.strip()
+
+
+def _timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ValueError, KeyError, OSError):
+        raise ValueError("not a known IANA timezone (e.g. Europe/Paris)") from None
+    return value
+
+
+def _decimal_text(value: Decimal) -> str:
+    return format(value.normalize(), "f") if value else "0"
+
+
+Email = Annotated[str, StringConstraints(max_length=320), AfterValidator(_email)]
+Text = Annotated[str, StringConstraints(max_length=200), AfterValidator(_plain_text)]
+Timezone = Annotated[str, StringConstraints(min_length=1, max_length=64), AfterValidator(_timezone)]
+Key = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_\-:.]{1,64}$")]
+"""A client order id or an Idempotency-Key."""
+Symbol = Annotated[str, StringConstraints(pattern=SYMBOL_PATTERN)]
+OrderAmount = Annotated[Quantity, Field(le=Decimal("1e15"))]
+DecimalOut = Annotated[Decimal, PlainSerializer(_decimal_text, return_type=str)]
+
+
+def field_error(model: str, field: str, message: str) -> ValidationError:
+    """A validation error located at `field`, so the 422 names the offending field."""
+    return ValidationError.from_exception_data(
+        model, [InitErrorDetails(type=PydanticCustomError("invalid", message), loc=(field,), input=None)]
+    )
+
+
+class Body(BaseModel):
+    """A request body: camelCase (snake_case also accepted), unknown fields refused."""
+
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        alias_generator=to_camel,
+        validate_by_name=True,
+        validate_by_alias=True,
+    )
+
+    def params(self) -> dict[str, Any]:
+        """The fields the caller set, as camelCase JSON for a query to the owning service."""
+        return self.model_dump(mode="json", by_alias=True, exclude_unset=True)
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, serialize_by_alias=True, validate_by_name=True)
+
+
+# Auth
+
+
+class RegisterRequest(Body):
+    email: Email
+    password: str = Field(min_length=1, max_length=1024)
+    name: Text = ""
+    timezone: Timezone = "UTC"
+    language: Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8})?$")] = "en"
+
+
+class LoginRequest(Body):
+    email: Annotated[str, StringConstraints(max_length=320)] | None = None
+    username: Annotated[str, StringConstraints(max_length=320)] | None = None
+    password: str = Field(min_length=1, max_length=1024)
+
+    @model_validator(mode="after")
+    def _one_login(self) -> Self:
+        if not (self.email or self.username):
+            raise field_error("LoginRequest", "email", "email (or username) is required")
+        return self
+
+    @property
+    def login(self) -> str:
+        return (self.email or self.username or "").strip().lower()
+
+
+class RefreshRequest(Body):
+    refresh_token: str = Field(min_length=1, max_length=200)
+
+
+class LogoutRequest(Body):
+    refresh_token: str | None = Field(default=None, min_length=1, max_length=200)
+
+
+class UserOut(Out):
+    id: UUID
+    email: str
+    name: str
+    role: Role
+    timezone: str
+    language: str
+    two_factor_enabled: bool
+    created_at: datetime
+    last_login: datetime | None
+
+
+class TokenPair(BaseModel):
+    """The login and refresh answer; snake_case like OAuth 2 token responses."""
+
+    access_token: str
+    refresh_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int
+    user: UserOut
+
+
+class SessionOut(Out):
+    user: UserOut
+    session_id: UUID
+    expires_at: datetime
+
+
+class UserCreated(Out):
+    user: UserOut
+
+
+class RoleUpdate(Body):
+    role: Role
+
+
+# Orders
+
+
+class PlaceOrder(Body):
+    venue_id: UUID
+    symbol: Symbol
+    side: Side
+    type: OrderType
+    quantity: OrderAmount
+    price: OrderAmount | None = None
+    stop_price: OrderAmount | None = None
+    client_order_id: Key | None = None
+
+    @model_validator(mode="after")
+    def _prices_fit_type(self) -> Self:
+        needs_price = self.type in (OrderType.LIMIT, OrderType.STOP_LIMIT)
+        needs_stop = self.type in (OrderType.STOP, OrderType.STOP_LIMIT)
+        if needs_price and self.price is None:
+            raise field_error("PlaceOrder", "price", f"{self.type} orders need a price")
+        if not needs_price and self.price is not None:
+            raise field_error("PlaceOrder", "price", f"{self.type} orders take no price")
+        if needs_stop and self.stop_price is None:
+            raise field_error("PlaceOrder", "stopPrice", f"{self.type} orders need a stopPrice")
+        if not needs_stop and self.stop_price is not None:
+            raise field_error("PlaceOrder", "stopPrice", f"{self.type} orders take no stopPrice")
+        return self
+
+
+class OrderOut(Out):
+    id: UUID
+    venue_id: UUID
+    venue: str
+    symbol: str
+    side: Side
+    type: OrderType
+    status: OrderStatus
+    quantity: DecimalOut
+    price: DecimalOut | None
+    stop_price: DecimalOut | None
+    client_order_id: str
+    filled_quantity: DecimalOut
+    average_price: DecimalOut | None
+    fee: DecimalOut
+    created_at: datetime
+    updated_at: datetime
+    executed_at: datetime | None
+    error: str | None
+    reject_reason: str | None
+
+
+class OrderAccepted(Out):
+    order: OrderOut
+
+
+# Proxied resources
+
+
+class ConnectVenue(Body):
+    venue: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]{1,32}$")]
+    label: Text | None = None
+    api_key: Annotated[str, StringConstraints(min_length=1, max_length=512)] | None = None
+    secret: Annotated[str, StringConstraints(min_length=1, max_length=2048)] | None = None
+    password: Annotated[str, StringConstraints(min_length=1, max_length=512)] | None = None
+    sandbox: bool | None = None
+    initial_balances: (
+        dict[Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{1,20}$")], NonNegative] | None
+    ) = Field(default=None, max_length=50)
+
+
+class TradingLimits(Body):
+    max_position_pct: Money | None = None
+    max_order_notional: Money | None = None
+    max_daily_loss_usd: Money | None = None
+    max_daily_loss_pct: Money | None = None
+    max_weekly_loss_usd: Money | None = None
+    max_drawdown_pct: Money | None = None
+    max_daily_trades: int | None = Field(default=None, strict=True)
+    circuit_breaker_daily_loss_pct: Money | None = None
+    max_orders_per_minute: int | None = Field(default=None, strict=True)
+    allowed_symbols: list[Symbol] | None = Field(default=None, max_length=500)
+    trading_hours: dict[str, Any] | None = None
+
+
+class KillSwitchCommand(Body):
+    scope: HaltScope
+    user_id: UUID | None = None
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=500), AfterValidator(_plain_text)]
+
+
+WebhookEvent = Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,64}$")]
+WebhookUrl = Annotated[str, StringConstraints(min_length=1, max_length=2048), AfterValidator(_plain_text)]
+
+
+class WebhookCreate(Body):
+    url: WebhookUrl
+    events: list[WebhookEvent] = Field(min_length=1, max_length=32)
+    enabled: bool = True
+
+
+class WebhookUpdate(Body):
+    url: WebhookUrl | None = None
+    events: list[WebhookEvent] | None = Field(default=None, min_length=1, max_length=32)
+    enabled: bool | None = None
+
+
+# Envelopes, for the OpenAPI document
+
+
+class Pagination(BaseModel):
+    page: int
+    pageSize: int
+    totalPages: int
+    totalItems: int
+
+
+class Ok(BaseModel, Generic[T]):
+    success: Literal[True] = True
+    data: T
+    timestamp: datetime
+
+
+class Page(BaseModel, Generic[T]):
+    success: Literal[True] = True
+    data: list[T]
+    pagination: Pagination
+    timestamp: datetime
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class ErrorBody(BaseModel):
+    success: Literal[False] = False
+    error: ErrorDetail
+    timestamp: datetime
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody} for status in (400, 401, 403, 404, 409, 422, 503)
+}
