@@ -104,7 +104,12 @@ _prepared: ContextVar[int | None] = ContextVar("tp_prepared_nonce", default=None
 
 
 class _StoreNonces:
-    """Mixed into a ccxt exchange class: each private request is signed with a nonce from the NonceStore."""
+    """Mixed into a ccxt exchange class: each private request is signed with a nonce from the NonceStore.
+
+    ccxt calls `nonce()` synchronously inside `sign()`, while taking a nonce may write the mark ahead
+    (async); so `fetch2`, which wraps `sign()` for one request, takes it first and hands it over
+    through a context variable, private to the task making the request.
+    """
 
     tp_nonces: NonceStore
     tp_account_id: UUID
