@@ -172,11 +172,16 @@ _HANDLED = (ApiError, StarletteHTTPException, RequestValidationError, Validation
 
 
 class EnvelopeRoute(APIRoute):
-    """Routes whose unexpected exceptions become a logged 503 envelope right here.
+    """Routes summarised by their docstring, whose unexpected exceptions become a logged 503 here.
 
     Starlette's last-resort handler answers too, but then re-raises to the server, which logs the
     error a second time; catching it in the route keeps one log line and a clean response.
     """
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        if kwargs.get("summary") is None and endpoint.__doc__:
+            kwargs["summary"] = endpoint.__doc__.strip().splitlines()[0]
+        super().__init__(path, endpoint, **kwargs)
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()

@@ -1,0 +1,35 @@
+"""Gateway settings: the JWT secret, CORS origins."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+from tradeplane.gateway.config import Settings
+
+
+def test_jwt_secret_is_required_outside_development() -> None:
+    with pytest.raises(ValidationError, match="TP_JWT_SECRET"):
+        Settings(env="production", jwt_secret=None)
+
+
+def test_short_jwt_secret_is_refused_outside_development() -> None:
+    with pytest.raises(ValidationError, match="at least 32"):
+        Settings(env="production", jwt_secret="short-but-not-a-placeholder")
+
+
+def test_development_without_a_secret_signs_with_a_random_key_per_process() -> None:
+    first, second = Settings(env="development", jwt_secret=None), Settings(env="development", jwt_secret=None)
+
+    assert len(first.jwt_key) >= 32 and first.jwt_key != second.jwt_key
+
+
+def test_given_secret_is_the_signing_key() -> None:
+    secret = "x" * 40
+
+    assert Settings(env="production", jwt_secret=secret).jwt_key == secret
+
+
+def test_cors_origins_are_comma_separated() -> None:
+    settings = Settings(cors_origins=" https://a.example , https://b.example,")
+
+    assert settings.cors_origin_list == ["https://a.example", "https://b.example"]
