@@ -1,0 +1,93 @@
+"""Applying a halt: paper orders cancelled in one commit with the ack first, live ones at the venue."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from uuid import UUID
+
+from tradeplane.contracts import HaltAck, HaltEngaged, HaltScope, OrderCanceled, OrderType, new_meta
+from tradeplane.execution.actors import ActorPool
+from tradeplane.execution.adapters.accounts import Account
+from tradeplane.execution.killswitch import KillSwitch
+from tradeplane.execution.session import AccountSession
+
+from .fakes import Harness, account, approval
+from .test_session import btc_ticker
+
+
+def halt(user: UUID | None = None) -> HaltEngaged:
+    scope = HaltScope.GLOBAL if user is None else HaltScope.USER
+    return HaltEngaged(meta=new_meta("risk"), scope=scope, user_id=user, reason="drill", actor="ops")
+
+
+class Setup:
+    def __init__(self) -> None:
+        self.h = Harness()
+        self.h.tickers.update(btc_ticker())
+        self.pool: ActorPool[UUID, AccountSession] = ActorPool(
+            lambda a: self.h.session(self.h.store.accounts[a])
+        )
+        self.killswitch = KillSwitch(self.pool, self.h.store, "exec-7", live_timeout=5)
+
+    async def resting(self, acct: Account) -> None:
+        msg = approval(acct, type=OrderType.LIMIT, quantity="0.01", price=Decimal("60000"))
+        await self.pool.post(acct.id, lambda s: s.approve(msg))
+
+    async def engage(self, event: HaltEngaged) -> int:
+        self.h.halts.engage(event)
+        return await self.killswitch.apply(event)
+
+
+async def test_global_halt_cancels_every_paper_order_in_one_commit_acknowledged_first() -> None:
+    s = Setup()
+    accounts = [s.h.store.add(account("paper")) for _ in range(3)]
+    for acct in accounts:
+        await s.resting(acct)
+    event = halt()
+
+    cancelled = await s.engage(event)
+
+    assert cancelled == 3
+    [(first, count)] = s.h.store.halt_commits
+    [(subject, ack)] = first
+    assert isinstance(ack, HaltAck)
+    assert (subject, ack.cancelled_orders, ack.halt_event_id) == (
+        "tp.halt.ack.exec-7",
+        3,
+        event.meta.event_id,
+    )
+    assert count == 3
+    assert all(not a.state.open for a in s.pool.actors())
+    assert all(s.h.store.paper[a.id]["orders"] == [] for a in accounts)
+
+
+async def test_user_halt_cancels_only_that_users_orders() -> None:
+    s = Setup()
+    mine, other = s.h.store.add(account("paper")), s.h.store.add(account("paper"))
+    for acct in (mine, other):
+        await s.resting(acct)
+
+    await s.engage(halt(mine.user_id))
+
+    assert [e.account_id for e in s.h.store.of(OrderCanceled)] == [mine.id]
+    assert s.pool.get(other.id).state.open
+
+
+async def test_live_orders_are_cancelled_at_the_venue_and_counted_in_the_ack() -> None:
+    s = Setup()
+    acct = s.h.store.add(account())
+    await s.resting(acct)
+
+    cancelled = await s.engage(halt())
+
+    assert cancelled == 1
+    assert len(s.h.venue.cancelled) == 1
+    assert [a.cancelled_orders for a in s.h.store.of(HaltAck)] == [1]
+
+
+async def test_halt_with_nothing_open_is_still_acknowledged() -> None:
+    s = Setup()
+
+    await s.engage(halt())
+
+    assert [a.cancelled_orders for a in s.h.store.of(HaltAck)] == [0]
