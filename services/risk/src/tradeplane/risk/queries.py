@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from typing import Any
 from uuid import UUID
 
-from faststream.nats import NatsMessage, NatsRouter
+from faststream.nats import NatsRouter
 from pydantic.alias_generators import to_camel
-from tradeplane.contracts import subjects, utcnow
+from tradeplane.contracts import utcnow
 from tradeplane.contracts.queries import RISK, Caller, Query, Reply
 from tradeplane.runtime import Runtime
-from tradeplane.runtime.queries import QueryHandler, answer
+from tradeplane.runtime.queries import query_router
 
 from . import access, events
 from .adapters import halt_rows, repo
@@ -37,27 +36,6 @@ def merged_limits(current: RiskLimits, given: dict[str, Any]) -> RiskLimits:
     return RiskLimits.model_validate(
         {**current.model_dump(mode="json"), **{to_camel(k): v for k, v in given.items()}}
     )
-
-
-def query_router(service: str, handlers: dict[str, QueryHandler]) -> NatsRouter:
-    """`runtime.queries.query_router`, with each handler bound by a closure.
-
-    The runtime's version passes the handler as a default argument, which FastStream reads as a
-    message field to validate, so every query fails; use it again once that is fixed.
-    """
-    router = NatsRouter()
-    for name, handler in handlers.items():
-        router.subscriber(subjects.query(service, name), queue=f"{service}-queries", title=name)(
-            _endpoint(handler)
-        )
-    return router
-
-
-def _endpoint(handler: QueryHandler) -> Callable[[NatsMessage], Awaitable[bytes]]:
-    async def serve(msg: NatsMessage) -> bytes:
-        return (await answer(handler, msg.body)).model_dump_json().encode()
-
-    return serve
 
 
 class Queries:
