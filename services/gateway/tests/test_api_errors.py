@@ -211,3 +211,11 @@ def test_openapi_document_is_served_under_api(client: TestClient) -> None:
     document = client.get("/api/openapi.json").json()
 
     assert document["paths"]["/api/orders"]["post"]["summary"].startswith("Place an order")
+
+
+def test_body_larger_than_the_limit_is_a_413_envelope(client: TestClient) -> None:
+    response = client.post(
+        "/api/auth/register", content=b"x" * (2 << 20), headers={"Content-Type": "application/json"}
+    )
+
+    assert error_of(response, 413)["code"] == "PAYLOAD_TOO_LARGE"

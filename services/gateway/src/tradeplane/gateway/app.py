@@ -20,6 +20,7 @@ from .adapters.tables import metadata
 from .auth.tokens import AccessTokens
 from .config import Settings
 from .context import Gateway
+from .limits import BodyLimit
 from .metrics import RequestMetrics
 from .routes import (
     admin,
@@ -104,6 +105,7 @@ def build(config: Settings, rt: Runtime | None = None) -> FastAPI:
             allow_methods=["*"],
             allow_headers=["*"],
         )
+    app.add_middleware(BodyLimit)
     app.add_middleware(RequestMetrics)
     return app
 
