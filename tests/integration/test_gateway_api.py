@@ -330,6 +330,30 @@ def test_logout_ends_the_session(gateway: Gateway) -> None:
     assert gateway.client.get("/api/auth/session", headers=user.headers).status_code == 401
 
 
+def test_profile_update_changes_the_timezone(gateway: Gateway) -> None:
+    user = register(gateway)
+
+    response = gateway.client.patch(
+        "/api/auth/profile", json={"timezone": "Europe/Paris"}, headers=user.headers
+    )
+
+    assert response.json()["data"]["user"]["timezone"] == "Europe/Paris"
+
+
+def test_password_change_ends_other_sessions_and_retires_the_old_password(gateway: Gateway) -> None:
+    user = register(gateway)
+    elsewhere = login(gateway, user.email, PASSWORD)
+    body = {"currentPassword": PASSWORD, "newPassword": "another-horse-43"}
+
+    changed = gateway.client.post("/api/auth/password", json=body, headers=user.headers)
+
+    assert changed.status_code == 200
+    assert gateway.client.get("/api/auth/session", headers=elsewhere.headers).status_code == 401
+    assert gateway.client.get("/api/auth/session", headers=user.headers).status_code == 200
+    old = gateway.client.post("/api/auth/login", json={"email": user.email, "password": PASSWORD})
+    assert old.status_code == 401
+
+
 def test_bootstrap_admin_exists_and_sees_users_with_missing_services_as_nulls(gateway: Gateway) -> None:
     admin = login(gateway, *ADMIN)
 

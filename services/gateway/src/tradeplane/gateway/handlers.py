@@ -116,6 +116,8 @@ def router(rt: Runtime) -> NatsRouter:
     )
     async def on_requested(event: OrderRequested) -> None:
         """Orders placed elsewhere (bots) join the view; the gateway's own are already there."""
+        if event.meta.producer == SERVICE:
+            return
         async with rt.engine.begin() as conn:
             await orders.insert_if_new(conn, **requested_row(event))
 

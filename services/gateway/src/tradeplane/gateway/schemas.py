@@ -103,18 +103,33 @@ class Out(BaseModel):
 # Auth
 
 
+Language = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8})?$")]
+Password = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+
+
 class RegisterRequest(Body):
     email: Email
-    password: str = Field(min_length=1, max_length=1024)
+    password: Password
     name: Text = ""
     timezone: Timezone = "UTC"
-    language: Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8})?$")] = "en"
+    language: Language = "en"
+
+
+class ProfileUpdate(Body):
+    name: Text | None = None
+    timezone: Timezone | None = None
+    language: Language | None = None
+
+
+class PasswordChange(Body):
+    current_password: Password
+    new_password: Password
 
 
 class LoginRequest(Body):
     email: Annotated[str, StringConstraints(max_length=320)] | None = None
     username: Annotated[str, StringConstraints(max_length=320)] | None = None
-    password: str = Field(min_length=1, max_length=1024)
+    password: Password
 
     @model_validator(mode="after")
     def _one_login(self) -> Self:

@@ -51,6 +51,13 @@ async def set_password_hash(conn: AsyncConnection, user_id: UUID, password_hash:
     )
 
 
+async def update_user(conn: AsyncConnection, user_id: UUID, **values: Any) -> Row[Any] | None:
+    stmt = (
+        update(users).where(users.c.id == user_id).values(**values, updated_at=func.now()).returning(*users.c)
+    )
+    return (await conn.execute(stmt)).first()
+
+
 async def touch_login(conn: AsyncConnection, user_id: UUID, at: datetime) -> Row[Any] | None:
     stmt = update(users).where(users.c.id == user_id).values(last_login=at).returning(*users.c)
     return (await conn.execute(stmt)).first()
@@ -121,6 +128,16 @@ async def revoke_session(conn: AsyncConnection, session_id: UUID, reason: str, a
     await conn.execute(
         update(sessions)
         .where(sessions.c.id == session_id, sessions.c.revoked_at.is_(None))
+        .values(revoked_at=at, revoked_reason=reason)
+    )
+
+
+async def revoke_other_sessions(
+    conn: AsyncConnection, user_id: UUID, keep: UUID, reason: str, at: datetime
+) -> None:
+    await conn.execute(
+        update(sessions)
+        .where(sessions.c.user_id == user_id, sessions.c.id != keep, sessions.c.revoked_at.is_(None))
         .values(revoked_at=at, revoked_reason=reason)
     )
 

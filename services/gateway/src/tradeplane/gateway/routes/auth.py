@@ -5,18 +5,21 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Response
-from tradeplane.contracts import Role
+from tradeplane.contracts import Role, utcnow
 
 from ..adapters import repo
-from ..auth.passwords import verify_password, weakness
+from ..audit import audit
+from ..auth.passwords import hash_password, verify_password, weakness
 from ..config import Settings
-from ..deps import ACCESS_COOKIE, CurrentUser, Gw, MaybeUser
+from ..deps import ACCESS_COOKIE, CurrentUser, Gw, MaybeUser, unauthorized
 from ..envelope import ApiError, EnvelopeRoute, ok
 from ..schemas import (
     ERRORS,
     LoginRequest,
     LogoutRequest,
     Ok,
+    PasswordChange,
+    ProfileUpdate,
     RefreshRequest,
     RegisterRequest,
     SessionOut,
@@ -99,3 +102,29 @@ async def session(user: CurrentUser) -> Response:
     """The current user and when the access token expires."""
     out = SessionOut(user=user_out(user.row), session_id=user.session_id, expires_at=user.expires_at)
     return ok(out.model_dump(mode="json"))
+
+
+@router.patch("/profile", response_model=Ok[UserCreated])
+async def update_profile(body: ProfileUpdate, user: CurrentUser, gw: Gw) -> Response:
+    """Change the caller's name, timezone (days and weeks of PnL and risk follow it) or language."""
+    async with gw.rt.engine.begin() as conn:
+        row = await repo.update_user(conn, user.id, **body.model_dump(exclude_none=True))
+    if row is None:
+        raise unauthorized("TOKEN_REVOKED", "the account no longer exists")
+    return ok({"user": user_json(row)})
+
+
+@router.post("/password", response_model=Ok[UserCreated])
+async def change_password(body: PasswordChange, user: CurrentUser, gw: Gw) -> Response:
+    """Change the caller's password; every other session of theirs ends."""
+    if not (await verify_password(user.row.password_hash, body.current_password)).ok:
+        raise ApiError(403, "INVALID_CREDENTIALS", "the current password is wrong", field="currentPassword")
+    if reason := weakness(body.new_password, user.email):
+        raise ApiError(422, "WEAK_PASSWORD", reason, field="newPassword")
+    password_hash = await hash_password(body.new_password)
+    async with gw.rt.outbox.transaction() as tx:
+        row = await repo.update_user(tx.conn, user.id, password_hash=password_hash)
+        await repo.revoke_other_sessions(tx.conn, user.id, user.session_id, "password changed", utcnow())
+        tx.emit(*audit(user.email, "user.password", str(user.id)))
+    assert row is not None
+    return ok({"user": user_json(row)})
