@@ -10,7 +10,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Response
 from sqlalchemy import Row
-from tradeplane.contracts import Role
+from tradeplane.contracts import OrderStatus, Role
 from tradeplane.contracts.queries import PNL, RISK
 
 from ..adapters import orders, repo
@@ -100,7 +100,11 @@ async def stats(admin: Admin, conn: DbConn) -> Response:
     return ok(
         {
             "users": {"total": sum(roles.values()), **{r.value: roles.get(r.value, 0) for r in Role}},
-            "orders": {"total": sum(v for k, v in order_counts.items() if k != "today"), **order_counts},
+            "orders": {
+                "total": sum(v for k, v in order_counts.items() if k != "today"),
+                **{s.value: order_counts.get(s.value, 0) for s in OrderStatus},
+                "today": order_counts["today"],
+            },
             "auditEntries": await repo.audit_count(conn),
         }
     )
