@@ -15,7 +15,7 @@ import tradeplane.pnl
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from tradeplane.cli.database import sqlalchemy_url
 from tradeplane.contracts import LiquiditySide, OrderFilled, Side, new_meta
-from tradeplane.pnl.adapters import reads, repo
+from tradeplane.pnl.adapters import curves, reads, repo
 from tradeplane.pnl.domain.breakdown import Period, breakdown
 from tradeplane.pnl.domain.equity import EquitySnapshot
 from tradeplane.pnl.domain.metrics import TradeSums, performance, pnl_totals, return_ratios
@@ -126,7 +126,7 @@ async def record(
 ) -> None:
     for snap in snapshots:
         figures = Figures(TOTAL, snap.cash, Decimal(0), Decimal(0), Decimal(0), snap.positions_value)
-        await repo.record_snapshots(conn, user_id, [figures], snap.at, tz)
+        await curves.record_snapshots(conn, user_id, [figures], snap.at, tz)
 
 
 async def test_curve_keeps_the_drawdown_the_domain_computes_over_every_snapshot(
@@ -159,10 +159,10 @@ async def test_daily_closes_kept_while_recording_give_the_ratios_of_the_full_cur
 async def test_new_timezone_rebuilds_the_daily_closes_in_it(conn: AsyncConnection) -> None:
     user_id, tokyo = uuid4(), ZoneInfo("Asia/Tokyo")
     snapshots = equity_walk(days=40, per_day=5)
-    await repo.remember_timezone(conn, user_id, "America/New_York")
+    await curves.remember_timezone(conn, user_id, "America/New_York")
     await record(conn, user_id, snapshots)
 
-    await repo.remember_timezone(conn, user_id, "Asia/Tokyo")
+    await curves.remember_timezone(conn, user_id, "Asia/Tokyo")
 
     closes = (await reads.closes(conn, user_id, "Asia/Tokyo"))[TOTAL]
     full = performance([], snapshots, pnl_totals([], {}), tokyo)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Collection
 from datetime import datetime, tzinfo
 from decimal import Decimal
@@ -11,13 +12,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from tradeplane.contracts import Message, PnlUpdated, new_meta
 
-from .adapters import repo
+from .adapters import curves, repo
 from .domain.breakdown import Period
 from .domain.marks import Marks
 from .domain.valuation import TOTAL, UserFigures, local_start, user_figures
 
 UTC_NAME = "UTC"
 PRODUCER = "pnl"
+# Another replica may learn a new timezone; closes written meanwhile in the old one are ignored.
+_ZONE_TTL_SECONDS = 60.0
 
 
 def zone(name: str | None) -> ZoneInfo:
@@ -33,6 +36,10 @@ class Curve:
 
     def __init__(self, marks: Marks) -> None:
         self.marks = marks
+        self._zones: dict[UUID, tuple[ZoneInfo, float]] = {}
+
+    def remember(self, user_id: UUID, tz: ZoneInfo) -> None:
+        self._zones[user_id] = (tz, time.monotonic() + _ZONE_TTL_SECONDS)
 
     async def figures(self, conn: AsyncConnection, user_id: UUID) -> UserFigures:
         held = await repo.holdings(conn, [user_id])
@@ -40,8 +47,13 @@ class Curve:
         return user_figures(bases.get(user_id, {}), held.get(user_id, []), self.marks)
 
     async def timezone(self, conn: AsyncConnection, user_id: UUID) -> ZoneInfo:
-        """The user's timezone as their last query told it (UTC until then)."""
-        return zone(await repo.user_timezone(conn, user_id))
+        """The user's timezone as their last query told it (UTC until then); cached for a minute."""
+        cached = self._zones.get(user_id)
+        if cached is not None and cached[1] > time.monotonic():
+            return cached[0]
+        tz = zone(await curves.user_timezone(conn, user_id))
+        self.remember(user_id, tz)
+        return tz
 
     async def snapshot(
         self,
@@ -56,15 +68,19 @@ class Curve:
         scopes = [figures.total] + [
             f for account, f in figures.accounts.items() if accounts is None or account in accounts
         ]
-        await repo.record_snapshots(conn, user_id, scopes, now, tz)
+        await curves.record_snapshots(conn, user_id, scopes, now, tz)
         return figures
 
     async def period_pnl(
         self, conn: AsyncConnection, user_id: UUID, figures: UserFigures, now: datetime, tz: tzinfo
     ) -> tuple[Decimal, Decimal, Decimal]:
         """(equity at the start of the local day, PnL since then, PnL since the week began)."""
-        day_open = await self._equity_at(conn, user_id, figures, local_start(now, Period.DAILY, tz))
-        week_open = await self._equity_at(conn, user_id, figures, local_start(now, Period.WEEKLY, tz))
+        starts = (local_start(now, Period.DAILY, tz), local_start(now, Period.WEEKLY, tz))
+        # An account first seen after a start had its baseline then: nothing happened before.
+        day_open, week_open = [
+            before if before is not None else figures.total.baseline
+            for before in await curves.equity_before(conn, user_id, TOTAL, *starts)
+        ]
         equity = figures.total.equity
         return day_open, equity - day_open, equity - week_open
 
@@ -93,10 +109,3 @@ class Curve:
             event: PnlUpdated = cause.caused(PnlUpdated, PRODUCER, **fields)
             return event
         return PnlUpdated(meta=new_meta(PRODUCER), **fields)
-
-    async def _equity_at(
-        self, conn: AsyncConnection, user_id: UUID, figures: UserFigures, at: datetime
-    ) -> Decimal:
-        # An account first seen after `at` had its baseline then: nothing happened before.
-        before = await repo.equity_before(conn, user_id, TOTAL, at)
-        return before if before is not None else figures.total.baseline

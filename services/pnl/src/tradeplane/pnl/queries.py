@@ -24,7 +24,7 @@ from tradeplane.runtime.queries import QueryHandler, answer
 
 from . import views
 from .accounts import Accounts
-from .adapters import reads, repo
+from .adapters import curves, reads, repo
 from .curve import Curve, zone
 from .domain.breakdown import Period
 from .domain.equity import EquitySnapshot
@@ -237,17 +237,18 @@ class PnlQueries:
             await self.accounts.discover(user_id)
         if user_id == caller.user_id:
             tz = zone(caller.timezone)
-            await self._remember_timezone(user_id, tz.key)
+            await self._remember_timezone(user_id, tz)
             return user_id, tz
         async with self.engine.connect() as conn:
             return user_id, await self.curve.timezone(conn, user_id)
 
-    async def _remember_timezone(self, user_id: UUID, tz: str) -> None:
-        if self._timezones.get(user_id) == tz:
+    async def _remember_timezone(self, user_id: UUID, tz: ZoneInfo) -> None:
+        if self._timezones.get(user_id) == tz.key:
             return
         async with self.engine.begin() as conn:
-            await repo.remember_timezone(conn, user_id, tz)
-        self._timezones[user_id] = tz
+            await curves.remember_timezone(conn, user_id, tz.key)
+        self._timezones[user_id] = tz.key
+        self.curve.remember(user_id, tz)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from datetime import datetime
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import Row, String, case, delete, func, literal, select, update
-from sqlalchemy.dialects.postgresql import distinct_on, insert
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 from tradeplane.contracts import OrderFilled
 
@@ -18,11 +16,9 @@ from ..domain.lots import Position
 from ..domain.marks import Mark
 from ..domain.stored import Applied
 from ..domain.trades import ClosedTrade
-from ..domain.valuation import Figures, Holding
-from .tables import accounts, curves, daily_closes, equity_snapshots, fills, marks, positions, trades, users
+from ..domain.valuation import Holding
+from .tables import accounts, fills, marks, positions, trades
 
-UTC_NAME = "UTC"
-"""The timezone of a user who never told us theirs."""
 PENDING = "pending"
 OK = "ok"
 
@@ -54,11 +50,14 @@ async def claim_fill(conn: AsyncConnection, event: OrderFilled, fee_quote: Decim
 async def lock_position(
     conn: AsyncConnection, user_id: UUID, account_id: UUID, symbol: str, venue: str
 ) -> dict[str, Any] | None:
-    """Create the position row if needed and lock it for this transaction; returns its stored state."""
-    key = {"user_id": user_id, "account_id": account_id, "symbol": symbol}
-    await conn.execute(insert(positions).values(**key, venue=venue).on_conflict_do_nothing())
+    """Lock the position row for this transaction (creating it the first time); returns its stored state."""
     stmt = select(positions.c.state).where(*_position_is(user_id, account_id, symbol)).with_for_update()
-    state: dict[str, Any] | None = (await conn.execute(stmt)).scalar_one()
+    row = (await conn.execute(stmt)).first()
+    if row is None:
+        key = {"user_id": user_id, "account_id": account_id, "symbol": symbol}
+        await conn.execute(insert(positions).values(**key, venue=venue).on_conflict_do_nothing())
+        row = (await conn.execute(stmt)).one()
+    state: dict[str, Any] | None = row.state
     return state
 
 
@@ -159,14 +158,27 @@ async def pending_accounts(conn: AsyncConnection, limit: int = 100) -> list[Any]
 
 async def holdings(conn: AsyncConnection, user_ids: Sequence[UUID]) -> dict[UUID, list[Holding]]:
     """Every position (open or flat) of the users, by user."""
-    rows = await conn.execute(select(positions).where(positions.c.user_id.in_(user_ids)))
+    c = positions.c
+    columns = (
+        c.user_id,
+        c.account_id,
+        c.symbol,
+        c.venue,
+        c.quantity,
+        c.cost,
+        c.realized,
+        c.fees,
+        c.open_fees,
+        c.opened_at,
+    )
+    rows = await conn.execute(select(*columns).where(c.user_id.in_(user_ids)))
     found: dict[UUID, list[Holding]] = {}
     for row in rows:
         found.setdefault(row.user_id, []).append(holding_of(row))
     return found
 
 
-def holding_of(row: Row[Any]) -> Holding:
+def holding_of(row: Any) -> Holding:
     position = Position(
         row.user_id, row.account_id, row.symbol, row.quantity, row.cost, row.realized, row.fees, row.open_fees
     )
@@ -182,140 +194,6 @@ async def baselines(conn: AsyncConnection, user_ids: Sequence[UUID]) -> dict[UUI
     for row in await conn.execute(stmt):
         found.setdefault(row.user_id, {})[row.account_id] = row.baseline
     return found
-
-
-async def record_snapshots(
-    conn: AsyncConnection, user_id: UUID, scopes: Iterable[Figures], at: datetime, tz: ZoneInfo
-) -> None:
-    """Upsert one snapshot per scope at `at` (one a second per scope), its day's close and its curve."""
-    at = at.replace(microsecond=0)
-    values = [
-        {
-            "user_id": user_id,
-            "scope": f.scope,
-            "at": at,
-            "cash": f.cash,
-            "positions_value": f.positions_value,
-            "equity": f.equity,
-        }
-        for f in sorted(scopes, key=lambda f: f.scope)
-    ]
-    if not values:
-        return
-    snap = insert(equity_snapshots).values(values)
-    await conn.execute(
-        snap.on_conflict_do_update(
-            index_elements=[equity_snapshots.c.user_id, equity_snapshots.c.scope, equity_snapshots.c.at],
-            set_={c: snap.excluded[c] for c in ("cash", "positions_value", "equity")},
-        )
-    )
-    await _record_closes(conn, values, tz)
-    await _record_curves(conn, values)
-
-
-async def _record_closes(conn: AsyncConnection, values: list[dict[str, Any]], tz: ZoneInfo) -> None:
-    day = values[0]["at"].astimezone(tz).date()
-    keep = ("user_id", "scope", "at", "cash", "positions_value")
-    close = insert(daily_closes).values(
-        [{**{k: v[k] for k in keep}, "tz": tz.key, "day": day} for v in values]
-    )
-    await conn.execute(
-        close.on_conflict_do_update(
-            index_elements=[
-                daily_closes.c.user_id,
-                daily_closes.c.scope,
-                daily_closes.c.tz,
-                daily_closes.c.day,
-            ],
-            set_={c: close.excluded[c] for c in ("at", "cash", "positions_value")},
-            where=daily_closes.c.at <= close.excluded.at,
-        )
-    )
-
-
-async def _record_curves(conn: AsyncConnection, values: list[dict[str, Any]]) -> None:
-    at = values[0]["at"]
-    curve = insert(curves).values(
-        [
-            {
-                "user_id": v["user_id"],
-                "scope": v["scope"],
-                "peak": v["equity"],
-                "max_drawdown": 0,
-                "last_equity": v["equity"],
-                "last_at": at,
-            }
-            for v in values
-        ]
-    )
-    equity = curve.excluded.last_equity
-    peak = func.greatest(curves.c.peak, equity)
-    fall = case((peak > 0, (equity - peak) / peak), else_=0)
-    await conn.execute(
-        curve.on_conflict_do_update(
-            index_elements=[curves.c.user_id, curves.c.scope],
-            set_={
-                "peak": peak,
-                "max_drawdown": func.least(curves.c.max_drawdown, fall),
-                "last_equity": equity,
-                "last_at": curve.excluded.last_at,
-            },
-        )
-    )
-
-
-async def equity_before(conn: AsyncConnection, user_id: UUID, scope: UUID, at: datetime) -> Decimal | None:
-    """The equity of the last snapshot strictly before `at`, if any."""
-    s = equity_snapshots.c
-    stmt = (
-        select(s.equity)
-        .where(s.user_id == user_id, s.scope == scope, s.at < at)
-        .order_by(s.at.desc())
-        .limit(1)
-    )
-    value: Decimal | None = (await conn.execute(stmt)).scalar_one_or_none()
-    return value
-
-
-async def user_timezone(conn: AsyncConnection, user_id: UUID) -> str | None:
-    stmt = select(users.c.timezone).where(users.c.user_id == user_id)
-    tz: str | None = (await conn.execute(stmt)).scalar_one_or_none()
-    return tz
-
-
-async def remember_timezone(conn: AsyncConnection, user_id: UUID, tz: str) -> None:
-    """Store the user's timezone; when it changes, rebuild their daily closes in the new one."""
-    previous = await conn.execute(
-        select(users.c.timezone).where(users.c.user_id == user_id).with_for_update()
-    )
-    before = previous.scalar_one_or_none() or UTC_NAME
-    stmt = insert(users).values(user_id=user_id, timezone=tz)
-    await conn.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[users.c.user_id],
-            set_={"timezone": stmt.excluded.timezone, "updated_at": func.now()},
-        )
-    )
-    if before != tz:
-        await _rebuild_closes(conn, user_id, tz)
-
-
-async def _rebuild_closes(conn: AsyncConnection, user_id: UUID, tz: str) -> None:
-    s = equity_snapshots.c
-    day = func.date(func.timezone(tz, s.at)).label("day")
-    inner = (
-        select(s.user_id, s.scope, literal(tz, String).label("tz"), day, s.at, s.cash, s.positions_value)
-        .where(s.user_id == user_id)
-        .subquery()
-    )
-    latest = (
-        select(*inner.c)
-        .ext(distinct_on(inner.c.scope, inner.c.day))
-        .order_by(inner.c.scope, inner.c.day, inner.c.at.desc())
-    )
-    await conn.execute(delete(daily_closes).where(daily_closes.c.user_id == user_id))
-    columns = ["user_id", "scope", "tz", "day", "at", "cash", "positions_value"]
-    await conn.execute(insert(daily_closes).from_select(columns, latest))
 
 
 async def users_holding(conn: AsyncConnection, symbols: Sequence[str] | None = None) -> list[UUID]:
