@@ -1,0 +1,55 @@
+"""`make bench`: latency and throughput of the real stack, printed (never asserted).
+
+Starts its own nats-server and PostgreSQL (fsync on) and every service (3 execution processes),
+then measures, in one run:
+- raw nats-py round trips (core request/reply, JetStream publish → ack) as the yardstick;
+- REST order → accepted by the paper venue, p50/p99, one order at a time;
+- orders/s end to end with 200 users submitting at once, and gateway read latency meanwhile;
+- kill switch: activate → last executor ack, with 1,000 accounts holding resting orders;
+- PnL booking of 1,000,000 fills (fills/s, peak memory).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from tradeplane.cli.postgres import EmbeddedPostgres
+from tradeplane.cli.probe import free_port
+
+from tests.bench import bench_pnl
+from tests.bench.scenarios import run_all
+from tests.support.servers import Stack
+
+
+def main() -> None:
+    quick = "--quick" in sys.argv
+    with tempfile.TemporaryDirectory(prefix="tp-bench-") as tmp:
+        work = Path(tmp)
+        postgres = EmbeddedPostgres(work / "pg", port=free_port(), log_path=work / "pg.log", durable=True)
+        if not os.environ.get("TP_DATABASE_URL"):
+            postgres.start()
+        server_url = os.environ.get("TP_DATABASE_URL") or postgres.url()
+        stack = Stack(
+            work / "stack", postgres_server_url=server_url, shared_nats_url=os.environ.get("TP_NATS_URL")
+        )
+        try:
+            started = time.perf_counter()
+            stack.start(
+                executors=3, env={"TP_LOG_LEVEL": "WARNING", "TP_FEED_INTERVAL_SECONDS": "1"}, timeout=120
+            )
+            print(f"stack ready in {time.perf_counter() - started:.1f} s (3 execution processes)")
+            asyncio.run(run_all(stack, quick=quick))
+        finally:
+            stack.stop()
+            if not os.environ.get("TP_DATABASE_URL"):
+                postgres.stop()
+    bench_pnl.main(["--fills", "100000" if quick else "1000000"])
+
+
+if __name__ == "__main__":
+    main()
