@@ -7,6 +7,7 @@ from typing import Any
 
 from tradeplane.contracts.queries import PNL
 from tradeplane.runtime import Runtime, serve
+from tradeplane.runtime.queries import query_router
 
 from . import handlers
 from .accounts import Accounts
@@ -16,7 +17,7 @@ from .booking import Booker
 from .config import Settings
 from .curve import Curve
 from .domain.marks import Marks
-from .queries import PnlQueries, query_router
+from .queries import PnlQueries
 
 
 def build(settings: Settings) -> Any:
@@ -28,7 +29,7 @@ def build(settings: Settings) -> Any:
     background = Background(rt, settings, curve, booker, accounts)
     queries = PnlQueries(rt.engine, curve, accounts)
     return rt.asgi(
-        [handlers.router(rt, settings, booker, curve.marks), query_router(queries.handlers())],
+        [handlers.router(rt, settings, booker, curve.marks), query_router(PNL, queries.handlers())],
         on_startup=[background.load_marks],
         after_startup=[background.start],
         on_shutdown=[background.stop],

@@ -6,7 +6,6 @@ months are the caller's own (`caller.timezone`, UTC when unknown).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import tzinfo
 from decimal import Decimal
@@ -14,13 +13,12 @@ from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from faststream.nats import NatsMessage, NatsRouter
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-from tradeplane.contracts import subjects, utcnow
-from tradeplane.contracts.queries import PNL, Query, QueryError, Reply
-from tradeplane.runtime.queries import QueryHandler, answer
+from tradeplane.contracts import utcnow
+from tradeplane.contracts.queries import Query, QueryError, Reply
+from tradeplane.runtime.queries import QueryHandler
 
 from . import views
 from .accounts import Accounts
@@ -33,26 +31,6 @@ from .domain.ratios import value_at_risk
 from .domain.valuation import TOTAL, Figures, Holding, UserFigures, user_figures, value
 
 _NO_TRADES = TradeSums(0, 0, 0, Decimal(0), Decimal(0), None, None)
-
-
-def query_router(handlers: dict[str, QueryHandler]) -> NatsRouter:
-    """`tradeplane.runtime.queries.query_router`, with each handler bound by a closure.
-
-    The runtime's version binds it as a default argument (`handler=handler`), which FastStream
-    takes for a field of the message and fails every request; use it again once that is fixed.
-    """
-    router = NatsRouter()
-    for name, handler in handlers.items():
-        router.subscriber(subjects.query(PNL, name), queue=f"{PNL}-queries", title=name)(_serving(handler))
-    return router
-
-
-def _serving(handler: QueryHandler) -> Callable[[NatsMessage], Awaitable[bytes]]:
-    async def serve(msg: NatsMessage) -> bytes:
-        reply = await answer(handler, msg.body)
-        return reply.model_dump_json().encode()
-
-    return serve
 
 
 class _Params(BaseModel):
@@ -92,7 +70,7 @@ class PnlQueries:
         self.accounts = accounts
         self._timezones: dict[UUID, str] = {}
 
-    def handlers(self) -> dict[str, Callable[[Query], Awaitable[Any]]]:
+    def handlers(self) -> dict[str, QueryHandler]:
         return {
             "portfolio": self.portfolio,
             "portfolio.positions": self.positions,
