@@ -219,3 +219,11 @@ def test_body_larger_than_the_limit_is_a_413_envelope(client: TestClient) -> Non
     )
 
     assert error_of(response, 413)["code"] == "PAYLOAD_TOO_LARGE"
+
+
+def test_client_order_id_and_idempotency_key_must_agree(client: TestClient, login_as: Login) -> None:
+    login_as(Role.TRADER)
+
+    response = client.post("/api/orders", json=order(clientOrderId="a"), headers={"Idempotency-Key": "b"})
+
+    assert error_of(response, 422)["code"] == "IDEMPOTENCY_KEY_MISMATCH"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Any
 
 from sqlalchemy import Row
@@ -58,7 +59,7 @@ def order_json(row: Row[Any]) -> dict[str, Any]:
 def audit_json(row: Row[Any]) -> dict[str, Any]:
     return {
         "id": str(row.event_id),
-        "occurredAt": row.occurred_at.isoformat(),
+        "occurredAt": row.occurred_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
         "service": row.producer,
         "actor": row.actor,
         "action": row.action,
