@@ -347,6 +347,8 @@ async def test_global_halt_cancels_resting_orders_acknowledges_and_refuses_later
         assert [a["cancelled_orders"] for a in bus.acks(halt)] == [2]
         for order in resting:
             await bus.wait_kind(order.order_id, "canceled")
+        balance = await bus.ask(users[0], "venues.balance", id=str(accounts[users[0]]))
+        assert balance["USDT"]["used"] == "0"
         later = await bus.approve(users[0], accounts[users[0]])
         [rejected] = await bus.wait_kind(later.order_id, "rejected")
         assert rejected["code"] == "KILL_SWITCH"

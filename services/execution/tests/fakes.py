@@ -32,7 +32,7 @@ from tradeplane.execution.domain.markets import PAPER_MARKETS, MarketSpec
 from tradeplane.execution.domain.order_state import OrderRecord
 from tradeplane.execution.halts import HaltBook
 from tradeplane.execution.market import LatestTickers
-from tradeplane.execution.outcomes import Event, OrderContext, Outcome
+from tradeplane.execution.outcomes import Event, OrderContext, Outcome, TrackedOrder
 from tradeplane.execution.session import AccountSession, Deps
 
 NOW = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
@@ -77,12 +77,14 @@ class FakeStore:
     rows: dict[UUID, str] = field(default_factory=dict)
     """order id -> send state."""
     records: dict[UUID, OrderRecord] = field(default_factory=dict)
+    contexts: dict[UUID, OrderContext] = field(default_factory=dict)
     events: list[Event] = field(default_factory=list)
     paper: dict[UUID, dict[str, Any]] = field(default_factory=dict)
     unfinished_rows: dict[UUID, list[Unfinished]] = field(default_factory=dict)
     commits: int = 0
     halt_commits: list[tuple[list[Event], int]] = field(default_factory=list)
     fail_next_commit: bool = False
+    fail_next_halt: bool = False
     on_mark_sending: Callable[[], None] | None = None
 
     def add(self, acct: Account, balances: dict[str, str] | None = None) -> Account:
@@ -103,7 +105,12 @@ class FakeStore:
         return self.rows.get(order_id)
 
     async def unfinished(self, account_id: UUID, venue: str) -> list[Unfinished]:
-        return self.unfinished_rows.get(account_id, [])
+        committed = [
+            Unfinished(TrackedOrder(ctx, self.records[order_id]), self.rows[order_id], NOW)
+            for order_id, ctx in self.contexts.items()
+            if ctx.account_id == account_id and not self.records[order_id].status.is_terminal
+        ]
+        return self.unfinished_rows.get(account_id, []) + committed
 
     async def paper_state(self, account_id: UUID) -> dict[str, Any] | None:
         return self.paper.get(account_id)
@@ -126,6 +133,7 @@ class FakeStore:
         for outcome in outcomes:
             self.rows[outcome.ctx.order_id] = outcome.send_state
             self.records[outcome.ctx.order_id] = outcome.record
+            self.contexts[outcome.ctx.order_id] = outcome.ctx
             self.events += outcome.events
         self.events += events
         if paper is not None:
@@ -136,14 +144,19 @@ class FakeStore:
         first: Sequence[Event],
         outcomes: Sequence[Outcome],
         reason: str,
-        paper: dict[UUID, dict[str, Any]],
+        emptied: Sequence[UUID],
     ) -> None:
+        if self.fail_next_halt:
+            self.fail_next_halt = False
+            raise ConnectionError("database went away")
         self.halt_commits.append((list(first), len(outcomes)))
         self.events += first
         for outcome in outcomes:
             self.rows[outcome.ctx.order_id] = outcome.send_state
+            self.records[outcome.ctx.order_id] = outcome.record
             self.events += outcome.events
-        self.paper |= paper
+        for account_id in emptied:
+            self.paper[account_id] = {**self.paper[account_id], "orders": []}
 
 
 class FakeVenue:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from uuid import UUID
 
+import pytest
 from tradeplane.contracts import HaltAck, HaltEngaged, HaltScope, OrderCanceled, OrderType, new_meta
 from tradeplane.execution.actors import ActorPool
 from tradeplane.execution.adapters.accounts import Account
@@ -83,6 +84,21 @@ async def test_live_orders_are_cancelled_at_the_venue_and_counted_in_the_ack() -
     assert cancelled == 1
     assert len(s.h.venue.cancelled) == 1
     assert [a.cancelled_orders for a in s.h.store.of(HaltAck)] == [1]
+
+
+async def test_halt_redelivered_after_a_failed_commit_cancels_the_reloaded_orders() -> None:
+    s = Setup()
+    acct = s.h.store.add(account("paper"))
+    await s.resting(acct)
+    event = halt()
+    s.h.store.fail_next_halt = True
+    with pytest.raises(ConnectionError):
+        await s.engage(event)
+
+    cancelled = await s.engage(event)
+
+    assert cancelled == 1
+    assert [e.account_id for e in s.h.store.of(OrderCanceled)] == [acct.id]
 
 
 async def test_halt_with_nothing_open_is_still_acknowledged() -> None:

@@ -5,11 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from faststream.nats import NatsMessage, NatsRouter
-from tradeplane.contracts import subjects
 from tradeplane.contracts.queries import EXECUTION
 from tradeplane.runtime import Runtime, serve
-from tradeplane.runtime.queries import QueryHandler, answer
+from tradeplane.runtime.queries import query_router
 
 from . import handlers
 from .adapters.accounts import Account
@@ -36,25 +34,6 @@ def build(settings: Settings) -> Any:
         after_startup=[executor.started],
         on_shutdown=[executor.shutdown],
     )
-
-
-def query_router(service: str, handlers: dict[str, QueryHandler]) -> NatsRouter:
-    """`tradeplane.runtime.queries.query_router`, minus its bug: FastStream takes the `handler=` default
-    parameter there for a message field, so every query fails validation. Replace once the runtime is fixed."""
-    router = NatsRouter()
-    for name, handler in handlers.items():
-        router.subscriber(subjects.query(service, name), queue=f"{service}-queries", title=name)(
-            _serve(handler)
-        )
-    return router
-
-
-def _serve(handler: QueryHandler) -> Any:
-    async def serve(msg: NatsMessage) -> bytes:
-        reply = await answer(handler, msg.body)
-        return reply.model_dump_json().encode()
-
-    return serve
 
 
 def main() -> None:

@@ -36,8 +36,8 @@ class KillSwitch:
         reason = f"kill switch: {halt.reason}"[:500]
         async with self._lock:
             affected = [a for a in self._pool.actors() if _covers(halt, a.state)]
-            live = [a for a in affected if a.state.started and not a.state.is_paper and a.state.open]
-            paper = [a for a in affected if a.state.is_paper]
+            live = [a for a in affected if a.state.live_account and (a.state.open or not a.state.started)]
+            paper = [a for a in affected if a.state.paper_account]
             live_count = asyncio.ensure_future(self._cancel_live(live, reason))
             ack = None if live else halt
             cancelled = await self._cancel_paper(paper, reason, ack)
@@ -53,6 +53,7 @@ class KillSwitch:
         for actor in actors:
             await actor.lock.acquire()
         try:
+            await _restart_reset([a.state for a in actors])
             sessions = [a.state for a in actors if a.state.started and a.state.is_paper and a.state.open]
             cancelled = {s.account_id: s.paper_cancel_all(reason) for s in sessions}
             count = sum(len(outcomes) for outcomes in cancelled.values())
@@ -74,9 +75,7 @@ class KillSwitch:
         first = [] if ack is None else [(subjects.halt_ack(self._executor_id), self._ack(ack, count))]
         outcomes = [o for found in cancelled.values() for o in found]
         try:
-            await self._store.commit_halt(
-                first, outcomes, reason, {s.account_id: s.snapshot() for s in sessions}
-            )
+            await self._store.commit_halt(first, outcomes, reason, [s.account_id for s in sessions])
         except Exception:
             for session in sessions:
                 await session.reset()
@@ -107,6 +106,18 @@ class KillSwitch:
             cancelled_orders=count,
         )
         return ack
+
+
+async def _restart_reset(sessions: list[AccountSession]) -> None:
+    """Sessions reset by a failed commit (e.g. this halt's, before its redelivery) reload their orders first."""
+    for session in sessions:
+        if not session.started:
+            try:
+                await session.ensure_started()
+            except Exception:
+                log.exception(
+                    "could not reload an account for the halt", extra={"account_id": str(session.account_id)}
+                )
 
 
 def _covers(halt: HaltEngaged, session: AccountSession) -> bool:

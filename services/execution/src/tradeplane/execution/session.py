@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, TypeVar
+from typing import TypeVar
 from uuid import UUID
 
 from tradeplane.contracts import CancelOrder, OrderApproved, OrderStatus, OrderType, RejectCode, subjects
@@ -72,6 +72,15 @@ class AccountSession:
     @property
     def is_paper(self) -> bool:
         return isinstance(self.venue, PaperVenue)
+
+    @property
+    def paper_account(self) -> bool:
+        """The account trades on the paper venue (known even while the session is reset)."""
+        return self.account is not None and self.account.is_paper
+
+    @property
+    def live_account(self) -> bool:
+        return self.account is not None and not self.account.is_paper
 
     @property
     def user_id(self) -> UUID | None:
@@ -186,19 +195,18 @@ class AccountSession:
         return sum(1 for o in outcomes if o.record.status is OrderStatus.CANCELLED)
 
     def paper_cancel_all(self, reason: str) -> list[Outcome]:
-        """Cancel every open order in the paper engine only; the caller commits, then calls `applied`."""
+        """Empty the paper engine's book; the caller commits (rows, and an empty stored book), then `applied`."""
         assert isinstance(self.venue, PaperVenue)
+        engine = self.venue.engine
+        for update in engine.open_orders():
+            engine.cancel(update.order_id, reason)
         outcomes = []
-        for tracked in list(self.open.values()):
-            update = self.venue.engine.cancel(str(tracked.ctx.order_id), reason)
-            status = OrderStatus.CANCELLED if update is None else update.status
-            report = VenueOrderReport(tracked.ctx.client_order_id, str(tracked.ctx.order_id), status)
+        for tracked in self.open.values():
+            report = VenueOrderReport(
+                tracked.ctx.client_order_id, str(tracked.ctx.order_id), OrderStatus.CANCELLED
+            )
             outcomes.append(apply_report(tracked.ctx, tracked.record, report, reason))
         return outcomes
-
-    def snapshot(self) -> dict[str, Any]:
-        assert isinstance(self.venue, PaperVenue)
-        return self.venue.snapshot()
 
     def applied(self, outcomes: Sequence[Outcome]) -> None:
         """Bring memory up to committed outcomes."""

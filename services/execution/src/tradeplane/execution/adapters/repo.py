@@ -7,7 +7,6 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-import orjson
 from sqlalchemy import Row, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -160,15 +159,15 @@ async def save_paper_state(conn: AsyncConnection, account_id: UUID, state: dict[
     await conn.execute(stmt)
 
 
-async def save_paper_states(conn: AsyncConnection, states: dict[UUID, dict[str, Any]]) -> None:
-    """Store many accounts' paper state in one statement."""
-    if not states:
-        return
-    await conn.execute(
-        text(
-            "UPDATE execution.paper_state AS p SET state = v.state::jsonb, updated_at = now() "
-            "FROM (SELECT unnest(CAST(:ids AS uuid[])) AS id, unnest(CAST(:states AS text[])) AS state) AS v "
-            "WHERE p.account_id = v.id"
-        ),
-        {"ids": list(states), "states": [orjson.dumps(s).decode() for s in states.values()]},
-    )
+async def clear_paper_orders(conn: AsyncConnection, account_ids: Sequence[UUID]) -> None:
+    """Empty the stored order book of many paper engines in one statement (the kill switch's path:
+    cancelling every order changes nothing else in the engine's state)."""
+    if account_ids:
+        await conn.execute(
+            update(paper_state)
+            .where(paper_state.c.account_id.in_(account_ids))
+            .values(
+                state=func.jsonb_set(paper_state.c.state, text("'{orders}'::text[]"), text("'[]'::jsonb")),
+                updated_at=func.now(),
+            )
+        )

@@ -50,9 +50,10 @@ class Store(Protocol):
         first: Sequence[Event],
         outcomes: Sequence[Outcome],
         reason: str,
-        paper: dict[UUID, dict[str, Any]],
+        emptied: Sequence[UUID],
     ) -> None:
-        """Many paper cancels at once: `first` events go out before the cancels' own."""
+        """Many paper cancels at once, leaving the `emptied` accounts' engines without orders (a cancel
+        changes nothing else in an engine); `first` events go out before the cancels' own."""
         ...
 
 
@@ -111,14 +112,14 @@ class SqlStore:
         first: Sequence[Event],
         outcomes: Sequence[Outcome],
         reason: str,
-        paper: dict[UUID, dict[str, Any]],
+        emptied: Sequence[UUID],
     ) -> None:
         async with self._outbox.transaction() as tx:
             for subject, event in first:
                 tx.emit(subject, event)
             if outcomes:
                 await repo.cancel_orders(tx.conn, [o.ctx.order_id for o in outcomes], reason)
-                await repo.save_paper_states(tx.conn, paper)
+                await repo.clear_paper_orders(tx.conn, emptied)
             for outcome in outcomes:
                 for subject, event in outcome.events:
                     tx.emit(subject, event)
