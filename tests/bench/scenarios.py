@@ -15,7 +15,7 @@ import nats
 import orjson
 from tradeplane.contracts import subjects
 
-from tests.bench.client import Trader, data, gather_limited, login, new_trader, relax_limits, resting_limit
+from tests.support.api import Trader, data, gather_limited, login, new_trader, relax_limits, resting_limit
 from tests.support.servers import Stack
 
 
