@@ -378,3 +378,30 @@ async def _engage_global_halt(bus: Bus) -> HaltEngaged:
     await kv.put(streams.halt_key(None), halt.model_dump_json().encode())
     await bus.publish(subjects.halt_engaged(None), halt)
     return halt
+
+
+async def test_without_risk_heartbeats_the_executor_refuses_orders_until_they_return(stack: Stack) -> None:
+    env = {**EXECUTOR_ENV, "TP_RISK_HEARTBEAT_TIMEOUT_SECONDS": "1"}
+    stack.start(services=["execution"], env=env, partitions=PARTITIONS)
+    async with open_bus(stack) as bus:
+        user = uuid4()
+        account = await bus.paper_account(user)
+        await bus.ticker("BTC/USDT", "64999.00", "65001.00")
+        await asyncio.sleep(1.2)  # past the grace period the executor gives risk at start
+        silent = await bus.approve(user, account)
+        [rejected] = await bus.wait_kind(silent.order_id, "rejected")
+
+        beating = asyncio.create_task(_beat(bus.nc))
+        try:
+            await asyncio.sleep(0.5)
+            alive = await bus.approve(user, account)
+            await bus.wait_kind(alive.order_id, "filled")
+        finally:
+            beating.cancel()
+        assert rejected["code"] == "KILL_SWITCH"
+
+
+async def _beat(nc: nats.NATS) -> None:
+    while True:
+        await nc.publish(subjects.heartbeat("risk"), b'{"service":"risk"}')
+        await asyncio.sleep(0.1)

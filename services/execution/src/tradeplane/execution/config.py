@@ -33,6 +33,9 @@ class Settings(ServiceSettings):
     """`TP_*` variables of an execution replica."""
 
     http_port: int = Field(default=8110, ge=0, le=65535)
+    db_pool_size: int = Field(default=30, ge=1, le=200)
+    """Accounts work in parallel, each holding a connection per step: a small pool churns connections
+    (the pool may grow to twice this; mind PostgreSQL's max_connections across replicas)."""
 
     executor_id: str = Field(default="exec-0", pattern=r"^[A-Za-z0-9_-]{1,64}$")
     executor_partitions: str | None = None

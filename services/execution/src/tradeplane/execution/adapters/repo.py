@@ -99,17 +99,32 @@ def _order_values(ctx: OrderContext, record: OrderRecord, send_state: str) -> di
     }
 
 
-_CHANGING = ("status", "send_state", "venue_order_id", "filled_quantity", "notional", "fees", "reason")
+def _upsert_order() -> Any:
+    stmt = insert(orders)
+    changing = ("status", "send_state", "venue_order_id", "filled_quantity", "notional", "fees", "reason")
+    return stmt.on_conflict_do_update(
+        index_elements=[orders.c.order_id],
+        set_={**{name: stmt.excluded[name] for name in changing}, "updated_at": func.now()},
+    )
+
+
+def _upsert_paper_state() -> Any:
+    stmt = insert(paper_state)
+    return stmt.on_conflict_do_update(
+        index_elements=[paper_state.c.account_id],
+        set_={"state": stmt.excluded.state, "updated_at": func.now()},
+    )
+
+
+# Built once: constructing an upsert (its `excluded` columns) costs more than running it.
+_UPSERT_ORDER = _upsert_order()
+_UPSERT_PAPER_STATE = _upsert_paper_state()
+_INSERT_FILLS = insert(fills).on_conflict_do_nothing()
 
 
 async def write_order(conn: AsyncConnection, ctx: OrderContext, record: OrderRecord, send_state: str) -> None:
     """Insert the order row, or bring an existing one up to `record`."""
-    stmt = insert(orders).values(_order_values(ctx, record, send_state))
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[orders.c.order_id],
-        set_={**{name: stmt.excluded[name] for name in _CHANGING}, "updated_at": func.now()},
-    )
-    await conn.execute(stmt)
+    await conn.execute(_UPSERT_ORDER, _order_values(ctx, record, send_state))
 
 
 async def write_outcomes(conn: AsyncConnection, outcomes: Iterable[Outcome]) -> None:
@@ -129,7 +144,7 @@ async def write_outcomes(conn: AsyncConnection, outcomes: Iterable[Outcome]) -> 
                 }
                 for fill in outcome.fills
             ]
-            await conn.execute(insert(fills).on_conflict_do_nothing(), rows)
+            await conn.execute(_INSERT_FILLS, rows)
 
 
 async def cancel_orders(conn: AsyncConnection, order_ids: Sequence[UUID], reason: str) -> None:
@@ -151,12 +166,7 @@ async def load_paper_state(conn: AsyncConnection, account_id: UUID) -> dict[str,
 
 
 async def save_paper_state(conn: AsyncConnection, account_id: UUID, state: dict[str, Any]) -> None:
-    stmt = insert(paper_state).values(account_id=account_id, state=state)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[paper_state.c.account_id],
-        set_={"state": stmt.excluded.state, "updated_at": func.now()},
-    )
-    await conn.execute(stmt)
+    await conn.execute(_UPSERT_PAPER_STATE, {"account_id": account_id, "state": state})
 
 
 async def clear_paper_orders(conn: AsyncConnection, account_ids: Sequence[UUID]) -> None:
