@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Row, func, select, text, update
+from sqlalchemy import ARRAY, Row, Uuid, any_, bindparam, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 from tradeplane.contracts import OrderStatus, OrderType, Side
@@ -151,7 +151,7 @@ async def cancel_orders(conn: AsyncConnection, order_ids: Sequence[UUID], reason
     """Mark many open orders cancelled in one statement (the kill switch's paper path)."""
     await conn.execute(
         update(orders)
-        .where(orders.c.order_id.in_(order_ids))
+        .where(orders.c.order_id == any_(_uuids(order_ids)))
         .values(
             status=OrderStatus.CANCELLED.value, send_state="done", reason=reason[:500], updated_at=func.now()
         )
@@ -175,9 +175,14 @@ async def clear_paper_orders(conn: AsyncConnection, account_ids: Sequence[UUID])
     if account_ids:
         await conn.execute(
             update(paper_state)
-            .where(paper_state.c.account_id.in_(account_ids))
+            .where(paper_state.c.account_id == any_(_uuids(account_ids)))
             .values(
                 state=func.jsonb_set(paper_state.c.state, text("'{orders}'::text[]"), text("'[]'::jsonb")),
                 updated_at=func.now(),
             )
         )
+
+
+def _uuids(ids: Sequence[UUID]) -> Any:
+    # One array parameter, not an IN list of a thousand: much cheaper to send and to plan.
+    return bindparam("ids", list(ids), type_=ARRAY(Uuid))
