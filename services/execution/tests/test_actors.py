@@ -92,3 +92,12 @@ async def test_executor_pool_sends_one_accounts_approvals_serially_and_accounts_
         mine = [m.order_id for m in approvals if m.account_id == acct.id]
         assert [o for o in sent if o in mine] == mine
     assert h.venue.max_running == 3  # one per account at a time, all three accounts at once
+
+
+async def test_drain_waits_for_jobs_already_posted() -> None:
+    actors = pool()
+    posted = [actors.post("a", lambda r, n=n: r.job("a", n)) for n in range(3)]
+
+    await actors.drain(timeout=5)
+
+    assert all(f.done() for f in posted)

@@ -111,6 +111,12 @@ class ActorPool(Generic[K, S]):
             await self._retire(actor)
         return len(stopping)
 
+    async def drain(self, timeout: float) -> None:
+        """Wait up to `timeout` seconds for every actor to finish the jobs queued so far."""
+        markers = [actor.post(_nothing) for actor in self._actors.values()]
+        if markers:
+            await asyncio.wait(markers, timeout=timeout)
+
     async def stop(self) -> None:
         stopping, self._actors = list(self._actors.values()), {}
         for actor in stopping:
@@ -123,3 +129,7 @@ class ActorPool(Generic[K, S]):
                 await self._close(actor.state)
             except Exception:
                 log.warning("closing an actor's state failed", exc_info=True)
+
+
+async def _nothing(state: object) -> None:
+    return None

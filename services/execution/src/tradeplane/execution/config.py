@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import logging
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Self
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, model_validator
 from tradeplane.runtime.crypto import Keyring
 from tradeplane.runtime.settings import ServiceSettings
 
@@ -50,24 +50,17 @@ class Settings(ServiceSettings):
     """Publish the paper venue's synthetic feed; unset means: when this executor owns partition 0."""
     feed_seed: int = 42
     feed_interval_seconds: float = Field(default=1.0, gt=0)
-    feed_volatility_bps: str = "5"
-    feed_spread_bps: str = "1"
+    feed_volatility_bps: Decimal = Field(default=Decimal("5"), ge=0)
+    feed_spread_bps: Decimal = Field(default=Decimal("1"), ge=0)
 
     risk_heartbeat_timeout_seconds: float = Field(default=5.0, ge=0)
     """No risk heartbeat for this long halts this executor; 0 disables the check."""
     halt_cancel_timeout_seconds: float = Field(default=10.0, gt=0)
     live_poll_seconds: float = Field(default=2.0, gt=0)
     actor_idle_seconds: float = Field(default=300.0, gt=0)
-
-    @field_validator("feed_volatility_bps", "feed_spread_bps")
-    @classmethod
-    def _decimal_text(cls, value: str) -> str:
-        try:
-            if Decimal(value) >= 0:
-                return value
-        except InvalidOperation:
-            pass
-        raise ValueError("must be a non-negative number")
+    shutdown_drain_seconds: float = Field(default=10.0, ge=0)
+    """On shutdown, how long account actors may finish the job in hand (an order between venue and
+    database) before they are stopped."""
 
     @model_validator(mode="after")
     def _partitions_parse(self) -> Self:

@@ -6,7 +6,6 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
-from decimal import Decimal
 from uuid import UUID
 
 import nats.js.errors
@@ -40,6 +39,10 @@ from .session import AccountSession, Deps
 log = logging.getLogger(__name__)
 
 
+class ShuttingDown(Exception):
+    pass
+
+
 class Executor:
     def __init__(self, rt: Runtime, settings: Settings) -> None:
         self.rt = rt
@@ -58,6 +61,7 @@ class Executor:
             self.pool, self.store, settings.executor_id, settings.halt_cancel_timeout_seconds
         )
         self.feed: FeedPublisher | None = None
+        self.closing = False
         self._tasks: list[asyncio.Task[None]] = []
 
     @property
@@ -88,13 +92,19 @@ class Executor:
         return venue
 
     async def on_approved(self, msg: OrderApproved) -> None:
+        self._refuse_when_closing()
         await self.pool.post(msg.account_id, lambda s: s.approve(msg))
 
     async def on_cancel(self, cmd: CancelOrder) -> None:
+        self._refuse_when_closing()
         await self.pool.post(cmd.account_id, lambda s: s.cancel(cmd))
 
+    def _refuse_when_closing(self) -> None:
+        if self.closing:
+            raise ShuttingDown("this executor is stopping; the message is redelivered")
+
     def on_ticker(self, ticker: Ticker) -> None:
-        if not self.tickers.update(ticker) or ticker.venue != "paper":
+        if not self.tickers.update(ticker) or ticker.venue != "paper" or self.closing:
             return
         tick = tick_of(ticker)
         for actor in self.pool.actors():
@@ -131,8 +141,8 @@ class Executor:
                 self.tickers,
                 seed=self.settings.feed_seed,
                 interval=self.settings.feed_interval_seconds,
-                volatility_bps=Decimal(self.settings.feed_volatility_bps),
-                spread_bps=Decimal(self.settings.feed_spread_bps),
+                volatility_bps=self.settings.feed_volatility_bps,
+                spread_bps=self.settings.feed_spread_bps,
             )
             self.feed.start()
         self._tasks = [
@@ -142,11 +152,14 @@ class Executor:
         ]
 
     async def shutdown(self) -> None:
+        """Refuse new work (it is redelivered), let jobs in hand finish, then stop."""
+        self.closing = True
         if self.feed is not None:
             await self.feed.stop()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.pool.drain(self.settings.shutdown_drain_seconds)
         await self.pool.stop()
 
     async def load_halts(self) -> None:

@@ -167,11 +167,10 @@ class VenueQueries:
 
     async def open_orders(self, q: Query) -> list[dict[str, Any]]:
         async with self._engine.connect() as conn:
-            rows = await repo.unfinished_orders(conn)
+            rows = await repo.unfinished_orders(conn, user_id=None if q.caller.is_admin else q.caller.user_id)
         by_account: dict[UUID, list[str]] = {}
         for row in rows:
-            if q.caller.is_admin or row.user_id == q.caller.user_id:
-                by_account.setdefault(row.account_id, []).append(str(row.order_id))
+            by_account.setdefault(row.account_id, []).append(str(row.order_id))
         return [{"accountId": str(a), "orderIds": ids} for a, ids in by_account.items()]
 
     async def _connect_paper(self, user_id: UUID, params: ConnectParams) -> dict[str, Any]:

@@ -23,10 +23,14 @@ async def order_row(conn: AsyncConnection, order_id: UUID) -> Row[Any] | None:
     return (await conn.execute(select(orders).where(orders.c.order_id == order_id))).first()
 
 
-async def unfinished_orders(conn: AsyncConnection, account_id: UUID | None = None) -> list[Row[Any]]:
+async def unfinished_orders(
+    conn: AsyncConnection, account_id: UUID | None = None, user_id: UUID | None = None
+) -> list[Row[Any]]:
     query = select(orders).where(orders.c.status.in_(UNFINISHED))
     if account_id is not None:
         query = query.where(orders.c.account_id == account_id)
+    if user_id is not None:
+        query = query.where(orders.c.user_id == user_id)
     return list((await conn.execute(query.order_by(orders.c.created_at))).all())
 
 
