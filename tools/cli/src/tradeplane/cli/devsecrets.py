@@ -27,7 +27,7 @@ def generate() -> dict[str, str]:
 
 def load_or_create(path: Path, overrides: Mapping[str, str] | None = None) -> dict[str, str]:
     """The secrets in `path`, generating any that are missing; values in `overrides` (the environment) win."""
-    stored = _read(path)
+    stored = read(path)
     missing = {name: make() for name, make in GENERATORS.items() if name not in stored}
     if missing or not path.exists():
         stored |= missing
@@ -36,7 +36,8 @@ def load_or_create(path: Path, overrides: Mapping[str, str] | None = None) -> di
     return stored | {name: overrides[name] for name in GENERATORS if overrides.get(name)}
 
 
-def _read(path: Path) -> dict[str, str]:
+def read(path: Path) -> dict[str, str]:
+    """The secrets stored in `path` (none when it does not exist)."""
     if not path.exists():
         return {}
     values: dict[str, str] = {}
