@@ -69,12 +69,15 @@ class Bus:
             subject, message.model_dump_json().encode(), headers={"Nats-Msg-Id": str(message.meta.event_id)}
         )
 
-    async def ask(self, user: UUID, name: str, **params: Any) -> Any:
+    async def reply(self, user: UUID, name: str, **params: Any) -> Reply:
         query = Query(caller=Caller(user_id=user, role=Role.TRADER), params=params)
         msg = await self.nc.request(
             subjects.query("execution", name), query.model_dump_json().encode(), timeout=5
         )
-        reply = Reply.model_validate_json(msg.data)
+        return Reply.model_validate_json(msg.data)
+
+    async def ask(self, user: UUID, name: str, **params: Any) -> Any:
+        reply = await self.reply(user, name, **params)
         assert reply.ok, reply.error
         return reply.data
 
@@ -284,14 +287,47 @@ async def test_unknown_account_is_rejected_without_reaching_a_venue(bus: Bus) ->
 
 async def test_another_users_account_is_not_found(bus: Bus) -> None:
     account = await bus.paper_account(uuid4())
-    query = Query(caller=Caller(user_id=uuid4(), role=Role.TRADER), params={"id": str(account)})
 
-    msg = await bus.nc.request(
-        subjects.query("execution", "venues.balance"), query.model_dump_json().encode()
-    )
+    reply = await bus.reply(uuid4(), "venues.balance", id=str(account))
 
-    reply = Reply.model_validate_json(msg.data)
     assert reply.error is not None and (reply.error.code, reply.error.status) == ("VENUE_NOT_FOUND", 404)
+
+
+async def test_connecting_an_unknown_venue_is_refused_with_unknown_venue(bus: Bus) -> None:
+    reply = await bus.reply(uuid4(), "venues.connect", venue="nosuchexchange", apiKey="k", secret="s")
+
+    assert reply.error is not None and (reply.error.code, reply.error.status) == ("UNKNOWN_VENUE", 422)
+
+
+async def test_an_account_with_open_orders_cannot_be_deleted_until_they_are_cancelled(bus: Bus) -> None:
+    user = uuid4()
+    account = await bus.paper_account(user)
+    await bus.ticker("SOL/USDT", "149.00", "151.00")
+    order = await bus.approve(
+        user, account, symbol="SOL/USDT", type=OrderType.LIMIT, quantity="1", price="100"
+    )
+    await bus.wait_kind(order.order_id, "accepted")
+
+    refused = await bus.reply(user, "venues.delete", id=str(account))
+    cancel = CancelOrder(meta=new_meta("test"), order_id=order.order_id, user_id=user, account_id=account)
+    await bus.publish(subjects.order_cancel(subjects.partition_of(user, PARTITIONS), user), cancel)
+    await bus.wait_kind(order.order_id, "canceled")
+    deleted = await bus.reply(user, "venues.delete", id=str(account))
+
+    assert refused.error is not None and (refused.error.code, refused.error.status) == ("OPEN_ORDERS", 409)
+    assert deleted.data == {"deleted": True}
+    assert await bus.ask(user, "venues.list") == []
+
+
+async def test_resolve_gives_the_gateway_the_account_owner_and_market_specs(bus: Bus) -> None:
+    user = uuid4()
+    account = await bus.paper_account(user)
+
+    resolved = await bus.ask(user, "venues.resolve", id=str(account))
+
+    assert (resolved["user_id"], resolved["venue"]) == (str(user), "paper")
+    btc = next(m for m in resolved["markets"] if m["symbol"] == "BTC/USDT")
+    assert (btc["stepSize"], btc["minNotional"], btc["takerFee"]) == ("0.00001", "5", "0.002")
 
 
 async def test_sigkill_with_200_orders_in_flight_executes_every_order_exactly_once(stack: Stack) -> None:
