@@ -5,7 +5,7 @@ TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 VENV := .venv
 RUN := $(UV) run --frozen --no-sync
-PYTEST_UNIT := libs/contracts/tests libs/runtime/tests tools/cli/tests $(wildcard services/*/tests)
+PYTEST_UNIT := libs/contracts/tests libs/runtime/tests tools/cli/tests $(wildcard services/*/tests) tests/deploy
 
 .PHONY: help setup run test test-unit test-integration bench lint fmt typecheck clean
 

@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from . import bus, db, health, migrations
+from . import bus, db, health, migrations, telemetry
 from .inbox import Inbox
 from .logs import configure_logging
 from .outbox import Outbox
@@ -43,6 +43,7 @@ class Runtime:
         migrations_dir: Path,
     ) -> None:
         configure_logging(service, settings.log_level)
+        telemetry.configure_tracing(service, settings)
         self.service = service
         self.settings = settings
         self.metadata = metadata
@@ -72,7 +73,7 @@ class Runtime:
         if self.settings.migrate_on_start:
             await self.migrate()
         await self.broker.connect()
-        await bus.declare_streams(self.broker)
+        await bus.declare_streams(self.broker, self.settings.stream_replicas)
         for hook in on_startup:
             await hook()
         await self.broker.start()
@@ -84,6 +85,7 @@ class Runtime:
         await self.broker.stop()
         await self.outbox.stop()
         await self.engine.dispose()
+        telemetry.flush()
 
     def include(self, *routers: NatsRouter) -> None:
         for router in routers:

@@ -16,11 +16,14 @@ from typing import Any, TypeVar
 import nats.js.errors
 from faststream import AckPolicy
 from faststream.nats import ConsumerConfig, DeliverPolicy, JStream, NatsBroker, NatsMessage, NatsRouter
+from faststream.nats.opentelemetry import NatsTelemetryMiddleware
 from nats.js.api import StorageType, StreamConfig
 from pydantic import ValidationError
 from tradeplane.contracts import DeadLettered, Message, new_meta, streams, subjects
 from tradeplane.contracts.streams import StreamSpec
 
+from . import telemetry
+from .busmetrics import prometheus_middleware
 from .logs import correlation_id
 from .settings import ServiceSettings
 
@@ -33,9 +36,17 @@ Handler = Callable[[M], Awaitable[None]]
 
 
 def make_broker(settings: ServiceSettings, service: str, **kwargs: Any) -> NatsBroker:
-    """A broker whose per-message logs are at DEBUG: the hot path stays quiet at INFO."""
+    """A broker whose per-message logs are at DEBUG: the hot path stays quiet at INFO.
+
+    It counts messages for Prometheus, and traces them when `telemetry.configure_tracing` set up
+    an exporter (call that first).
+    """
+    middlewares: list[Any] = [prometheus_middleware(service)]
+    if (provider := telemetry.provider()) is not None:
+        middlewares.append(NatsTelemetryMiddleware(tracer_provider=provider))
     return NatsBroker(
         settings.nats_url,
+        middlewares=middlewares,
         name=f"{service}:{settings.instance_id}",
         logger=logging.getLogger(f"tradeplane.{service}.bus"),
         log_level=logging.DEBUG,
@@ -46,8 +57,9 @@ def make_broker(settings: ServiceSettings, service: str, **kwargs: Any) -> NatsB
     )
 
 
-def _stream_config(spec: StreamSpec) -> StreamConfig:
+def _stream_config(spec: StreamSpec, replicas: int) -> StreamConfig:
     return StreamConfig(
+        num_replicas=replicas,
         name=spec.name,
         subjects=list(spec.subjects),
         description=spec.description or None,
@@ -57,21 +69,26 @@ def _stream_config(spec: StreamSpec) -> StreamConfig:
     )
 
 
-async def declare_streams(broker: NatsBroker) -> None:
+async def declare_streams(broker: NatsBroker, replicas: int = 1) -> None:
     """Create or update every stream and the halt KV bucket; safe to run from every process."""
     js = broker.config.connection_state.stream
     for spec in streams.ALL_STREAMS:
-        config = _stream_config(spec)
+        config = _stream_config(spec, replicas)
         try:
             await js.add_stream(config)
         except nats.js.errors.BadRequestError:
             await js.update_stream(config)
-    await broker.key_value(streams.HALT_BUCKET, history=16)
+    await broker.key_value(streams.HALT_BUCKET, history=16, replicas=replicas)
 
 
 async def publish(broker: NatsBroker, subject: str, payload: bytes, headers: dict[str, str]) -> None:
-    """Publish to JetStream and wait for the stream's ack (the outbox's publish function)."""
-    await broker.publish(payload, subject, headers=headers, stream=streams.stream_for(subject).name)
+    """Publish to JetStream and wait for the stream's ack (the outbox's publish function).
+
+    The publish joins the trace its headers carry (the producer's, stored with the outbox row), so
+    a relay or a sweep long after the producer's span still continues that trace.
+    """
+    with telemetry.from_headers(headers):
+        await broker.publish(payload, subject, headers=headers, stream=streams.stream_for(subject).name)
 
 
 async def publish_message(broker: NatsBroker, subject: str, message: Message) -> None:

@@ -39,7 +39,11 @@ class ServiceSettings(BaseSettings):
     migrate_on_start: bool = True
     db_pool_size: int = Field(default=10, ge=1, le=200)
     outbox_sweep_seconds: float = Field(default=1.0, gt=0)
+    stream_replicas: int = Field(default=1, ge=1, le=5)
+    """JetStream replicas of every stream and the halt bucket (3 on a production NATS cluster)."""
     otel_exporter_otlp_endpoint: str | None = None
+    otel_export_file: str | None = None
+    """Test aid: append every finished span to this file as JSON lines (`%p` becomes the pid)."""
     asyncapi_try_it_out: bool = False
 
     @property
