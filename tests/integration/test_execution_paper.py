@@ -72,7 +72,7 @@ class Bus:
     async def reply(self, user: UUID, name: str, **params: Any) -> Reply:
         query = Query(caller=Caller(user_id=user, role=Role.TRADER), params=params)
         msg = await self.nc.request(
-            subjects.query("execution", name), query.model_dump_json().encode(), timeout=5
+            subjects.query("execution", name), query.model_dump_json().encode(), timeout=15
         )
         return Reply.model_validate_json(msg.data)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
@@ -146,6 +147,7 @@ class Executor:
             )
             self.feed.start()
         self._tasks = [
+            asyncio.create_task(self._warm_up_ccxt(), name="ccxt-import"),
             asyncio.create_task(self._every(self.settings.live_poll_seconds, self._poll_live), name="poll"),
             asyncio.create_task(self._every(60.0, self._reap), name="reap"),
             asyncio.create_task(self._every(0.5, self._watch), name="deadman"),
@@ -208,6 +210,14 @@ class Executor:
                 "accounts failed to reconcile", extra={"failed": len(failures), "first": repr(failures[0])}
             )
         metrics.ACTORS.set(len(self.pool))
+
+    async def _warm_up_ccxt(self) -> None:
+        """Import ccxt off the loop now, so the first exchange connect does not spend seconds on it
+        while the gateway waits for the answer."""
+        try:
+            await asyncio.to_thread(importlib.import_module, "tradeplane.execution.adapters.ccxt_venue")
+        except Exception:
+            log.exception("importing ccxt failed: live venues are unavailable")
 
     async def _poll_live(self) -> None:
         for actor in self.pool.actors():

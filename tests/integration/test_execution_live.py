@@ -1,0 +1,114 @@
+"""A live (ccxt) account through the real execution process, against the Kraken emulator in its own process:
+credentials checked on connect, orders filled, and exactly-once sending across a SIGKILL mid-send."""
+
+from __future__ import annotations
+
+import base64
+import os
+import sys
+from collections.abc import AsyncIterator
+from decimal import Decimal
+from typing import Any
+from uuid import UUID, uuid4
+
+import httpx
+import pytest
+from tradeplane.cli.probe import free_port, wait_until
+
+from tests.integration.test_execution_paper import EXECUTOR_ENV, PARTITIONS, Bus, open_bus, sql, until
+from tests.support.servers import Stack
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
+
+KEY = "live-key-1"
+SECRET = base64.b64encode(os.urandom(64)).decode()
+
+
+class Emulator:
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def admin(self, action: str, **body: Any) -> Any:
+        response = httpx.post(f"{self.url}/_emulator/{action}", json=body, timeout=5)
+        response.raise_for_status()
+        return response.json()
+
+    def answers(self) -> bool:
+        try:
+            return httpx.get(f"{self.url}/0/public/Time", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+
+@pytest.fixture
+async def live(stack: Stack) -> AsyncIterator[tuple[Stack, Emulator, Bus]]:
+    port = free_port()
+    emulator = Emulator(f"http://127.0.0.1:{port}")
+    env = {
+        **EXECUTOR_ENV,
+        "TP_CCXT_API_URLS": f'{{"kraken": "{emulator.url}"}}',
+        "TP_CCXT_RATE_LIMIT": "false",
+    }
+    stack.start(services=["execution"], env=env, partitions=PARTITIONS)
+    proc = stack.spawn("kraken", [sys.executable, "-m", "tests.support.kraken_emulator", "--port", str(port)])
+    wait_until(
+        emulator.answers,
+        timeout=30,
+        what="kraken emulator",
+        failed=lambda: None if proc.alive else proc.tail(),
+    )
+    emulator.admin("accounts", api_key=KEY, secret=SECRET, balances={"USDT": "100000"})
+    async with open_bus(stack) as bus:
+        yield stack, emulator, bus
+
+
+async def connect_kraken(bus: Bus, user: UUID) -> UUID:
+    data = await bus.ask(user, "venues.connect", venue="kraken", apiKey=KEY, secret=SECRET, label="k")
+    assert (data["environment"], data["keyHint"]) == ("Live", KEY[-4:])
+    return UUID(data["id"])
+
+
+async def test_connecting_with_a_wrong_secret_is_refused_as_invalid_credentials(
+    live: tuple[Stack, Emulator, Bus],
+) -> None:
+    _, _, bus = live
+    wrong = base64.b64encode(os.urandom(64)).decode()
+
+    reply = await bus.reply(uuid4(), "venues.connect", venue="kraken", apiKey=KEY, secret=wrong)
+
+    assert reply.error is not None and (reply.error.code, reply.error.status) == ("INVALID_CREDENTIALS", 422)
+
+
+async def test_live_market_buy_is_filled_with_the_venues_trade_and_fee(
+    live: tuple[Stack, Emulator, Bus],
+) -> None:
+    _, _, bus = live
+    user = uuid4()
+    account = await connect_kraken(bus, user)
+
+    order = await bus.approve(user, account, quantity="0.01")
+
+    [fill] = await bus.wait_kind(order.order_id, "filled")
+    assert bus.kinds(order.order_id) == ["accepted", "filled"]
+    assert (Decimal(fill["quantity"]), fill["venue"]) == (Decimal("0.01"), "kraken")
+    assert Decimal(fill["fee"]) > 0
+
+
+async def test_sigkill_while_the_venue_withholds_its_answer_sends_the_order_exactly_once(
+    live: tuple[Stack, Emulator, Bus],
+) -> None:
+    stack, emulator, bus = live
+    user = uuid4()
+    account = await connect_kraken(bus, user)
+    emulator.admin("faults", api_key=KEY, fault="timeout_after_apply")
+
+    order = await bus.approve(user, account, quantity="0.01")
+    await until(lambda: len(emulator.admin("add_orders", api_key=KEY)) == 1, what="the order at the venue")
+    stack.kill("execution")
+    stack.restart("execution")
+
+    [fill] = await bus.wait_kind(order.order_id, "filled")
+    assert [r["error"] for r in emulator.admin("add_orders", api_key=KEY)] == [None]
+    assert Decimal(fill["quantity"]) == Decimal("0.01")
+    state = sql(stack, "SELECT send_state, status FROM execution.orders WHERE order_id = %s", order.order_id)
+    assert state == [("done", "Filled")]
