@@ -1,5 +1,6 @@
 """Runtime pieces every service uses: settings, logging, database, outbox, inbox, broker and health."""
 
+from . import telemetry
 from .app import Runtime, serve
 from .bus import consumer, declare_streams, make_broker, publish, publish_message
 from .db import make_engine, service_metadata
@@ -21,4 +22,5 @@ __all__ = [
     "publish_message",
     "serve",
     "service_metadata",
+    "telemetry",
 ]

@@ -18,6 +18,8 @@ from sqlalchemy import MetaData, delete, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from tradeplane.contracts import Message
 
+from . import telemetry
+
 log = logging.getLogger(__name__)
 
 PublishFn = Callable[[str, bytes, dict[str, str]], Awaitable[None]]
@@ -34,6 +36,7 @@ class Envelope:
 def envelope(subject: str, message: Message, headers: dict[str, str] | None = None) -> Envelope:
     event_id = message.meta.event_id
     all_headers = {"Nats-Msg-Id": str(event_id), **(headers or {})}
+    telemetry.inject(all_headers)  # the producer's trace, kept in the row until the relay publishes
     return Envelope(event_id, subject, message.model_dump_json().encode(), all_headers)
 
 
