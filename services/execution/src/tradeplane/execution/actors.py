@@ -9,6 +9,9 @@ from collections.abc import Awaitable, Callable, Hashable
 from contextlib import suppress
 from typing import Any, Generic, TypeVar
 
+from opentelemetry.context import Context
+from tradeplane.runtime import telemetry
+
 log = logging.getLogger(__name__)
 
 S = TypeVar("S")
@@ -26,13 +29,16 @@ class Actor(Generic[S]):
         self.state = state
         self.lock = asyncio.Lock()
         self.last_active = time.monotonic()
-        self._mailbox: asyncio.Queue[tuple[Job, asyncio.Future[Any]]] = asyncio.Queue()
+        self._mailbox: asyncio.Queue[tuple[Job, asyncio.Future[Any], Context | None]] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
 
     def post(self, job: Callable[[S], Awaitable[T]]) -> asyncio.Future[T]:
-        """Queue `job(state)` now (no await, so posting order is running order); await the result."""
+        """Queue `job(state)` now (no await, so posting order is running order); await the result.
+
+        The job runs in the poster's trace, not in whichever trace first started the actor's task.
+        """
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._mailbox.put_nowait((lambda: job(self.state), future))
+        self._mailbox.put_nowait((lambda: job(self.state), future, telemetry.capture()))
         if self._task is None:
             self._task = asyncio.create_task(self._run(), name=f"actor:{self.name}")
         return future
@@ -48,17 +54,18 @@ class Actor(Generic[S]):
                 await self._task
             self._task = None
         while not self._mailbox.empty():
-            _, future = self._mailbox.get_nowait()
+            _, future, _ = self._mailbox.get_nowait()
             future.cancel()
 
     async def _run(self) -> None:
         while True:
-            job, future = await self._mailbox.get()
+            job, future, trace = await self._mailbox.get()
             if future.cancelled():
                 continue
             async with self.lock:
                 try:
-                    result = await job()
+                    with telemetry.attached(trace):
+                        result = await job()
                 except Exception as exc:
                     if not future.done():
                         future.set_exception(exc)

@@ -9,7 +9,7 @@ from tradeplane.contracts.queries import EXECUTION
 from tradeplane.runtime import Runtime, serve
 from tradeplane.runtime.queries import query_router
 
-from . import handlers
+from . import handlers, outcomes
 from .adapters.accounts import Account
 from .adapters.paper_venue import PaperVenue, initial_state
 from .adapters.tables import metadata
@@ -21,6 +21,7 @@ from .queries import VenueQueries
 
 def build(settings: Settings) -> Any:
     rt = Runtime("execution", settings, metadata, Path(__file__).parent / "migrations")
+    outcomes.name_instance(settings.executor_id)
     executor = Executor(rt, settings)
 
     def open_venue(account: Account) -> Venue:

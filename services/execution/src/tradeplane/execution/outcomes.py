@@ -41,6 +41,13 @@ from .domain.order_state import (
 log = logging.getLogger(__name__)
 
 PRODUCER = "execution"
+_instance_producer = PRODUCER
+
+
+def name_instance(executor_id: str) -> None:
+    """Sign this process's order events `execution:<executor id>`, so each shows which executor ran it."""
+    global _instance_producer
+    _instance_producer = f"{PRODUCER}:{executor_id}"[:64]
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +91,9 @@ class OrderContext:
         )
 
     def meta(self) -> Meta:
-        return Meta(producer=PRODUCER, correlation_id=self.correlation_id, causation_id=self.causation_id)
+        return Meta(
+            producer=_instance_producer, correlation_id=self.correlation_id, causation_id=self.causation_id
+        )
 
 
 @dataclass(slots=True)
@@ -253,7 +262,7 @@ def venue_error(
 ) -> Event:
     """Risk counts these per user to auto-disable an account that keeps failing."""
     event = VenueError(
-        meta=ctx.meta() if ctx is not None else Meta(producer=PRODUCER),
+        meta=ctx.meta() if ctx is not None else Meta(producer=_instance_producer),
         user_id=user_id,
         account_id=account_id,
         venue=venue,
@@ -266,5 +275,5 @@ def venue_error(
 
 def venue_succeeded(user_id: UUID, account_id: UUID, partition: int) -> Event:
     """A call went through after errors: risk resets the user's consecutive error count."""
-    event = VenueSucceeded(meta=Meta(producer=PRODUCER), user_id=user_id, account_id=account_id)
+    event = VenueSucceeded(meta=Meta(producer=_instance_producer), user_id=user_id, account_id=account_id)
     return subjects.venue_ok(partition, user_id), event

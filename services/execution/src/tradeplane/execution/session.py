@@ -16,6 +16,7 @@ from typing import TypeVar
 from uuid import UUID
 
 from tradeplane.contracts import CancelOrder, OrderApproved, OrderStatus, OrderType, RejectCode, subjects
+from tradeplane.runtime import telemetry
 
 from . import metrics
 from .adapters.accounts import Account
@@ -274,11 +275,12 @@ class AccountSession:
             await self.deps.store.commit((), (event,))
 
     async def call(self, name: str, call: Awaitable[T]) -> T:
+        venue = "unknown" if self.account is None else self.account.venue
         started = time.perf_counter()
         try:
-            return await call
+            with telemetry.span(f"venue {name}", {"tp.venue": venue, "tp.account_id": str(self.account_id)}):
+                return await call
         finally:
-            venue = "unknown" if self.account is None else self.account.venue
             metrics.VENUE_CALLS.labels(venue, name).observe(time.perf_counter() - started)
 
     async def _send(self, tracked: TrackedOrder, *, sending_row: bool) -> None:

@@ -12,7 +12,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from tradeplane.runtime import Runtime, serve
+from tradeplane.runtime import Runtime, serve, telemetry
 from tradeplane.runtime.health import health_router
 
 from . import envelope, handlers
@@ -107,6 +107,8 @@ def build(config: Settings, rt: Runtime | None = None) -> FastAPI:
         )
     app.add_middleware(BodyLimit)
     app.add_middleware(RequestMetrics)
+    if telemetry.enabled():  # the request's span becomes the parent of the order's whole trace
+        app.add_middleware(telemetry.TracingMiddleware)
     return app
 
 
