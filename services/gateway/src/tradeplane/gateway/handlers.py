@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import TypeVar
 
 from faststream.nats import NatsBroker, NatsRouter
@@ -14,6 +15,7 @@ from tradeplane.contracts import (
     OrderFilled,
     OrderRejected,
     OrderRequested,
+    OrderStatus,
     streams,
 )
 from tradeplane.contracts.subjects import PREFIX
@@ -22,6 +24,7 @@ from tradeplane.runtime import Runtime, consumer
 from .adapters import orders, repo
 from .domain import projection
 from .domain.projection import Progress
+from .metrics import ORDER_SECONDS
 from .orders import requested_row
 
 SERVICE = "gateway"
@@ -68,8 +71,16 @@ def apply_event(
             after = step(before, event)
             if after != before:
                 await orders.save_progress(conn, event.order_id, after)
+        if before.status is OrderStatus.PENDING and after.status is not OrderStatus.PENDING:
+            _observe_latency(row.created_at, after.status)
 
     return handle
+
+
+def _observe_latency(created_at: datetime, status: OrderStatus) -> None:
+    # The row's time is the database's; clocks a little apart must not give negative latencies.
+    seconds = max((datetime.now(UTC) - created_at).total_seconds(), 0.0)
+    ORDER_SECONDS.labels(status.value).observe(seconds)
 
 
 class _Consumers:

@@ -14,6 +14,13 @@ REQUEST_SECONDS = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
 
+ORDER_SECONDS = Histogram(
+    "tp_gateway_order_seconds",
+    "From an order's request to the venue's first answer or a rejection, by the status it reached",
+    ["status"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
+)
+
 
 class RequestMetrics:
     """ASGI middleware timing each request; unmatched paths share one label so clients cannot inflate it."""

@@ -25,6 +25,11 @@ from tradeplane.runtime.crypto import Keyring
 log = logging.getLogger(__name__)
 
 ATTEMPTS = Counter("tp_notifier_attempts", "Webhook delivery attempts", ["result"])
+DELIVERIES = Counter(
+    "tp_notifier_deliveries",
+    "Webhook deliveries settled, by outcome (succeeded, failed, abandoned)",
+    ["outcome"],
+)
 LATENCY = Histogram("tp_notifier_attempt_seconds", "Webhook attempt latency")
 DISABLED = Counter("tp_notifier_endpoints_disabled", "Endpoints switched off after failing in a row")
 
@@ -59,6 +64,7 @@ class Dispatcher:
         if not claimed.enabled and claimed.event_type != NoticeType.TEST:
             async with self._engine.begin() as conn:
                 await deliveries.abandon(conn, claimed, self._owner, "endpoint disabled before delivery")
+            DELIVERIES.labels("abandoned").inc()
             return Followup()
         attempt = claimed.attempts + 1
         result = await self._send(claimed, attempt)
@@ -74,6 +80,8 @@ class Dispatcher:
                 )
                 return Followup()
             await deliveries.add_attempt(conn, claimed.id, attempt, result, self._owner)
+            if outcome.status is not DeliveryStatus.PENDING:
+                DELIVERIES.labels(outcome.status.value).inc()
             if outcome.status is not DeliveryStatus.PENDING and claimed.event_type != NoticeType.TEST:
                 queued_more = await self._count(conn, claimed, outcome.status is DeliveryStatus.SUCCEEDED)
         return Followup(retry_in=outcome.retry_in, queued_more=queued_more)
