@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import os
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
@@ -20,7 +20,6 @@ from tests.support.servers import Stack
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
-KEY = "live-key-1"
 SECRET = base64.b64encode(os.urandom(64)).decode()
 
 
@@ -40,8 +39,10 @@ class Emulator:
             return False
 
 
-@pytest.fixture
-async def live(stack: Stack) -> AsyncIterator[tuple[Stack, Emulator, Bus]]:
+@pytest.fixture(scope="module")
+def live_stack(
+    postgres_server_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Stack, Emulator]]:
     port = free_port()
     emulator = Emulator(f"http://127.0.0.1:{port}")
     env = {
@@ -49,42 +50,56 @@ async def live(stack: Stack) -> AsyncIterator[tuple[Stack, Emulator, Bus]]:
         "TP_CCXT_API_URLS": f'{{"kraken": "{emulator.url}"}}',
         "TP_CCXT_RATE_LIMIT": "false",
     }
-    stack.start(services=["execution"], env=env, partitions=PARTITIONS)
-    proc = stack.spawn("kraken", [sys.executable, "-m", "tests.support.kraken_emulator", "--port", str(port)])
-    wait_until(
-        emulator.answers,
-        timeout=30,
-        what="kraken emulator",
-        failed=lambda: None if proc.alive else proc.tail(),
-    )
-    emulator.admin("accounts", api_key=KEY, secret=SECRET, balances={"USDT": "100000"})
+    stack = Stack(tmp_path_factory.mktemp("live"), postgres_server_url=postgres_server_url)
+    try:
+        stack.start(services=["execution"], env=env, partitions=PARTITIONS)
+        proc = stack.spawn(
+            "kraken", [sys.executable, "-m", "tests.support.kraken_emulator", "--port", str(port)]
+        )
+        wait_until(
+            emulator.answers,
+            timeout=30,
+            what="kraken emulator",
+            failed=lambda: None if proc.alive else proc.tail(),
+        )
+        yield stack, emulator
+    finally:
+        stack.stop()
+
+
+@pytest.fixture
+async def live(live_stack: tuple[Stack, Emulator]) -> AsyncIterator[tuple[Stack, Emulator, Bus, str]]:
+    """The stack, the emulator, a bus, and an API key of a new exchange account with 100,000 USDT."""
+    stack, emulator = live_stack
+    key = f"key-{uuid4().hex[:12]}"
+    emulator.admin("accounts", api_key=key, secret=SECRET, balances={"USDT": "100000"})
     async with open_bus(stack) as bus:
-        yield stack, emulator, bus
+        yield stack, emulator, bus, key
 
 
-async def connect_kraken(bus: Bus, user: UUID) -> UUID:
-    data = await bus.ask(user, "venues.connect", venue="kraken", apiKey=KEY, secret=SECRET, label="k")
-    assert (data["environment"], data["keyHint"]) == ("Live", KEY[-4:])
+async def connect_kraken(bus: Bus, user: UUID, key: str) -> UUID:
+    data = await bus.ask(user, "venues.connect", venue="kraken", apiKey=key, secret=SECRET, label="k")
+    assert (data["environment"], data["keyHint"]) == ("Live", key[-4:])
     return UUID(data["id"])
 
 
 async def test_connecting_with_a_wrong_secret_is_refused_as_invalid_credentials(
-    live: tuple[Stack, Emulator, Bus],
+    live: tuple[Stack, Emulator, Bus, str],
 ) -> None:
-    _, _, bus = live
+    _, _, bus, key = live
     wrong = base64.b64encode(os.urandom(64)).decode()
 
-    reply = await bus.reply(uuid4(), "venues.connect", venue="kraken", apiKey=KEY, secret=wrong)
+    reply = await bus.reply(uuid4(), "venues.connect", venue="kraken", apiKey=key, secret=wrong)
 
     assert reply.error is not None and (reply.error.code, reply.error.status) == ("INVALID_CREDENTIALS", 422)
 
 
 async def test_live_market_buy_is_filled_with_the_venues_trade_and_fee(
-    live: tuple[Stack, Emulator, Bus],
+    live: tuple[Stack, Emulator, Bus, str],
 ) -> None:
-    _, _, bus = live
+    _, _, bus, key = live
     user = uuid4()
-    account = await connect_kraken(bus, user)
+    account = await connect_kraken(bus, user, key)
 
     order = await bus.approve(user, account, quantity="0.01")
 
@@ -94,21 +109,32 @@ async def test_live_market_buy_is_filled_with_the_venues_trade_and_fee(
     assert Decimal(fill["fee"]) > 0
 
 
-async def test_sigkill_while_the_venue_withholds_its_answer_sends_the_order_exactly_once(
-    live: tuple[Stack, Emulator, Bus],
-) -> None:
-    stack, emulator, bus = live
+async def test_nonce_statistics_of_a_live_account_are_served(live: tuple[Stack, Emulator, Bus, str]) -> None:
+    _, _, bus, key = live
     user = uuid4()
-    account = await connect_kraken(bus, user)
-    emulator.admin("faults", api_key=KEY, fault="timeout_after_apply")
+    account = await connect_kraken(bus, user, key)
+    await bus.wait_kind((await bus.approve(user, account, quantity="0.01")).order_id, "filled")
+
+    stats = await bus.ask(user, "venues.nonce", id=str(account))
+
+    assert stats["highWater"] > 0
+
+
+async def test_sigkill_while_the_venue_withholds_its_answer_sends_the_order_exactly_once(
+    live: tuple[Stack, Emulator, Bus, str],
+) -> None:
+    stack, emulator, bus, key = live
+    user = uuid4()
+    account = await connect_kraken(bus, user, key)
+    emulator.admin("faults", api_key=key, fault="timeout_after_apply")
 
     order = await bus.approve(user, account, quantity="0.01")
-    await until(lambda: len(emulator.admin("add_orders", api_key=KEY)) == 1, what="the order at the venue")
+    await until(lambda: len(emulator.admin("add_orders", api_key=key)) == 1, what="the order at the venue")
     stack.kill("execution")
     stack.restart("execution")
 
     [fill] = await bus.wait_kind(order.order_id, "filled")
-    assert [r["error"] for r in emulator.admin("add_orders", api_key=KEY)] == [None]
+    assert [r["error"] for r in emulator.admin("add_orders", api_key=key)] == [None]
     assert Decimal(fill["quantity"]) == Decimal("0.01")
     state = sql(stack, "SELECT send_state, status FROM execution.orders WHERE order_id = %s", order.order_id)
     assert state == [("done", "Filled")]

@@ -16,6 +16,7 @@ import nats
 import orjson
 import psycopg
 import pytest
+from nats.aio.client import Client as NatsClient
 from nats.js.api import DeliverPolicy
 from tradeplane.cli.database import libpq_url
 from tradeplane.contracts import (
@@ -46,7 +47,7 @@ EXECUTOR_ENV = {"TP_RISK_HEARTBEAT_TIMEOUT_SECONDS": "0", "TP_FEED_ENABLED": "fa
 class Bus:
     """A test's view of the bus: publish approvals, cancels, tickers and halts; record order and halt events."""
 
-    def __init__(self, nc: nats.NATS) -> None:
+    def __init__(self, nc: NatsClient) -> None:
         self.nc = nc
         self.js = nc.jetstream()
         self.events: list[tuple[str, dict[str, Any]]] = []
@@ -437,7 +438,7 @@ async def test_without_risk_heartbeats_the_executor_refuses_orders_until_they_re
         assert rejected["code"] == "KILL_SWITCH"
 
 
-async def _beat(nc: nats.NATS) -> None:
+async def _beat(nc: NatsClient) -> None:
     while True:
         await nc.publish(subjects.heartbeat("risk"), b'{"service":"risk"}')
         await asyncio.sleep(0.1)
