@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
+from opentelemetry import trace
 from tradeplane.execution.actors import ActorPool
+from tradeplane.runtime import ServiceSettings, telemetry
 
 from .fakes import Harness, account, approval
 
@@ -101,3 +104,25 @@ async def test_drain_waits_for_jobs_already_posted() -> None:
     await actors.drain(timeout=5)
 
     assert all(f.done() for f in posted)
+
+
+async def test_each_job_runs_in_the_trace_of_whoever_posted_it(tmp_path: Path) -> None:
+    telemetry.configure_tracing("execution", ServiceSettings(otel_export_file=str(tmp_path / "spans.jsonl")))
+    actors: ActorPool[str, None] = ActorPool(lambda key: None)
+
+    async def current_trace(state: None) -> int:
+        return trace.get_current_span().get_span_context().trace_id
+
+    try:
+        seen, posted = [], []
+        for name in ("first order", "second order"):
+            with telemetry.span(name) as span:
+                assert span is not None
+                posted.append(span.get_span_context().trace_id)
+                seen.append(await actors.post("account", current_trace))
+    finally:
+        await actors.stop()
+        telemetry.configure_tracing("execution", ServiceSettings())
+
+    assert seen == posted
+    assert posted[0] != posted[1]
