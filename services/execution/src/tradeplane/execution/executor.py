@@ -126,7 +126,10 @@ class Executor:
         log.warning("halt released", extra={"scope": released.scope.value, "user_id": str(released.user_id)})
 
     async def startup(self) -> None:
-        """Before consuming: halts from the KV bucket, latest prices, then every unfinished order."""
+        """Before consuming: ccxt, halts from the KV bucket, latest prices, then every unfinished order."""
+        # ccxt takes seconds to import. Importing it before the process reports ready keeps that off
+        # the order path: a background import holds the GIL and stalls every account meanwhile.
+        self._import_ccxt()
         halted = self.halts.load(await self._read_halts())
         await self._load_latest_tickers()
         await self._reconcile()
@@ -147,7 +150,6 @@ class Executor:
             )
             self.feed.start()
         self._tasks = [
-            asyncio.create_task(self._warm_up_ccxt(), name="ccxt-import"),
             asyncio.create_task(self._every(self.settings.live_poll_seconds, self._poll_live), name="poll"),
             asyncio.create_task(self._every(60.0, self._reap), name="reap"),
             asyncio.create_task(self._every(0.5, self._watch), name="deadman"),
@@ -211,11 +213,9 @@ class Executor:
             )
         metrics.ACTORS.set(len(self.pool))
 
-    async def _warm_up_ccxt(self) -> None:
-        """Import ccxt off the loop now, so the first exchange connect does not spend seconds on it
-        while the gateway waits for the answer."""
+    def _import_ccxt(self) -> None:
         try:
-            await asyncio.to_thread(importlib.import_module, "tradeplane.execution.adapters.ccxt_venue")
+            importlib.import_module("tradeplane.execution.adapters.ccxt_venue")
         except Exception:
             log.exception("importing ccxt failed: live venues are unavailable")
 
