@@ -30,11 +30,13 @@ run: setup
 
 test: setup test-unit test-integration
 
+# Each run gets its own pytest temp dir: pytest prunes all but the newest three shared ones, which
+# would delete the data of servers a concurrent run still uses.
 test-unit: setup
-	$(RUN) pytest -q $(PYTEST_UNIT)
+	d=$$(mktemp -d -t tp-unit-XXXXXX); $(RUN) pytest -q --basetemp=$$d $(PYTEST_UNIT); rc=$$?; rm -rf $$d; exit $$rc
 
 test-integration: setup
-	$(RUN) pytest -q tests/integration
+	d=$$(mktemp -d -t tp-integration-XXXXXX); $(RUN) pytest -q --basetemp=$$d tests/integration; rc=$$?; rm -rf $$d; exit $$rc
 
 bench: setup
 	$(RUN) python -m tests.bench
