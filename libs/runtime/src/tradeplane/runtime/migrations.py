@@ -43,3 +43,39 @@ def run_env(metadata: MetaData) -> None:
             conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": zlib.crc32(schema.encode())})
             conn.commit()
     engine.dispose()
+
+
+def create_outbox_and_inbox(schema: str) -> None:
+    """Migration step: the outbox and processed-message tables as of version 1 (see `db.service_metadata`).
+
+    Frozen: a later change to these tables gets its own migration step, never an edit here.
+    """
+    import sqlalchemy as sa
+    from alembic import op
+    from sqlalchemy.dialects import postgresql
+
+    op.create_table(
+        "outbox",
+        sa.Column("id", sa.BigInteger(), sa.Identity(), primary_key=True),
+        sa.Column("event_id", sa.Uuid(), nullable=False, unique=True),
+        sa.Column("subject", sa.String(300), nullable=False),
+        sa.Column("payload", sa.LargeBinary(), nullable=False),
+        sa.Column("headers", postgresql.JSONB(), nullable=False, server_default=sa.text("'{}'::jsonb")),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+        sa.Column("published_at", sa.DateTime(timezone=True)),
+        schema=schema,
+    )
+    op.create_index(
+        f"ix_{schema}_outbox_unpublished",
+        "outbox",
+        ["id"],
+        schema=schema,
+        postgresql_where=sa.text("published_at IS NULL"),
+    )
+    op.create_table(
+        "processed_messages",
+        sa.Column("consumer", sa.String(100), primary_key=True),
+        sa.Column("event_id", sa.Uuid(), primary_key=True),
+        sa.Column("processed_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+        schema=schema,
+    )

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
+from tradeplane.runtime.migrations import create_outbox_and_inbox
 
 revision: str = "0001"
 down_revision: str | Sequence[str] | None = None
@@ -20,31 +21,7 @@ SCHEMA = "notifier"
 
 
 def _runtime_tables() -> None:
-    op.create_table(
-        "outbox",
-        sa.Column("id", sa.BigInteger(), sa.Identity(), primary_key=True),
-        sa.Column("event_id", sa.Uuid(), nullable=False, unique=True),
-        sa.Column("subject", sa.String(300), nullable=False),
-        sa.Column("payload", sa.LargeBinary(), nullable=False),
-        sa.Column("headers", postgresql.JSONB(), nullable=False, server_default=sa.text("'{}'::jsonb")),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
-        sa.Column("published_at", sa.DateTime(timezone=True)),
-        schema=SCHEMA,
-    )
-    op.create_index(
-        f"ix_{SCHEMA}_outbox_unpublished",
-        "outbox",
-        ["id"],
-        schema=SCHEMA,
-        postgresql_where=sa.text("published_at IS NULL"),
-    )
-    op.create_table(
-        "processed_messages",
-        sa.Column("consumer", sa.String(100), primary_key=True),
-        sa.Column("event_id", sa.Uuid(), primary_key=True),
-        sa.Column("processed_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
-        schema=SCHEMA,
-    )
+    create_outbox_and_inbox(SCHEMA)
 
 
 def _endpoints() -> None:

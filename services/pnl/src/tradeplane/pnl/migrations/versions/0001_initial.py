@@ -11,6 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
+from tradeplane.runtime.migrations import create_outbox_and_inbox
 
 revision: str = "0001"
 down_revision: str | Sequence[str] | None = None
@@ -30,31 +31,7 @@ def _at(name: str, nullable: bool = False, now: bool = False) -> sa.Column[Any]:
 
 
 def _runtime_tables() -> None:
-    op.create_table(
-        "outbox",
-        sa.Column("id", sa.BigInteger(), sa.Identity(), primary_key=True),
-        sa.Column("event_id", sa.Uuid(), nullable=False, unique=True),
-        sa.Column("subject", sa.String(300), nullable=False),
-        sa.Column("payload", sa.LargeBinary(), nullable=False),
-        sa.Column("headers", postgresql.JSONB(), nullable=False, server_default=sa.text("'{}'::jsonb")),
-        _at("created_at", now=True),
-        _at("published_at", nullable=True),
-        schema=SCHEMA,
-    )
-    op.create_index(
-        f"ix_{SCHEMA}_outbox_unpublished",
-        "outbox",
-        ["id"],
-        schema=SCHEMA,
-        postgresql_where=sa.text("published_at IS NULL"),
-    )
-    op.create_table(
-        "processed_messages",
-        sa.Column("consumer", sa.String(100), primary_key=True),
-        sa.Column("event_id", sa.Uuid(), primary_key=True),
-        _at("processed_at", now=True),
-        schema=SCHEMA,
-    )
+    create_outbox_and_inbox(SCHEMA)
 
 
 def _booking_tables() -> None:
