@@ -159,3 +159,10 @@ def test_a_risk_rejection_is_counted_by_its_code(api: httpx.Client, stack: Stack
     assert rejected["status"] == "Rejected", rejected
     assert moved(before, after, "tp_risk_rejections_total", code="MAX_ORDER_NOTIONAL") == 1
     assert moved(before, after, "tp_risk_decisions_total", outcome="rejected") == 1
+
+
+def test_halted_executors_and_nonce_errors_are_exported_before_any_trouble(stack: Stack) -> None:
+    execution = scrape(stack, "execution")
+
+    assert execution[("tp_execution_halted", frozenset())] == 0
+    assert execution[("tp_execution_nonce_errors_total", frozenset())] == 0
