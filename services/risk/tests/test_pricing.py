@@ -2,11 +2,14 @@
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from types import SimpleNamespace
+from typing import Any
 from uuid import UUID, uuid4
 
-from tradeplane.contracts import OrderRequested, OrderType, Side, Ticker, new_meta
+from nats.js.errors import NotFoundError
+from tradeplane.contracts import OrderRequested, OrderType, Side, Ticker, new_meta, subjects
 from tradeplane.risk.equity import EquitySource, positive
-from tradeplane.risk.market import Prices
+from tradeplane.risk.market import Prices, load_latest
 
 
 def order(kind: OrderType = OrderType.MARKET, **prices: str) -> OrderRequested:
@@ -63,6 +66,36 @@ def test_market_order_falls_back_to_another_venues_price():
 
 def test_market_order_without_any_price_has_no_reference():
     assert Prices().reference(order()) is None
+
+
+class StoredTickers:
+    """The part of a JetStream context `load_latest` reads: the market stream's last message per subject."""
+
+    def __init__(self, *tickers: Ticker) -> None:
+        self.last = {subjects.ticker(t.venue, t.symbol): t.model_dump_json().encode() for t in tickers}
+
+    async def stream_info(self, name: str, subjects_filter: str | None = None) -> Any:
+        if not self.last:
+            raise NotFoundError
+        return SimpleNamespace(state=SimpleNamespace(subjects={s: 1 for s in self.last}))
+
+    async def get_last_msg(self, stream_name: str, subject: str) -> Any:
+        return SimpleNamespace(data=self.last[subject])
+
+
+async def test_a_started_replica_knows_the_last_stored_price_before_any_new_ticker():
+    prices = Prices()
+
+    loaded = await load_latest(StoredTickers(ticker("paper", "50000")), prices)  # type: ignore[arg-type]
+
+    assert (loaded, prices.reference(order())) == (1, Decimal(50000))
+
+
+async def test_no_stored_tickers_leave_the_prices_empty():
+    prices = Prices()
+
+    assert await load_latest(StoredTickers(), prices) == 0  # type: ignore[arg-type]
+    assert prices.reference(order()) is None
 
 
 def test_positive_accepts_decimal_strings_and_refuses_the_rest():

@@ -13,7 +13,7 @@ from .adapters.tables import metadata
 from .config import Settings
 from .equity import EquitySource
 from .killswitch import KillSwitch
-from .market import Prices
+from .market import Prices, load_latest
 from .pretrade import PreTrade
 from .profiles import Profiles
 from .queries import Queries
@@ -33,6 +33,9 @@ def build(settings: Settings) -> Any:
     pretrade = PreTrade(rt, profiles, halts, prices, equity)
     periodic = Periodic()
 
+    async def load_prices() -> None:
+        await load_latest(rt.broker.config.connection_state.stream, prices)
+
     async def start_tasks() -> None:
         periodic.start("risk-heartbeat", settings.risk_heartbeat_seconds, heartbeat(rt))
         periodic.start("risk-halt-sweep", settings.risk_sweep_seconds, sweep(rt, tracker))
@@ -46,7 +49,7 @@ def build(settings: Settings) -> Any:
             handlers.router(rt, pretrade, tracker, prices, settings.risk_order_workers),
             Queries(rt, profiles, halts, tracker).router(),
         ],
-        on_startup=[halts.load],
+        on_startup=[halts.load, load_prices],
         after_startup=[start_tasks],
         on_shutdown=[stop_tasks],
     )

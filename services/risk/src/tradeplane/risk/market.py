@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from decimal import Decimal
 
-from tradeplane.contracts import OrderRequested, Ticker
+from nats.js import JetStreamContext
+from nats.js.errors import NotFoundError
+from pydantic import ValidationError
+from tradeplane.contracts import OrderRequested, Ticker, streams, subjects
+
+log = logging.getLogger(__name__)
 
 
 class Prices:
@@ -23,3 +29,25 @@ class Prices:
     def reference(self, order: OrderRequested) -> Decimal | None:
         """The price an order's notional is judged at: its limit price, its stop price, or the market."""
         return order.price or order.stop_price or self.latest(order.venue, order.symbol)
+
+
+async def load_latest(js: JetStreamContext, prices: Prices) -> int:
+    """Seed `prices` with the last stored ticker of every symbol; returns how many were loaded.
+
+    The ticker consumer only hears new tickers: without this a (re)started replica rejects every
+    market order until each symbol ticks again.
+    """
+    try:
+        info = await js.stream_info(streams.MARKET.name, subjects_filter=subjects.ALL_TICKERS)
+    except NotFoundError:
+        return 0
+    loaded = 0
+    for subject in info.state.subjects or {}:
+        try:
+            raw = await js.get_last_msg(streams.MARKET.name, subject)
+            prices.update(Ticker.model_validate_json(raw.data or b""))
+        except (NotFoundError, ValidationError):
+            log.warning("could not load the last ticker", extra={"subject": subject})
+            continue
+        loaded += 1
+    return loaded
