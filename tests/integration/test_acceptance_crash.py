@@ -1,0 +1,272 @@
+"""Crashes mid-stream, seen through the public API: a service SIGKILLed while orders flow loses none and
+duplicates none (each order ends with exactly one outcome, reaches the venue at most once, fills once)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.support.acceptance import (
+    TERMINAL,
+    User,
+    balances,
+    connect_kraken,
+    connect_paper,
+    eventually,
+    market,
+    module_stack,
+    new_secret,
+    ok,
+    orders_of,
+    register,
+)
+from tests.support.emulator_thread import EmulatorThread
+from tests.support.load import Placement, Placer, wait_until
+from tests.support.market import publish_ticker
+from tests.support.servers import Stack, run_async
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
+
+BTC_PRICE = Decimal("60000.0")
+PAPER_USDT = Decimal(100_000)
+PACE = 0.1
+"""Seconds each placing thread waits before an order: the stream outlasts the moment of the crash."""
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[EmulatorThread]:
+    with EmulatorThread(hang_seconds=3) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def stack(
+    emulator: EmulatorThread, postgres_server_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Stack]:
+    env = {
+        "TP_CCXT_API_URLS": json.dumps({"kraken": emulator.url}),
+        "TP_CCXT_RATE_LIMIT": "false",
+        "TP_CCXT_TIMEOUT_MS": "3000",
+        "TP_LIVE_POLL_SECONDS": "0.5",
+    }
+    with module_stack(tmp_path_factory.mktemp("crash"), postgres_server_url, env) as running:
+        # The paper venue fills at this price; risk judges every market order's size by it.
+        run_async(lambda: publish_ticker(running.nats_url, "BTC/USDT", BTC_PRICE))
+        yield running
+
+
+@pytest.fixture(scope="module")
+def api(stack: Stack) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=stack.url("gateway"), timeout=30) as client:
+        yield client
+
+
+def paper_traders(api: httpx.Client, count: int) -> list[tuple[User, str]]:
+    return [
+        (user, connect_paper(api, user, {"USDT": str(PAPER_USDT)}))
+        for user in (register(api) for _ in range(count))
+    ]
+
+
+def filled_so_far(api: httpx.Client, users: Sequence[User]) -> int:
+    params = {"status": "Filled", "pageSize": 1}
+    return sum(
+        api.get("/api/orders", params=params, headers=u.headers).json()["pagination"]["totalItems"]
+        for u in users
+    )
+
+
+def final_orders(
+    api: httpx.Client, placements: Sequence[Placement], settled: Any
+) -> dict[str, dict[str, Any]]:
+    """Every order of the placements' users, once `settled(order)` holds for all of them."""
+    users = {p.user.id: p.user for p in placements}
+
+    def fetch() -> dict[str, dict[str, Any]]:
+        return {o["id"]: o for u in users.values() for o in orders_of(api, u)}
+
+    return eventually(fetch, lambda found: all(settled(o) for o in found.values()), timeout=90)  # type: ignore[no-any-return]
+
+
+def assert_one_order_per_placement(placements: Sequence[Placement], found: dict[str, dict[str, Any]]) -> None:
+    ids = [p.order_ids[0] for p in placements]
+    assert all(len(p.order_ids) == 1 for p in placements)
+    assert len(set(ids)) == len(placements), "two client order ids got the same order"
+    assert sorted(found) == sorted(ids), "orders were lost or made up"
+    for p in placements:
+        assert found[p.order_ids[0]]["clientOrderId"] == p.body["clientOrderId"]
+
+
+def assert_paper_balance_moved_once_per_fill(
+    api: httpx.Client, user: User, account: str, orders: Sequence[dict[str, Any]]
+) -> None:
+    filled = [o for o in orders if o["status"] == "Filled"]
+    for o in filled:
+        assert Decimal(o["filledQuantity"]) == Decimal(o["quantity"]), o
+    bought = sum((Decimal(o["filledQuantity"]) for o in filled), Decimal(0))
+    spent = sum(
+        (Decimal(o["filledQuantity"]) * Decimal(o["averagePrice"]) + Decimal(o["fee"]) for o in filled),
+        Decimal(0),
+    )
+    after = balances(api, user, account)
+    assert (after.get("BTC", Decimal(0)), PAPER_USDT - after["USDT"]) == (bought, spent)
+
+
+def resting(account: str) -> dict[str, str]:
+    """A buy far below the market: it rests Open and never fills."""
+    return market(account, quantity="0.0002") | {"type": "Limit", "price": "30000"}
+
+
+def test_execution_killed_with_paper_orders_in_flight_fills_each_once_and_loses_none(
+    api: httpx.Client, stack: Stack
+) -> None:
+    traders = paper_traders(api, 4)
+    placements = [
+        Placement(user, resting(account) if i % 5 == 4 else market(account, quantity="0.0002"))
+        for i in range(100)
+        for user, account in [traders[i % len(traders)]]
+    ]
+    users = [user for user, _ in traders]
+    placer = Placer(stack.url("gateway"), pace=PACE)
+    try:
+        placer.submit(placements)
+        assert wait_until(lambda: filled_so_far(api, users) >= 30), "orders did not start filling"
+        stack.kill("execution")
+        filled_at_kill = filled_so_far(api, users)
+        stack.restart("execution")
+    finally:
+        placer.close()
+    assert filled_at_kill < 80, "the stream ended before the crash"
+
+    def done(o: dict[str, Any]) -> bool:
+        return o["status"] == ("Open" if o["type"] == "Limit" else "Filled")
+
+    found = final_orders(api, placements, done)
+    assert Counter(o["status"] for o in found.values()) == {"Filled": 80, "Open": 20}
+    assert_one_order_per_placement(placements, found)
+    for user, account in traders:
+        assert_paper_balance_moved_once_per_fill(
+            api, user, account, [o for o in found.values() if o["venueId"] == account]
+        )
+
+
+def kraken_trader(api: httpx.Client, emulator: EmulatorThread) -> tuple[User, str, str]:
+    user, key, secret = register(api), f"key-{uuid.uuid4().hex[:8]}", new_secret()
+    emulator.call(emulator.emulator.add_account, key, secret, {"USDT": Decimal(10_000)})
+    connected = connect_kraken(api, user, key, secret)
+    assert connected.status_code == 201, connected.text
+    return user, key, connected.json()["data"]["id"]
+
+
+def test_execution_killed_with_live_orders_in_flight_sends_each_to_kraken_exactly_once(
+    api: httpx.Client, emulator: EmulatorThread, stack: Stack
+) -> None:
+    traders = [kraken_trader(api, emulator) for _ in range(5)]
+    placements = [
+        Placement(user, market(account, quantity="0.0001"))
+        for i in range(100)
+        for user, _, account in [traders[i % len(traders)]]
+    ]
+    keys = [key for _, key, _ in traders]
+
+    def received() -> list[Any]:
+        return [r for key in keys for r in emulator.call(emulator.emulator.add_orders_for, key)]
+
+    def answers_withheld() -> bool:
+        return all(not emulator.emulator.accounts[key].faults for key in keys)
+
+    placer = Placer(stack.url("gateway"), pace=PACE)
+    try:
+        placer.submit(placements)
+        assert wait_until(lambda: len(received()) >= 30), "no order reached the venue"
+        # Each account's call in flight is carried out at the venue, and its answer never comes back.
+        for key in keys:
+            emulator.call(emulator.emulator.inject, key, "timeout_after_apply")
+        assert wait_until(lambda: emulator.call(answers_withheld), timeout=10)
+        stack.kill("execution")
+        sent_at_kill = len(received())
+        stack.restart("execution")
+    finally:
+        placer.close()
+    assert sent_at_kill < 100, "the stream ended before the crash"
+
+    found = final_orders(api, placements, lambda o: o["status"] in TERMINAL)
+    assert_one_order_per_placement(placements, found)
+    sent = Counter(r.cl_ord_id for r in received())
+    assert [cid for cid, n in sent.items() if n > 1] == [], "an order reached the venue twice"
+    accepted = {r.cl_ord_id for r in received() if r.error is None}
+    filled = {uuid.UUID(o["id"]).hex for o in found.values() if o["status"] == "Filled"}
+    assert accepted == filled, "the venue and the API disagree about which orders went through"
+    for _, key, account in traders:
+        mine = [o for o in found.values() if o["venueId"] == account and o["status"] == "Filled"]
+        assert all(Decimal(o["filledQuantity"]) == Decimal(o["quantity"]) for o in mine)
+        venue_btc = emulator.call(emulator.emulator.balance, key, "BTC")
+        assert venue_btc == Decimal("0.0001") * len(mine)
+
+
+def test_risk_killed_mid_stream_decides_every_order_once(api: httpx.Client, stack: Stack) -> None:
+    traders = paper_traders(api, 3)
+    placements = [
+        Placement(user, market(account, quantity="0.0002"))
+        for i in range(60)
+        for user, account in [traders[i % len(traders)]]
+    ]
+    users = [user for user, _ in traders]
+    placer = Placer(stack.url("gateway"), pace=PACE)
+    try:
+        placer.submit(placements)
+        assert wait_until(lambda: filled_so_far(api, users) >= 15), "orders did not start filling"
+        stack.kill("risk")
+        answered_at_kill = placer.answered
+        stack.restart("risk")
+    finally:
+        placer.close()
+    assert answered_at_kill < 60, "the stream ended before the crash"
+
+    found = final_orders(api, placements, lambda o: o["status"] in TERMINAL)
+    assert Counter(o["status"] for o in found.values()) == {"Filled": 60}, [
+        o["rejectReason"] for o in found.values() if o["status"] != "Filled"
+    ][:3]
+    assert_one_order_per_placement(placements, found)
+    for user, account in traders:
+        assert_paper_balance_moved_once_per_fill(
+            api, user, account, [o for o in found.values() if o["venueId"] == account]
+        )
+
+
+def test_gateway_killed_mid_stream_retried_requests_get_the_same_order(
+    api: httpx.Client, stack: Stack
+) -> None:
+    traders = paper_traders(api, 3)
+    placements = [
+        Placement(user, market(account, quantity="0.0002"))
+        for i in range(60)
+        for user, account in [traders[i % len(traders)]]
+    ]
+    placer = Placer(stack.url("gateway"), pace=PACE)
+    try:
+        placer.submit(placements)
+        assert wait_until(lambda: placer.answered >= 20), "the gateway answered no order"
+        stack.kill("gateway")
+        stack.restart("gateway")
+    finally:
+        placer.close()
+    assert sum(p.failures for p in placements) > 0, "no request met the crash"
+
+    found = final_orders(api, placements, lambda o: o["status"] in TERMINAL)
+    assert Counter(o["status"] for o in found.values()) == {"Filled": 60}
+    assert_one_order_per_placement(placements, found)
+    for p in placements[:10]:
+        again = ok(api.post("/api/orders", json=p.body, headers=p.user.headers))["order"]
+        assert again["id"] == p.order_ids[0]
+    for user, account in traders:
+        assert_paper_balance_moved_once_per_fill(
+            api, user, account, [o for o in found.values() if o["venueId"] == account]
+        )
