@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -20,7 +19,17 @@ from nats.aio.subscription import Subscription
 from tradeplane.contracts import HaltAck, OrderAccepted, subjects
 
 from tests.support.api import gather_limited
-from tests.support.live_api import Api, Person, code_of, eventually, market, metric, module_stack, resting_buy
+from tests.support.live_api import (
+    PRICES,
+    Api,
+    Person,
+    code_of,
+    eventually,
+    market,
+    metric,
+    module_stack,
+    resting_buy,
+)
 from tests.support.servers import Stack
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
@@ -43,7 +52,7 @@ def stack(postgres_server_url: str, tmp_path_factory: pytest.TempPathFactory) ->
 async def api(stack: Stack) -> AsyncIterator[Api]:
     async with httpx.AsyncClient(base_url=stack.url("gateway"), timeout=30) as http:
         api = Api(http, stack)
-        await api.set_price(await api.trader(), "BTC/USDT", Decimal("65000"))
+        await api.prime(PRICES)
         yield api
 
 

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from standardwebhooks.webhooks import Webhook
 
-from tests.support.live_api import Api, Person, eventually, market, module_stack, ok
+from tests.support.live_api import PRICES, Api, Person, eventually, market, module_stack, ok
 from tests.support.servers import Stack
 from tests.support.webhook_receiver import WebhookReceiver
 
@@ -35,10 +35,12 @@ def receiver() -> Iterator[WebhookReceiver]:
     server.stop()
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 async def api(stack: Stack) -> AsyncIterator[Api]:
     async with httpx.AsyncClient(base_url=stack.url("gateway"), timeout=15) as http:
-        yield Api(http, stack)
+        api = Api(http, stack)
+        await api.prime(PRICES)
+        yield api
 
 
 @dataclass(frozen=True)

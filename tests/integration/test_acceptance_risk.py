@@ -9,7 +9,7 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from tests.support.live_api import Api, code_of, market, module_stack, resting_buy
+from tests.support.live_api import PRICES, Api, code_of, market, module_stack, resting_buy
 from tests.support.servers import Stack
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
@@ -32,10 +32,12 @@ def stack(postgres_server_url: str, tmp_path_factory: pytest.TempPathFactory) ->
         yield running
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 async def api(stack: Stack) -> AsyncIterator[Api]:
     async with httpx.AsyncClient(base_url=stack.url("gateway"), timeout=15) as http:
-        yield Api(http, stack)
+        api = Api(http, stack)
+        await api.prime(PRICES)
+        yield api
 
 
 async def test_buy_beyond_the_position_cap_is_rejected_max_position(api: Api) -> None:
@@ -60,7 +62,6 @@ async def test_order_beyond_the_per_minute_rate_is_rejected_rate_limit(api: Api)
 
 
 async def test_order_after_the_days_trades_is_rejected_max_daily_trades(api: Api) -> None:
-    await api.set_price(await api.trader(), "BTC/USDT", Decimal("65000"))
     trader = await api.trader(limits={"maxDailyTrades": 1})
     await api.filled(trader, market(trader.account, "Buy", "0.001"))
     assert (await api.state_when(trader, lambda s: s["tradesToday"] == 1))["tradesToday"] == 1

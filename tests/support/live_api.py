@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_UP, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,8 @@ from tests.support.servers import Stack
 QUIET_ENV = {"TP_FEED_ENABLED": "false", "TP_RISK_HEARTBEAT_TIMEOUT_SECONDS": "0"}
 """No synthetic feed (tests set prices) and no self-halt when risk's heartbeat pauses."""
 
+PRICES = {"BTC/USDT": Decimal("65000"), "ETH/USDT": Decimal("3400"), "SOL/USDT": Decimal("150")}
+"""Where the paper feed would start."""
 TERMINAL = frozenset({"Filled", "Cancelled", "Rejected"})
 
 
@@ -173,6 +175,23 @@ class Api:
         done = await self.settled(who, (await self.place(who, body))["id"])
         assert done["status"] == "Filled", done
         return done
+
+    async def prime(self, prices: Mapping[str, Decimal]) -> None:
+        """Set the first prices and wait until a market order in each symbol fills: risk judges market
+        orders at the last ticker it heard, and a fresh replica rejects them until it heard one."""
+        trader = await self.trader()
+        for symbol, price in prices.items():
+            await self.set_price(trader, symbol, price)
+            spend = (Decimal(10) / price).quantize(Decimal("0.001"), rounding=ROUND_UP)
+
+            async def try_buy(symbol: str = symbol, spend: Decimal = spend) -> dict[str, Any]:
+                return await self.settled(
+                    trader,
+                    (await self.place(trader, market(trader.account, "Buy", str(spend), symbol)))["id"],
+                )
+
+            done = await eventually(try_buy, lambda o: o["status"] == "Filled")
+            assert done["status"] == "Filled", done
 
     async def set_price(self, who: Person, symbol: str, price: Decimal) -> None:
         """Publish a paper ticker and wait until the executors quote it."""
