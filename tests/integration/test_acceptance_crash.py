@@ -76,7 +76,7 @@ def paper_traders(api: httpx.Client, count: int) -> list[tuple[User, str]]:
 
 
 def filled_so_far(api: httpx.Client, users: Sequence[User]) -> int:
-    params = {"status": "Filled", "pageSize": 1}
+    params: dict[str, str | int] = {"status": "Filled", "pageSize": 1}
     return sum(
         api.get("/api/orders", params=params, headers=u.headers).json()["pagination"]["totalItems"]
         for u in users
@@ -117,6 +117,20 @@ def assert_paper_balance_moved_once_per_fill(
     )
     after = balances(api, user, account)
     assert (after.get("BTC", Decimal(0)), PAPER_USDT - after["USDT"]) == (bought, spent)
+    assert_fills_booked_once(api, user, account, orders)
+
+
+def held(api: httpx.Client, user: User, account: str) -> Decimal:
+    positions = ok(api.get("/api/portfolio/positions", headers=user.headers))
+    return sum((Decimal(p["quantity"]) for p in positions if p["accountId"] == account), Decimal(0))
+
+
+def assert_fills_booked_once(
+    api: httpx.Client, user: User, account: str, orders: Sequence[dict[str, Any]]
+) -> None:
+    """pnl holds the position the filled orders make: each fill booked exactly once."""
+    bought = sum((Decimal(o["filledQuantity"]) for o in orders if o["status"] == "Filled"), Decimal(0))
+    assert eventually(lambda: held(api, user, account), lambda q: q == bought) == bought
 
 
 def resting(account: str) -> dict[str, str]:
@@ -146,7 +160,7 @@ def test_execution_killed_with_paper_orders_in_flight_fills_each_once_and_loses_
     assert filled_at_kill < 80, "the stream ended before the crash"
 
     def done(o: dict[str, Any]) -> bool:
-        return o["status"] == ("Open" if o["type"] == "Limit" else "Filled")
+        return bool(o["status"] == ("Open" if o["type"] == "Limit" else "Filled"))
 
     found = final_orders(api, placements, done)
     assert Counter(o["status"] for o in found.values()) == {"Filled": 80, "Open": 20}
@@ -204,11 +218,12 @@ def test_execution_killed_with_live_orders_in_flight_sends_each_to_kraken_exactl
     accepted = {r.cl_ord_id for r in received() if r.error is None}
     filled = {uuid.UUID(o["id"]).hex for o in found.values() if o["status"] == "Filled"}
     assert accepted == filled, "the venue and the API disagree about which orders went through"
-    for _, key, account in traders:
+    for user, key, account in traders:
         mine = [o for o in found.values() if o["venueId"] == account and o["status"] == "Filled"]
         assert all(Decimal(o["filledQuantity"]) == Decimal(o["quantity"]) for o in mine)
         venue_btc = emulator.call(emulator.emulator.balance, key, "BTC")
         assert venue_btc == Decimal("0.0001") * len(mine)
+        assert_fills_booked_once(api, user, account, mine)
 
 
 def test_risk_killed_mid_stream_decides_every_order_once(api: httpx.Client, stack: Stack) -> None:

@@ -83,10 +83,11 @@ def connect_kraken(api: httpx.Client, user: User, api_key: str, secret: str) -> 
     """Connect a Kraken account; a 503 (execution still importing ccxt after a start) is retried, as a
     client would."""
     body = {"venue": "kraken", "apiKey": api_key, "secret": secret}
-    return eventually(
+    answer: httpx.Response = eventually(
         lambda: api.post("/api/venues/connect", json=body, headers=user.headers),
         lambda response: response.status_code != 503,
     )
+    return answer
 
 
 def eventually(fetch: Callable[[], Any], done: Callable[[Any], bool], timeout: float = 30) -> Any:
