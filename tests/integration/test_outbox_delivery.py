@@ -58,7 +58,7 @@ async def _stored_actions(nats_url: str) -> list[str]:
         while True:
             try:
                 batch = await sub.fetch(500, timeout=1)
-            except nats.errors.TimeoutError:
+            except (nats.errors.TimeoutError, TimeoutError):  # nats-py raises either when drained
                 return actions
             actions += [orjson.loads(m.data)["action"] for m in batch]
     finally:
