@@ -130,7 +130,7 @@ def consumer(
     queue: str | None = None,
     max_workers: int = 1,
     max_deliver: int = 5,
-    ack_wait: timedelta = timedelta(seconds=30),
+    ack_wait: timedelta = timedelta(seconds=10),
     deliver_new: bool = False,
 ) -> Callable[[Handler[M]], Handler[M]]:
     """Register `fn(message)` as a durable JetStream consumer of `model` messages on `subject`.
