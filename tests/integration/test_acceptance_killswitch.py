@@ -16,11 +16,12 @@ import pytest
 from nats.aio.client import Client as NatsClient
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
-from tradeplane.contracts import HaltAck, OrderAccepted, subjects
+from tradeplane.contracts import HaltAck, OrderAccepted, OrderFilled, subjects
 
 from tests.support.api import gather_limited
 from tests.support.live_api import (
     PRICES,
+    TERMINAL,
     Api,
     Person,
     code_of,
@@ -128,6 +129,8 @@ class GlobalHalt:
     """Each executor's first acknowledgement."""
     accepted: list[OrderAccepted]
     """Venue acceptances heard from just before the halt until every order had ended."""
+    fills: list[OrderFilled]
+    """Fills heard over the same time."""
     final: dict[str, dict[str, Any]]
     later: list[dict[str, Any]]
     """Orders placed after every executor acknowledged, as they ended."""
@@ -139,16 +142,18 @@ async def global_halt(api: Api, bus: NatsClient) -> GlobalHalt:
     resting = [i for ids in await gather_limited(10, [open_orders(api, t, 2) for t in traders]) for i in ids]
     acks = await Heard.on(bus, subjects.ALL_HALT_ACKS, HaltAck)
     accepted = await Heard.on(bus, f"{subjects.PREFIX}.order.accepted.>", OrderAccepted)
+    fills = await Heard.on(bus, subjects.ALL_FILLS, OrderFilled)
     submitted: list[str] = []
     stop = asyncio.Event()
 
-    async def keep_placing(trader: Person) -> None:
+    async def keep_placing(trader: Person, filling: bool) -> None:
         while not stop.is_set():
-            submitted.append((await api.place(trader, resting_buy(trader.account)))["id"])
+            body = market(trader.account, "Buy", "0.001") if filling else resting_buy(trader.account)
+            submitted.append((await api.place(trader, body))["id"])
             await asyncio.sleep(0.05)
 
     admin = await api.admin()
-    placing = [asyncio.create_task(keep_placing(t)) for t in traders[:15]]
+    placing = [asyncio.create_task(keep_placing(t, filling=i % 2 == 1)) for i, t in enumerate(traders[:16])]
     try:
         await asyncio.sleep(0.5)
         await halt(api, admin, "global", "exchange incident drill")
@@ -157,30 +162,31 @@ async def global_halt(api: Api, bus: NatsClient) -> GlobalHalt:
         stop.set()
         await asyncio.gather(*placing)
         later = [
-            await api.settled(t, (await api.place(t, resting_buy(t.account)))["id"]) for t in traders[15:20]
+            await api.settled(t, (await api.place(t, resting_buy(t.account)))["id"]) for t in traders[16:21]
         ]
         final = await _settled_orders(api, traders)
     finally:
         stop.set()
         await acks.close()
         await accepted.close()
+        await fills.close()
         await release(api, admin, "global")
     first_acks: dict[str, HaltAck] = {}
     for ack in acks.messages:
         first_acks.setdefault(ack.executor, ack)
-    return GlobalHalt(traders, resting, submitted, first_acks, list(accepted.messages), final, later)
+    return GlobalHalt(
+        traders, resting, submitted, first_acks, list(accepted.messages), list(fills.messages), final, later
+    )
 
 
 async def _settled_orders(api: Api, traders: list[Person]) -> dict[str, dict[str, Any]]:
-    """Every order of `traders` by id, once none is Pending or Open any more (or after 30 s)."""
+    """Every order of `traders` by id, once all have ended (or after 30 s)."""
 
     async def all_orders() -> list[dict[str, Any]]:
         batches = await gather_limited(10, [api.orders(t) for t in traders])
         return [o for batch in batches for o in batch]
 
-    found = await eventually(
-        all_orders, lambda os: all(o["status"] in {"Cancelled", "Rejected"} for o in os), 30
-    )
+    found = await eventually(all_orders, lambda os: all(o["status"] in TERMINAL for o in os), 30)
     return {o["id"]: o for o in found}
 
 
@@ -194,13 +200,13 @@ async def test_global_halt_cancels_every_open_order(global_halt: GlobalHalt) -> 
     assert statuses == {"Cancelled"}
 
 
-async def test_orders_placed_around_the_halt_end_cancelled_or_rejected_kill_switch(
+async def test_orders_placed_around_the_halt_end_filled_cancelled_or_rejected_kill_switch(
     global_halt: GlobalHalt,
 ) -> None:
     ends = [global_halt.final[order_id] for order_id in global_halt.submitted]
     outcomes = {(o["status"], code_of(o) if o["status"] == "Rejected" else None) for o in ends}
 
-    assert outcomes == {("Cancelled", None), ("Rejected", "KILL_SWITCH")}, outcomes
+    assert outcomes == {("Filled", None), ("Cancelled", None), ("Rejected", "KILL_SWITCH")}, outcomes
 
 
 async def test_orders_placed_after_the_halt_are_rejected_kill_switch(global_halt: GlobalHalt) -> None:
@@ -210,12 +216,22 @@ async def test_orders_placed_after_the_halt_are_rejected_kill_switch(global_halt
 async def test_no_order_is_accepted_by_the_venue_after_its_executor_acknowledged(
     global_halt: GlobalHalt,
 ) -> None:
-    executor = {t.id: f"exec-{executor_of(t)}" for t in global_halt.traders}
-    ours = [a for a in global_halt.accepted if str(a.user_id) in executor]
+    acked = {t.id: global_halt.acks[f"exec-{executor_of(t)}"].meta.occurred_at for t in global_halt.traders}
+    accepted = [a for a in global_halt.accepted if str(a.user_id) in acked]
 
-    late = [a for a in ours if a.accepted_at > global_halt.acks[executor[str(a.user_id)]].meta.occurred_at]
+    late = [a for a in accepted if a.accepted_at > acked[str(a.user_id)]]
 
-    assert ours, "no order was accepted while the traders kept placing them"
+    assert accepted, "no order was accepted while the traders kept placing them"
+    assert late == []
+
+
+async def test_no_order_fills_after_its_executor_acknowledged(global_halt: GlobalHalt) -> None:
+    acked = {t.id: global_halt.acks[f"exec-{executor_of(t)}"].meta.occurred_at for t in global_halt.traders}
+    fills = [f for f in global_halt.fills if str(f.user_id) in acked]
+
+    late = [f for f in fills if f.filled_at > acked[str(f.user_id)]]
+
+    assert fills, "no order filled while the traders kept placing market orders"
     assert late == []
 
 

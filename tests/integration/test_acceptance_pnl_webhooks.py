@@ -117,6 +117,7 @@ async def test_pnl_summary_and_portfolio_agree_on_the_round_trip(
     assert [Decimal(portfolio[f]) for f in figures] == [Decimal(summary[f]) for f in figures]
     assert (summary["totalTrades"], summary["winningTrades"], summary["losingTrades"]) == (1, 1, 0)
     assert (Decimal(portfolio["totalValue"]), portfolio["positions"]) == (START + trip.net, [])
+    assert Decimal(portfolio["dailyPnL"]) == trip.net
 
 
 async def test_risk_state_sees_the_round_trips_pnl(api: Api, booked: tuple[Person, RoundTrip]) -> None:
