@@ -107,6 +107,7 @@ async def test_drawdown_lets_a_reducing_order_through_and_rejects_an_increasing_
 
     reducing = await api.state_when(trader, lambda s: s["tradingState"] == "Reducing")
     assert reducing["tradingState"] == "Reducing", reducing
+    assert Decimal(reducing["drawdownPct"]) >= 1
     increasing = await api.settled(
         trader, (await api.place(trader, market(trader.account, "Buy", "1", "SOL/USDT")))["id"]
     )
