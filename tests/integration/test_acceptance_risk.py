@@ -53,8 +53,8 @@ async def test_buy_beyond_the_position_cap_is_rejected_max_position(api: Api) ->
 async def test_order_beyond_the_per_minute_rate_is_rejected_rate_limit(api: Api) -> None:
     trader = await api.trader(limits={"maxOrdersPerMinute": 2})
     for _ in range(2):
-        first = await api.place(trader, resting_buy(trader.account))
-        assert (await api.wait_status(trader, first["id"], {"Open", "Rejected"}))["status"] == "Open"
+        placed = await api.place(trader, resting_buy(trader.account))
+        assert (await api.wait_status(trader, placed["id"], {"Open", "Rejected"}))["status"] == "Open"
 
     third = await api.settled(trader, (await api.place(trader, resting_buy(trader.account)))["id"])
 
