@@ -44,7 +44,7 @@ bench: setup
 lint: setup
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
-	$(RUN) mypy libs/contracts/src libs/runtime/src
+	$(RUN) mypy libs/contracts/src libs/runtime/src services/*/src tools/cli/src
 
 fmt: setup
 	$(RUN) ruff format .

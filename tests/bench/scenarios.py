@@ -71,6 +71,7 @@ class Watch:
 async def raw_nats(url: str, rounds: int) -> tuple[float, float]:
     nc = await nats.connect(url)
     js = nc.jetstream()
+
     async def echo(msg: Any) -> None:
         await msg.respond(msg.data)
 
