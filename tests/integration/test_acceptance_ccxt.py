@@ -17,7 +17,6 @@ from tests.support.acceptance import (
     eventually,
     login,
     market,
-    module_stack,
     new_secret,
     ok,
     order,
@@ -27,7 +26,7 @@ from tests.support.acceptance import (
 )
 from tests.support.emulator_thread import EmulatorThread
 from tests.support.market import publish_ticker
-from tests.support.servers import Stack, run_async
+from tests.support.servers import Stack, module_stack, run_async
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
@@ -49,7 +48,7 @@ def live_stack(
         "TP_CCXT_RATE_LIMIT": "false",
         "TP_LIVE_POLL_SECONDS": "0.5",
     }
-    with module_stack(tmp_path_factory.mktemp("ccxt"), postgres_server_url, env) as stack:
+    with module_stack(tmp_path_factory.mktemp("ccxt"), postgres_server_url, env=env) as stack:
         # Risk judges a market order's size at the last price any venue reported.
         run_async(lambda: publish_ticker(stack.nats_url, "BTC/USDT", BTC_PRICE))
         yield stack

@@ -21,7 +21,6 @@ from tests.support.acceptance import (
     connect_paper,
     eventually,
     market,
-    module_stack,
     new_secret,
     ok,
     orders_of,
@@ -30,7 +29,7 @@ from tests.support.acceptance import (
 from tests.support.emulator_thread import EmulatorThread
 from tests.support.load import Placement, Placer, wait_until
 from tests.support.market import publish_ticker
-from tests.support.servers import Stack, run_async
+from tests.support.servers import Stack, module_stack, run_async
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 
@@ -56,7 +55,7 @@ def stack(
         "TP_CCXT_TIMEOUT_MS": "3000",
         "TP_LIVE_POLL_SECONDS": "0.5",
     }
-    with module_stack(tmp_path_factory.mktemp("crash"), postgres_server_url, env) as running:
+    with module_stack(tmp_path_factory.mktemp("crash"), postgres_server_url, env=env) as running:
         # The paper venue fills at this price; risk judges every market order's size by it.
         run_async(lambda: publish_ticker(running.nats_url, "BTC/USDT", BTC_PRICE))
         yield running

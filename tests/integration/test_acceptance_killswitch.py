@@ -28,10 +28,9 @@ from tests.support.live_api import (
     eventually,
     market,
     metric,
-    module_stack,
     resting_buy,
 )
-from tests.support.servers import Stack
+from tests.support.servers import Stack, module_stack
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 

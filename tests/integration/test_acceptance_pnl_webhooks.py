@@ -13,8 +13,8 @@ import httpx
 import pytest
 from standardwebhooks.webhooks import Webhook
 
-from tests.support.live_api import PRICES, Api, Person, eventually, market, module_stack, ok
-from tests.support.servers import Stack
+from tests.support.live_api import PRICES, Api, Person, eventually, market, ok
+from tests.support.servers import Stack, module_stack
 from tests.support.webhook_receiver import WebhookReceiver
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]

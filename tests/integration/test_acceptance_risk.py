@@ -9,8 +9,8 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from tests.support.live_api import PRICES, Api, code_of, market, module_stack, resting_buy
-from tests.support.servers import Stack
+from tests.support.live_api import PRICES, Api, code_of, market, resting_buy
+from tests.support.servers import Stack, module_stack
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 

@@ -6,20 +6,14 @@ import base64
 import os
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import httpx
 
-from tests.support.api import PASSWORD
-from tests.support.servers import Stack
-
-QUIET_ENV = {"TP_FEED_ENABLED": "false", "TP_RISK_HEARTBEAT_TIMEOUT_SECONDS": "0"}
-"""No synthetic feed (tests set prices) and no self-halt when risk's heartbeat pauses."""
+from tests.support.api import PASSWORD, TERMINAL, ok
 
 WIDE_LIMITS = {
     "maxPositionPct": 10,
@@ -27,20 +21,6 @@ WIDE_LIMITS = {
     "maxOrdersPerMinute": 10000,
     "maxOrderNotional": "1000000",
 }
-TERMINAL = frozenset({"Filled", "Cancelled", "Rejected"})
-
-
-@contextmanager
-def module_stack(workdir: Path, postgres_server_url: str, env: Mapping[str, str]) -> Iterator[Stack]:
-    """A whole stack shared by a test module (starting one takes seconds)."""
-    stack = Stack(
-        workdir, postgres_server_url=postgres_server_url, shared_nats_url=os.environ.get("TP_NATS_URL")
-    )
-    try:
-        stack.start(env={**QUIET_ENV, **env})
-        yield stack
-    finally:
-        stack.stop()
 
 
 @dataclass(frozen=True)
@@ -48,11 +28,6 @@ class User:
     id: str
     email: str
     headers: dict[str, str]
-
-
-def ok(response: httpx.Response) -> Any:
-    assert response.status_code < 400, f"{response.request.method} {response.request.url}: {response.text}"
-    return response.json()["data"]
 
 
 def login(api: httpx.Client, email: str, password: str) -> User:

@@ -25,6 +25,15 @@ class Trader:
         return {"Authorization": f"Bearer {self.token}"}
 
 
+TERMINAL = frozenset({"Filled", "Cancelled", "Rejected"})
+
+
+def ok(response: httpx.Response) -> Any:
+    """The envelope's data of a successful response (fails the test with the body otherwise)."""
+    assert response.status_code < 400, f"{response.request.method} {response.request.url}: {response.text}"
+    return response.json()["data"]
+
+
 def data(response: httpx.Response) -> Any:
     if response.status_code >= 400:
         raise AssertionError(

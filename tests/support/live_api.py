@@ -4,43 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import os
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_UP, Decimal
-from pathlib import Path
 from typing import Any
 
 import httpx
 
-from tests.support.api import PASSWORD
+from tests.support.api import PASSWORD, TERMINAL, ok
 from tests.support.market import publish_ticker
 from tests.support.servers import Stack
 
-QUIET_ENV = {"TP_FEED_ENABLED": "false", "TP_RISK_HEARTBEAT_TIMEOUT_SECONDS": "0"}
-"""No synthetic feed (tests set prices) and no self-halt when risk's heartbeat pauses."""
-
 PRICES = {"BTC/USDT": Decimal("65000"), "ETH/USDT": Decimal("3400"), "SOL/USDT": Decimal("150")}
 """Where the paper feed would start."""
-TERMINAL = frozenset({"Filled", "Cancelled", "Rejected"})
-
-
-@contextmanager
-def module_stack(
-    workdir: Path, postgres_server_url: str, *, executors: int = 1, env: Mapping[str, str] | None = None
-) -> Iterator[Stack]:
-    """Every service running against a fresh database; starting one takes seconds, so share it."""
-    stack = Stack(
-        workdir, postgres_server_url=postgres_server_url, shared_nats_url=os.environ.get("TP_NATS_URL")
-    )
-    try:
-        stack.start(executors=executors, env={**QUIET_ENV, **(env or {})})
-        yield stack
-    finally:
-        stack.stop()
 
 
 @dataclass(frozen=True)
@@ -51,11 +29,6 @@ class Person:
     email: str
     headers: dict[str, str]
     account: str = ""
-
-
-def ok(response: httpx.Response) -> Any:
-    assert response.status_code < 400, f"{response.request.method} {response.request.url}: {response.text}"
-    return response.json()["data"]
 
 
 async def eventually(

@@ -10,8 +10,9 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import Callable, Coroutine, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Self
 
@@ -205,3 +206,22 @@ class Stack:
         if self.supervisor is None:
             raise RuntimeError("call stack.start() first")
         return self.supervisor
+
+
+QUIET_ENV = {"TP_FEED_ENABLED": "false", "TP_RISK_HEARTBEAT_TIMEOUT_SECONDS": "0"}
+"""No synthetic feed (tests set prices) and no self-halt when risk's heartbeat pauses."""
+
+
+@contextmanager
+def module_stack(
+    workdir: Path, postgres_server_url: str, *, executors: int = 1, env: Mapping[str, str] | None = None
+) -> Iterator[Stack]:
+    """Every service running against a fresh database; starting one takes seconds, so share it."""
+    stack = Stack(
+        workdir, postgres_server_url=postgres_server_url, shared_nats_url=os.environ.get("TP_NATS_URL")
+    )
+    try:
+        stack.start(executors=executors, env={**QUIET_ENV, **(env or {})})
+        yield stack
+    finally:
+        stack.stop()

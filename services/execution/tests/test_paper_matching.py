@@ -229,3 +229,24 @@ def test_filled_order_leaves_the_book(engine: PaperEngine) -> None:
     engine.submit(order("o1", BUY, MARKET, "0.1"), at(1))
 
     assert engine.open_orders() == []
+
+
+def test_quoted_price_prices_the_next_market_order_of_an_idle_engine() -> None:
+    engine = make_engine()
+    engine.on_tick(btc_tick(1, "64999.00", "65000.00"))
+    engine.quote(btc_tick(2, "63999.00", "64000.00"))
+
+    update = engine.submit(order("o1", BUY, MARKET, "0.1"), at(3))
+
+    assert update.fills[0].price == Decimal("64000.00")
+
+
+def test_quote_leaves_a_symbol_with_a_resting_order_to_on_tick() -> None:
+    engine = make_engine()
+    engine.on_tick(btc_tick(1, "64999.00", "65000.00"))
+    engine.submit(order("rest", BUY, LIMIT, "0.1", price="64000"), at(2))
+
+    engine.quote(btc_tick(3, "63000.00", "63001.00"))
+
+    assert engine.lookup("rest").status is OrderStatus.OPEN
+    assert engine.on_tick(btc_tick(3, "63000.00", "63001.00"))[0].status is OrderStatus.FILLED

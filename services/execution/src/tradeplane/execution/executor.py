@@ -78,7 +78,8 @@ class Executor:
     async def open_venue(self, account: accounts.Account) -> Venue:
         """The venue an account's actor uses: the paper engine from its stored state, or a ccxt exchange."""
         if account.is_paper:
-            return PaperVenue(await self.store.paper_state(account.id) or initial_state({}))
+            state = await self.store.paper_state(account.id) or initial_state({})
+            return PaperVenue(state, latest=lambda symbol: self.tickers.tick("paper", symbol))
         return self.exchange_venue(account)
 
     def exchange_venue(self, account: accounts.Account) -> Venue:

@@ -6,6 +6,7 @@ order rows it produced, and reloads the engine from the database whenever such a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -57,8 +58,14 @@ def balances_of(engine: PaperEngine) -> dict[str, dict[str, Decimal]]:
 class PaperVenue:
     name = "paper"
 
-    def __init__(self, state: dict[str, Any], settings: PaperSettings | None = None) -> None:
+    def __init__(
+        self,
+        state: dict[str, Any],
+        settings: PaperSettings | None = None,
+        latest: Callable[[str], Tick | None] | None = None,
+    ) -> None:
         self.engine = PaperEngine.from_dict(state, settings=settings)
+        self._latest = latest
 
     def snapshot(self) -> dict[str, Any]:
         return self.engine.to_dict()
@@ -71,6 +78,9 @@ class PaperVenue:
         return list(PAPER_MARKETS.values())
 
     async def submit(self, order: VenueOrder) -> VenueOrderReport:
+        tick = self._latest(order.symbol) if self._latest else None
+        if tick is not None:
+            self.engine.quote(tick)  # an account with nothing resting here has not seen recent ticks
         paper = PaperOrder(
             str(order.order_id),
             order.symbol,

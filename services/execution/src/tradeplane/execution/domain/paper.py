@@ -75,6 +75,13 @@ class PaperEngine:
     def available(self, currency: str) -> Decimal:
         return self.account.balance(currency) - self.reserved(currency)
 
+    def quote(self, tick: Tick) -> None:
+        """Take a newer price for a symbol nothing rests on: the executor only forwards ticks to
+        engines with open orders on the symbol, so an idle engine's price may be stale. With an order
+        resting there the engine already gets every tick through `on_tick`, which reports fills."""
+        if not any(r.order.symbol == tick.symbol for r in self._orders.values()):
+            self.on_tick(tick)
+
     def open_orders(self) -> list[PaperUpdate]:
         return [self._update(resting, []) for resting in self._orders.values()]
 
