@@ -80,7 +80,10 @@ async def test_losing_round_trip_halts_the_user_until_an_admin_releases_them(api
     await api.set_price(trader, "ETH/USDT", Decimal("3300"))
     await api.filled(trader, market(trader.account, "Sell", "0.1", "ETH/USDT"))
 
-    halted = await api.state_when(trader, lambda s: s["tradingState"] == "Halted")
+    # The state is eventually consistent: wait for the halt and the loss that caused it to both show.
+    halted = await api.state_when(
+        trader, lambda s: s["tradingState"] == "Halted" and Decimal(s["dailyPnl"]) < -5
+    )
     assert halted["tradingState"] == "Halted", halted
     assert "daily loss" in halted["haltReason"]
     assert Decimal(halted["dailyPnl"]) < -5
