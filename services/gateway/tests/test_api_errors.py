@@ -1,4 +1,4 @@
-"""Every error the API gives, whatever its origin, is the api.md error envelope (never a bare 500)."""
+"""Every error the API gives, whatever its origin, is the docs/api.md error envelope (never a bare 500)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Envelope shapes of api.md."""
+"""Envelope shapes of docs/api.md."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The response envelopes of api.md, and the handlers that put every error, whatever its origin, in one.
+"""The response envelopes of docs/api.md, and the handlers that put every error, whatever its origin, in one.
 
 success `{success: true, data, timestamp}`, list `... + pagination`, error
 `{success: false, error: {code, message, details}, timestamp}`. An unexpected exception is logged

@@ -1,4 +1,4 @@
-"""Table rows as API objects (api.md shapes)."""
+"""Table rows as API objects (docs/api.md shapes)."""
 
 from __future__ import annotations
 

@@ -79,7 +79,7 @@ def _pick(message: Message, names: Iterable[str]) -> dict[str, Any]:
 
 
 def _payload(kind: EventType, message: Message, at: datetime, data: dict[str, Any]) -> WebhookPayload:
-    # Every body names a user and a symbol (api.md); events about no one symbol carry null.
+    # Every body names a user and a symbol (docs/api.md); events about no one symbol carry null.
     data = {"symbol": None} | data
     return WebhookPayload(type=kind, event_id=message.meta.event_id, timestamp=at, data=data)
 

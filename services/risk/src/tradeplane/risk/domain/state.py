@@ -87,7 +87,7 @@ class RiskState:
         return _adapter().validate_python(dict(data))
 
     def public_view(self) -> dict[str, Any]:
-        """The `state` object of `GET /api/settings/trading` (api.md), camelCase."""
+        """The `state` object of `GET /api/settings/trading` (docs/api.md), camelCase."""
         return {
             "tradingState": self.trading_state.value,
             "haltReason": self.halt_reason,
