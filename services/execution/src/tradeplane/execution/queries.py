@@ -6,6 +6,7 @@ read any). Credentials go in sealed and never come out; `keyHint` is the last 4 
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
@@ -15,7 +16,14 @@ from uuid import UUID, uuid4
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy.ext.asyncio import AsyncEngine
 from tradeplane.contracts import NonNegative, VenueErrorCategory, utcnow
-from tradeplane.contracts.queries import Query, QueryError
+from tradeplane.contracts.queries import (
+    CREDENTIAL_FIELDS,
+    SEALED_CREDENTIALS,
+    Query,
+    QueryError,
+    credentials_context,
+)
+from tradeplane.runtime.crypto import SealError, open_sealed
 
 from .adapters import accounts, repo
 from .adapters.accounts import Account, AccountCache, Vault
@@ -71,12 +79,14 @@ class VenueQueries:
         vault: Vault,
         tickers: LatestTickers,
         open_venue: VenueFactory,
+        credentials_key: str | None = None,
     ) -> None:
         self._engine = engine
         self._cache = cache
         self._vault = vault
         self._tickers = tickers
         self._open_venue = open_venue
+        self._credentials_key = credentials_key
         self.catalog = MarketCatalog(self._load_markets)
 
     def handlers(self) -> dict[str, Callable[[Query], Awaitable[Any]]]:
@@ -96,10 +106,30 @@ class VenueQueries:
         }
 
     async def connect(self, q: Query) -> dict[str, Any]:
-        params = ConnectParams.model_validate(q.params)
+        params = ConnectParams.model_validate(self._unsealed(q))
         if params.venue == accounts.PAPER:
             return await self._connect_paper(q.caller.user_id, params)
         return await self._connect_live(q.caller.user_id, params)
+
+    def _unsealed(self, q: Query) -> dict[str, Any]:
+        """The parameters with the exchange credentials opened; credentials in clear are refused."""
+        if any(name in q.params for name in CREDENTIAL_FIELDS):
+            raise QueryError("CREDENTIALS_NOT_SEALED", "exchange credentials must arrive sealed", 422)
+        params = dict(q.params)
+        sealed = params.pop(SEALED_CREDENTIALS, None)
+        if sealed is None:
+            return params
+        if self._credentials_key is None:
+            raise QueryError("SEALING_KEY_MISSING", "execution has no key to open credentials", 503)
+        try:
+            opened = json.loads(
+                open_sealed(self._credentials_key, str(sealed), credentials_context(q.caller.user_id))
+            )
+        except (SealError, ValueError) as exc:
+            raise QueryError("CREDENTIALS_UNREADABLE", "the sealed credentials do not open", 503) from exc
+        if not isinstance(opened, dict):
+            raise QueryError("CREDENTIALS_UNREADABLE", "the sealed credentials are not an object", 503)
+        return params | {name: opened[name] for name in CREDENTIAL_FIELDS if name in opened}
 
     async def list_accounts(self, q: Query) -> list[dict[str, Any]]:
         async with self._engine.connect() as conn:

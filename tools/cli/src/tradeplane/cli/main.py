@@ -110,10 +110,12 @@ def tail(
 
     from . import tail as tailing
 
-    url = operator.nats_url(StackSettings(), os.environ)
+    settings = StackSettings()
+    url = operator.nats_url(settings, os.environ)
+    credentials = operator.nats_credentials(settings, os.environ)
     accept = tailing.TailFilter(user=user, types=tuple(types or ()), everything=everything)
     try:
-        asyncio.run(tailing.tail(url, accept, lambda line: typer.echo(line)))
+        asyncio.run(tailing.tail(url, accept, lambda line: typer.echo(line), credentials=credentials))
     except KeyboardInterrupt:
         return
     except (OSError, NoServersError) as exc:
