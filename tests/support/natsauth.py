@@ -7,15 +7,20 @@ generated once per test process; with TP_NATS_URL (a shared server) they come fr
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import os
 import secrets
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import nats
 from nats.aio.client import Client
+from nats.aio.msg import Msg
 from tradeplane.cli import devsecrets
 from tradeplane.contracts.permissions import ALL_USERS, OPERATOR
+
+T = TypeVar("T")
 
 
 @functools.cache
@@ -42,3 +47,21 @@ async def connect_operator(url: str, **options: Any) -> Client:
     password = passwords().get(OPERATOR)
     credentials = {"user": OPERATOR, "password": password} if password else {}
     return await nats.connect(url, **credentials, **options)
+
+
+async def recorded_while(url: str, subject: str, action: Callable[[], T]) -> tuple[T, list[bytes]]:
+    """Run the blocking `action` while the operator records every message on `subject`."""
+    seen: list[bytes] = []
+
+    async def keep(msg: Msg) -> None:
+        seen.append(msg.data)
+
+    nc = await connect_operator(url)
+    try:
+        await nc.subscribe(subject, cb=keep)
+        await nc.flush()
+        result = await asyncio.to_thread(action)
+        await nc.flush()
+    finally:
+        await nc.close()
+    return result, seen
