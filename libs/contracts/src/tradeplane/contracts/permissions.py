@@ -148,3 +148,24 @@ def authorization(passwords: Mapping[str, str]) -> dict[str, object]:
 def server_config(passwords: Mapping[str, str], **settings: object) -> str:
     """A nats-server config file (JSON is valid nats-server config syntax) with the users and `settings`."""
     return json.dumps({**settings, **authorization(passwords)}, indent=2) + "\n"
+
+
+def password_variable(user: str) -> str:
+    """`TP_NATS_PASSWORD_GATEWAY`: the variable (or secret) that holds a NATS user's password."""
+    return f"TP_NATS_PASSWORD_{user.upper()}"
+
+
+def deployed_config() -> str:
+    """The `authorization` block for a deployed nats-server: passwords read from its environment
+    (`$TP_NATS_PASSWORD_<USER>`), so the file itself holds no secret. Include it from the server's config."""
+    variables = {user: f"${password_variable(user)}" for user in ALL_USERS}
+    text = json.dumps(authorization(variables)["authorization"], indent=2)
+    for variable in variables.values():
+        text = text.replace(f'"{variable}"', variable)
+    return f"{DEPLOYED_HEADER}authorization: {text}\n"
+
+
+DEPLOYED_HEADER = (
+    "# Generated from tradeplane.contracts.permissions by `tradeplane nats-config`: do not edit.\n"
+    "# Every password comes from the server's environment, TP_NATS_PASSWORD_<USER>.\n"
+)

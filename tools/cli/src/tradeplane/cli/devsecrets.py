@@ -8,7 +8,7 @@ import secrets
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from tradeplane.contracts.permissions import ALL_USERS
+from tradeplane.contracts.permissions import ALL_USERS, password_variable
 from tradeplane.runtime import crypto
 
 
@@ -18,7 +18,7 @@ def _aes_key() -> str:
 
 def nats_password_name(user: str) -> str:
     """`TP_NATS_PASSWORD_GATEWAY`: where a NATS user's password is kept among the secrets."""
-    return f"TP_NATS_PASSWORD_{user.upper()}"
+    return password_variable(user)
 
 
 def nats_passwords(values: Mapping[str, str]) -> dict[str, str]:
