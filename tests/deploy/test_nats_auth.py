@@ -50,7 +50,9 @@ def test_each_kubernetes_service_connects_as_its_own_nats_user(rendered: Rendere
     container = workload["spec"]["template"]["spec"]["containers"][0]
 
     assert env_value(container, "TP_NATS_USER") == name
-    assert {ref for ref in secret_refs(workload) if ref[0] == "tradeplane-nats"} == {("tradeplane-nats", name)}
+    assert {ref for ref in secret_refs(workload) if ref[0] == "tradeplane-nats"} == {
+        ("tradeplane-nats", name)
+    }
 
 
 def test_only_kubernetes_execution_reads_the_private_key(rendered: Rendered) -> None:

@@ -71,6 +71,26 @@ class PricesParams(BaseModel):
 VenueFactory = Callable[[Account], Venue]
 
 
+def opened_credentials(params: dict[str, Any], private_key: str | None, user_id: UUID) -> dict[str, Any]:
+    """`venues.connect` parameters with the sealed exchange credentials opened; clear ones are refused
+    (only the gateway sends this query, and it seals them to our key)."""
+    if any(name in params for name in CREDENTIAL_FIELDS):
+        raise QueryError("CREDENTIALS_NOT_SEALED", "exchange credentials must arrive sealed", 422)
+    rest = {name: value for name, value in params.items() if name != SEALED_CREDENTIALS}
+    sealed = params.get(SEALED_CREDENTIALS)
+    if sealed is None:
+        return rest
+    if private_key is None:
+        raise QueryError("SEALING_KEY_MISSING", "execution has no key to open credentials", 503)
+    try:
+        opened = json.loads(open_sealed(private_key, str(sealed), credentials_context(user_id)))
+    except (SealError, ValueError) as exc:
+        raise QueryError("CREDENTIALS_UNREADABLE", "the sealed credentials do not open", 503) from exc
+    if not isinstance(opened, dict):
+        raise QueryError("CREDENTIALS_UNREADABLE", "the sealed credentials are not an object", 503)
+    return rest | {name: opened[name] for name in CREDENTIAL_FIELDS if name in opened}
+
+
 class VenueQueries:
     def __init__(
         self,
@@ -106,30 +126,12 @@ class VenueQueries:
         }
 
     async def connect(self, q: Query) -> dict[str, Any]:
-        params = ConnectParams.model_validate(self._unsealed(q))
+        params = ConnectParams.model_validate(
+            opened_credentials(q.params, self._credentials_key, q.caller.user_id)
+        )
         if params.venue == accounts.PAPER:
             return await self._connect_paper(q.caller.user_id, params)
         return await self._connect_live(q.caller.user_id, params)
-
-    def _unsealed(self, q: Query) -> dict[str, Any]:
-        """The parameters with the exchange credentials opened; credentials in clear are refused."""
-        if any(name in q.params for name in CREDENTIAL_FIELDS):
-            raise QueryError("CREDENTIALS_NOT_SEALED", "exchange credentials must arrive sealed", 422)
-        params = dict(q.params)
-        sealed = params.pop(SEALED_CREDENTIALS, None)
-        if sealed is None:
-            return params
-        if self._credentials_key is None:
-            raise QueryError("SEALING_KEY_MISSING", "execution has no key to open credentials", 503)
-        try:
-            opened = json.loads(
-                open_sealed(self._credentials_key, str(sealed), credentials_context(q.caller.user_id))
-            )
-        except (SealError, ValueError) as exc:
-            raise QueryError("CREDENTIALS_UNREADABLE", "the sealed credentials do not open", 503) from exc
-        if not isinstance(opened, dict):
-            raise QueryError("CREDENTIALS_UNREADABLE", "the sealed credentials are not an object", 503)
-        return params | {name: opened[name] for name in CREDENTIAL_FIELDS if name in opened}
 
     async def list_accounts(self, q: Query) -> list[dict[str, Any]]:
         async with self._engine.connect() as conn:
