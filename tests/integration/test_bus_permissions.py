@@ -143,3 +143,18 @@ async def test_the_gateways_credentials_send_queries(nats_url: str) -> None:
         await until(lambda: bool(risk.received))
 
         assert len(risk.received) == 1 and errors == []
+
+
+async def test_a_services_credentials_cannot_delete_a_stream(nats_url: str) -> None:
+    operator = await natsauth.connect_operator(nats_url)
+    try:
+        await operator.jetstream().add_stream(name="WIPE_CHECK", subjects=["wipe.check.>"])
+        async with as_user(nats_url, PNL) as (pnl, errors):
+            with pytest.raises(TimeoutError):
+                await pnl.jetstream(timeout=1).delete_stream("WIPE_CHECK")
+
+        assert violations(errors, "publish", "$JS.API.STREAM.DELETE.WIPE_CHECK")
+        assert (await operator.jetstream().stream_info("WIPE_CHECK")).config.name == "WIPE_CHECK"
+    finally:
+        await operator.jetstream().delete_stream("WIPE_CHECK")
+        await operator.close()

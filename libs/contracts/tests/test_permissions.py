@@ -123,3 +123,14 @@ def test_deployed_config_reads_passwords_from_the_environment() -> None:
     text = permissions.deployed_config()
 
     assert all(f'"password": ${permissions.password_variable(user)},' in text for user in ALL_USERS)
+
+
+def test_no_service_may_delete_or_purge_a_stream() -> None:
+    config = permissions.PERMISSIONS[PNL].as_config()
+
+    for user in SERVICE_USERS:
+        assert PERMISSIONS[user].deny_publish == permissions.DESTRUCTIVE
+    assert config["publish"] == {
+        "allow": list(PERMISSIONS[PNL].publish),
+        "deny": list(permissions.DESTRUCTIVE),
+    }

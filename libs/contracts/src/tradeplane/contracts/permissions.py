@@ -24,6 +24,8 @@ SERVICE_USERS: tuple[str, ...] = (GATEWAY, RISK, EXECUTION, PNL, NOTIFIER)
 _ANYONE = UUID(int=0)
 JETSTREAM = ("$JS.API.>", "$JS.ACK.>", "$JS.FC.>")
 """The JetStream API, message acks and flow-control replies (ordered consumers: the KV watchers)."""
+DESTRUCTIVE = ("$JS.API.STREAM.DELETE.>", "$JS.API.STREAM.PURGE.>", "$JS.API.STREAM.MSG.DELETE.>")
+"""JetStream calls no service makes: a service's credentials cannot wipe the history (the operator can)."""
 
 
 def inbox_prefix(user: str) -> str:
@@ -37,13 +39,14 @@ class Permissions:
     subscribe: tuple[str, ...]
     allow_responses: bool = True
     """May answer a request on its reply subject (queries, health) without publish rights on `_INBOX`."""
+    deny_publish: tuple[str, ...] = ()
 
     def as_config(self) -> dict[str, object]:
         """The `permissions` block of a nats-server user."""
-        block: dict[str, object] = {
-            "publish": {"allow": list(self.publish)},
-            "subscribe": {"allow": list(self.subscribe)},
-        }
+        publish: dict[str, list[str]] = {"allow": list(self.publish)}
+        if self.deny_publish:
+            publish["deny"] = list(self.deny_publish)
+        block: dict[str, object] = {"publish": publish, "subscribe": {"allow": list(self.subscribe)}}
         if self.allow_responses:
             block["allow_responses"] = True
         return block
@@ -70,7 +73,9 @@ def _service(service: str, publish: tuple[str, ...], subscribe: tuple[str, ...] 
     """Every service: JetStream, dead letters, answering health pings; then its own subjects."""
     common_pub = (*JETSTREAM, *streams.DLQ.subjects)
     common_sub = (f"{inbox_prefix(service)}.>", subjects.health(service), subjects.health("all"))
-    return Permissions(publish=(*common_pub, *publish), subscribe=(*common_sub, *subscribe))
+    return Permissions(
+        publish=(*common_pub, *publish), subscribe=(*common_sub, *subscribe), deny_publish=DESTRUCTIVE
+    )
 
 
 def _halt_bucket() -> str:
