@@ -11,11 +11,11 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
-import nats
 import orjson
 from tradeplane.contracts import subjects
 
 from tests.support.api import Trader, data, gather_limited, login, new_trader, relax_limits, resting_limit
+from tests.support.natsauth import connect_operator
 from tests.support.servers import Stack
 
 
@@ -42,7 +42,7 @@ class Watch:
         self.executors = 3
 
     async def start(self, url: str) -> None:
-        self.nc = await nats.connect(url)
+        self.nc = await connect_operator(url)
         await self.nc.subscribe(f"{subjects.PREFIX}.order.accepted.>", cb=self._on_accepted)
         await self.nc.subscribe(subjects.ALL_HALT_ACKS, cb=self._on_ack)
 
@@ -69,7 +69,7 @@ class Watch:
 
 
 async def raw_nats(url: str, rounds: int) -> tuple[float, float]:
-    nc = await nats.connect(url)
+    nc = await connect_operator(url)
     js = nc.jetstream()
 
     async def echo(msg: Any) -> None:

@@ -11,9 +11,11 @@ import yaml
 from tests.deploy.manifests import ROOT, SERVICES
 
 SECRETS = {
-    "gateway": {"TP_JWT_SECRET", "TP_ADMIN_PASSWORD"},
-    "execution": {"TP_MASTER_KEY"},
-    "notifier": {"TP_NOTIFIER_KEY"},
+    "gateway": {"TP_JWT_SECRET", "TP_ADMIN_PASSWORD", "TP_EXECUTION_PUBLIC_KEY", "TP_NATS_PASSWORD"},
+    "execution": {"TP_MASTER_KEY", "TP_EXECUTION_PRIVATE_KEY", "TP_NATS_PASSWORD"},
+    "notifier": {"TP_NOTIFIER_KEY", "TP_NATS_PASSWORD"},
+    "risk": {"TP_NATS_PASSWORD"},
+    "pnl": {"TP_NATS_PASSWORD"},
 }
 REQUIRED = re.compile(r"\$\{(?P<name>[A-Z0-9_]+):\?[^}]+\}")
 

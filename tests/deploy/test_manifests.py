@@ -17,7 +17,7 @@ from tests.deploy.manifests import OVERLAYS, SERVICES, Rendered, env_value, secr
 K8S_VERSION = "1.33"
 IMAGES = {"dev": "tradeplane:dev", "prod": "ghcr.io/your-org/tradeplane:0.1.0"}
 CUSTOM_KINDS = {("postgresql.cnpg.io/v1", "Cluster")}
-EXTERNAL_SECRETS = {"prod": {"tradeplane-secrets", "tradeplane-db-app"}, "dev": set()}
+EXTERNAL_SECRETS = {"prod": {"tradeplane-secrets", "tradeplane-db-app", "tradeplane-nats"}, "dev": set()}
 
 
 @pytest.fixture(scope="module", params=OVERLAYS)

@@ -10,6 +10,8 @@ from typing import Any
 
 import httpx
 import pytest
+from tradeplane.contracts import subjects
+from tradeplane.contracts.queries import EXECUTION
 
 from tests.support.acceptance import (
     User,
@@ -26,6 +28,7 @@ from tests.support.acceptance import (
 )
 from tests.support.emulator_thread import EmulatorThread
 from tests.support.market import publish_ticker
+from tests.support.natsauth import recorded_while
 from tests.support.servers import Stack, module_stack, run_async
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
@@ -67,6 +70,24 @@ def kraken_trader(api: httpx.Client, emulator: EmulatorThread) -> tuple[User, st
     connected = connect_kraken(api, user, key, secret)
     assert connected.status_code == 201, connected.text
     return user, key, connected.json()["data"]["id"]
+
+
+def test_exchange_credentials_cross_the_bus_sealed(
+    live_stack: Stack, api: httpx.Client, emulator: EmulatorThread
+) -> None:
+    user, key, secret = register(api), f"key-{uuid.uuid4().hex[:8]}", new_secret()
+    emulator.call(emulator.emulator.add_account, key, secret, {"USDT": Decimal(10000)})
+    connect_subject = subjects.query(EXECUTION, "venues.connect")
+
+    connected, seen = run_async(
+        lambda: recorded_while(
+            live_stack.nats_url, connect_subject, lambda: connect_kraken(api, user, key, secret)
+        )
+    )
+
+    assert connected.status_code == 201, connected.text
+    assert seen, "the connect query crossed the bus"
+    assert not [m for m in seen if key.encode() in m or secret.encode() in m or b"apiKey" in m]
 
 
 def trading_state(api: httpx.Client, user: User) -> dict[str, Any]:

@@ -11,7 +11,6 @@ from typing import Any
 from uuid import UUID
 
 import httpx
-import nats
 import pytest
 from nats.aio.client import Client as NatsClient
 from nats.aio.msg import Msg
@@ -30,6 +29,7 @@ from tests.support.live_api import (
     metric,
     resting_buy,
 )
+from tests.support.natsauth import connect_operator
 from tests.support.servers import Stack, module_stack
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
@@ -58,7 +58,7 @@ async def api(stack: Stack) -> AsyncIterator[Api]:
 
 @pytest.fixture(scope="module")
 async def bus(stack: Stack) -> AsyncIterator[NatsClient]:
-    nc = await nats.connect(stack.nats_url)
+    nc = await connect_operator(stack.nats_url)
     yield nc
     await nc.close()
 

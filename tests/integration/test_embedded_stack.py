@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 import httpx
-import nats
 import psutil
 import psycopg
 import pytest
@@ -19,6 +18,7 @@ from tradeplane.cli.database import libpq_url
 from tradeplane.cli.probe import free_port
 from tradeplane.cli.services import SERVICES
 
+from tests.support.natsauth import connect_operator
 from tests.support.servers import REPO_ROOT, Stack
 
 pytestmark = pytest.mark.integration
@@ -42,7 +42,7 @@ def _gone(pids: list[int], timeout: float = 5.0) -> bool:
 
 
 async def test_session_nats_stores_published_messages_in_a_stream(nats_url: str) -> None:
-    nc = await nats.connect(nats_url)
+    nc = await connect_operator(nats_url)
     try:
         js = nc.jetstream()
         await js.add_stream(name="FIXTURE_CHECK", subjects=["fixture.check.>"])

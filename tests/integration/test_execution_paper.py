@@ -12,13 +12,13 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
 
-import nats
 import orjson
 import psycopg
 import pytest
 from nats.aio.client import Client as NatsClient
 from nats.js.api import DeliverPolicy
 from tradeplane.cli.database import libpq_url
+from tradeplane.cli.devsecrets import EXECUTION_PUBLIC_KEY
 from tradeplane.contracts import (
     CancelOrder,
     HaltEngaged,
@@ -35,7 +35,9 @@ from tradeplane.contracts import (
     utcnow,
 )
 from tradeplane.contracts.queries import Caller, Query, Reply
+from tradeplane.gateway.routes.venues import sealed_credentials
 
+from tests.support.natsauth import connect_operator
 from tests.support.servers import Stack
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
@@ -47,8 +49,10 @@ EXECUTOR_ENV = {"TP_RISK_HEARTBEAT_TIMEOUT_SECONDS": "0", "TP_FEED_ENABLED": "fa
 class Bus:
     """A test's view of the bus: publish approvals, cancels, tickers and halts; record order and halt events."""
 
-    def __init__(self, nc: NatsClient) -> None:
+    def __init__(self, nc: NatsClient, public_key: str | None = None) -> None:
         self.nc = nc
+        self.public_key = public_key
+        """Execution's key: credentials in `venues.connect` are sealed to it, as the gateway does."""
         self.js = nc.jetstream()
         self.events: list[tuple[str, dict[str, Any]]] = []
 
@@ -71,6 +75,8 @@ class Bus:
         )
 
     async def reply(self, user: UUID, name: str, **params: Any) -> Reply:
+        if name == "venues.connect":
+            params = sealed_credentials(params, self.public_key, user)
         query = Query(caller=Caller(user_id=user, role=Role.TRADER), params=params)
         msg = await self.nc.request(
             subjects.query("execution", name), query.model_dump_json().encode(), timeout=15
@@ -189,8 +195,8 @@ def paper_stack(postgres_server_url: str, tmp_path_factory: pytest.TempPathFacto
 
 @asynccontextmanager
 async def open_bus(stack: Stack) -> AsyncIterator[Bus]:
-    nc = await nats.connect(stack.nats_url)
-    bus = Bus(nc)
+    nc = await connect_operator(stack.nats_url)
+    bus = Bus(nc, stack.secrets[EXECUTION_PUBLIC_KEY])
     await bus.watch()
     try:
         yield bus

@@ -19,7 +19,6 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-import nats
 import pytest
 from fastapi.testclient import TestClient
 from nats.aio.msg import Msg
@@ -40,6 +39,7 @@ from tradeplane.gateway.app import build
 from tradeplane.gateway.config import Settings
 from tradeplane.runtime import publish, publish_message
 
+from tests.support.natsauth import connect_operator, operator_env
 from tests.support.servers import create_database, remove_database
 
 pytestmark = pytest.mark.integration
@@ -71,7 +71,7 @@ class FakeExecution:
     subs: list[Any] = field(default_factory=list)
 
     async def start(self) -> None:
-        self.nc = await nats.connect(self.nats_url)
+        self.nc = await connect_operator(self.nats_url)
         await self.answer_queries()
         await self.nc.subscribe(f"{subjects.PREFIX}.order.requested.>", cb=self._record)
         await self.nc.subscribe(f"{subjects.PREFIX}.order.cancel.>", cb=self._record)
@@ -143,6 +143,11 @@ class Gateway:
         return self.client.app.state.gateway.broker  # type: ignore[attr-defined]
 
 
+def natsauth_settings() -> dict[str, Any]:
+    env = operator_env()
+    return {"nats_user": env["TP_NATS_USER"], "nats_password": env["TP_NATS_PASSWORD"]} if env else {}
+
+
 @pytest.fixture(scope="module")
 def gateway(nats_url: str, postgres_server_url: str) -> Iterator[Gateway]:
     database_url = create_database(postgres_server_url, prefix="gw")
@@ -156,6 +161,8 @@ def gateway(nats_url: str, postgres_server_url: str) -> Iterator[Gateway]:
         partitions=PARTITIONS,
         query_timeout_seconds=2,
         instance_id=f"gw-test-{uuid.uuid4().hex[:6]}",
+        # The test publishes execution's and pnl's events through this gateway's broker: as the operator.
+        **natsauth_settings(),
     )
     execution = FakeExecution(nats_url)
     try:
@@ -370,6 +377,7 @@ def test_cli_creates_a_user_who_can_log_in(gateway: Gateway) -> None:
         "TP_DATABASE_URL": gateway.database_url,
         "TP_NATS_URL": gateway.nats_url,
         "TP_NEW_USER_PASSWORD": PASSWORD,
+        **operator_env(),
     }
 
     result = subprocess.run(

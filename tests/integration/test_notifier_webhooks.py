@@ -12,7 +12,6 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
 
-import nats
 import pytest
 import uvicorn
 from nats.aio.client import Client as NatsClient
@@ -45,6 +44,7 @@ from tradeplane.contracts import (
 )
 from tradeplane.contracts.queries import Caller, Query, Reply
 
+from tests.support.natsauth import connect_operator
 from tests.support.servers import Stack
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
@@ -159,7 +159,7 @@ def notifier(postgres_server_url: str, tmp_path_factory: pytest.TempPathFactory)
 
 
 async def _connect(stack: Stack) -> AsyncIterator[NatsClient]:
-    nc = await nats.connect(stack.nats_url)
+    nc = await connect_operator(stack.nats_url)
     yield nc
     await nc.close()
 

@@ -12,6 +12,7 @@ from tradeplane.cli.database import libpq_url
 from tradeplane.cli.probe import free_port, wait_until
 from tradeplane.contracts import streams, subjects
 
+from tests.support.natsauth import connect_operator
 from tests.support.servers import Stack, run_async
 
 pytestmark = pytest.mark.integration
@@ -50,7 +51,7 @@ def _ready(client: httpx.Client, url: str) -> bool:
 async def _stored_actions(nats_url: str) -> list[str]:
     import orjson
 
-    nc = await nats.connect(nats_url)
+    nc = await connect_operator(nats_url)
     try:
         js = nc.jetstream()
         sub = await js.pull_subscribe(f"{subjects.PREFIX}.audit.>", stream=streams.AUDIT.name)

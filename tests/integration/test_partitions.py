@@ -13,6 +13,7 @@ from tradeplane.contracts import OrderAccepted, streams, subjects
 from tradeplane.execution.config import parse_partitions
 
 from tests.support.api import Trader, data, gather_limited, new_trader, resting_limit
+from tests.support.natsauth import connect_operator
 from tests.support.servers import Stack, run_async
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(150)]
@@ -51,7 +52,7 @@ async def accepted_events(
     nats_url: str, expected: int, timeout: float = 60
 ) -> list[tuple[str, OrderAccepted]]:
     """Every OrderAccepted in the stream, with its subject, once `expected` of them are there."""
-    nc = await nats.connect(nats_url)
+    nc = await connect_operator(nats_url)
     try:
         js = nc.jetstream()
         sub = await js.pull_subscribe(f"{subjects.PREFIX}.order.accepted.>", stream=streams.ORDERS.name)

@@ -36,6 +36,7 @@ from tradeplane.contracts import (
 from tradeplane.contracts.base import Message
 from tradeplane.contracts.queries import Caller, Query, Reply
 
+from tests.support.natsauth import connect_operator
 from tests.support.servers import Stack
 
 pytestmark = pytest.mark.integration
@@ -192,7 +193,7 @@ def pnl(postgres_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> I
 
 @pytest.fixture
 async def trader(pnl: Stack) -> AsyncIterator[Trader]:
-    nc = await nats.connect(pnl.nats_url)
+    nc = await connect_operator(pnl.nats_url)
     try:
         trader = Trader(nc)
         await trader.listen()

@@ -50,6 +50,7 @@ from tradeplane.contracts import (
 from tradeplane.contracts.queries import Caller, Query, Reply
 from tradeplane.risk.domain import RiskState, TransitionCode
 
+from tests.support.natsauth import connect_operator, operator_env
 from tests.support.servers import REPO_ROOT, Stack
 
 pytestmark = pytest.mark.integration
@@ -76,7 +77,7 @@ def risk(postgres_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> 
 
 @pytest.fixture
 async def nc(risk: Stack) -> AsyncIterator[Client]:
-    client = await nats.connect(risk.nats_url)
+    client = await connect_operator(risk.nats_url)
     try:
         yield client
     finally:
@@ -569,7 +570,7 @@ def _spawn_replica(stack: Stack, name: str) -> str:
     proc = stack.spawn(
         name,
         [sys.executable, "-m", "tradeplane.risk"],
-        env={"TP_HTTP_PORT": str(port), "TP_INSTANCE_ID": name},
+        env={"TP_HTTP_PORT": str(port), "TP_INSTANCE_ID": name, **stack.credentials("risk")},
     )
     with httpx.Client() as client:
         wait_until(
@@ -619,7 +620,7 @@ async def _wait(ready: Any, what: str) -> None:
 def _operator(stack: Stack, *args: str) -> dict[str, Any]:
     done = subprocess.run(
         [sys.executable, "-m", "tradeplane.risk", "killswitch", *args],
-        env={**os.environ, "TP_NATS_URL": stack.nats_url},
+        env={**os.environ, "TP_NATS_URL": stack.nats_url, **operator_env()},
         cwd=REPO_ROOT,
         capture_output=True,
         timeout=60,

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import nats
 from tradeplane.contracts import Ticker, new_meta, subjects, utcnow
 from tradeplane.runtime.outbox import envelope
+
+from tests.support.natsauth import connect_operator
 
 
 async def publish_ticker(
@@ -22,7 +23,7 @@ async def publish_ticker(
         at=utcnow(),
     )
     env = envelope(subjects.ticker("paper", symbol), ticker)
-    nc = await nats.connect(nats_url)
+    nc = await connect_operator(nats_url)
     try:
         await nc.jetstream().publish(env.subject, env.payload, headers=env.headers)
     finally:

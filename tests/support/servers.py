@@ -16,15 +16,23 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Self
 
-import nats
 from tradeplane.cli import devsecrets
 from tradeplane.cli.database import drop_database, ensure_database, sqlalchemy_url
 from tradeplane.cli.nats import EmbeddedNats
 from tradeplane.cli.postgres import EmbeddedPostgres
 from tradeplane.cli.probe import StartupError, free_port
 from tradeplane.cli.processes import ChildProcess
-from tradeplane.cli.services import SERVICES, Command, module_command, service_specs, stack_env
+from tradeplane.cli.services import (
+    SERVICES,
+    Command,
+    module_command,
+    own_credentials,
+    service_specs,
+    stack_env,
+)
 from tradeplane.cli.supervisor import Supervisor
+
+from . import natsauth
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ADMIN_EMAIL = "admin@tradeplane.local"
@@ -34,7 +42,11 @@ _OWN_STREAM_PREFIXES = ("TP_", "KV_tp")
 def start_nats(directory: Path) -> EmbeddedNats:
     """A nats-server with JetStream on free ports, its data and log in `directory`."""
     server = EmbeddedNats(
-        directory / "data", port=free_port(), monitor_port=free_port(), log_path=directory / "nats.log"
+        directory / "data",
+        port=free_port(),
+        monitor_port=free_port(),
+        log_path=directory / "nats.log",
+        passwords=natsauth.passwords(),
     )
     return server.start()
 
@@ -69,7 +81,7 @@ def run_async(make: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
 
 async def delete_tradeplane_streams(nats_url: str) -> None:
     """Forget all Tradeplane streams and KV buckets on a shared server, so a stack starts clean."""
-    nc = await nats.connect(nats_url)
+    nc = await natsauth.connect_operator(nats_url)
     try:
         js = nc.jetstream()
         for info in await js.streams_info():
@@ -88,7 +100,7 @@ class Stack:
         self.workdir = workdir
         self.postgres_server_url = postgres_server_url
         self.shared_nats_url = shared_nats_url
-        self.secrets = devsecrets.generate()
+        self.secrets = devsecrets.generate() | natsauth.secrets_env()
         self.admin_email = ADMIN_EMAIL
         self.admin_password = self.secrets["TP_ADMIN_PASSWORD"]
         self.env: dict[str, str] = {}
@@ -161,11 +173,15 @@ class Stack:
             name,
             argv,
             output=self.workdir / "logs" / f"{name}.log",
-            env={**os.environ, **self.env, **(env or {})},
+            env={**os.environ, **self.env, **natsauth.operator_env(), **(env or {})},
             cwd=REPO_ROOT,
         )
         self.extra[name] = proc
         return proc
+
+    def credentials(self, user: str) -> dict[str, str]:
+        """`TP_NATS_USER`/`TP_NATS_PASSWORD` (and execution's key) of one service, for a process of it."""
+        return own_credentials(user, self.env)
 
     def logs(self, name: str) -> str:
         return self.process(name).tail()

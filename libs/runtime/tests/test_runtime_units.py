@@ -156,3 +156,56 @@ def test_rotated_keyring_decrypts_old_secrets_and_encrypts_with_the_new_key() ->
     rotated = Keyring.parse(f"k2:{Keyring.generate_key()},k1:{old_key}")
     assert rotated.decrypt(blob) == b"s"
     assert rotated.key_id(rotated.encrypt(b"s")) == "k2"
+
+
+def test_sealed_secret_opens_only_with_the_matching_private_key() -> None:
+    from tradeplane.runtime.crypto import SealError, generate_key_pair, open_sealed, seal
+
+    private, public = generate_key_pair()
+    sealed = seal(public, b"api-secret", b"user-1")
+
+    assert "api-secret" not in sealed
+    assert open_sealed(private, sealed, b"user-1") == b"api-secret"
+    with pytest.raises(SealError):
+        open_sealed(generate_key_pair()[0], sealed, b"user-1")
+
+
+def test_sealed_secret_is_bound_to_its_context() -> None:
+    from tradeplane.runtime.crypto import SealError, generate_key_pair, open_sealed, seal
+
+    private, public = generate_key_pair()
+
+    with pytest.raises(SealError):
+        open_sealed(private, seal(public, b"api-secret", b"user-1"), b"user-2")
+
+
+def test_tampered_sealed_secret_does_not_open() -> None:
+    from tradeplane.runtime.crypto import SealError, generate_key_pair, open_sealed, seal
+
+    private, public = generate_key_pair()
+    sealed = seal(public, b"api-secret")
+    tampered = sealed[:-2] + ("A" if sealed[-2] != "A" else "B") + sealed[-1]
+
+    with pytest.raises(SealError):
+        open_sealed(private, tampered)
+
+
+def test_nats_credentials_are_required_in_production() -> None:
+    with pytest.raises(ValidationError, match="TP_NATS_USER and TP_NATS_PASSWORD"):
+        ServiceSettings(env="production")
+
+
+def test_nats_credentials_are_optional_in_development() -> None:
+    assert ServiceSettings(env="development").nats_user is None
+
+
+def test_broker_connects_with_the_services_user_and_own_inbox() -> None:
+    from faststream.nats.security import NatsUserPassword
+    from tradeplane.runtime.bus import _credentials
+
+    settings = ServiceSettings(nats_user="pnl", nats_password=SecretStr("pw"))
+
+    given = _credentials(settings)
+    assert isinstance(given["security"], NatsUserPassword)
+    assert (given["security"].username, given["security"].password) == ("pnl", "pw")
+    assert given["inbox_prefix"] == "_INBOX_pnl"

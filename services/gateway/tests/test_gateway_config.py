@@ -5,6 +5,15 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 from tradeplane.gateway.config import Settings
+from tradeplane.runtime.crypto import generate_key_pair
+
+PUBLIC_KEY = generate_key_pair()[1]
+PRODUCTION = {
+    "env": "production",
+    "nats_user": "gateway",
+    "nats_password": "a-real-nats-password",
+    "execution_public_key": PUBLIC_KEY,
+}
 
 
 def test_jwt_secret_is_required_outside_development() -> None:
@@ -14,7 +23,7 @@ def test_jwt_secret_is_required_outside_development() -> None:
 
 def test_short_jwt_secret_is_refused_outside_development() -> None:
     with pytest.raises(ValidationError, match="at least 32"):
-        Settings(env="production", jwt_secret="short-but-not-a-placeholder")
+        Settings(**PRODUCTION, jwt_secret="short-but-not-a-placeholder")
 
 
 def test_development_without_a_secret_signs_with_a_random_key_per_process() -> None:
@@ -26,10 +35,17 @@ def test_development_without_a_secret_signs_with_a_random_key_per_process() -> N
 def test_given_secret_is_the_signing_key() -> None:
     secret = "x" * 40
 
-    assert Settings(env="production", jwt_secret=secret).jwt_key == secret
+    assert Settings(**PRODUCTION, jwt_secret=secret).jwt_key == secret
 
 
 def test_cors_origins_are_comma_separated() -> None:
     settings = Settings(cors_origins=" https://a.example , https://b.example,")
 
     assert settings.cors_origin_list == ["https://a.example", "https://b.example"]
+
+
+def test_execution_public_key_is_required_in_production() -> None:
+    without_key = PRODUCTION | {"execution_public_key": None}
+
+    with pytest.raises(ValidationError, match="TP_EXECUTION_PUBLIC_KEY"):
+        Settings(**without_key, jwt_secret="x" * 40)

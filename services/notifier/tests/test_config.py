@@ -39,7 +39,10 @@ def test_plain_http_is_allowed_by_default_only_in_development() -> None:
     key = Keyring.generate_key()
 
     assert Settings(env="development").delivery.allow_http is True
-    assert Settings(env="production", notifier_key=key).delivery.allow_http is False
+    production = Settings(
+        env="production", notifier_key=key, nats_user="notifier", nats_password="a-real-one"
+    )
+    assert production.delivery.allow_http is False
 
 
 def test_production_without_a_notifier_key_is_refused() -> None:

@@ -7,6 +7,8 @@ import stat
 from pathlib import Path
 
 from tradeplane.cli import devsecrets
+from tradeplane.contracts import permissions
+from tradeplane.runtime import crypto
 
 
 def test_first_start_writes_every_secret_readable_only_by_owner(tmp_path: Path) -> None:
@@ -35,7 +37,8 @@ def test_missing_secret_is_added_without_changing_the_others(tmp_path: Path) -> 
 
     secrets = devsecrets.load_or_create(path, overrides={})
 
-    assert secrets["TP_JWT_SECRET"] == "kept" and set(secrets) == set(devsecrets.GENERATORS)
+    expected = set(devsecrets.GENERATORS) | {devsecrets.EXECUTION_PUBLIC_KEY}
+    assert secrets["TP_JWT_SECRET"] == "kept" and set(secrets) == expected
 
 
 def test_environment_value_wins_over_the_file(tmp_path: Path) -> None:
@@ -45,3 +48,20 @@ def test_environment_value_wins_over_the_file(tmp_path: Path) -> None:
     secrets = devsecrets.load_or_create(path, overrides={"TP_ADMIN_PASSWORD": "from-env"})
 
     assert secrets["TP_ADMIN_PASSWORD"] == "from-env"
+
+
+def test_every_nats_user_gets_its_own_password(tmp_path: Path) -> None:
+    secrets = devsecrets.load_or_create(tmp_path / "secrets.env", overrides={})
+
+    passwords = devsecrets.nats_passwords(secrets)
+
+    assert set(passwords) == set(permissions.ALL_USERS)
+    assert len(set(passwords.values())) == len(passwords)
+
+
+def test_the_gateway_gets_the_public_key_that_opens_with_executions_private_key(tmp_path: Path) -> None:
+    secrets = devsecrets.load_or_create(tmp_path / "secrets.env", overrides={})
+
+    sealed = crypto.seal(secrets[devsecrets.EXECUTION_PUBLIC_KEY], b"api secret")
+
+    assert crypto.open_sealed(secrets[devsecrets.EXECUTION_PRIVATE_KEY], sealed) == b"api secret"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import stat
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import nats
 import pytest
 from tradeplane.cli.nats import EmbeddedNats
 from tradeplane.cli.probe import StartupError, free_port
+from tradeplane.contracts.permissions import ALL_USERS
 
 pytestmark = pytest.mark.integration
 WaitGone = Callable[[Iterable[int]], list[int]]
@@ -57,3 +59,21 @@ def test_taken_port_fails_naming_the_setting(tmp_path: Path) -> None:
 
         with pytest.raises(StartupError, match="TP_NATS_PORT"):
             server.start()
+
+
+async def test_server_with_passwords_admits_only_its_users(tmp_path: Path) -> None:
+    passwords = {user: f"pw-{user}" for user in ALL_USERS}
+    server = EmbeddedNats(
+        tmp_path / "nats",
+        port=free_port(),
+        monitor_port=free_port(),
+        log_path=tmp_path / "nats.log",
+        passwords=passwords,
+    )
+    with server:
+        with pytest.raises(nats.errors.Error, match="Authorization Violation"):
+            await nats.connect(server.url, allow_reconnect=False, max_reconnect_attempts=0)
+        nc = await nats.connect(server.url, user="gateway", password="pw-gateway")
+        await nc.close()
+
+    assert stat.S_IMODE(server.config_path.stat().st_mode) == 0o600

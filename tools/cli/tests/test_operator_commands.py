@@ -11,7 +11,7 @@ import pytest
 from tradeplane.cli import delegate, main
 from tradeplane.cli.delegate import KillswitchAction, killswitch_argv, user_create_argv
 from tradeplane.cli.migrate import migrate_argv, migrations_dir
-from tradeplane.cli.operator import database_url, nats_url, operator_env
+from tradeplane.cli.operator import database_url, nats_credentials, nats_url, operator_env
 from tradeplane.cli.services import SERVICES
 from tradeplane.cli.settings import StackSettings
 from typer.testing import CliRunner
@@ -217,3 +217,25 @@ def test_operator_env_does_not_create_a_development_secrets_file(tmp_path: Path)
     operator_env(StackSettings(data_dir=tmp_path), {"TP_SECRETS_DIR": str(tmp_path / "none")})
 
     assert not (tmp_path / "secrets.env").exists()
+
+
+def test_delegated_commands_connect_to_nats_as_the_operator(tmp_path: Path) -> None:
+    (tmp_path / "secrets.env").write_text("TP_NATS_PASSWORD_OPERATOR=op-pw\nTP_NATS_PASSWORD_RISK=risk-pw\n")
+
+    env = operator_env(StackSettings(data_dir=tmp_path), {"TP_SECRETS_DIR": str(tmp_path / "none")})
+
+    assert (env["TP_NATS_USER"], env["TP_NATS_PASSWORD"]) == ("operator", "op-pw")
+
+
+def test_given_nats_credentials_win_over_the_development_operator(tmp_path: Path) -> None:
+    (tmp_path / "secrets.env").write_text("TP_NATS_PASSWORD_OPERATOR=op-pw\n")
+    environ = {"TP_NATS_USER": "ops", "TP_NATS_PASSWORD": "given", "TP_SECRETS_DIR": str(tmp_path / "none")}
+
+    assert nats_credentials(StackSettings(data_dir=tmp_path), environ) == ("ops", "given")
+
+
+def test_nats_credentials_come_from_mounted_secret_files_in_a_pod(tmp_path: Path) -> None:
+    (tmp_path / "TP_NATS_PASSWORD_OPERATOR").write_text("mounted\n")
+    environ = {"TP_SECRETS_DIR": str(tmp_path)}
+
+    assert nats_credentials(StackSettings(data_dir=tmp_path / "data"), environ) == ("operator", "mounted")

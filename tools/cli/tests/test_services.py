@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from tradeplane.cli import devsecrets
 from tradeplane.cli.services import (
+    SERVICES,
     format_partitions,
     owned_partitions,
     service_specs,
@@ -75,3 +77,17 @@ def test_default_ports_avoid_the_standard_server_ports(monkeypatch: pytest.Monke
     assert {settings.nats_port, settings.nats_monitor_port, settings.postgres_port}.isdisjoint(
         {4222, 8222, 5432}
     )
+
+
+def test_each_service_gets_only_its_own_nats_password_and_only_execution_its_private_key() -> None:
+    secrets = devsecrets.generate()
+    specs = service_specs(SERVICES, port_of=lambda _: 1, env=secrets, executors=2)
+
+    for spec in specs:
+        passwords = {name for name in spec.env if name.startswith("TP_NATS_PASSWORD_")}
+        own = secrets[devsecrets.nats_password_name(spec.kind)]
+        assert (spec.env["TP_NATS_USER"], spec.env["TP_NATS_PASSWORD"], passwords) == (spec.kind, own, set())
+        assert (devsecrets.EXECUTION_PRIVATE_KEY in spec.env) == (spec.kind == "execution")
+    assert {spec.env[devsecrets.EXECUTION_PUBLIC_KEY] for spec in specs} == {
+        secrets[devsecrets.EXECUTION_PUBLIC_KEY]
+    }

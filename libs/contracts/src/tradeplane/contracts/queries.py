@@ -68,7 +68,7 @@ class QueryError(Exception):
 # The queries each service answers, by name. params are documented beside each.
 EXECUTION = "execution"
 EXECUTION_QUERIES = {
-    "venues.connect": "{venue, label?, apiKey?, secret?, password?, sandbox?, initialBalances?} -> account",
+    "venues.connect": "{venue, label?, sealedCredentials?, sandbox?, initialBalances?} -> account",
     "venues.list": "{} -> [account]",
     "venues.get": "{id} -> account",
     "venues.delete": "{id} -> {deleted: true}",
@@ -81,6 +81,17 @@ EXECUTION_QUERIES = {
     "market.prices": "{venueId?} -> [{symbol, venue, price, bid, ask, timestamp}]",
     "orders.open": "{} -> [open order ids per account]  (admin/diagnostics)",
 }
+SEALED_CREDENTIALS = "sealedCredentials"
+"""In `venues.connect`, the exchange's `apiKey`/`secret`/`password` (a JSON object) sealed to
+execution's public key (`tradeplane.runtime.crypto.seal`): they never cross the bus in clear."""
+CREDENTIAL_FIELDS = ("apiKey", "secret", "password")
+
+
+def credentials_context(user_id: UUID) -> bytes:
+    """What sealed credentials are bound to: a sealed value replayed for another user does not open."""
+    return f"venues.connect:{user_id}".encode()
+
+
 RISK = "risk"
 RISK_QUERIES = {
     "settings.get": "{userId?} -> {limits, state}",

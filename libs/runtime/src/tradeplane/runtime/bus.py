@@ -17,9 +17,10 @@ import nats.js.errors
 from faststream import AckPolicy
 from faststream.nats import ConsumerConfig, DeliverPolicy, JStream, NatsBroker, NatsMessage, NatsRouter
 from faststream.nats.opentelemetry import NatsTelemetryMiddleware
+from faststream.nats.security import NatsUserPassword
 from nats.js.api import StorageType, StreamConfig
 from pydantic import ValidationError
-from tradeplane.contracts import DeadLettered, Message, new_meta, streams, subjects
+from tradeplane.contracts import DeadLettered, Message, new_meta, permissions, streams, subjects
 from tradeplane.contracts.streams import StreamSpec
 
 from . import telemetry
@@ -46,6 +47,7 @@ def make_broker(settings: ServiceSettings, service: str, **kwargs: Any) -> NatsB
         middlewares.append(NatsTelemetryMiddleware(tracer_provider=provider))
     return NatsBroker(
         settings.nats_url,
+        **_credentials(settings),
         middlewares=middlewares,
         name=f"{service}:{settings.instance_id}",
         logger=logging.getLogger(f"tradeplane.{service}.bus"),
@@ -55,6 +57,16 @@ def make_broker(settings: ServiceSettings, service: str, **kwargs: Any) -> NatsB
         reconnect_time_wait=1,
         **kwargs,
     )
+
+
+def _credentials(settings: ServiceSettings) -> dict[str, Any]:
+    """The service's NATS user and password, and its own inbox prefix (its permissions allow only that)."""
+    if not settings.nats_user or settings.nats_password is None:
+        return {}
+    return {
+        "security": NatsUserPassword(settings.nats_user, settings.nats_password.get_secret_value()),
+        "inbox_prefix": permissions.inbox_prefix(settings.nats_user),
+    }
 
 
 def _stream_config(spec: StreamSpec, replicas: int) -> StreamConfig:

@@ -30,6 +30,9 @@ class ServiceSettings(BaseSettings):
 
     env: Literal["development", "test", "production"] = "development"
     nats_url: str = "nats://127.0.0.1:14222"
+    nats_user: str | None = None
+    """This service's own NATS user (`tradeplane.contracts.permissions`); required in production."""
+    nats_password: SecretStr | None = None
     database_url: str = "postgresql+psycopg://postgres@127.0.0.1:15432/tradeplane"
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8100, ge=0, le=65535)
@@ -61,6 +64,15 @@ class ServiceSettings(BaseSettings):
         for name, value in self.secret_fields().items():
             if value is None or value.get_secret_value().strip().lower() in _PLACEHOLDERS:
                 raise ValueError(f"TP_{name.upper()} must be set to a real secret outside development")
+        return self
+
+    @model_validator(mode="after")
+    def _nats_credentials_in_production(self) -> Self:
+        if not self.is_production:
+            return self
+        password = self.nats_password.get_secret_value().strip() if self.nats_password else ""
+        if not self.nats_user or password.lower() in _PLACEHOLDERS:
+            raise ValueError("TP_NATS_USER and TP_NATS_PASSWORD must be set in production")
         return self
 
     @property

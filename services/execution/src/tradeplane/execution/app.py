@@ -28,7 +28,15 @@ def build(settings: Settings) -> Any:
         """A venue for one query (markets, balance) outside the account's actor."""
         return PaperVenue(initial_state({})) if account.is_paper else executor.exchange_venue(account)
 
-    queries = VenueQueries(rt.engine, executor.accounts, executor.vault, executor.tickers, open_venue)
+    private_key = settings.execution_private_key
+    queries = VenueQueries(
+        rt.engine,
+        executor.accounts,
+        executor.vault,
+        executor.tickers,
+        open_venue,
+        credentials_key=private_key.get_secret_value() if private_key is not None else None,
+    )
     return rt.asgi(
         [handlers.router(executor, lambda: rt.broker), query_router(EXECUTION, queries.handlers())],
         on_startup=[executor.startup],

@@ -46,6 +46,10 @@ class Settings(ServiceSettings):
     master_key: SecretStr | None = None
     """Keyring (`kid:base64key,...`) sealing exchange credentials; required outside development."""
 
+    execution_private_key: SecretStr | None = None
+    """Opens exchange credentials sealed to execution's public key by the gateway (`crypto.seal`);
+    required outside development. The public key goes to the gateway (TP_EXECUTION_PUBLIC_KEY)."""
+
     feed_enabled: bool | None = None
     """Publish the paper venue's synthetic feed; unset means: when this executor owns partition 0."""
     feed_seed: int = 42
@@ -68,7 +72,7 @@ class Settings(ServiceSettings):
         return self
 
     def secret_fields(self) -> dict[str, SecretStr | None]:
-        return {"master_key": self.master_key}
+        return {"master_key": self.master_key, "execution_private_key": self.execution_private_key}
 
     @property
     def owned_partitions(self) -> tuple[int, ...]:

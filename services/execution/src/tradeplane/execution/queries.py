@@ -6,6 +6,7 @@ read any). Credentials go in sealed and never come out; `keyHint` is the last 4 
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
@@ -15,7 +16,14 @@ from uuid import UUID, uuid4
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy.ext.asyncio import AsyncEngine
 from tradeplane.contracts import NonNegative, VenueErrorCategory, utcnow
-from tradeplane.contracts.queries import Query, QueryError
+from tradeplane.contracts.queries import (
+    CREDENTIAL_FIELDS,
+    SEALED_CREDENTIALS,
+    Query,
+    QueryError,
+    credentials_context,
+)
+from tradeplane.runtime.crypto import SealError, open_sealed
 
 from .adapters import accounts, repo
 from .adapters.accounts import Account, AccountCache, Vault
@@ -63,6 +71,26 @@ class PricesParams(BaseModel):
 VenueFactory = Callable[[Account], Venue]
 
 
+def opened_credentials(params: dict[str, Any], private_key: str | None, user_id: UUID) -> dict[str, Any]:
+    """`venues.connect` parameters with the sealed exchange credentials opened; clear ones are refused
+    (only the gateway sends this query, and it seals them to our key)."""
+    if any(name in params for name in CREDENTIAL_FIELDS):
+        raise QueryError("CREDENTIALS_NOT_SEALED", "exchange credentials must arrive sealed", 422)
+    rest = {name: value for name, value in params.items() if name != SEALED_CREDENTIALS}
+    sealed = params.get(SEALED_CREDENTIALS)
+    if sealed is None:
+        return rest
+    if private_key is None:
+        raise QueryError("SEALING_KEY_MISSING", "execution has no key to open credentials", 503)
+    try:
+        opened = json.loads(open_sealed(private_key, str(sealed), credentials_context(user_id)))
+    except (SealError, ValueError) as exc:
+        raise QueryError("CREDENTIALS_UNREADABLE", "the sealed credentials do not open", 503) from exc
+    if not isinstance(opened, dict):
+        raise QueryError("CREDENTIALS_UNREADABLE", "the sealed credentials are not an object", 503)
+    return rest | {name: opened[name] for name in CREDENTIAL_FIELDS if name in opened}
+
+
 class VenueQueries:
     def __init__(
         self,
@@ -71,12 +99,14 @@ class VenueQueries:
         vault: Vault,
         tickers: LatestTickers,
         open_venue: VenueFactory,
+        credentials_key: str | None = None,
     ) -> None:
         self._engine = engine
         self._cache = cache
         self._vault = vault
         self._tickers = tickers
         self._open_venue = open_venue
+        self._credentials_key = credentials_key
         self.catalog = MarketCatalog(self._load_markets)
 
     def handlers(self) -> dict[str, Callable[[Query], Awaitable[Any]]]:
@@ -96,7 +126,9 @@ class VenueQueries:
         }
 
     async def connect(self, q: Query) -> dict[str, Any]:
-        params = ConnectParams.model_validate(q.params)
+        params = ConnectParams.model_validate(
+            opened_credentials(q.params, self._credentials_key, q.caller.user_id)
+        )
         if params.venue == accounts.PAPER:
             return await self._connect_paper(q.caller.user_id, params)
         return await self._connect_live(q.caller.user_id, params)

@@ -33,6 +33,10 @@ class Settings(ServiceSettings):
     cors_origins: str = ""
     """Comma-separated origins allowed to call the API from a browser (none by default)."""
 
+    execution_public_key: str | None = None
+    """Execution's public key (`tradeplane.runtime.crypto.seal`): exchange credentials cross the bus
+    sealed to it; required in production (without it, connecting an exchange answers 503)."""
+
     venue_cache_seconds: float = Field(default=30.0, ge=0)
     query_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
 
@@ -53,6 +57,12 @@ class Settings(ServiceSettings):
             )
             given = secrets.token_urlsafe(48)
         self._jwt_key = given
+        return self
+
+    @model_validator(mode="after")
+    def _public_key_in_production(self) -> Self:
+        if self.is_production and not (self.execution_public_key or "").strip():
+            raise ValueError("TP_EXECUTION_PUBLIC_KEY must be set in production")
         return self
 
     @property

@@ -8,21 +8,47 @@ import secrets
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from tradeplane.contracts.permissions import ALL_USERS, password_variable
+from tradeplane.runtime import crypto
+
 
 def _aes_key() -> str:
     return base64.urlsafe_b64encode(os.urandom(32)).decode()
 
+
+def nats_password_name(user: str) -> str:
+    """`TP_NATS_PASSWORD_GATEWAY`: where a NATS user's password is kept among the secrets."""
+    return password_variable(user)
+
+
+def nats_passwords(values: Mapping[str, str]) -> dict[str, str]:
+    """Every NATS user's password found in `values`, by user name."""
+    return {
+        user: values[nats_password_name(user)] for user in ALL_USERS if nats_password_name(user) in values
+    }
+
+
+EXECUTION_PRIVATE_KEY = "TP_EXECUTION_PRIVATE_KEY"
+EXECUTION_PUBLIC_KEY = "TP_EXECUTION_PUBLIC_KEY"
 
 GENERATORS: dict[str, Callable[[], str]] = {
     "TP_JWT_SECRET": lambda: secrets.token_urlsafe(48),
     "TP_MASTER_KEY": _aes_key,
     "TP_NOTIFIER_KEY": _aes_key,
     "TP_ADMIN_PASSWORD": lambda: secrets.token_urlsafe(12),
+    EXECUTION_PRIVATE_KEY: lambda: crypto.generate_key_pair()[0],
+    **{nats_password_name(user): lambda: secrets.token_urlsafe(24) for user in ALL_USERS},
 }
 
 
+def derived(values: Mapping[str, str]) -> dict[str, str]:
+    """Values that follow from the secrets: execution's public key (given to the gateway)."""
+    return {EXECUTION_PUBLIC_KEY: crypto.public_key_of(values[EXECUTION_PRIVATE_KEY])}
+
+
 def generate() -> dict[str, str]:
-    return {name: make() for name, make in GENERATORS.items()}
+    values = {name: make() for name, make in GENERATORS.items()}
+    return values | derived(values)
 
 
 def load_or_create(path: Path, overrides: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -33,7 +59,8 @@ def load_or_create(path: Path, overrides: Mapping[str, str] | None = None) -> di
         stored |= missing
         _write(path, stored)
     overrides = os.environ if overrides is None else overrides
-    return stored | {name: overrides[name] for name in GENERATORS if overrides.get(name)}
+    values = stored | {name: overrides[name] for name in GENERATORS if overrides.get(name)}
+    return values | derived(values)
 
 
 def read(path: Path) -> dict[str, str]:

@@ -46,6 +46,23 @@ def servers() -> None:
     raise typer.Exit(run_servers(StackSettings(), Console()))
 
 
+@app.command("nats-config")
+def nats_config() -> None:
+    """Print the nats-server `authorization` block (every service's user and permissions) for deploy/."""
+    from tradeplane.contracts.permissions import deployed_config
+
+    typer.echo(deployed_config(), nl=False)
+
+
+@app.command("execution-keys")
+def execution_keys() -> None:
+    """Print a new key pair: TP_EXECUTION_PRIVATE_KEY (execution only) and TP_EXECUTION_PUBLIC_KEY (gateway)."""
+    from tradeplane.runtime.crypto import generate_key_pair
+
+    private, public = generate_key_pair()
+    typer.echo(f"TP_EXECUTION_PRIVATE_KEY={private}\nTP_EXECUTION_PUBLIC_KEY={public}")
+
+
 @app.command()
 def migrate(
     services: Annotated[
@@ -110,10 +127,12 @@ def tail(
 
     from . import tail as tailing
 
-    url = operator.nats_url(StackSettings(), os.environ)
+    settings = StackSettings()
+    url = operator.nats_url(settings, os.environ)
+    credentials = operator.nats_credentials(settings, os.environ)
     accept = tailing.TailFilter(user=user, types=tuple(types or ()), everything=everything)
     try:
-        asyncio.run(tailing.tail(url, accept, lambda line: typer.echo(line)))
+        asyncio.run(tailing.tail(url, accept, lambda line: typer.echo(line), credentials=credentials))
     except KeyboardInterrupt:
         return
     except (OSError, NoServersError) as exc:

@@ -11,6 +11,8 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from tradeplane.contracts.permissions import OPERATOR
+
 from . import devsecrets
 from .database import sqlalchemy_url
 from .settings import StackSettings
@@ -39,6 +41,19 @@ def database_url(settings: StackSettings, environ: Mapping[str, str]) -> str:
     return sqlalchemy_url(url)
 
 
+def nats_credentials(settings: StackSettings, environ: Mapping[str, str]) -> tuple[str, str] | None:
+    """The operator's NATS user and password: TP_NATS_USER/TP_NATS_PASSWORD when set (environment or
+    secret files), else the `operator` user of the embedded stack's secrets."""
+    user = environ.get("TP_NATS_USER") or secret_file("TP_NATS_USER", environ)
+    password = environ.get("TP_NATS_PASSWORD") or secret_file("TP_NATS_PASSWORD", environ)
+    if user and password:
+        return user, password
+    name = devsecrets.nats_password_name(OPERATOR)
+    stored = devsecrets.read(settings.data_path / "secrets.env")
+    password = environ.get(name) or secret_file(name, environ) or stored.get(name)
+    return (OPERATOR, password) if password else None
+
+
 def operator_env(settings: StackSettings, environ: Mapping[str, str] | None = None) -> dict[str, str]:
     """The environment for a delegated service command: ours, plus development secrets we lack."""
     environ = os.environ if environ is None else environ
@@ -46,4 +61,6 @@ def operator_env(settings: StackSettings, environ: Mapping[str, str] | None = No
     env = {**stored, **environ}
     env["TP_NATS_URL"] = nats_url(settings, environ)
     env["TP_DATABASE_URL"] = database_url(settings, environ)
+    if credentials := nats_credentials(settings, environ):
+        env["TP_NATS_USER"], env["TP_NATS_PASSWORD"] = credentials
     return env

@@ -6,6 +6,9 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from tradeplane.contracts import permissions
+
+from . import devsecrets
 from .settings import StackSettings
 
 SERVICES: tuple[str, ...] = ("risk", "execution", "pnl", "notifier", "gateway")
@@ -81,8 +84,26 @@ def service_specs(
                     "TP_EXECUTOR_ID": f"exec-{ordinal}",
                     "TP_EXECUTOR_PARTITIONS": format_partitions(owned),
                 }
-            specs.append(ServiceSpec(name, kind, tuple(command(kind)), port, {**env, **own}))
+            own |= own_credentials(kind, env)
+            specs.append(ServiceSpec(name, kind, tuple(command(kind)), port, {**shared(env), **own}))
     return specs
+
+
+def shared(env: Mapping[str, str]) -> dict[str, str]:
+    """`env` without the secrets that belong to one service only (NATS passwords, execution's key)."""
+    private = {devsecrets.nats_password_name(user) for user in permissions.ALL_USERS}
+    private.add(devsecrets.EXECUTION_PRIVATE_KEY)
+    return {name: value for name, value in env.items() if name not in private}
+
+
+def own_credentials(user: str, env: Mapping[str, str]) -> dict[str, str]:
+    """A service's (or the operator's) NATS user and password from `env`; execution also gets its key."""
+    own: dict[str, str] = {}
+    if password := env.get(devsecrets.nats_password_name(user)):
+        own |= {"TP_NATS_USER": user, "TP_NATS_PASSWORD": password}
+    if user == "execution" and (key := env.get(devsecrets.EXECUTION_PRIVATE_KEY)):
+        own[devsecrets.EXECUTION_PRIVATE_KEY] = key
+    return own
 
 
 def stack_env(

@@ -41,8 +41,13 @@ class Servers:
     processes: list[ChildProcess] = field(default_factory=list)
 
 
-def start_servers(settings: StackSettings, resources: ExitStack, console: Console) -> Servers:
-    """Embedded NATS and PostgreSQL under the data dir, unless TP_NATS_URL / TP_DATABASE_URL name servers."""
+def start_servers(
+    settings: StackSettings, resources: ExitStack, console: Console, secrets: Mapping[str, str]
+) -> Servers:
+    """Embedded NATS and PostgreSQL under the data dir, unless TP_NATS_URL / TP_DATABASE_URL name servers.
+
+    The embedded nats-server admits only the users whose passwords are in `secrets`.
+    """
     data, logs = settings.data_path, settings.data_path / "logs"
     servers = Servers(settings.nats_url or "", settings.database_url or "")
     if not settings.nats_url:
@@ -52,6 +57,7 @@ def start_servers(settings: StackSettings, resources: ExitStack, console: Consol
             port=settings.nats_port,
             monitor_port=settings.nats_monitor_port,
             log_path=logs / "nats.log",
+            passwords=devsecrets.nats_passwords(secrets),
         )
         resources.callback(nats.stop)
         nats.start()
@@ -82,7 +88,7 @@ def run_up(
     def body(resources: ExitStack) -> int:
         settings.data_path.mkdir(parents=True, exist_ok=True)
         secrets = devsecrets.load_or_create(settings.data_path / "secrets.env")
-        servers = start_servers(settings, resources, console)
+        servers = start_servers(settings, resources, console, secrets)
         env = stack_env(
             nats_url=servers.nats_url,
             database_url=sqlalchemy_url(servers.database_url),
@@ -120,10 +126,16 @@ def run_servers(settings: StackSettings, console: Console) -> int:
 
     def body(resources: ExitStack) -> int:
         settings.data_path.mkdir(parents=True, exist_ok=True)
-        servers = start_servers(settings, resources, console)
+        secrets = devsecrets.load_or_create(settings.data_path / "secrets.env")
+        servers = start_servers(settings, resources, console, secrets)
         console.print(f"TP_NATS_URL={servers.nats_url}", markup=False, highlight=False)
         console.print(
             f"TP_DATABASE_URL={sqlalchemy_url(servers.database_url)}", markup=False, highlight=False
+        )
+        console.print(
+            f"NATS users' passwords (TP_NATS_PASSWORD_<USER>): {settings.data_path / 'secrets.env'}",
+            markup=False,
+            highlight=False,
         )
         console.print("Ctrl-C to stop")
         return _watch(servers.processes, console)

@@ -152,9 +152,10 @@ async def tail(
     write: Callable[[str], None],
     *,
     subscribed: asyncio.Event | None = None,
+    credentials: tuple[str, str] | None = None,
 ) -> None:
     """Print matching events until cancelled (Ctrl-C); the connection is closed on the way out."""
-    client = await _connect(url)
+    client = await _connect(url, credentials)
     try:
         subscription = await client.subscribe(SUBJECT)
         await client.flush()
@@ -168,8 +169,9 @@ async def tail(
         await client.close()
 
 
-async def _connect(url: str) -> NATS:
+async def _connect(url: str, credentials: tuple[str, str] | None) -> NATS:
     """Fail fast when NATS is not there at all; once connected, ride out server restarts."""
+    user, password = credentials or (None, None)
 
     async def quiet(error: Exception) -> None:
         return None
@@ -177,6 +179,8 @@ async def _connect(url: str) -> NATS:
     client = await nats.connect(
         url,
         name="tradeplane-tail",
+        user=user,
+        password=password,
         connect_timeout=3,
         max_reconnect_attempts=2,
         reconnect_time_wait=0.5,

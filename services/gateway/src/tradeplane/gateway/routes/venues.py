@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter, Response
-from tradeplane.contracts.queries import EXECUTION
+from tradeplane.contracts.queries import (
+    CREDENTIAL_FIELDS,
+    EXECUTION,
+    SEALED_CREDENTIALS,
+    credentials_context,
+)
+from tradeplane.runtime.crypto import seal
 
 from ..deps import CurrentUser, Gw, Trader
-from ..envelope import EnvelopeRoute
+from ..envelope import ApiError, EnvelopeRoute
 from ..proxy import forward
 from ..schemas import ERRORS, ConnectVenue, Ok
 
@@ -20,7 +28,19 @@ Items = Ok[list[dict[str, object]]]
 @router.post("/connect", status_code=201, response_model=Data)
 async def connect_venue(body: ConnectVenue, user: Trader, gw: Gw) -> Response:
     """Connect a venue account (paper, or an exchange with API credentials)."""
-    return await forward(gw, user, EXECUTION, "venues.connect", body.params(), 201)
+    params = sealed_credentials(body.params(), gw.settings.execution_public_key, user.id)
+    return await forward(gw, user, EXECUTION, "venues.connect", params, 201)
+
+
+def sealed_credentials(params: dict[str, Any], public_key: str | None, user_id: UUID) -> dict[str, Any]:
+    """`params` with the exchange credentials sealed to execution's key: only execution can read them."""
+    credentials = {name: params.pop(name) for name in CREDENTIAL_FIELDS if name in params}
+    if not credentials:
+        return params
+    if not public_key:
+        raise ApiError(503, "SEALING_KEY_MISSING", "exchange credentials cannot be sent: no execution key")
+    plaintext = json.dumps(credentials).encode()
+    return params | {SEALED_CREDENTIALS: seal(public_key, plaintext, credentials_context(user_id))}
 
 
 @router.get("", response_model=Items)
