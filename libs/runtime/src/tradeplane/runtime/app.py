@@ -73,7 +73,7 @@ class Runtime:
         if self.settings.migrate_on_start:
             await self.migrate()
         await self.broker.connect()
-        await bus.declare_streams(self.broker, self.settings.stream_replicas)
+        await bus.declare_streams(self.broker, self.settings.stream_replicas, self.settings.stream_limits)
         for hook in on_startup:
             await hook()
         await self.broker.start()
