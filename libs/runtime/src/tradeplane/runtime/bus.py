@@ -135,15 +135,16 @@ async def dead_letter(
 ) -> None:
     raw = msg.raw_message
     try:
-        payload = msg.body.decode()
+        payload, as_base64 = msg.body.decode(), False
     except UnicodeDecodeError:
-        payload = base64.b64encode(msg.body).decode()
+        payload, as_base64 = base64.b64encode(msg.body).decode(), True
     letter = DeadLettered(
         meta=new_meta(producer),
         original_subject=raw.subject,
         consumer=consumer,
         reason=reason[:2000],
         payload=payload,
+        payload_base64=as_base64,
         headers={k: v for k, v in (raw.headers or {}).items() if isinstance(v, str)},
     )
     await publish_message(broker, subjects.dead_letter(consumer, raw.subject), letter)
