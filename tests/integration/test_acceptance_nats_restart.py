@@ -22,12 +22,12 @@ from tests.support.acceptance import (
     connect_paper,
     eventually,
     market,
-    ok,
     order,
     place,
     register,
     settled,
 )
+from tests.support.api import ok
 from tests.support.market import publish_ticker
 from tests.support.servers import QUIET_ENV, Stack, outage, run_async
 from tests.support.tcp_proxy import TcpProxy
@@ -88,7 +88,8 @@ def answered(call: Any) -> httpx.Response:
 
 def positions(api: httpx.Client, user: User) -> list[dict[str, Any]]:
     response = api.get("/api/portfolio/positions", headers=user.headers)
-    return ok(response) if response.status_code == 200 else []  # type: ignore[no-any-return]
+    found: list[dict[str, Any]] = ok(response) if response.status_code == 200 else []
+    return found
 
 
 def test_after_a_nats_restart_a_halt_cancels_resting_orders_and_tickers_reach_risk_and_pnl(

@@ -23,7 +23,8 @@ from tests.integration.test_acceptance_crash import (
     final_orders,
     paper_traders,
 )
-from tests.support.acceptance import TERMINAL, market
+from tests.support.acceptance import market
+from tests.support.api import TERMINAL
 from tests.support.load import Placement, Placer, wait_until
 from tests.support.market import publish_ticker
 from tests.support.servers import QUIET_ENV, Stack, outage, run_async, start_postgres

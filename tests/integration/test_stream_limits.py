@@ -37,7 +37,8 @@ async def broker(nats_server: EmbeddedNats) -> AsyncIterator[NatsBroker]:
 
 
 def _js(broker: NatsBroker) -> JetStreamContext:
-    return broker.config.connection_state.stream
+    js: JetStreamContext = broker.config.connection_state.stream
+    return js
 
 
 async def test_every_declared_stream_has_an_age_and_a_size_limit(broker: NatsBroker) -> None:
