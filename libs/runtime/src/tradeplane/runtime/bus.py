@@ -46,6 +46,8 @@ RETRY_MAX_DELAY = 15.0
 FAN_OUT_INACTIVE = timedelta(hours=1)
 """How long the server keeps a process's own (fan-out) consumer after the process stopped listening."""
 _PROCESS = uuid.uuid4().hex[:10]
+_NAMED: set[tuple[str, str]] = set()
+"""(stream, durable) of every consumer with a fixed name this process registered."""
 
 
 def make_broker(settings: ServiceSettings, service: str, **kwargs: Any) -> NatsBroker:
@@ -113,6 +115,25 @@ async def _declare_halt_bucket(broker: NatsBroker, replicas: int) -> None:
         info.config.max_bytes = streams.HALT_BUCKET_MAX_BYTES
         await js.update_stream(info.config)
     await broker.key_value(streams.HALT_BUCKET, declare=False)
+
+
+async def lift_delivery_limits(broker: NatsBroker) -> None:
+    """Let this process's existing consumers redeliver without limit (an older version made them
+    give up after a few deliveries, which silently stranded a message that failed during an outage).
+
+    JetStream keeps an existing consumer's configuration when a subscriber binds to it, so it is
+    updated here, before the subscribers start.
+    """
+    js = broker.config.connection_state.stream
+    for stream, durable in sorted(_NAMED):
+        try:
+            info = await js.consumer_info(stream, durable)
+        except nats.js.errors.NotFoundError:
+            continue
+        if info.config.max_deliver not in (None, -1):
+            info.config.max_deliver = -1
+            await js.add_consumer(stream, config=info.config)
+            log.info("lifted a consumer's delivery limit", extra={"consumer": durable, "stream": stream})
 
 
 async def publish(broker: NatsBroker, subject: str, payload: bytes, headers: dict[str, str]) -> None:
@@ -186,6 +207,8 @@ def consumer(
     if durable is None:
         durable = process_durable(producer, subject)
         config.inactive_threshold = FAN_OUT_INACTIVE.total_seconds()
+    else:
+        _NAMED.add((stream.name, durable))
 
     def decorator(fn: Handler[M]) -> Handler[M]:
         @router.subscriber(
