@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
-import nats
 import nats.js.errors
 from nats.js import JetStreamContext
 from pydantic import ValidationError
@@ -21,6 +20,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 from tradeplane.contracts import DeadLettered, streams
+
+from .tail import _connect as connect
 
 T = TypeVar("T")
 
@@ -113,19 +114,8 @@ async def replay_matching(
 
 
 async def with_jetstream(url: str, work: Callable[[JetStreamContext], Awaitable[T]]) -> T:
-    """Run `work` on a connection to `url` that fails fast when NATS is not there."""
-
-    async def quiet(error: Exception) -> None:
-        return None
-
-    client = await nats.connect(
-        url,
-        name="tradeplane-dlq",
-        connect_timeout=3,
-        max_reconnect_attempts=2,
-        reconnect_time_wait=0.5,
-        error_cb=quiet,
-    )
+    """Run `work` on a connection to `url` made as `tail` makes it (fails fast when NATS is not there)."""
+    client = await connect(url)
     try:
         return await work(client.jetstream())
     finally:

@@ -1,9 +1,11 @@
-"""Consumers on a real nats-server never give up on a message: an outage delays it, never strands it."""
+"""The bus on a real nats-server: every stream has age and size limits from settings, and consumers
+never give up on a message because something is down (an outage delays it, never strands it)."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -39,13 +41,59 @@ def nats_server(tmp_path: Path) -> Iterator[EmbeddedNats]:
 async def broker(nats_server: EmbeddedNats) -> AsyncIterator[NatsBroker]:
     running = make_broker(ServiceSettings(nats_url=nats_server.url), "test")
     await running.connect()
-    await declare_streams(running)
     yield running
     await running.stop()
 
 
-async def test_a_consumer_made_with_a_delivery_limit_has_it_lifted_at_start(broker: NatsBroker) -> None:
+def _js(broker: NatsBroker) -> JetStreamContext:
     js: JetStreamContext = broker.config.connection_state.stream
+    return js
+
+
+async def test_every_declared_stream_has_an_age_and_a_size_limit(broker: NatsBroker) -> None:
+    await declare_streams(broker, 1, ServiceSettings().stream_limits)
+
+    for spec in streams.ALL_STREAMS:
+        config = (await _js(broker).stream_info(spec.name)).config
+        assert (config.max_age, config.max_bytes) == (
+            spec.max_age.total_seconds(),
+            spec.max_bytes,
+        ), spec.name
+    bucket = (await _js(broker).stream_info(f"KV_{streams.HALT_BUCKET}")).config
+    assert bucket.max_bytes == streams.HALT_BUCKET_MAX_BYTES
+
+
+async def test_changed_settings_update_the_declared_streams(
+    broker: NatsBroker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await declare_streams(broker, 1, ServiceSettings().stream_limits)
+    monkeypatch.setenv("TP_STREAM_LIMITS__ORDERS__MAX_AGE", "P7D")
+    monkeypatch.setenv("TP_STREAM_LIMITS__ORDERS__MAX_BYTES", str(64 * 1024 * 1024))
+
+    await declare_streams(broker, 1, ServiceSettings().stream_limits)
+
+    orders = (await _js(broker).stream_info(streams.ORDERS.name)).config
+    market = (await _js(broker).stream_info(streams.MARKET.name)).config
+    assert (orders.max_age, orders.max_bytes) == (timedelta(days=7).total_seconds(), 64 * 1024 * 1024)
+    assert market.max_age == streams.MARKET.max_age.total_seconds()
+
+
+async def test_a_halt_bucket_made_without_a_size_limit_gets_one_and_keeps_its_halts(
+    broker: NatsBroker,
+) -> None:
+    old = await _js(broker).create_key_value(bucket=streams.HALT_BUCKET, history=16)
+    await old.put("global", b'{"engaged": true}')
+
+    await declare_streams(broker, 1)
+
+    bucket = (await _js(broker).stream_info(f"KV_{streams.HALT_BUCKET}")).config
+    assert bucket.max_bytes == streams.HALT_BUCKET_MAX_BYTES
+    assert (await old.get("global")).value == b'{"engaged": true}'
+
+
+async def test_a_consumer_made_with_a_delivery_limit_has_it_lifted_at_start(broker: NatsBroker) -> None:
+    await declare_streams(broker)
+    js = _js(broker)
     await js.add_consumer(
         streams.ORDERS.name,
         ConsumerConfig(
