@@ -42,6 +42,12 @@ def operator_env() -> dict[str, str]:
     return {"TP_NATS_USER": OPERATOR, "TP_NATS_PASSWORD": password} if password else {}
 
 
+def operator_settings() -> dict[str, Any]:
+    """`nats_user`/`nats_password` of the operator, for a `ServiceSettings` a test builds in process."""
+    password = passwords().get(OPERATOR)
+    return {"nats_user": OPERATOR, "nats_password": password} if password else {}
+
+
 async def connect_operator(url: str, **options: Any) -> Client:
     """A raw NATS connection as the operator (allowed every subject, like the CLI)."""
     password = passwords().get(OPERATOR)

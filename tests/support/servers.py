@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 import uuid
 from collections.abc import Callable, Coroutine, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -197,6 +198,13 @@ class Stack:
         if self._nats is not None:
             self._nats.stop()
 
+    @property
+    def nats_server(self) -> EmbeddedNats:
+        """The stack's own nats-server (not one shared through TP_NATS_URL), e.g. to stop it for a while."""
+        if self._nats is None:
+            raise RuntimeError("this stack uses a shared nats-server: create it with shared_nats_url=None")
+        return self._nats
+
     def _fresh_nats(self) -> str:
         if self.shared_nats_url:
             run_async(lambda: delete_tradeplane_streams(str(self.shared_nats_url)))
@@ -222,6 +230,13 @@ class Stack:
         if self.supervisor is None:
             raise RuntimeError("call stack.start() first")
         return self.supervisor
+
+
+def outage(server: EmbeddedNats | EmbeddedPostgres, seconds: float) -> None:
+    """Stop `server` (its clients get connection refused), then start it again on the same port and data."""
+    server.stop()
+    time.sleep(seconds)
+    server.start()
 
 
 QUIET_ENV = {"TP_FEED_ENABLED": "false", "TP_RISK_HEARTBEAT_TIMEOUT_SECONDS": "0"}

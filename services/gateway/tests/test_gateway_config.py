@@ -49,3 +49,15 @@ def test_execution_public_key_is_required_in_production() -> None:
 
     with pytest.raises(ValidationError, match="TP_EXECUTION_PUBLIC_KEY"):
         Settings(**without_key, jwt_secret="x" * 40)
+
+
+@pytest.mark.parametrize("origins", ["*", "https://app.example.com, *"])
+def test_wildcard_cors_origin_is_refused_at_start(origins: str) -> None:
+    with pytest.raises(ValidationError, match=r"TP_CORS_ORIGINS=\* is refused"):
+        Settings(cors_origins=origins)
+
+
+def test_exact_cors_origins_are_accepted() -> None:
+    settings = Settings(cors_origins="https://app.example.com,http://localhost:5173")
+
+    assert settings.cors_origin_list == ["https://app.example.com", "http://localhost:5173"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any, Self
 from uuid import UUID
 
@@ -159,6 +160,11 @@ class DeadLettered(Message):
     payload: str
     """The original body, as text (base64 when it was not UTF-8)."""
     headers: dict[str, str] = Field(default_factory=dict)
+    payload_base64: bool = False
+    """True when `payload` is the base64 of a body that was not UTF-8 (replay decodes it)."""
+
+    def original_body(self) -> bytes:
+        return base64.b64decode(self.payload) if self.payload_base64 else self.payload.encode()
 
 
 __all__ = [

@@ -7,47 +7,93 @@ from datetime import timedelta
 
 from .subjects import PREFIX
 
+MiB = 1024 * 1024
+GiB = 1024 * MiB
+
 
 @dataclass(frozen=True)
 class StreamSpec:
+    """A stream and its default retention; settings (`TP_STREAM_LIMITS`) may change the limits."""
+
     name: str
     subjects: tuple[str, ...]
-    max_age: timedelta | None = None
+    max_age: timedelta
+    max_bytes: int
     duplicate_window: timedelta = timedelta(minutes=10)
     memory: bool = False
     description: str = ""
     extra: dict[str, object] = field(default_factory=dict)
 
+    @property
+    def key(self) -> str:
+        """The stream's name in settings: `TP_ORDERS` → `orders`."""
+        return self.name.removeprefix("TP_").lower()
+
 
 ORDERS = StreamSpec(
     "TP_ORDERS",
     (f"{PREFIX}.order.>",),
+    max_age=timedelta(days=30),
+    max_bytes=2 * GiB,
     description="Order commands and lifecycle events",
 )
-HALTS = StreamSpec("TP_HALTS", (f"{PREFIX}.halt.>",), description="Kill switch engage/release and acks")
+HALTS = StreamSpec(
+    "TP_HALTS",
+    (f"{PREFIX}.halt.>",),
+    max_age=timedelta(days=90),
+    max_bytes=64 * MiB,
+    description="Kill switch engage/release and acks",
+)
 VENUE = StreamSpec(
-    "TP_VENUE", (f"{PREFIX}.venue.>", f"{PREFIX}.user.>"), description="Venue errors, user state"
+    "TP_VENUE",
+    (f"{PREFIX}.venue.>", f"{PREFIX}.user.>"),
+    max_age=timedelta(days=365),
+    max_bytes=512 * MiB,
+    description="Venue errors, user state (executors replay user state from the start: keep it long)",
 )
 MARKET = StreamSpec(
     "TP_MARKET",
     (f"{PREFIX}.market.>",),
     max_age=timedelta(hours=1),
+    max_bytes=512 * MiB,
     duplicate_window=timedelta(seconds=30),
     description="Market data (short retention)",
 )
 PNL = StreamSpec(
     "TP_PNL",
     (f"{PREFIX}.position.>", f"{PREFIX}.trade.>", f"{PREFIX}.pnl.>"),
+    max_age=timedelta(days=30),
+    max_bytes=1 * GiB,
     description="Positions, closed trades, PnL",
 )
-RISK = StreamSpec("TP_RISK", (f"{PREFIX}.risk.>",), description="Risk state transitions")
-AUDIT = StreamSpec("TP_AUDIT", (f"{PREFIX}.audit.>",), description="Audit trail")
-DLQ = StreamSpec("TP_DLQ", (f"{PREFIX}.dlq.>",), max_age=timedelta(days=30), description="Dead letters")
+RISK = StreamSpec(
+    "TP_RISK",
+    (f"{PREFIX}.risk.>",),
+    max_age=timedelta(days=30),
+    max_bytes=256 * MiB,
+    description="Risk state transitions",
+)
+AUDIT = StreamSpec(
+    "TP_AUDIT",
+    (f"{PREFIX}.audit.>",),
+    max_age=timedelta(days=90),
+    max_bytes=1 * GiB,
+    description="Audit trail (the gateway keeps its own copy in the database)",
+)
+DLQ = StreamSpec(
+    "TP_DLQ",
+    (f"{PREFIX}.dlq.>",),
+    max_age=timedelta(days=30),
+    max_bytes=256 * MiB,
+    description="Dead letters",
+)
 
 ALL_STREAMS: tuple[StreamSpec, ...] = (ORDERS, HALTS, VENUE, MARKET, PNL, RISK, AUDIT, DLQ)
 
 HALT_BUCKET = "tp_halts"
 """KV bucket with the kill switch state: key `global` or `user.<user_id>`, value a HaltEngaged JSON."""
+HALT_BUCKET_MAX_BYTES = 64 * MiB
+"""The bucket's size limit; it has no age limit, since a halt holds until it is released."""
 
 
 def halt_key(user_id: object | None = None) -> str:

@@ -4,16 +4,21 @@ from . import telemetry
 from .app import Runtime, serve
 from .bus import consumer, declare_streams, make_broker, publish, publish_message
 from .db import make_engine, service_metadata
+from .failures import Failure, PermanentError, TransientError, classify
 from .inbox import Inbox
 from .outbox import Outbox, Tx
 from .settings import ServiceSettings
 
 __all__ = [
+    "Failure",
     "Inbox",
     "Outbox",
+    "PermanentError",
     "Runtime",
     "ServiceSettings",
+    "TransientError",
     "Tx",
+    "classify",
     "consumer",
     "declare_streams",
     "make_broker",

@@ -73,7 +73,8 @@ class Runtime:
         if self.settings.migrate_on_start:
             await self.migrate()
         await self.broker.connect()
-        await bus.declare_streams(self.broker, self.settings.stream_replicas)
+        await bus.declare_streams(self.broker, self.settings.stream_replicas, self.settings.stream_limits)
+        await bus.lift_delivery_limits(self.broker)
         for hook in on_startup:
             await hook()
         await self.broker.start()

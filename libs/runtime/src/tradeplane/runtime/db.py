@@ -30,6 +30,8 @@ def make_engine(settings: ServiceSettings) -> AsyncEngine:
         # No pre-ping: it costs a round trip per checkout on the hot path. A dropped connection fails
         # its transaction, and the message is redelivered.
         pool_recycle=1800,
+        # Errors must not carry bound values into logs (a password hash, a sealed credential).
+        hide_parameters=True,
     )
 
 

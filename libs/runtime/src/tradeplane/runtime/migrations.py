@@ -24,7 +24,7 @@ def run_env(metadata: MetaData) -> None:
     assert schema, "service metadata must name its schema"
     url = context.config.get_main_option("sqlalchemy.url")
     assert url
-    engine = create_engine(url)
+    engine = create_engine(url, hide_parameters=True)
     with engine.connect() as conn:
         conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": zlib.crc32(schema.encode())})
         try:

@@ -4,14 +4,25 @@ from __future__ import annotations
 
 import os
 import socket
+from datetime import timedelta
 from pathlib import Path
 from typing import Literal, Self
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from tradeplane.contracts import streams
 
 SECRETS_DIR = Path(os.environ.get("TP_SECRETS_DIR", "/run/secrets/tradeplane"))
 _PLACEHOLDERS = {"", "changeme", "change-me", "secret", "password", "development", "dev"}
+
+
+class StreamLimits(BaseModel):
+    """One stream's retention: what is older, or beyond the size, is dropped (oldest first)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    max_age: timedelta | None = Field(default=None, gt=timedelta(0))
+    max_bytes: int | None = Field(default=None, gt=0)
 
 
 def _default_instance() -> str:
@@ -44,10 +55,22 @@ class ServiceSettings(BaseSettings):
     outbox_sweep_seconds: float = Field(default=1.0, gt=0)
     stream_replicas: int = Field(default=1, ge=1, le=5)
     """JetStream replicas of every stream and the halt bucket (3 on a production NATS cluster)."""
+    stream_limits: dict[str, StreamLimits] = Field(default_factory=dict)
+    """Per stream (`orders`, `market`, ...), limits replacing the defaults in `contracts.streams`,
+    e.g. `TP_STREAM_LIMITS__ORDERS__MAX_AGE=P7D`, `TP_STREAM_LIMITS__ORDERS__MAX_BYTES=1073741824`."""
     otel_exporter_otlp_endpoint: str | None = None
     otel_export_file: str | None = None
     """Test aid: append every finished span to this file as JSON lines (`%p` becomes the pid)."""
     asyncapi_try_it_out: bool = False
+
+    @field_validator("stream_limits")
+    @classmethod
+    def _known_streams(cls, limits: dict[str, StreamLimits]) -> dict[str, StreamLimits]:
+        known = {spec.key for spec in streams.ALL_STREAMS}
+        normalized = {name.lower(): value for name, value in limits.items()}
+        if unknown := sorted(set(normalized) - known):
+            raise ValueError(f"TP_STREAM_LIMITS names unknown streams {unknown}; known: {sorted(known)}")
+        return normalized
 
     @property
     def is_production(self) -> bool:

@@ -22,7 +22,7 @@ from tradeplane.contracts import (
     streams,
     subjects,
 )
-from tradeplane.runtime import Runtime, publish_message
+from tradeplane.runtime import Runtime, TransientError, publish_message
 
 from . import metrics
 from .actors import ActorPool, log_failure
@@ -40,7 +40,7 @@ from .session import AccountSession, Deps
 log = logging.getLogger(__name__)
 
 
-class ShuttingDown(Exception):
+class ShuttingDown(TransientError):
     pass
 
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from tradeplane.contracts import OrderStatus, RejectCode, utcnow
+from tradeplane.runtime import TransientError
 
 from .adapters.paper_venue import PaperVenue
 from .adapters.store import Unfinished
@@ -23,7 +24,7 @@ STALE_SENDING = timedelta(minutes=2)
 longer being redelivered."""
 
 
-class RetryLater(Exception):
+class RetryLater(TransientError):
     """The venue's state is unknown (a call failed); the message is redelivered to try again."""
 
 

@@ -65,6 +65,16 @@ class Settings(ServiceSettings):
             raise ValueError("TP_EXECUTION_PUBLIC_KEY must be set in production")
         return self
 
+    @model_validator(mode="after")
+    def _no_wildcard_cors(self) -> Self:
+        # The API answers browsers with credentials (cookies), so "*" would let any site act as the user.
+        if "*" in self.cors_origin_list:
+            raise ValueError(
+                "TP_CORS_ORIGINS=* is refused: the API allows credentials, so list the exact origins "
+                "(e.g. https://app.example.com) instead"
+            )
+        return self
+
     @property
     def jwt_key(self) -> str:
         return self._jwt_key

@@ -19,7 +19,7 @@ from tradeplane.contracts import (
     streams,
 )
 from tradeplane.contracts.subjects import PREFIX
-from tradeplane.runtime import Runtime, consumer
+from tradeplane.runtime import Runtime, TransientError, consumer
 
 from .adapters import orders, repo
 from .domain import projection
@@ -31,7 +31,7 @@ SERVICE = "gateway"
 E = TypeVar("E", OrderAccepted, OrderFilled, OrderCanceled, OrderRejected, OrderFailed)
 
 
-class UnknownOrder(Exception):
+class UnknownOrder(TransientError):
     """A lifecycle event for an order the view has not recorded yet; redelivery retries it."""
 
 

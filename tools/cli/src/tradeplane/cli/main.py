@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from importlib.metadata import version as package_version
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, TypeVar
 from uuid import UUID
 
 import typer
@@ -15,9 +17,18 @@ from .delegate import KillswitchAction
 from .services import SERVICES, format_partitions, owned_partitions
 from .settings import StackSettings
 
+if TYPE_CHECKING:
+    from nats.js import JetStreamContext
+
+    from .dlq import LetterFilter
+
+T = TypeVar("T")
+
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Tradeplane operator CLI.")
 user_app = typer.Typer(no_args_is_help=True, help="Platform users.")
 app.add_typer(user_app, name="user")
+dlq_app = typer.Typer(no_args_is_help=True, help="Dead letters: messages a consumer refused, and why.")
+app.add_typer(dlq_app, name="dlq")
 
 
 @app.command()
@@ -138,6 +149,88 @@ def tail(
     except (OSError, NoServersError) as exc:
         typer.echo(f"cannot reach NATS at {url}: {exc}", err=True)
         raise typer.Exit(1) from exc
+
+
+ConsumerOption = Annotated[str | None, typer.Option("--consumer", help="Only letters of this consumer.")]
+SubjectOption = Annotated[
+    str | None, typer.Option("--subject", help="Only letters from subjects under this prefix, e.g. tp.order.")
+]
+SinceOption = Annotated[
+    datetime | None, typer.Option("--since", help="Only letters from this UTC time on (ISO 8601).")
+]
+ReasonOption = Annotated[
+    str | None, typer.Option("--reason", help="Only letters whose reason contains this.")
+]
+
+
+def _letter_filter(
+    consumer: str | None, subject: str | None, since: datetime | None, reason: str | None
+) -> LetterFilter:
+    from .dlq import LetterFilter
+
+    when = since.replace(tzinfo=UTC) if since is not None and since.tzinfo is None else since
+    return LetterFilter(consumer=consumer, subject=subject, since=when, reason=reason)
+
+
+def _on_jetstream(work: Callable[[JetStreamContext], Awaitable[T]]) -> T:
+    from nats.errors import NoServersError
+
+    from . import dlq
+
+    settings = StackSettings()
+    url = operator.nats_url(settings, os.environ)
+    credentials = operator.nats_credentials(settings, os.environ)
+    try:
+        return asyncio.run(dlq.with_jetstream(url, work, credentials))
+    except (OSError, NoServersError) as exc:
+        typer.echo(f"cannot reach NATS at {url}: {exc}", err=True)
+        raise typer.Exit(1) from exc
+
+
+@dlq_app.command("list")
+def dlq_list(
+    consumer: ConsumerOption = None,
+    subject: SubjectOption = None,
+    since: SinceOption = None,
+    reason: ReasonOption = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many letters.")] = 100,
+) -> None:
+    """List dead letters, oldest first: sequence, time, consumer, original subject and reason."""
+    from rich.console import Console
+
+    from . import dlq
+
+    accept = _letter_filter(consumer, subject, since, reason)
+    found = _on_jetstream(lambda js: dlq.collect(js, accept, limit))
+    dlq.print_table(Console(), found)
+
+
+@dlq_app.command("replay")
+def dlq_replay(
+    seqs: Annotated[list[int] | None, typer.Argument(help="Sequences of the letters to replay.")] = None,
+    everything: Annotated[
+        bool, typer.Option("--all", help="Replay every letter the filters keep (all, without filters).")
+    ] = False,
+    consumer: ConsumerOption = None,
+    subject: SubjectOption = None,
+    since: SinceOption = None,
+    reason: ReasonOption = None,
+) -> None:
+    """Republish letters to their original subject, then delete them (each is replayed once)."""
+    from . import dlq
+
+    accept = _letter_filter(consumer, subject, since, reason)
+    if not seqs and not everything:
+        raise typer.BadParameter("name the letters' sequences, or pass --all (with filters to narrow it)")
+    if seqs and everything:
+        raise typer.BadParameter("either sequences or --all, not both")
+    done, missing = _on_jetstream(lambda js: dlq.replay_matching(js, seqs or [], accept))
+    for letter in done:
+        typer.echo(f"replayed {letter.seq} to {letter.letter.original_subject}")
+    typer.echo(f"{len(done)} letters replayed")
+    if missing:
+        typer.echo(f"no such letter (or filtered out): {', '.join(map(str, missing))}", err=True)
+        raise typer.Exit(1)
 
 
 @app.command()
