@@ -58,6 +58,9 @@ class Settings(ServiceSettings):
     halt_cancel_timeout_seconds: float = Field(default=10.0, gt=0)
     live_poll_seconds: float = Field(default=2.0, gt=0)
     actor_idle_seconds: float = Field(default=300.0, gt=0)
+    cancel_request_keep_hours: float = Field(default=168.0, gt=0)
+    """How long a cancel that came before its order's approval is kept for that approval (an order that
+    risk rejected never gets one); far longer than any approval stays in flight."""
     shutdown_drain_seconds: float = Field(default=10.0, ge=0)
     """On shutdown, how long account actors may finish the job in hand (an order between venue and
     database) before they are stopped."""
