@@ -28,9 +28,17 @@ def build(settings: Settings) -> Any:
         """A venue for one query (markets, balance) outside the account's actor."""
         return PaperVenue(initial_state({})) if account.is_paper else executor.exchange_venue(account)
 
-    queries = VenueQueries(rt.engine, executor.accounts, executor.vault, executor.tickers, open_venue)
+    queries = VenueQueries(
+        rt.engine,
+        executor.accounts,
+        executor.vault,
+        executor.tickers,
+        open_venue,
+        timeout=settings.venue_query_timeout_seconds,
+    )
+    serving = query_router(EXECUTION, queries.handlers(), max_workers=settings.query_max_workers)
     return rt.asgi(
-        [handlers.router(executor, lambda: rt.broker), query_router(EXECUTION, queries.handlers())],
+        [handlers.router(executor, lambda: rt.broker), serving],
         on_startup=[executor.startup],
         after_startup=[executor.started],
         on_shutdown=[executor.shutdown],

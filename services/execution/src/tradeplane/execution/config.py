@@ -43,6 +43,12 @@ class Settings(ServiceSettings):
     executor_max_workers: int = Field(default=64, ge=1, le=1024)
     """Approvals handled at once per partition consumer (different accounts run in parallel)."""
 
+    query_max_workers: int = Field(default=32, ge=1, le=1024)
+    """Queries of one kind answered at once (a slow venue's balance must not hold up everyone else's)."""
+    venue_query_timeout_seconds: float = Field(default=4.0, gt=0)
+    """A query's venue call (balance, markets) answers VENUE_UNAVAILABLE after this long: below the
+    gateway's query timeout, so the caller learns why instead of hearing nothing."""
+
     master_key: SecretStr | None = None
     """Keyring (`kid:base64key,...`) sealing exchange credentials; required outside development."""
 

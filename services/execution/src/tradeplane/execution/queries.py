@@ -6,11 +6,13 @@ read any). Credentials go in sealed and never come out; `keyHint` is the last 4 
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
+from weakref import WeakValueDictionary
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -71,12 +73,16 @@ class VenueQueries:
         vault: Vault,
         tickers: LatestTickers,
         open_venue: VenueFactory,
+        timeout: float = 4.0,
     ) -> None:
         self._engine = engine
         self._cache = cache
         self._vault = vault
         self._tickers = tickers
         self._open_venue = open_venue
+        self._timeout = timeout
+        self._accounts: WeakValueDictionary[UUID, asyncio.Lock] = WeakValueDictionary()
+        """One venue call per account at a time (its nonces), any number across accounts."""
         self.catalog = MarketCatalog(self._load_markets)
 
     def handlers(self) -> dict[str, Callable[[Query], Awaitable[Any]]]:
@@ -261,9 +267,18 @@ class VenueQueries:
         return specs
 
     async def _with_venue(self, account: Account, call: Callable[[Venue], Awaitable[Any]]) -> Any:
-        venue = self._open_venue(account)
+        """`call` on a venue of its own, after this account's previous query call, within the timeout."""
+        lock = self._accounts.setdefault(account.id, asyncio.Lock())
         try:
-            return await call(venue)
+            venue = self._open_venue(account)
+        except VenueCallError as err:
+            raise _venue_query_error(err, "VENUE_ERROR", 502) from None
+        try:
+            async with asyncio.timeout(self._timeout), lock:
+                return await call(venue)
+        except TimeoutError:
+            message = f"the exchange did not answer within {self._timeout:g}s"
+            raise QueryError("VENUE_UNAVAILABLE", message, 503) from None
         except VenueCallError as err:
             raise _venue_query_error(err, "VENUE_ERROR", 502) from None
         finally:
