@@ -259,8 +259,11 @@ async def test_fault_applies_to_the_next_n_private_calls_only(
 async def test_held_calls_answer_only_once_released(emulator: KrakenEmulator, kraken: ccxt.kraken) -> None:
     emulator.hold(KEY)
     pending = asyncio.create_task(kraken.fetch_balance())
-    while emulator.held(KEY) == 0:
+    for _ in range(500):
+        if emulator.held(KEY):
+            break
         await asyncio.sleep(0.01)
+    assert emulator.held(KEY) == 1
     assert not pending.done()
 
     emulator.release(KEY)
