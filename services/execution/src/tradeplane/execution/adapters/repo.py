@@ -1,4 +1,4 @@
-"""SQL of the execution schema: order rows and fills, early cancels, paper engine state, and the unfinished-order scan."""
+"""SQL of the execution schema: orders, fills, early cancels, paper engine state, the unfinished-order scan."""
 
 from __future__ import annotations
 
