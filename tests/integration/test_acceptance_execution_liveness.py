@@ -92,6 +92,23 @@ def test_a_slow_exchange_holds_up_no_other_users_balance(
     assert Decimal(ok(slow_answer)["USDT"]["total"]) == 10000
 
 
+def test_orders_placed_at_once_after_a_release_are_accepted(api: httpx.Client) -> None:
+    traders = [register(api) for _ in range(4)]
+    accounts = [connect_paper(api, t, {"USDT": "100000"}) for t in traders]
+    placed = []
+    for trader, account in zip(traders, accounts, strict=True):
+        halt = {"scope": "user", "reason": "quick pause"}
+        ok(api.post("/api/killswitch/activate", json=halt, headers=trader.headers))
+        ok(api.post("/api/killswitch/deactivate", json=halt, headers=trader.headers))
+        placed += [(trader, place(api, trader, resting_buy(account))["id"]) for _ in range(3)]
+
+    ends = [
+        eventually(lambda t=t, i=i: order(api, t, i), lambda o: o["status"] != "Pending") for t, i in placed
+    ]
+
+    assert [(o["status"], o["rejectReason"]) for o in ends] == [("Open", None)] * len(placed)
+
+
 async def _forget_release_consumers(nats_url: str) -> int:
     """Delete the consumers that bring halt releases to the executors: as if the release event were
     late. Returns how many there were."""
