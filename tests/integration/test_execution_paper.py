@@ -262,6 +262,26 @@ async def test_cancel_order_cancels_a_resting_limit_and_releases_its_reservation
     assert balance["USDT"] == {"free": "100000", "used": "0", "total": "100000"}
 
 
+async def test_cancel_that_arrives_before_its_approval_ends_the_order_cancelled_unsent(
+    bus: Bus, paper_stack: Stack
+) -> None:
+    user = uuid4()
+    account = await bus.paper_account(user)
+    order = approval_for(user, account, type=OrderType.LIMIT, quantity="0.01", price="20000")
+    cancel = CancelOrder(meta=new_meta("test"), order_id=order.order_id, user_id=user, account_id=account)
+    await bus.publish(subjects.order_cancel(subjects.partition_of(user, PARTITIONS), user), cancel)
+    query = "SELECT reason FROM execution.cancel_requests WHERE order_id = %s"
+    await until(lambda: bool(sql(paper_stack, query, order.order_id)), what="the early cancel is recorded")
+
+    await bus.publish(subjects.order_approved(subjects.partition_of(user, PARTITIONS), user), order)
+
+    [canceled] = await bus.wait_kind(order.order_id, "canceled")
+    assert bus.kinds(order.order_id) == ["cancel", "canceled"]
+    assert canceled["reason"] == "user"
+    balance = await bus.ask(user, "venues.balance", id=str(account))
+    assert balance["USDT"] == {"free": "100000", "used": "0", "total": "100000"}
+
+
 async def test_an_approval_delivered_again_with_a_new_event_id_is_executed_once(
     bus: Bus, paper_stack: Stack
 ) -> None:

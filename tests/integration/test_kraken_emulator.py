@@ -256,6 +256,22 @@ async def test_fault_applies_to_the_next_n_private_calls_only(
     assert (await kraken.fetch_balance())["USDT"]["total"] == 10000.0
 
 
+async def test_held_calls_answer_only_once_released(emulator: KrakenEmulator, kraken: ccxt.kraken) -> None:
+    emulator.hold(KEY)
+    pending = asyncio.create_task(kraken.fetch_balance())
+    for _ in range(500):
+        if emulator.held(KEY):
+            break
+        await asyncio.sleep(0.01)
+    assert emulator.held(KEY) == 1
+    assert not pending.done()
+
+    emulator.release(KEY)
+
+    assert (await pending)["USDT"]["total"] == 10000
+    assert emulator.held(KEY) == 0
+
+
 async def test_order_whose_answer_was_lost_is_recovered_by_client_order_id(
     emulator: KrakenEmulator,
 ) -> None:

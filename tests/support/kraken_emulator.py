@@ -63,6 +63,8 @@ class KrakenEmulator:
         self.bad_signature_error = bad_signature_error
         self.accounts: dict[str, Account] = {}
         self.prices: dict[str, Decimal] = {}
+        self._holds: dict[str, asyncio.Event] = {}
+        self._held: dict[str, int] = {}
         self.reset()
         self.url = ""
         self._server: uvicorn.Server | None = None
@@ -117,6 +119,20 @@ class KrakenEmulator:
         if fault not in FAULTS:
             raise ValueError(f"unknown fault {fault!r}; expected one of {FAULTS}")
         self.accounts[api_key].faults.extend([fault] * times)
+
+    def hold(self, api_key: str) -> None:
+        """Answer the private calls of `api_key` slowly: each waits until `release` (or `hang_seconds`)."""
+        self._holds.setdefault(api_key, asyncio.Event())
+
+    def release(self, api_key: str) -> None:
+        """Let the held calls of `api_key` through, and stop holding new ones."""
+        gate = self._holds.pop(api_key, None)
+        if gate is not None:
+            gate.set()
+
+    def held(self, api_key: str) -> int:
+        """How many private calls of `api_key` are waiting for `release` now."""
+        return self._held.get(api_key, 0)
 
     def orders_for(self, api_key: str) -> list[Order]:
         """Every order the venue holds for the key, open or not, oldest first."""
@@ -191,6 +207,7 @@ class KrakenEmulator:
         account = self.accounts.get(request.headers.get("API-Key", ""))
         if account is None:
             return _error("EAPI:Invalid key")
+        await self._wait_if_held(account.api_key)
         fault = account.faults.popleft() if account.faults else None
         if fault in _FAULT_ERRORS:
             return _error(_FAULT_ERRORS[fault])
@@ -223,6 +240,17 @@ class KrakenEmulator:
             await self._hang()
         return response
 
+    async def _wait_if_held(self, api_key: str) -> None:
+        gate = self._holds.get(api_key)
+        if gate is None:
+            return
+        self._held[api_key] = self._held.get(api_key, 0) + 1
+        try:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(gate.wait(), self.hang_seconds)
+        finally:
+            self._held[api_key] -= 1
+
     async def _hang(self) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stopping.wait(), self.hang_seconds)
@@ -241,6 +269,10 @@ class KrakenEmulator:
                 self.set_price(body["symbol"], Decimal(body["price"]))
             elif action == "faults":
                 self.inject(body["api_key"], body["fault"], int(body.get("times", 1)))
+            elif action == "hold":
+                self.hold(body["api_key"])
+            elif action == "release":
+                self.release(body["api_key"])
             elif action == "add_orders":
                 received = self.add_orders_for(body["api_key"])
                 return JSONResponse(

@@ -11,6 +11,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from tradeplane.contracts import (
+    CancelOrder,
     LiquiditySide,
     Message,
     OrderApproved,
@@ -21,7 +22,7 @@ from tradeplane.contracts import (
 )
 from tradeplane.execution.adapters.accounts import Account
 from tradeplane.execution.adapters.paper_venue import PaperVenue, initial_state
-from tradeplane.execution.adapters.store import Unfinished
+from tradeplane.execution.adapters.store import Arrival, Unfinished
 from tradeplane.execution.adapters.venue import (
     VenueCallError,
     VenueFillReport,
@@ -79,6 +80,8 @@ class FakeStore:
     records: dict[UUID, OrderRecord] = field(default_factory=dict)
     contexts: dict[UUID, OrderContext] = field(default_factory=dict)
     events: list[Event] = field(default_factory=list)
+    cancels: dict[UUID, tuple[CancelOrder, datetime]] = field(default_factory=dict)
+    """order id -> a cancel that came before the order was sent, and when."""
     paper: dict[UUID, dict[str, Any]] = field(default_factory=dict)
     unfinished_rows: dict[UUID, list[Unfinished]] = field(default_factory=dict)
     commits: int = 0
@@ -101,8 +104,18 @@ class FakeStore:
     async def account(self, account_id: UUID) -> Account | None:
         return self.accounts.get(account_id)
 
-    async def send_state(self, order_id: UUID) -> str | None:
-        return self.rows.get(order_id)
+    async def arrival(self, order_id: UUID) -> Arrival:
+        held = self.cancels.get(order_id)
+        return Arrival(self.rows.get(order_id), None if held is None else held[0].reason)
+
+    async def remember_cancel(self, cmd: CancelOrder) -> None:
+        self.cancels.setdefault(cmd.order_id, (cmd, NOW))
+
+    async def prune_cancels(self, before: datetime) -> int:
+        old = [order_id for order_id, (_, at) in self.cancels.items() if at < before]
+        for order_id in old:
+            del self.cancels[order_id]
+        return len(old)
 
     async def unfinished(self, account_id: UUID, venue: str) -> list[Unfinished]:
         committed = [

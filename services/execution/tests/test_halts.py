@@ -108,3 +108,67 @@ def test_zero_heartbeat_timeout_disables_the_heartbeat_check() -> None:
     clock.now += 3600
 
     assert book.blocks(uuid4()) is None
+
+
+class Bucket:
+    """The KV bucket as the executor reads it: key -> halt; `broken` makes every read fail."""
+
+    def __init__(self) -> None:
+        self.halts: dict[str, HaltEngaged] = {}
+        self.broken = False
+        self.reads = 0
+
+    async def read(self, key: str) -> HaltEngaged | None:
+        self.reads += 1
+        if self.broken:
+            raise ConnectionError("no JetStream")
+        return self.halts.get(key)
+
+
+async def test_halt_released_in_the_bucket_before_its_event_arrives_does_not_refuse() -> None:
+    bucket, user = Bucket(), uuid4()
+    book = HaltBook(0, read=bucket.read)
+    book.engage(halt())  # the release event is still on its way; the bucket has no halt any more
+
+    assert await book.refusal(user) is None
+    assert book.blocks(user) is None  # the checks right before the venue call agree
+    assert not book.globally_halted
+
+
+async def test_halt_the_bucket_still_holds_refuses_with_kill_switch() -> None:
+    bucket, user = Bucket(), uuid4()
+    book = HaltBook(0, read=bucket.read)
+    engaged = halt(user)
+    bucket.halts[f"user.{user}"] = engaged
+    book.engage(engaged)
+
+    assert await book.refusal(user) == (RejectCode.KILL_SWITCH, "user halt: drill")
+
+
+async def test_halt_refuses_when_the_bucket_cannot_be_read() -> None:
+    bucket, user = Bucket(), uuid4()
+    bucket.broken = True
+    book = HaltBook(0, read=bucket.read)
+    book.engage(halt())
+
+    assert await book.refusal(user) == (RejectCode.KILL_SWITCH, "global halt: drill")
+
+
+async def test_a_new_halt_after_a_confirmed_release_refuses_again() -> None:
+    bucket, user = Bucket(), uuid4()
+    book = HaltBook(0, read=bucket.read)
+    book.engage(halt())
+    assert await book.refusal(user) is None
+
+    bucket.halts["global"] = again = halt()
+    book.engage(again)
+
+    assert await book.refusal(user) == (RejectCode.KILL_SWITCH, "global halt: drill")
+
+
+async def test_no_bucket_read_while_nothing_is_halted() -> None:
+    bucket = Bucket()
+    book = HaltBook(0, read=bucket.read)
+
+    assert await book.refusal(uuid4()) is None
+    assert bucket.reads == 0

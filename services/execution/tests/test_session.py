@@ -25,6 +25,7 @@ from tradeplane.contracts import (
 from tradeplane.execution.adapters.paper_venue import tick_of
 from tradeplane.execution.adapters.store import Unfinished
 from tradeplane.execution.adapters.venue import VenueCallError, client_order_id_for
+from tradeplane.execution.halts import HaltBook
 from tradeplane.execution.outcomes import OrderContext, TrackedOrder, new_record
 from tradeplane.execution.recovery import STALE_SENDING, RetryLater
 
@@ -271,3 +272,17 @@ async def test_reconcile_picks_up_open_orders_and_what_the_venue_says_about_them
 
     assert list(session.open) == [msg.order_id]
     assert session.open[msg.order_id].record.status is OrderStatus.PENDING
+
+
+async def test_order_approved_after_a_release_this_executor_has_not_heard_is_sent(h: Harness) -> None:
+    async def bucket_without_halts(key: str) -> HaltEngaged | None:
+        return None
+
+    h.halts = HaltBook(heartbeat_timeout=0, read=bucket_without_halts)
+    h.halts.engage(global_halt())  # the release event is late; the bucket is already empty
+    acct = h.store.add(account())
+
+    await h.session(acct).approve(approval(acct))
+
+    assert len(h.venue.submitted) == 1
+    assert h.store.of(OrderRejected) == []

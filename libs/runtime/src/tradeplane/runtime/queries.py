@@ -39,13 +39,14 @@ async def answer(handler: QueryHandler, body: bytes) -> Reply:
     return result if isinstance(result, Reply) else Reply.success(result)
 
 
-def query_router(service: str, handlers: dict[str, QueryHandler]) -> NatsRouter:
-    """Serve `tp.query.<service>.<name>` for each handler, load-balanced across replicas."""
+def query_router(service: str, handlers: dict[str, QueryHandler], max_workers: int = 1) -> NatsRouter:
+    """Serve `tp.query.<service>.<name>` for each handler, load-balanced across replicas; up to
+    `max_workers` queries of one name at once in a replica (one slow answer then holds up no other)."""
     router = NatsRouter()
     for name, handler in handlers.items():
-        router.subscriber(subjects.query(service, name), queue=f"{service}-queries", title=name)(
-            _serving(handler)
-        )
+        router.subscriber(
+            subjects.query(service, name), queue=f"{service}-queries", title=name, max_workers=max_workers
+        )(_serving(handler))
     return router
 
 

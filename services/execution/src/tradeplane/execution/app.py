@@ -36,9 +36,11 @@ def build(settings: Settings) -> Any:
         executor.tickers,
         open_venue,
         credentials_key=private_key.get_secret_value() if private_key is not None else None,
+        timeout=settings.venue_query_timeout_seconds,
     )
+    serving = query_router(EXECUTION, queries.handlers(), max_workers=settings.query_max_workers)
     return rt.asgi(
-        [handlers.router(executor, lambda: rt.broker), query_router(EXECUTION, queries.handlers())],
+        [handlers.router(executor, lambda: rt.broker), serving],
         on_startup=[executor.startup],
         after_startup=[executor.started],
         on_shutdown=[executor.shutdown],

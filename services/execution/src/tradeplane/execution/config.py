@@ -43,6 +43,12 @@ class Settings(ServiceSettings):
     executor_max_workers: int = Field(default=64, ge=1, le=1024)
     """Approvals handled at once per partition consumer (different accounts run in parallel)."""
 
+    query_max_workers: int = Field(default=32, ge=1, le=1024)
+    """Queries of one kind answered at once (a slow venue's balance must not hold up everyone else's)."""
+    venue_query_timeout_seconds: float = Field(default=4.0, gt=0)
+    """A query's venue call (balance, markets) answers VENUE_UNAVAILABLE after this long: below the
+    gateway's query timeout, so the caller learns why instead of hearing nothing."""
+
     master_key: SecretStr | None = None
     """Keyring (`kid:base64key,...`) sealing exchange credentials; required outside development."""
 
@@ -62,6 +68,9 @@ class Settings(ServiceSettings):
     halt_cancel_timeout_seconds: float = Field(default=10.0, gt=0)
     live_poll_seconds: float = Field(default=2.0, gt=0)
     actor_idle_seconds: float = Field(default=300.0, gt=0)
+    cancel_request_keep_hours: float = Field(default=168.0, gt=0)
+    """How long a cancel that came before its order's approval is kept for that approval (an order that
+    risk rejected never gets one); far longer than any approval stays in flight."""
     shutdown_drain_seconds: float = Field(default=10.0, ge=0)
     """On shutdown, how long account actors may finish the job in hand (an order between venue and
     database) before they are stopped."""

@@ -7,6 +7,7 @@ import importlib
 import logging
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
+from datetime import timedelta
 from uuid import UUID
 
 import nats.js.errors
@@ -21,6 +22,7 @@ from tradeplane.contracts import (
     VenueErrorCategory,
     streams,
     subjects,
+    utcnow,
 )
 from tradeplane.runtime import Runtime, TransientError, publish_message
 
@@ -49,7 +51,7 @@ class Executor:
         self.rt = rt
         self.settings = settings
         self.owned = frozenset(settings.owned_partitions)
-        self.halts = HaltBook(settings.risk_heartbeat_timeout_seconds, self._connected)
+        self.halts = HaltBook(settings.risk_heartbeat_timeout_seconds, self._connected, read=self._read_halt)
         self.tickers = LatestTickers()
         self.vault = accounts.Vault(settings.keyring())
         self.accounts = accounts.AccountCache(rt.engine)
@@ -171,6 +173,14 @@ class Executor:
         for halt in self.halts.load(await self._read_halts()):
             await self.killswitch.apply(halt)
 
+    async def _read_halt(self, key: str) -> HaltEngaged | None:
+        kv = await self.broker.key_value(streams.HALT_BUCKET)
+        try:
+            entry = await kv.get(key)
+        except nats.js.errors.KeyNotFoundError:  # deleted or purged too
+            return None
+        return HaltEngaged.model_validate_json(entry.value) if entry.value else None
+
     async def _read_halts(self) -> list[HaltEngaged]:
         kv = await self.broker.key_value(streams.HALT_BUCKET)
         try:
@@ -229,6 +239,8 @@ class Executor:
     async def _reap(self) -> None:
         await self.pool.stop_idle(self.settings.actor_idle_seconds, keep=lambda s: bool(s.open))
         metrics.ACTORS.set(len(self.pool))
+        keep = timedelta(hours=self.settings.cancel_request_keep_hours)
+        await self.store.prune_cancels(utcnow() - keep)
 
     async def _watch(self) -> None:
         metrics.HALTED.set(self.halts.halted_gauge)

@@ -1,17 +1,25 @@
 """The executor's view of the kill switch: halts from the KV bucket and halt events, disabled users, and the
-dead-man's switch (NATS lost or risk silent), answered synchronously before every venue call."""
+dead-man's switch (NATS lost or risk silent), answered synchronously before every venue call.
+
+Halt events may reach this view later than an order approved after them (they travel on another
+consumer), so a halt this view holds is confirmed against the KV bucket, the authority, before an
+order is refused for it; a halt the bucket cannot confirm or deny (unreadable) still refuses.
+"""
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
 from uuid import UUID
 
 from tradeplane.contracts import HaltEngaged, HaltReleased, HaltScope, RejectCode, streams
 
 log = logging.getLogger(__name__)
+
+HaltReader = Callable[[str], Awaitable[HaltEngaged | None]]
+"""The halt the KV bucket holds under a key, or None; raises when the bucket cannot be read."""
 
 
 class HaltBook:
@@ -20,8 +28,12 @@ class HaltBook:
         heartbeat_timeout: float,
         connected: Callable[[], bool] = lambda: True,
         clock: Callable[[], float] = time.monotonic,
+        read: HaltReader | None = None,
     ) -> None:
         self._halts: dict[str, HaltEngaged] = {}
+        self._lifted: dict[str, UUID] = {}
+        """Key -> event id of a halt still held here that the bucket says is released (its event is late)."""
+        self._read = read
         self._touched: set[str] = set()
         self._users: dict[UUID, tuple[datetime, bool]] = {}
         """Per user: when the last disable/enable happened and whether it disabled."""
@@ -40,6 +52,8 @@ class HaltBook:
             del self._halts[key]
         for halt in new:
             self._halts[streams.halt_key(halt.user_id)] = halt
+        for key in set(self._lifted) - set(self._halts):
+            del self._lifted[key]
         return new
 
     def engage(self, halt: HaltEngaged) -> None:
@@ -51,6 +65,7 @@ class HaltBook:
         key = streams.halt_key(released.user_id if released.scope is HaltScope.USER else None)
         self._touched.add(key)
         self._halts.pop(key, None)
+        self._lifted.pop(key, None)
 
     def disable(self, user_id: UUID, at: datetime) -> None:
         self._set_disabled(user_id, at, True)
@@ -71,12 +86,39 @@ class HaltBook:
     def heartbeat(self) -> None:
         self._last_heartbeat = self._clock()
 
+    def _halt(self, key: str) -> HaltEngaged | None:
+        halt = self._halts.get(key)
+        if halt is None or self._lifted.get(key) == halt.meta.event_id:
+            return None
+        return halt
+
     @property
     def globally_halted(self) -> bool:
-        return streams.halt_key(None) in self._halts
+        return self._halt(streams.halt_key(None)) is not None
 
     def user_halted(self, user_id: UUID) -> bool:
-        return streams.halt_key(user_id) in self._halts
+        return self._halt(streams.halt_key(user_id)) is not None
+
+    async def refusal(self, user_id: UUID) -> tuple[RejectCode, str] | None:
+        """`blocks`, except that a halt held here is first checked against the KV bucket: one released
+        there (its event not heard yet) no longer refuses, here or in later `blocks` calls."""
+        if self._read is not None:
+            for key in (streams.halt_key(None), streams.halt_key(user_id)):
+                await self._confirm(key, self._read)
+        return self.blocks(user_id)
+
+    async def _confirm(self, key: str, read: HaltReader) -> None:
+        held = self._halt(key)
+        if held is None:
+            return
+        try:
+            current = await read(key)
+        except Exception:
+            log.warning("the halt bucket cannot be read; the halt held here stands", exc_info=True)
+            return
+        if current is None and self._halts.get(key) is held:  # unchanged while the bucket was read
+            log.warning("halt released in the bucket before its event arrived", extra={"key": key})
+            self._lifted[key] = held.meta.event_id
 
     def self_halted(self) -> str | None:
         """Why this executor refuses to send on its own (no NATS, no risk heartbeat), or None."""
@@ -96,9 +138,10 @@ class HaltBook:
 
     def blocks(self, user_id: UUID) -> tuple[RejectCode, str] | None:
         """Why an order of `user_id` must not be sent now, or None when it may be."""
-        if self.globally_halted:
-            return RejectCode.KILL_SWITCH, f"global halt: {self._halts[streams.halt_key(None)].reason}"
-        halt = self._halts.get(streams.halt_key(user_id))
+        halt = self._halt(streams.halt_key(None))
+        if halt is not None:
+            return RejectCode.KILL_SWITCH, f"global halt: {halt.reason}"
+        halt = self._halt(streams.halt_key(user_id))
         if halt is not None:
             return RejectCode.KILL_SWITCH, f"user halt: {halt.reason}"
         if self.disabled(user_id):

@@ -6,12 +6,14 @@ read any). Credentials go in sealed and never come out; `keyHint` is the last 4 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
+from weakref import WeakValueDictionary
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -100,6 +102,7 @@ class VenueQueries:
         tickers: LatestTickers,
         open_venue: VenueFactory,
         credentials_key: str | None = None,
+        timeout: float = 4.0,
     ) -> None:
         self._engine = engine
         self._cache = cache
@@ -107,6 +110,9 @@ class VenueQueries:
         self._tickers = tickers
         self._open_venue = open_venue
         self._credentials_key = credentials_key
+        self._timeout = timeout
+        self._accounts: WeakValueDictionary[UUID, asyncio.Lock] = WeakValueDictionary()
+        """One venue call per account at a time (its nonces), any number across accounts."""
         self.catalog = MarketCatalog(self._load_markets)
 
     def handlers(self) -> dict[str, Callable[[Query], Awaitable[Any]]]:
@@ -293,9 +299,18 @@ class VenueQueries:
         return specs
 
     async def _with_venue(self, account: Account, call: Callable[[Venue], Awaitable[Any]]) -> Any:
-        venue = self._open_venue(account)
+        """`call` on a venue of its own, after this account's previous query call, within the timeout."""
+        lock = self._accounts.setdefault(account.id, asyncio.Lock())
         try:
-            return await call(venue)
+            venue = self._open_venue(account)
+        except VenueCallError as err:
+            raise _venue_query_error(err, "VENUE_ERROR", 502) from None
+        try:
+            async with asyncio.timeout(self._timeout), lock:
+                return await call(venue)
+        except TimeoutError:
+            message = f"the exchange did not answer within {self._timeout:g}s"
+            raise QueryError("VENUE_UNAVAILABLE", message, 503) from None
         except VenueCallError as err:
             raise _venue_query_error(err, "VENUE_ERROR", 502) from None
         finally:

@@ -33,6 +33,7 @@ from .outcomes import (
     Outcome,
     TrackedOrder,
     apply_report,
+    canceled,
     failed,
     new_record,
     rejected,
@@ -120,13 +121,19 @@ class AccountSession:
 
     async def approve(self, msg: OrderApproved) -> None:
         await self.ensure_started()
-        state = await self.deps.store.send_state(msg.order_id)
-        if state is not None and state != "sending":
-            return  # a redelivery of an order already sent
+        arrival = await self.deps.store.arrival(msg.order_id)
+        if not arrival.unsent:  # a redelivery of an order already sent
+            if arrival.cancel_reason is not None:  # recovery settled it before its cancel could apply
+                await self._cancel_open(msg.order_id, arrival.cancel_reason)
+            return
+        state = arrival.send_state
         ctx = OrderContext.of(msg, subjects.partition_of(msg.user_id, self.deps.partitions))
+        if arrival.cancel_reason is not None and state is None:  # cancelled before it was ever sent
+            await self.commit([canceled(ctx, new_record(ctx), arrival.cancel_reason)])
+            return
         refusal = self._refusal(msg)
         if refusal is None and state is None:  # a 'sending' order is looked up first, halted or not
-            refusal = self.deps.halts.blocks(msg.user_id)
+            refusal = await self.deps.halts.refusal(msg.user_id)
         if refusal is None:
             try:
                 ctx = self._rounded(replace(ctx, venue=self._venue_id()))
@@ -137,16 +144,37 @@ class AccountSession:
             return
         tracked = TrackedOrder(ctx, new_record(ctx))
         if state == "sending":  # a crash mid-send: only the venue knows whether it arrived
-            report = await self.lookup(tracked)
-            if report is not None:
-                await self.commit([apply_report(ctx, tracked.record, report)])
-                await self._cancel_if_halted(ctx.order_id)
-                return
-        await self._send(tracked, sending_row=state == "sending")
+            await self._resume_sending(tracked, arrival.cancel_reason)
+            return
+        await self._send(tracked, sending_row=False)
+
+    async def _resume_sending(self, tracked: TrackedOrder, cancel_reason: str | None) -> None:
+        report = await self.lookup(tracked)
+        ctx = tracked.ctx
+        if report is None and cancel_reason is not None:  # it never arrived, and now never will
+            await self.commit([canceled(ctx, tracked.record, cancel_reason)])
+            return
+        if report is None:
+            await self._send(tracked, sending_row=True)
+            return
+        await self.commit([apply_report(ctx, tracked.record, report)])
+        if cancel_reason is not None:
+            await self._cancel_open(ctx.order_id, cancel_reason)
+        await self._cancel_if_halted(ctx.order_id)
 
     async def cancel(self, cmd: CancelOrder) -> None:
+        """Cancel at the venue; an order not sent yet is remembered as cancelled, so it never will be."""
+        arrival = await self.deps.store.arrival(cmd.order_id)
+        if arrival.unsent:
+            await self.deps.store.remember_cancel(cmd)
+            return
+        if arrival.send_state == "done":
+            return
         await self.ensure_started()
-        tracked = self.open.get(cmd.order_id)
+        await self._cancel_open(cmd.order_id, cmd.reason)
+
+    async def _cancel_open(self, order_id: UUID, reason: str) -> None:
+        tracked = self.open.get(order_id)
         if tracked is None or self.venue is None:
             return
         try:
@@ -156,7 +184,7 @@ class AccountSession:
             if err.retryable:
                 raise RetryLater(err.message) from err
             return
-        await self.commit([apply_report(tracked.ctx, tracked.record, report, cmd.reason)], venue_ok=True)
+        await self.commit([apply_report(tracked.ctx, tracked.record, report, reason)], venue_ok=True)
 
     async def tick(self, tick: Tick) -> None:
         await self.ensure_started()

@@ -1,26 +1,49 @@
-"""SQL of the execution schema: order rows and fills, paper engine state, and the unfinished-order scan."""
+"""SQL of the execution schema: orders, fills, early cancels, paper engine state, the unfinished-order scan."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ARRAY, Row, Uuid, any_, bindparam, func, select, text, update
+from sqlalchemy import ARRAY, Row, Uuid, any_, bindparam, delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 from tradeplane.contracts import OrderStatus, OrderType, Side
 
 from ..domain.order_state import OrderRecord
 from ..outcomes import OrderContext, Outcome, TrackedOrder
-from .tables import fills, orders, paper_state
+from .tables import cancel_requests, fills, orders, paper_state
 
 UNFINISHED = (OrderStatus.PENDING.value, OrderStatus.OPEN.value, OrderStatus.PARTIALLY_FILLED.value)
 
 
 async def order_row(conn: AsyncConnection, order_id: UUID) -> Row[Any] | None:
     return (await conn.execute(select(orders).where(orders.c.order_id == order_id))).first()
+
+
+async def arrival(conn: AsyncConnection, order_id: UUID) -> tuple[str | None, str | None]:
+    """The order row's send state and the reason of a cancel waiting for it, in one round trip."""
+    state = select(orders.c.send_state).where(orders.c.order_id == order_id).scalar_subquery()
+    reason = select(cancel_requests.c.reason).where(cancel_requests.c.order_id == order_id).scalar_subquery()
+    row = (await conn.execute(select(state, reason))).one()
+    return row[0], row[1]
+
+
+async def remember_cancel(
+    conn: AsyncConnection, order_id: UUID, account_id: UUID, user_id: UUID, reason: str
+) -> None:
+    """Record a cancel for an order not sent yet; the same cancel again changes nothing."""
+    values = {"order_id": order_id, "account_id": account_id, "user_id": user_id, "reason": reason[:200]}
+    await conn.execute(insert(cancel_requests).values(values).on_conflict_do_nothing())
+
+
+async def prune_cancels(conn: AsyncConnection, before: datetime) -> int:
+    """Forget cancels recorded before `before` (their orders were settled or refused by risk long ago)."""
+    result = await conn.execute(delete(cancel_requests).where(cancel_requests.c.requested_at < before))
+    return int(result.rowcount or 0)
 
 
 async def unfinished_orders(

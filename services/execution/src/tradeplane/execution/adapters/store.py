@@ -10,7 +10,7 @@ from typing import Any, Protocol
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncEngine
-from tradeplane.contracts import subjects
+from tradeplane.contracts import CancelOrder, subjects
 from tradeplane.runtime import Outbox
 
 from ..domain.order_state import OrderRecord
@@ -25,12 +25,31 @@ class Unfinished:
     created_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class Arrival:
+    """What the store knows of an order when its approval or cancel arrives."""
+
+    send_state: str | None
+    """'sending', 'sent' or 'done' for a known order; None for one not seen yet."""
+    cancel_reason: str | None = None
+    """Set when a cancel came before the order was sent: it must then never reach the venue."""
+
+    @property
+    def unsent(self) -> bool:
+        """Not (known to be) at the venue: never seen, or a send interrupted before its answer."""
+        return self.send_state in (None, "sending")
+
+
 class Store(Protocol):
     async def account(self, account_id: UUID) -> accounts.Account | None: ...
 
-    async def send_state(self, order_id: UUID) -> str | None:
-        """'sending', 'sent' or 'done' for a known order; None for a new one."""
+    async def arrival(self, order_id: UUID) -> Arrival: ...
+
+    async def remember_cancel(self, cmd: CancelOrder) -> None:
+        """Durably note a cancel for an order not sent yet (idempotent)."""
         ...
+
+    async def prune_cancels(self, before: datetime) -> int: ...
 
     async def unfinished(self, account_id: UUID, venue: str) -> list[Unfinished]: ...
 
@@ -67,10 +86,17 @@ class SqlStore:
         async with self._engine.connect() as conn:
             return await accounts.get(conn, account_id)
 
-    async def send_state(self, order_id: UUID) -> str | None:
+    async def arrival(self, order_id: UUID) -> Arrival:
         async with self._engine.connect() as conn:
-            row = await repo.order_row(conn, order_id)
-        return None if row is None else str(row.send_state)
+            return Arrival(*await repo.arrival(conn, order_id))
+
+    async def remember_cancel(self, cmd: CancelOrder) -> None:
+        async with self._engine.begin() as conn:
+            await repo.remember_cancel(conn, cmd.order_id, cmd.account_id, cmd.user_id, cmd.reason)
+
+    async def prune_cancels(self, before: datetime) -> int:
+        async with self._engine.begin() as conn:
+            return await repo.prune_cancels(conn, before)
 
     async def unfinished(self, account_id: UUID, venue: str) -> list[Unfinished]:
         async with self._engine.connect() as conn:

@@ -1,4 +1,4 @@
-"""The execution schema: venue accounts, orders, fills, paper engine state and nonce state."""
+"""The execution schema: venue accounts, orders, fills, early cancels, paper engine state and nonce state."""
 
 from __future__ import annotations
 
@@ -83,6 +83,18 @@ fills = Table(
     Column("fee_currency", String(16), nullable=False),
     Column("liquidity", String(8), nullable=False),
     Column("filled_at", DateTime(timezone=True), nullable=False),
+)
+
+cancel_requests = Table(
+    "cancel_requests",
+    metadata,
+    # A cancel that came before its order's approval: the approval then ends the order unsent.
+    Column("order_id", Uuid, primary_key=True),
+    Column("account_id", Uuid, nullable=False),
+    Column("user_id", Uuid, nullable=False),
+    Column("reason", String(200), nullable=False, server_default=""),
+    Column("requested_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("ix_execution_cancel_requests_requested_at", "requested_at"),
 )
 
 paper_state = Table(

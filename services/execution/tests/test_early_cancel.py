@@ -1,0 +1,162 @@
+"""A cancel that reaches the executor before its order's approval: the order ends Cancelled, unsent."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import pytest
+from tradeplane.contracts import (
+    CancelOrder,
+    OrderAccepted,
+    OrderApproved,
+    OrderCanceled,
+    OrderStatus,
+    OrderType,
+    new_meta,
+)
+from tradeplane.execution.adapters.accounts import Account
+from tradeplane.execution.outcomes import OrderContext, TrackedOrder, new_record
+
+from .fakes import NOW, Harness, account, approval
+
+
+@pytest.fixture
+def h() -> Harness:
+    return Harness()
+
+
+def cancel_of(msg: OrderApproved) -> CancelOrder:
+    return CancelOrder(
+        meta=new_meta("gateway"), order_id=msg.order_id, user_id=msg.user_id, account_id=msg.account_id
+    )
+
+
+def limit(acct: Account, **more: object) -> OrderApproved:
+    return approval(acct, type=OrderType.LIMIT, price="20000", quantity="0.01", **more)
+
+
+def status(h: Harness, order_id: UUID) -> OrderStatus:
+    return h.store.records[order_id].status
+
+
+async def test_cancel_before_the_approval_ends_the_order_cancelled_without_calling_the_venue(
+    h: Harness,
+) -> None:
+    acct = h.store.add(account())
+    session, msg = h.session(acct), limit(acct)
+
+    await session.cancel(cancel_of(msg))
+    await session.approve(msg)
+
+    assert h.venue.submitted == []
+    assert status(h, msg.order_id) is OrderStatus.CANCELLED
+    [event] = h.store.of(OrderCanceled)
+    assert (event.order_id, event.reason) == (msg.order_id, "user")
+    assert h.store.of(OrderAccepted) == []
+
+
+async def test_paper_order_cancelled_before_its_approval_never_rests_in_the_engine(h: Harness) -> None:
+    acct = h.store.add(account("paper"))
+    session, msg = h.session(acct), limit(acct, symbol="BTC/USDT")
+
+    await session.cancel(cancel_of(msg))
+    await session.approve(msg)
+
+    assert status(h, msg.order_id) is OrderStatus.CANCELLED
+    assert h.store.paper[acct.id]["orders"] == []
+    assert session.open == {}
+
+
+async def test_a_repeated_early_cancel_and_a_redelivered_approval_emit_one_cancelled_event(
+    h: Harness,
+) -> None:
+    acct = h.store.add(account())
+    session, msg = h.session(acct), limit(acct)
+
+    await session.cancel(cancel_of(msg))
+    await session.cancel(cancel_of(msg))
+    await session.approve(msg)
+    await session.approve(msg.model_copy(update={"meta": new_meta("risk")}))
+
+    assert len(h.store.cancels) == 1
+    assert len(h.store.of(OrderCanceled)) == 1
+    assert h.venue.submitted == []
+
+
+async def test_cancel_after_the_order_rests_cancels_it_at_the_venue(h: Harness) -> None:
+    acct = h.store.add(account())
+    session, msg = h.session(acct), limit(acct)
+    await session.approve(msg)
+
+    await session.cancel(cancel_of(msg))
+
+    assert [o.order_id for o in h.venue.cancelled] == [msg.order_id]
+    assert status(h, msg.order_id) is OrderStatus.CANCELLED
+    assert h.store.cancels == {}
+
+
+async def test_cancel_of_a_finished_order_is_not_remembered(h: Harness) -> None:
+    acct = h.store.add(account())
+    session, msg = h.session(acct), approval(acct)  # a market order: filled at once
+    await session.approve(msg)
+
+    await session.cancel(cancel_of(msg))
+
+    assert h.store.cancels == {}
+    assert h.venue.cancelled == []
+    assert status(h, msg.order_id) is OrderStatus.FILLED
+
+
+async def test_early_cancel_wins_over_a_halt(h: Harness) -> None:
+    acct = h.store.add(account())
+    session, msg = h.session(acct), limit(acct)
+    await session.cancel(cancel_of(msg))
+
+    h.halts.disable(acct.user_id, NOW)
+    await session.approve(msg)
+
+    assert status(h, msg.order_id) is OrderStatus.CANCELLED
+
+
+async def test_send_interrupted_by_a_crash_then_cancelled_is_not_resent_when_the_venue_lacks_it(
+    h: Harness,
+) -> None:
+    acct = h.store.add(account())
+    msg = limit(acct)
+    h.store.rows[msg.order_id] = "sending"
+    session = h.session(acct)
+
+    await session.cancel(cancel_of(msg))
+    await session.approve(msg)
+
+    assert h.venue.submitted == []
+    assert status(h, msg.order_id) is OrderStatus.CANCELLED
+
+
+async def test_send_interrupted_by_a_crash_then_cancelled_is_cancelled_at_the_venue_that_has_it(
+    h: Harness,
+) -> None:
+    acct = h.store.add(account())
+    msg = limit(acct)
+    h.store.rows[msg.order_id] = "sending"
+    ctx = OrderContext.of(msg, 0)
+    await h.venue.submit(TrackedOrder(ctx, new_record(ctx)).venue_order())  # it landed before the crash
+    session = h.session(acct)
+
+    await session.cancel(cancel_of(msg))
+    await session.approve(msg)
+
+    assert len(h.venue.submitted) == 1
+    assert [o.order_id for o in h.venue.cancelled] == [msg.order_id]
+    assert status(h, msg.order_id) is OrderStatus.CANCELLED
+
+
+async def test_old_early_cancels_are_pruned(h: Harness) -> None:
+    acct = h.store.add(account())
+    msg = limit(acct)
+    await h.session(acct).cancel(cancel_of(msg))
+
+    pruned = await h.store.prune_cancels(NOW.replace(year=NOW.year + 1))
+
+    assert pruned == 1
+    assert h.store.cancels == {}
