@@ -24,7 +24,8 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 from pydantic_core import InitErrorDetails, PydanticCustomError
-from tradeplane.contracts import HaltScope, Money, NonNegative, OrderStatus, OrderType, Quantity, Role, Side
+from tradeplane.contracts import HaltScope, NonNegative, OrderStatus, OrderType, Quantity, Role, Side
+from tradeplane.contracts.base import DECIMAL_PLACES, BoundedDecimal
 from tradeplane.contracts.orders import SYMBOL_PATTERN
 
 T = TypeVar("T")
@@ -69,8 +70,29 @@ Timezone = Annotated[str, StringConstraints(min_length=1, max_length=64), AfterV
 Key = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_\-:.]{1,64}$")]
 """A client order id or an Idempotency-Key."""
 Symbol = Annotated[str, StringConstraints(pattern=SYMBOL_PATTERN)]
-OrderAmount = Annotated[Quantity, Field(le=Decimal("1e15"))]
+OrderAmount = Annotated[Decimal, BoundedDecimal(positive=True, integer_digits=15)]
+"""A quantity or price of an order: positive, below 10**15."""
+Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{1,16}$")]
 DecimalOut = Annotated[Decimal, PlainSerializer(_decimal_text, return_type=str)]
+
+
+class _Percent(BoundedDecimal):
+    """A percentage above 0 and at most 100 (percent numbers: 5 means 5%)."""
+
+    @property
+    def pattern(self) -> str:
+        places = f"(\\.[0-9]{{1,{DECIMAL_PLACES}}})?"
+        return f"^(?![0.]+$)(100(\\.0{{1,{DECIMAL_PLACES}}})?|[0-9]{{1,2}}{places})$"
+
+    def validate(self, value: Any) -> Decimal:
+        number = super().validate(value)
+        if number > 100:
+            raise ValueError("must be a percentage of at most 100")
+        return number
+
+
+Percent = Annotated[Decimal, _Percent(positive=True, integer_digits=3)]
+HHMM = Annotated[str, StringConstraints(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
 
 
 def field_error(model: str, field: str, message: str) -> ValidationError:
@@ -250,23 +272,30 @@ class ConnectVenue(Body):
     secret: Annotated[str, StringConstraints(min_length=1, max_length=2048)] | None = None
     password: Annotated[str, StringConstraints(min_length=1, max_length=512)] | None = None
     sandbox: bool | None = None
-    initial_balances: (
-        dict[Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{1,20}$")], NonNegative] | None
-    ) = Field(default=None, max_length=50)
+    initial_balances: dict[Currency, NonNegative] | None = Field(default=None, max_length=50)
+
+
+class TradingWindow(Body):
+    """Daily trading hours in the user's timezone; `end` before `start` spans midnight."""
+
+    start: HHMM
+    end: HHMM
 
 
 class TradingLimits(Body):
-    max_position_pct: Money | None = None
-    max_order_notional: Money | None = None
-    max_daily_loss_usd: Money | None = None
-    max_daily_loss_pct: Money | None = None
-    max_weekly_loss_usd: Money | None = None
-    max_drawdown_pct: Money | None = None
-    max_daily_trades: int | None = Field(default=None, strict=True)
-    circuit_breaker_daily_loss_pct: Money | None = None
-    max_orders_per_minute: int | None = Field(default=None, strict=True)
-    allowed_symbols: list[Symbol] | None = Field(default=None, max_length=500)
-    trading_hours: dict[str, Any] | None = None
+    """Risk limits; the risk service may refuse values beyond the platform's ceilings (422)."""
+
+    max_position_pct: Percent | None = None
+    max_order_notional: Quantity | None = None
+    max_daily_loss_usd: Quantity | None = None
+    max_daily_loss_pct: Percent | None = None
+    max_weekly_loss_usd: Quantity | None = None
+    max_drawdown_pct: Percent | None = None
+    max_daily_trades: int | None = Field(default=None, strict=True, ge=1, le=10_000)
+    circuit_breaker_daily_loss_pct: Percent | None = None
+    max_orders_per_minute: int | None = Field(default=None, strict=True, ge=1, le=10_000)
+    allowed_symbols: list[Symbol] | None = Field(default=None, min_length=1, max_length=500)
+    trading_hours: TradingWindow | None = None
 
 
 class KillSwitchCommand(Body):
