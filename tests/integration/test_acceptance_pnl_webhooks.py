@@ -141,13 +141,20 @@ async def test_webhook_receives_the_signed_entry_and_exit_of_a_round_trip(
 
     trip = await round_trip(api, trader, "ETH/USDT", "0.5", "3400", "3300")
     await eventually(lambda: receiver.types(path), lambda types: "trade_exit" in types)
+    log = await eventually(
+        lambda: get(api, trader, f"/api/webhooks/{endpoint['id']}/deliveries"),
+        lambda rows: len(rows) >= 2 and all(r["status"] != "pending" for r in rows),
+    )
 
+    assert sorted(r["type"] for r in log) == ["trade_entry", "trade_exit"]
     payloads = [Webhook(endpoint["secret"]).verify(d.body, d.headers) for d in receiver.at(path)]
-    entries = {p["data"]["order_id"]: p["data"] for p in payloads if p["type"] == "trade_entry"}
+    [entry] = [p["data"] for p in payloads if p["type"] == "trade_entry"]
     [exit_] = [p["data"] for p in payloads if p["type"] == "trade_exit"]
-    assert entries[trip.buy["id"]]["symbol"] == "ETH/USDT"
+    assert (entry["order_id"], entry["symbol"], entry["side"]) == (trip.buy["id"], "ETH/USDT", "Buy")
     assert (exit_["user_id"], exit_["symbol"]) == (trader.id, "ETH/USDT")
     assert Decimal(exit_["pnl_usd"]) == trip.net < 0
+    entry_value = Decimal(trip.buy["averagePrice"]) * Decimal(trip.buy["filledQuantity"])
+    assert Decimal(exit_["pnl_pct"]) == (trip.net / entry_value * 100).quantize(Decimal("0.0001"))
 
 
 async def test_webhook_deliveries_are_listed_as_delivered(api: Api, receiver: WebhookReceiver) -> None:

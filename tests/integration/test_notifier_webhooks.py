@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 from tradeplane.contracts import (
+    FillBooked,
     HaltEngaged,
     HaltReleased,
     HaltScope,
@@ -207,14 +208,38 @@ def closed(user: UUID) -> TradeClosed:
     )  # fmt: skip
 
 
+def booked(event: OrderFilled, *, closing: TradeClosed | None = None) -> FillBooked:
+    """What pnl publishes once it booked `event`: an opening fill, or the one that closed `closing`."""
+    moved = (
+        {"closed_quantity": event.quantity, "opened_quantity": Decimal(0)}
+        if closing
+        else {"closed_quantity": Decimal(0), "opened_quantity": event.quantity}
+    )
+    pnl = (
+        {"pnl_usd": closing.pnl_usd, "pnl_pct": closing.pnl_pct}
+        if closing
+        else {"pnl_usd": Decimal(0), "pnl_pct": Decimal(0)}
+    )
+    return FillBooked(
+        meta=new_meta("pnl"), fill=event, position_quantity=Decimal(0) if closing else event.quantity,
+        trade_id=closing.trade_id if closing else None, **moved, **pnl,
+    )  # fmt: skip
+
+
 async def publish_fill(nc: NatsClient, user: UUID) -> OrderFilled:
+    """An opening fill as execution publishes it, and as pnl does once booked."""
     event = fill(user)
     await publish(nc, subjects.order_filled(subjects.partition_of(user, PARTITIONS), user), event)
+    await publish(nc, subjects.fill_booked(user), booked(event))
     return event
 
 
 async def publish_closed(nc: NatsClient, user: UUID) -> TradeClosed:
+    """The closing fill (execution's and pnl's events of it) and the closed trade."""
     event = closed(user)
+    exit_fill = fill(user).model_copy(update={"side": Side.SELL})
+    await publish(nc, subjects.order_filled(subjects.partition_of(user, PARTITIONS), user), exit_fill)
+    await publish(nc, subjects.fill_booked(user), booked(exit_fill, closing=event))
     await publish(nc, subjects.trade_closed(user), event)
     return event
 
@@ -247,12 +272,16 @@ async def test_round_trip_sends_signed_trade_entry_and_exit(bus: NatsClient, rec
     user = uuid4()
     endpoint = await create_endpoint(bus, user, receiver.url("trades"), ["trade_entry", "trade_exit"])
 
-    await publish_fill(bus, user)
+    entry = await publish_fill(bus, user)
     await publish_closed(bus, user)
-    await eventually(lambda: len(receiver.at("trades")) == 2)
+    await eventually(lambda: "trade_exit" in str([hit.body for hit in receiver.at("trades")]))
+    log = await settled_log(bus, user, endpoint["id"], 2)
 
-    bodies = {p["type"]: p for p in (verified(endpoint["secret"], hit) for hit in receiver.at("trades"))}
-    assert set(bodies) == {"trade_entry", "trade_exit"}
+    assert sorted(d["type"] for d in log) == ["trade_entry", "trade_exit"]
+    payloads = [verified(endpoint["secret"], hit) for hit in receiver.at("trades")]
+    assert sorted(p["type"] for p in payloads) == ["trade_entry", "trade_exit"]
+    bodies = {p["type"]: p for p in payloads}
+    assert bodies["trade_entry"]["data"]["order_id"] == str(entry.order_id)
     exit_data = bodies["trade_exit"]["data"]
     assert (exit_data["user_id"], exit_data["symbol"]) == (str(user), "BTC/USDT")
     assert (exit_data["pnl_usd"], exit_data["pnl_pct"]) == ("8.99", "1.798")

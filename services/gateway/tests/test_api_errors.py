@@ -178,10 +178,37 @@ def test_page_size_above_the_maximum_is_a_422(client: TestClient, login_as: Logi
     assert field_names(error_of(response, 422)) == ["pageSize"]
 
 
-def test_non_uuid_id_in_the_path_is_a_422(client: TestClient, login_as: Login) -> None:
+def test_non_uuid_id_in_the_path_is_no_such_resource(client: TestClient, login_as: Login) -> None:
     login_as(Role.TRADER)
 
-    assert error_of(client.get("/api/venues/not-a-uuid"), 422)["code"] == "VALIDATION_ERROR"
+    assert error_of(client.get("/api/venues/not-a-uuid"), 404)["code"] == "NOT_FOUND"
+
+
+def test_other_method_on_a_fixed_path_beside_an_id_path_is_a_405(client: TestClient, login_as: Login) -> None:
+    login_as(Role.TRADER)
+
+    response = client.delete("/api/orders/history")
+
+    assert error_of(response, 405)["code"] == "METHOD_NOT_ALLOWED"
+    assert response.headers["allow"] == "GET"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("PUT", "/api/orders", "GET, POST"),
+        ("POST", "/api/settings/trading", "GET, PUT"),
+        ("OPTIONS", "/api/webhooks/6f1c7f0e-4d0b-5a55-9a3e-2b8f5d1c9e47", "DELETE, PATCH"),
+        ("PUT", "/api/auth/login", "POST"),
+    ],
+)
+def test_405_allow_header_names_every_method_of_the_path(
+    client: TestClient, method: str, path: str, allowed: str
+) -> None:
+    response = client.request(method, path)
+
+    assert error_of(response, 405)["code"] == "METHOD_NOT_ALLOWED"
+    assert response.headers["allow"] == allowed
 
 
 def test_unexpected_failure_is_a_logged_503_internal(

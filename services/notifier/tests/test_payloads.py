@@ -19,6 +19,7 @@ from tradeplane.contracts.enums import (
     VenueErrorCategory,
 )
 from tradeplane.contracts.events import (
+    FillBooked,
     HaltEngaged,
     HaltReleased,
     PnlUpdated,
@@ -58,9 +59,17 @@ def order_filled() -> OrderFilled:
     )  # fmt: skip
 
 
+def booked(opened: str = "0.25", closed: str = "0", position: str = "0.25", **fields: object) -> FillBooked:
+    return FillBooked(
+        meta=meta(), fill=order_filled(), opened_quantity=Decimal(opened), closed_quantity=Decimal(closed),
+        position_quantity=Decimal(position), pnl_usd=Decimal(fields.pop("pnl_usd", "0")),
+        pnl_pct=Decimal(fields.pop("pnl_pct", "0")), **fields,
+    )  # fmt: skip
+
+
 def all_events() -> list[Message]:
     return [
-        order_filled(),
+        booked(),
         trade_closed(),
         OrderRejected(meta=meta(), order_id=ORDER, user_id=USER, account_id=ACCOUNT,
                       code=RejectCode.DAILY_LOSS, reason="daily loss cap reached"),
@@ -94,16 +103,52 @@ def test_trade_exit_body_has_type_and_exit_time() -> None:
     assert (body["type"], body["timestamp"]) == ("trade_exit", "2026-01-17T22:00:00Z")
 
 
-def test_trade_entry_from_fill_carries_symbol_side_quantity_and_price() -> None:
-    data = data_of(order_filled())
+def test_trade_entry_from_an_opening_fill_carries_symbol_side_quantity_and_price() -> None:
+    data = data_of(booked())
 
     assert (data["symbol"], data["side"], data["quantity"], data["price"]) == (
         "ETH/USD", "Buy", "0.25", "2500.10",
     )  # fmt: skip
+    assert data["order_id"] == str(ORDER)
 
 
 def test_trade_entry_timestamps_are_iso_utc() -> None:
-    assert data_of(order_filled())["filled_at"] == "2026-01-17T22:00:00Z"
+    assert data_of(booked())["filled_at"] == "2026-01-17T22:00:00Z"
+
+
+def test_fill_that_closes_a_position_sends_no_entry_its_trade_closed_is_the_exit() -> None:
+    closing = booked(opened="0", closed="0.25", position="0", pnl_usd="3.5", pnl_pct="1.2", trade_id=uuid4())
+
+    assert to_payload(closing) is None
+
+
+def test_fill_that_reduces_a_position_is_an_exit_with_its_pnl() -> None:
+    payload = to_payload(booked(opened="0", closed="0.25", position="0.75", pnl_usd="-2.5", pnl_pct="-0.4"))
+
+    assert payload is not None and payload.type is EventType.TRADE_EXIT
+    data = payload.body()["data"]
+    assert (data["pnl_usd"], data["pnl_pct"], data["partial"], data["quantity"]) == (
+        "-2.5",
+        "-0.4",
+        True,
+        "0.25",
+    )
+    assert (data["user_id"], data["symbol"], data["order_id"]) == (str(USER), "ETH/USD", str(ORDER))
+
+
+def test_fill_that_reverses_a_position_is_an_entry_of_what_it_opened() -> None:
+    reversal = booked(
+        opened="0.1", closed="0.15", position="0.1", pnl_usd="1", pnl_pct="0.3", trade_id=uuid4()
+    )
+
+    payload = to_payload(reversal)
+
+    assert payload is not None and payload.type is EventType.TRADE_ENTRY
+    assert payload.body()["data"]["quantity"] == "0.1"
+
+
+def test_raw_fill_is_not_a_webhook_event() -> None:
+    assert to_payload(order_filled()) is None
 
 
 def test_order_rejected_carries_code_reason_and_given_symbol() -> None:

@@ -16,6 +16,7 @@ from .enums import (
 from .events import (
     AuditRecorded,
     DeadLettered,
+    FillBooked,
     HaltAck,
     HaltEngaged,
     HaltReleased,
@@ -60,6 +61,7 @@ MESSAGE_TYPES: tuple[type[Message], ...] = (
     Ticker,
     PositionChanged,
     TradeClosed,
+    FillBooked,
     PnlUpdated,
     RiskStateChanged,
     AuditRecorded,
@@ -71,6 +73,7 @@ __all__ = [
     "AuditRecorded",
     "CancelOrder",
     "DeadLettered",
+    "FillBooked",
     "HaltAck",
     "HaltEngaged",
     "HaltReleased",

@@ -10,7 +10,7 @@ from pydantic import Field, model_validator
 
 from .base import Message, Money, NonNegative, Quantity, UtcDatetime
 from .enums import HaltScope, TradingState, VenueErrorCategory
-from .orders import SYMBOL_PATTERN
+from .orders import SYMBOL_PATTERN, OrderFilled
 
 
 class HaltEngaged(Message):
@@ -167,9 +167,30 @@ class DeadLettered(Message):
         return base64.b64decode(self.payload) if self.payload_base64 else self.payload.encode()
 
 
+class FillBooked(Message):
+    """pnl booked one fill: how much of a position it opened and closed, and what the closed part made."""
+
+    fill: OrderFilled
+    opened_quantity: NonNegative
+    closed_quantity: NonNegative
+    position_quantity: Money
+    """The position after the fill. Signed: positive long, negative short, zero flat."""
+    pnl_usd: Money
+    """Net PnL of the closed part, its share of entry and exit fees deducted (0 when nothing closed)."""
+    pnl_pct: Money
+    """`pnl_usd` against the entry value of the closed part, in percent."""
+    trade_id: UUID | None = None
+    """The closed trade (TradeClosed) this fill completed by taking the position to flat."""
+
+    @property
+    def user_id(self) -> UUID:
+        return self.fill.user_id
+
+
 __all__ = [
     "AuditRecorded",
     "DeadLettered",
+    "FillBooked",
     "HaltAck",
     "HaltEngaged",
     "HaltReleased",

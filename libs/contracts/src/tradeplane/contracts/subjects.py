@@ -94,6 +94,10 @@ def trade_closed(user_id: UUID) -> str:
     return f"{PREFIX}.trade.closed.{user_id}"
 
 
+def fill_booked(user_id: UUID) -> str:
+    return f"{PREFIX}.trade.booked.{user_id}"
+
+
 def pnl_updated(user_id: UUID) -> str:
     return f"{PREFIX}.pnl.updated.{user_id}"
 
@@ -147,6 +151,7 @@ ALL_TICKERS = f"{PREFIX}.market.ticker.>"
 ALL_VENUE = f"{PREFIX}.venue.>"
 ALL_VENUE_ERRORS = f"{PREFIX}.venue.error.>"
 ALL_VENUE_OK = f"{PREFIX}.venue.ok.>"
+ALL_FILLS_BOOKED = f"{PREFIX}.trade.booked.>"
 ALL_PNL_UPDATED = f"{PREFIX}.pnl.updated.*"
 ALL_USER = f"{PREFIX}.user.>"
 

@@ -8,7 +8,7 @@ and answered 503 INTERNAL: no client input ever produces a bare 500.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Coroutine, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import BaseRoute, Match
 from tradeplane.contracts.queries import Reply
 
 log = logging.getLogger(__name__)
@@ -139,11 +140,31 @@ async def _api_error(request: Request, exc: Exception) -> Response:
     return error(exc.status, exc.code, exc.message, exc.details, exc.headers)
 
 
+def _endpoints(routes: Iterable[BaseRoute]) -> Iterator[BaseRoute]:
+    for route in routes:
+        # FastAPI keeps an included router as one route whose candidates are the prefixed routes.
+        candidates = getattr(route, "effective_candidates", None)
+        yield from _endpoints(candidates()) if callable(candidates) else (route,)
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method some route serves at this path (Starlette's 405 names only the first route's)."""
+    methods: set[str] = set()
+    for route in _endpoints(request.app.router.routes):
+        match, _ = route.matches(request.scope)
+        if match is not Match.NONE:
+            methods |= getattr(route, "methods", None) or set()
+    return ", ".join(sorted(methods))
+
+
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     code = _STATUS_CODES.get(exc.status_code, f"HTTP_{exc.status_code}")
     message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ").lower()
-    return error(exc.status_code, code, message, headers=exc.headers)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = allowed_methods(request) or headers.get("Allow", "")
+    return error(exc.status_code, code, message, headers=headers)
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:

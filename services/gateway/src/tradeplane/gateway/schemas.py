@@ -8,9 +8,9 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any, Generic, Literal, Self, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, Literal, Self, TypeVar
 from uuid import UUID
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, available_timezones
 
 from pydantic import (
     AfterValidator,
@@ -20,11 +20,13 @@ from pydantic import (
     PlainSerializer,
     StringConstraints,
     ValidationError,
+    WithJsonSchema,
     model_validator,
 )
 from pydantic.alias_generators import to_camel
 from pydantic_core import InitErrorDetails, PydanticCustomError
-from tradeplane.contracts import HaltScope, Money, NonNegative, OrderStatus, OrderType, Quantity, Role, Side
+from tradeplane.contracts import HaltScope, NonNegative, OrderStatus, OrderType, Quantity, Role, Side
+from tradeplane.contracts.base import DECIMAL_PLACES, BoundedDecimal
 from tradeplane.contracts.orders import SYMBOL_PATTERN
 
 T = TypeVar("T")
@@ -63,14 +65,56 @@ def _decimal_text(value: Decimal) -> str:
     return format(value.normalize(), "f") if value else "0"
 
 
-Email = Annotated[str, StringConstraints(max_length=320), AfterValidator(_email)]
-Text = Annotated[str, StringConstraints(max_length=200), AfterValidator(_plain_text)]
-Timezone = Annotated[str, StringConstraints(min_length=1, max_length=64), AfterValidator(_timezone)]
+_PRINTABLE = r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+Email = Annotated[
+    str,
+    StringConstraints(max_length=320),
+    AfterValidator(_email),
+    WithJsonSchema({"type": "string", "maxLength": 254, "pattern": _EMAIL.pattern}),
+]
+Text = Annotated[
+    str, StringConstraints(max_length=200, pattern=f"^{_PRINTABLE}*$"), AfterValidator(_plain_text)
+]
+Reason = Annotated[
+    str,
+    StringConstraints(
+        min_length=1, max_length=500, pattern=rf"^{_PRINTABLE}*[^\s\x00-\x1f\x7f]{_PRINTABLE}*$"
+    ),
+    AfterValidator(_plain_text),
+]
+"""Free text that is not blank once trimmed."""
+Timezone = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=64),
+    AfterValidator(_timezone),
+    WithJsonSchema({"type": "string", "enum": sorted(available_timezones())}),
+]
 Key = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_\-:.]{1,64}$")]
 """A client order id or an Idempotency-Key."""
 Symbol = Annotated[str, StringConstraints(pattern=SYMBOL_PATTERN)]
-OrderAmount = Annotated[Quantity, Field(le=Decimal("1e15"))]
+OrderAmount = Annotated[Decimal, BoundedDecimal(positive=True, integer_digits=15)]
+"""A quantity or price of an order: positive, below 10**15."""
+Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{1,16}$")]
 DecimalOut = Annotated[Decimal, PlainSerializer(_decimal_text, return_type=str)]
+
+
+class _Percent(BoundedDecimal):
+    """A percentage above 0 and at most 100 (percent numbers: 5 means 5%)."""
+
+    @property
+    def pattern(self) -> str:
+        places = f"(\\.[0-9]{{1,{DECIMAL_PLACES}}})?"
+        return f"^(?![0.]+$)(100(\\.0{{1,{DECIMAL_PLACES}}})?|[0-9]{{1,2}}{places})$"
+
+    def validate(self, value: Any) -> Decimal:
+        number = super().validate(value)
+        if number > 100:
+            raise ValueError("must be a percentage of at most 100")
+        return number
+
+
+Percent = Annotated[Decimal, _Percent(positive=True, integer_digits=3)]
+HHMM = Annotated[str, StringConstraints(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
 
 
 def field_error(model: str, field: str, message: str) -> ValidationError:
@@ -91,9 +135,13 @@ class Body(BaseModel):
         validate_by_alias=True,
     )
 
+    NULL_MEANS: ClassVar[frozenset[str]] = frozenset()
+    """Fields (camelCase) where an explicit null means something; elsewhere null is as if left out."""
+
     def params(self) -> dict[str, Any]:
         """The fields the caller set, as camelCase JSON for a query to the owning service."""
-        return self.model_dump(mode="json", by_alias=True, exclude_unset=True)
+        dumped = self.model_dump(mode="json", by_alias=True, exclude_unset=True)
+        return {k: v for k, v in dumped.items() if v is not None or k in self.NULL_MEANS}
 
 
 class Out(BaseModel):
@@ -127,8 +175,17 @@ class PasswordChange(Body):
 
 
 class LoginRequest(Body):
-    email: Annotated[str, StringConstraints(max_length=320)] | None = None
-    username: Annotated[str, StringConstraints(max_length=320)] | None = None
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"required": [name], "properties": {name: {"type": "string"}}}
+                for name in ("email", "username")
+            ]
+        }
+    )
+
+    email: Annotated[str, StringConstraints(min_length=1, max_length=320)] | None = None
+    username: Annotated[str, StringConstraints(min_length=1, max_length=320)] | None = None
     password: Password
 
     @model_validator(mode="after")
@@ -189,7 +246,29 @@ class RoleUpdate(Body):
 # Orders
 
 
+def _prices_by_type() -> dict[str, Any]:
+    """Which of price and stopPrice each order type needs (a string) or refuses (absent or null)."""
+    needs = {
+        OrderType.MARKET: (False, False),
+        OrderType.LIMIT: (True, False),
+        OrderType.STOP: (False, True),
+        OrderType.STOP_LIMIT: (True, True),
+    }
+
+    def branch(kind: OrderType, price: bool, stop: bool) -> dict[str, Any]:
+        fields = {"price": price, "stopPrice": stop}
+        return {
+            "properties": {"type": {"const": kind.value}}
+            | {name: {"type": "string" if needed else "null"} for name, needed in fields.items()},
+            "required": [name for name, needed in fields.items() if needed],
+        }
+
+    return {"oneOf": [branch(kind, *fields) for kind, fields in needs.items()]}
+
+
 class PlaceOrder(Body):
+    model_config = ConfigDict(json_schema_extra=_prices_by_type())
+
     venue_id: UUID
     symbol: Symbol
     side: Side
@@ -250,32 +329,52 @@ class ConnectVenue(Body):
     secret: Annotated[str, StringConstraints(min_length=1, max_length=2048)] | None = None
     password: Annotated[str, StringConstraints(min_length=1, max_length=512)] | None = None
     sandbox: bool | None = None
-    initial_balances: (
-        dict[Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{1,20}$")], NonNegative] | None
-    ) = Field(default=None, max_length=50)
+    initial_balances: dict[Currency, NonNegative] | None = Field(default=None, max_length=50)
+
+
+class TradingWindow(Body):
+    """Daily trading hours in the user's timezone; `end` before `start` spans midnight."""
+
+    start: HHMM
+    end: HHMM
 
 
 class TradingLimits(Body):
-    max_position_pct: Money | None = None
-    max_order_notional: Money | None = None
-    max_daily_loss_usd: Money | None = None
-    max_daily_loss_pct: Money | None = None
-    max_weekly_loss_usd: Money | None = None
-    max_drawdown_pct: Money | None = None
-    max_daily_trades: int | None = Field(default=None, strict=True)
-    circuit_breaker_daily_loss_pct: Money | None = None
-    max_orders_per_minute: int | None = Field(default=None, strict=True)
-    allowed_symbols: list[Symbol] | None = Field(default=None, max_length=500)
-    trading_hours: dict[str, Any] | None = None
+    """Risk limits; the risk service may refuse values beyond the platform's ceilings (422)."""
+
+    NULL_MEANS = frozenset({"allowedSymbols", "tradingHours"})
+    """null allows every symbol, at any time of day."""
+
+    max_position_pct: Percent | None = None
+    max_order_notional: Quantity | None = None
+    max_daily_loss_usd: Quantity | None = None
+    max_daily_loss_pct: Percent | None = None
+    max_weekly_loss_usd: Quantity | None = None
+    max_drawdown_pct: Percent | None = None
+    max_daily_trades: int | None = Field(default=None, strict=True, ge=1, le=10_000)
+    circuit_breaker_daily_loss_pct: Percent | None = None
+    max_orders_per_minute: int | None = Field(default=None, strict=True, ge=1, le=10_000)
+    allowed_symbols: list[Symbol] | None = Field(default=None, min_length=1, max_length=500)
+    trading_hours: TradingWindow | None = None
 
 
 class KillSwitchCommand(Body):
     scope: HaltScope
     user_id: UUID | None = None
-    reason: Annotated[str, StringConstraints(min_length=1, max_length=500), AfterValidator(_plain_text)]
+    reason: Reason
 
 
-WebhookEvent = Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,64}$")]
+WebhookEvent = Literal[
+    "trade_entry",
+    "trade_exit",
+    "order_rejected",
+    "order_cancelled",
+    "error",
+    "risk_state",
+    "killswitch",
+    "user_disabled",
+]
+"""The event types the notifier delivers (it checks them too)."""
 WebhookUrl = Annotated[str, StringConstraints(min_length=1, max_length=2048), AfterValidator(_plain_text)]
 
 

@@ -8,17 +8,18 @@ from uuid import UUID
 
 from faststream.nats import NatsRouter
 from tradeplane.contracts import (
+    FillBooked,
     HaltEngaged,
     HaltReleased,
     Message,
     OrderCanceled,
-    OrderFilled,
     OrderRejected,
     RiskStateChanged,
     TradeClosed,
     UserDisabled,
     VenueError,
     streams,
+    subjects,
 )
 from tradeplane.contracts.streams import StreamSpec
 from tradeplane.contracts.subjects import PREFIX
@@ -38,7 +39,7 @@ class Subscription:
 
 
 SUBSCRIPTIONS: tuple[Subscription, ...] = (
-    Subscription(OrderFilled, f"{PREFIX}.order.filled.>", streams.ORDERS, "notifier-order-filled"),
+    Subscription(FillBooked, subjects.ALL_FILLS_BOOKED, streams.PNL, "notifier-fill-booked"),
     Subscription(OrderRejected, f"{PREFIX}.order.rejected.>", streams.ORDERS, "notifier-order-rejected"),
     Subscription(OrderCanceled, f"{PREFIX}.order.canceled.>", streams.ORDERS, "notifier-order-canceled"),
     Subscription(TradeClosed, f"{PREFIX}.trade.closed.>", streams.PNL, "notifier-trade-closed"),

@@ -11,7 +11,7 @@ import logging
 from decimal import Decimal
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from tradeplane.contracts import OrderFilled, PositionChanged, TradeClosed, subjects, utcnow
+from tradeplane.contracts import FillBooked, OrderFilled, PositionChanged, TradeClosed, subjects, utcnow
 from tradeplane.runtime import Runtime, Tx
 
 from . import counters
@@ -91,6 +91,7 @@ class Booker:
         )
         if trade is not None:
             tx.emit(subjects.trade_closed(event.user_id), trade_closed(event, trade))
+        tx.emit(subjects.fill_booked(event.user_id), fill_booked(event, applied, trade))
         tx.emit(
             subjects.pnl_updated(event.user_id),
             await self.curve.pnl_updated(tx.conn, event.user_id, figures, now, tz, cause=event),
@@ -116,5 +117,21 @@ def trade_closed(cause: OrderFilled, trade: ClosedTrade) -> TradeClosed:
         pnl_usd=trade.pnl_usd,
         pnl_pct=trade.pnl_pct,
         duration_seconds=trade.duration_seconds,
+    )
+    return event
+
+
+def fill_booked(cause: OrderFilled, applied: Applied, trade: ClosedTrade | None) -> FillBooked:
+    effect = applied.effect
+    event: FillBooked = cause.caused(
+        FillBooked,
+        PRODUCER,
+        fill=cause,
+        opened_quantity=effect.opened,
+        closed_quantity=effect.closed,
+        position_quantity=applied.position.quantity,
+        pnl_usd=effect.pnl_usd,
+        pnl_pct=effect.pnl_pct,
+        trade_id=trade.trade_id if trade is not None else None,
     )
     return event

@@ -63,7 +63,7 @@ async def list_users(admin: Admin, gw: Gw, conn: DbConn, pages: Pages) -> Respon
     return paged(items, pagination(pages.page, pages.page_size, total))
 
 
-@router.get("/users/{user_id}", response_model=Ok[dict[str, object]])
+@router.get("/users/{user_id:uuid}", response_model=Ok[dict[str, object]])
 async def get_user(user_id: UUID, admin: Admin, gw: Gw, conn: DbConn) -> Response:
     """One user with order counts, PnL and risk state."""
     row = await repo.user_by_id(conn, user_id)
@@ -72,7 +72,7 @@ async def get_user(user_id: UUID, admin: Admin, gw: Gw, conn: DbConn) -> Respons
     return ok((await _with_stats(gw, admin, conn, [row]))[0])
 
 
-@router.patch("/users/{user_id}", response_model=Ok[dict[str, object]])
+@router.patch("/users/{user_id:uuid}", response_model=Ok[dict[str, object]])
 async def set_user_role(user_id: UUID, body: RoleUpdate, admin: Admin, gw: Gw) -> Response:
     """Change a user's role (admin, trader, viewer)."""
     if user_id == admin.id and body.role is not Role.ADMIN:
@@ -83,7 +83,7 @@ async def set_user_role(user_id: UUID, body: RoleUpdate, admin: Admin, gw: Gw) -
     return ok(user_json(row))
 
 
-@router.post("/users/{user_id}/enable", response_model=Ok[dict[str, object]])
+@router.post("/users/{user_id:uuid}/enable", response_model=Ok[dict[str, object]])
 async def enable_user(user_id: UUID, admin: Admin, gw: Gw, conn: DbConn) -> Response:
     """Let a user who was disabled (repeated venue errors) trade again."""
     if await repo.user_by_id(conn, user_id) is None:

@@ -68,7 +68,7 @@ async def order_history(
     return paged([order_json(r) for r in rows], pagination(pages.page, pages.page_size, total))
 
 
-@router.get("/{order_id}", response_model=Ok[OrderOut])
+@router.get("/{order_id:uuid}", response_model=Ok[OrderOut])
 async def get_order(order_id: UUID, user: CurrentUser, conn: DbConn) -> Response:
     """One of the caller's orders."""
     row = await orders.by_id(conn, user.id, order_id)
@@ -77,7 +77,7 @@ async def get_order(order_id: UUID, user: CurrentUser, conn: DbConn) -> Response
     return ok(order_json(row))
 
 
-@router.delete("/{order_id}", status_code=202, response_model=Ok[OrderAccepted])
+@router.delete("/{order_id:uuid}", status_code=202, response_model=Ok[OrderAccepted])
 async def cancel_order(order_id: UUID, user: Trader, gw: Gw) -> Response:
     """Cancel an open order; 409 ORDER_NOT_OPEN when it is already finished."""
     row = await intake.cancel(gw, user, order_id)

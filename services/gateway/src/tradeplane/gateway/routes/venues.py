@@ -49,45 +49,45 @@ async def list_venues(user: CurrentUser, gw: Gw) -> Response:
     return await forward(gw, user, EXECUTION, "venues.list")
 
 
-@router.get("/{venue_id}", response_model=Data)
+@router.get("/{venue_id:uuid}", response_model=Data)
 async def get_venue(venue_id: UUID, user: CurrentUser, gw: Gw) -> Response:
     """One venue account."""
     return await forward(gw, user, EXECUTION, "venues.get", {"id": str(venue_id)})
 
 
-@router.delete("/{venue_id}", response_model=Data)
+@router.delete("/{venue_id:uuid}", response_model=Data)
 async def delete_venue(venue_id: UUID, user: Trader, gw: Gw) -> Response:
     """Disconnect a venue account (refused while it has open orders)."""
     gw.venues.forget(user.id, venue_id)
     return await forward(gw, user, EXECUTION, "venues.delete", {"id": str(venue_id)})
 
 
-@router.get("/{venue_id}/balance", response_model=Data)
+@router.get("/{venue_id:uuid}/balance", response_model=Data)
 async def venue_balance(venue_id: UUID, user: CurrentUser, gw: Gw) -> Response:
     """Balances per currency: free, used, total."""
     return await forward(gw, user, EXECUTION, "venues.balance", {"id": str(venue_id)})
 
 
-@router.get("/{venue_id}/instruments", response_model=Items)
+@router.get("/{venue_id:uuid}/instruments", response_model=Items)
 async def venue_instruments(venue_id: UUID, user: CurrentUser, gw: Gw) -> Response:
     """Tradable markets with their precision, minimum sizes and fees."""
     return await forward(gw, user, EXECUTION, "venues.instruments", {"id": str(venue_id)})
 
 
-@router.post("/{venue_id}/sync", response_model=Data)
+@router.post("/{venue_id:uuid}/sync", response_model=Data)
 async def sync_venue(venue_id: UUID, user: Trader, gw: Gw) -> Response:
     """Refresh balances and markets from the venue."""
     gw.venues.forget(user.id, venue_id)
     return await forward(gw, user, EXECUTION, "venues.sync", {"id": str(venue_id)})
 
 
-@router.get("/{venue_id}/nonce", response_model=Data)
+@router.get("/{venue_id:uuid}/nonce", response_model=Data)
 async def venue_nonce(venue_id: UUID, user: CurrentUser, gw: Gw) -> Response:
     """Nonce statistics of an exchange account."""
     return await forward(gw, user, EXECUTION, "venues.nonce", {"id": str(venue_id)})
 
 
-@router.post("/{venue_id}/nonce/reset", response_model=Data)
+@router.post("/{venue_id:uuid}/nonce/reset", response_model=Data)
 async def reset_venue_nonce(venue_id: UUID, user: Trader, gw: Gw) -> Response:
     """Reset an exchange account's nonce state."""
     return await forward(gw, user, EXECUTION, "venues.nonce_reset", {"id": str(venue_id)})

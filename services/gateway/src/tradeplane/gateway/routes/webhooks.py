@@ -35,25 +35,25 @@ async def webhook_stats(user: CurrentUser, gw: Gw) -> Response:
     return await forward(gw, user, NOTIFIER, "webhooks.stats")
 
 
-@router.patch("/{webhook_id}", response_model=Data)
+@router.patch("/{webhook_id:uuid}", response_model=Data)
 async def update_webhook(webhook_id: UUID, body: WebhookUpdate, user: Trader, gw: Gw) -> Response:
     """Change an endpoint's url, events or enabled flag."""
     return await forward(gw, user, NOTIFIER, "webhooks.update", {"id": str(webhook_id)} | body.params())
 
 
-@router.delete("/{webhook_id}", response_model=Data)
+@router.delete("/{webhook_id:uuid}", response_model=Data)
 async def delete_webhook(webhook_id: UUID, user: Trader, gw: Gw) -> Response:
     """Remove an endpoint."""
     return await forward(gw, user, NOTIFIER, "webhooks.delete", {"id": str(webhook_id)})
 
 
-@router.post("/{webhook_id}/test", response_model=Data)
+@router.post("/{webhook_id:uuid}/test", response_model=Data)
 async def test_webhook(webhook_id: UUID, user: Trader, gw: Gw) -> Response:
     """Send a signed test event to the endpoint."""
     return await forward(gw, user, NOTIFIER, "webhooks.test", {"id": str(webhook_id)})
 
 
-@router.get("/{webhook_id}/deliveries", response_model=Page[dict[str, object]])
+@router.get("/{webhook_id:uuid}/deliveries", response_model=Page[dict[str, object]])
 async def deliveries(webhook_id: UUID, user: CurrentUser, gw: Gw, pages: Pages) -> Response:
     """The endpoint's delivery log, newest first."""
     params = {"id": str(webhook_id)} | pages.params()

@@ -11,6 +11,7 @@ from uuid import UUID, uuid5
 
 from tradeplane.contracts.base import Message
 from tradeplane.contracts.events import (
+    FillBooked,
     HaltEngaged,
     HaltReleased,
     RiskStateChanged,
@@ -18,7 +19,7 @@ from tradeplane.contracts.events import (
     UserDisabled,
     VenueError,
 )
-from tradeplane.contracts.orders import OrderCanceled, OrderFilled, OrderRejected
+from tradeplane.contracts.orders import OrderCanceled, OrderRejected
 
 
 class EventType(StrEnum):
@@ -94,12 +95,34 @@ _TRADE_FIELDS = (
 )  # fmt: skip
 
 
-def trade_entry(event: OrderFilled) -> WebhookPayload:
-    return _payload(EventType.TRADE_ENTRY, event, event.filled_at, _pick(event, _FILL_FIELDS))
+def fill_booked(event: FillBooked) -> WebhookPayload | None:
+    """A fill that opened (part of) a position is an entry; one that reduced it, without closing it, an exit.
+
+    The fill that takes a position to flat is the trade's exit, sent from its TradeClosed with the
+    whole trade's PnL; one that also opens the other side (a reversal) is an entry as well.
+    """
+    fill = event.fill
+    data = _pick(fill, _FILL_FIELDS) | {
+        "event_id": str(event.meta.event_id),
+        "position_quantity": format(event.position_quantity, "f"),
+    }
+    if event.opened_quantity:
+        data["quantity"] = format(event.opened_quantity, "f")
+        return _payload(EventType.TRADE_ENTRY, event, fill.filled_at, data)
+    if event.trade_id is not None or not event.closed_quantity:
+        return None
+    data |= {
+        "trade_id": None,
+        "partial": True,
+        "pnl_usd": format(event.pnl_usd, "f"),
+        "pnl_pct": format(event.pnl_pct, "f"),
+    }
+    return _payload(EventType.TRADE_EXIT, event, fill.filled_at, data)
 
 
 def trade_exit(event: TradeClosed) -> WebhookPayload:
-    return _payload(EventType.TRADE_EXIT, event, event.exit_at, _pick(event, _TRADE_FIELDS))
+    data = _pick(event, _TRADE_FIELDS) | {"partial": False}
+    return _payload(EventType.TRADE_EXIT, event, event.exit_at, data)
 
 
 def order_rejected(event: OrderRejected, symbol: str | None = None) -> WebhookPayload:
@@ -134,8 +157,8 @@ def user_disabled(event: UserDisabled) -> WebhookPayload:
     return _payload(EventType.USER_DISABLED, event, event.meta.occurred_at, data)
 
 
-_BUILDERS: dict[type[Message], Callable[[Any], WebhookPayload]] = {
-    OrderFilled: trade_entry,
+_BUILDERS: dict[type[Message], Callable[[Any], WebhookPayload | None]] = {
+    FillBooked: fill_booked,
     TradeClosed: trade_exit,
     RiskStateChanged: risk_state,
     HaltEngaged: killswitch,

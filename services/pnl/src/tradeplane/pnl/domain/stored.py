@@ -11,6 +11,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from tradeplane.contracts import Side
+
+from .exits import FillEffect, effect_of
 from .fills import FeeConversionError, Fill, Rates, fee_in_quote
 from .ledger import PositionKey
 from .lots import Book, BookResult, Position
@@ -27,6 +30,8 @@ class Applied:
     state: dict[str, Any]
     opened_at: datetime | None
     """When the current round trip opened; None when flat."""
+    effect: FillEffect
+    """What the fill opened and closed, and the net PnL of what it closed."""
 
 
 def bookable(fill: Fill, rates: Rates | None) -> tuple[Fill, Decimal | None]:
@@ -42,10 +47,13 @@ def apply_fill(state: dict[str, Any] | None, fill: Fill, rates: Rates | None = N
     book = Book(rates)
     if state:
         book.restore({**state, "fill_ids": []})
-    result = book.apply(fill)
     key = PositionKey(fill.user_id, fill.account_id, fill.symbol)
+    before = book.position(key)
+    result = book.apply(fill)
+    after = book.position(key)
+    effect = effect_of(before, after, fill.side is Side.BUY, fill.quantity, result.fee, result.realized)
     new_state = book.state_of(key) or {}
     new_state.pop("fill_ids", None)
     trip = new_state.get("round_trip")
     opened_at = datetime.fromisoformat(trip["entry_at"]) if trip else None
-    return Applied(result, book.position(key), new_state, opened_at)
+    return Applied(result, after, new_state, opened_at, effect)
