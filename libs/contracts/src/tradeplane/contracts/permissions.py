@@ -126,7 +126,12 @@ PERMISSIONS: Mapping[str, Permissions] = {
     PNL: _service(
         PNL,
         publish=(
-            *_of_user(subjects.position_changed, subjects.trade_closed, subjects.pnl_updated),
+            *_of_user(
+                subjects.position_changed,
+                subjects.trade_closed,
+                subjects.pnl_updated,
+                subjects.fill_booked,
+            ),
             subjects.query(EXECUTION, "venues.list"),
             subjects.query(EXECUTION, "venues.balance"),
         ),
