@@ -399,6 +399,22 @@ async def test_global_kill_switch_rejects_every_user_until_released(trader: Trad
     assert isinstance(await trader.order(), OrderApproved)
 
 
+async def test_admin_engaging_over_a_traders_own_halt_takes_it_over(trader: Trader) -> None:
+    own = {"scope": "user", "reason": "stepping away"}
+    await ok(trader.nc, "killswitch.activate", trader.caller, own)
+    admin_halt = {"scope": "user", "userId": str(trader.user_id), "reason": "compliance review"}
+    status = await ok(trader.nc, "killswitch.activate", ADMIN, admin_halt)
+
+    reply = await ask(trader.nc, "killswitch.deactivate", trader.caller, own)
+
+    assert (status["user"]["reason"], status["user"]["actor"]) == ("compliance review", ADMIN.email)
+    assert reply.error is not None
+    assert (reply.error.code, reply.error.status) == ("HALT_ENGAGED_BY_ADMIN", 403)
+    assert await trader.rejected_with() is RejectCode.KILL_SWITCH
+    await ok(trader.nc, "killswitch.deactivate", ADMIN, admin_halt)
+    assert isinstance(await trader.order(), OrderApproved)
+
+
 async def test_trader_cannot_engage_the_global_kill_switch(trader: Trader) -> None:
     reply = await ask(trader.nc, "killswitch.activate", trader.caller, {"scope": "global", "reason": "x"})
 

@@ -8,7 +8,7 @@ from uuid import UUID
 from pydantic import Field, model_validator
 
 from .base import Message, Money, NonNegative, Quantity, UtcDatetime
-from .enums import HaltScope, TradingState, VenueErrorCategory
+from .enums import HaltScope, Role, TradingState, VenueErrorCategory
 from .orders import SYMBOL_PATTERN
 
 
@@ -19,6 +19,9 @@ class HaltEngaged(Message):
     user_id: UUID | None = None
     reason: str = Field(min_length=1, max_length=500)
     actor: str = Field(min_length=1, max_length=200)
+    actor_role: Role | None = None
+    """The role the actor engaged it with; None in records older than this field, which count as an
+    admin's: a halt not engaged by a trader on themselves is released only by an admin."""
 
     @model_validator(mode="after")
     def _user_matches_scope(self) -> Self:

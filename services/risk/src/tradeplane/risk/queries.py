@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import Any
 from uuid import UUID
 
@@ -82,22 +83,23 @@ class Queries:
 
     async def killswitch_status(self, q: Query) -> dict[str, Any]:
         target = access.target_user(q.caller, UserParams.model_validate(q.params).user_id)
-        return self._halts.status(target)
+        return self._status(q.caller, target)
 
     async def killswitch_activate(self, q: Query) -> dict[str, Any]:
         command = HaltCommand.model_validate(q.params)
         target = access.halt_target(q.caller, command.scope, command.user_id)
-        await self._halts.activate(target, command.reason, access.actor(q.caller))
-        return self._halts.status(target or q.caller.user_id)
+        await self._halts.activate(target, command.reason, access.actor(q.caller), q.caller.role)
+        return self._status(q.caller, target or q.caller.user_id)
 
     async def killswitch_deactivate(self, q: Query) -> dict[str, Any]:
         """Release the halt; an admin releasing a user also ends a Halted/Reducing trading state."""
         command = HaltCommand.model_validate(q.params)
         target = access.halt_target(q.caller, command.scope, command.user_id)
+        access.require_release(q.caller, self._halts.halt(target))
         await self._halts.deactivate(target, command.reason, access.actor(q.caller))
         if target is not None and q.caller.is_admin:
             await self._tracker.release(target, access.actor(q.caller))
-        return self._halts.status(target or q.caller.user_id)
+        return self._status(q.caller, target or q.caller.user_id)
 
     async def killswitch_history(self, q: Query) -> Reply:
         page = PageParams.model_validate(q.params)
@@ -106,6 +108,7 @@ class Queries:
             entries, total = await halt_rows.history(
                 conn, visible_to, (page.page - 1) * page.page_size, page.page_size
             )
+        entries = [{**e, "actor": access.shown_actor(q.caller, e["actor"])} for e in entries]
         pages = max(1, -(-total // page.page_size))
         pagination = {"page": page.page, "pageSize": page.page_size, "totalPages": pages, "totalItems": total}
         return Reply.success(entries, pagination)
@@ -127,6 +130,9 @@ class Queries:
             state, profile = (RiskState(), parse(None)) if row is None else (row.state, parse(row.profile))
             result[str(user_id)] = public_state(state, profile)
         return result
+
+    def _status(self, caller: Caller, user_id: UUID) -> dict[str, Any]:
+        return self._halts.status(user_id, partial(access.shown_actor, caller))
 
     async def _settings(self, caller: Caller, target: UUID) -> dict[str, Any]:
         async with self._rt.engine.connect() as conn:
