@@ -37,7 +37,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 EXECUTORS = 3
 PARTITIONS = 16
 ENV = {"TP_RISK_HEARTBEAT_TIMEOUT_SECONDS": "2", "TP_RISK_HEARTBEAT_SECONDS": "0.5"}
-WIDE = {"maxOrdersPerMinute": 10000, "maxDailyTrades": 10000}
+WIDE = {"maxOrdersPerMinute": 600, "maxDailyTrades": 5000}
+"""As wide as the default platform ceilings let a trader set their own."""
 HALTED = "tp_execution_halted"
 
 

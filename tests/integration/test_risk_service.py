@@ -460,7 +460,7 @@ async def test_heartbeat_is_published(nc: Client) -> None:
 
 
 async def test_settings_put_with_an_out_of_range_value_answers_422_naming_the_field(trader: Trader) -> None:
-    reply = await ask(trader.nc, "settings.put", trader.caller, {"limits": {"maxPositionPct": 50}})
+    reply = await ask(trader.nc, "settings.put", trader.caller, {"limits": {"maxPositionPct": 101}})
 
     assert reply.error is not None
     assert (reply.error.code, reply.error.status) == ("VALIDATION_ERROR", 422)

@@ -99,6 +99,8 @@ RISK_QUERIES = {
     "killswitch.history": "{page?, pageSize?} -> [audit entries]",
     "users.enable": "{userId} -> {userId, disabled: false}",
     "users.state": "{userIds: [...]} -> {userId: state}",
+    "ceilings.get": "{} -> ceilings  (admins)",
+    "ceilings.put": "{ceilings: {...}} -> ceilings  (admins)",
 }
 PNL = "pnl"
 PNL_QUERIES = {

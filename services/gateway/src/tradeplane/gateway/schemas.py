@@ -255,7 +255,9 @@ class ConnectVenue(Body):
     ) = Field(default=None, max_length=50)
 
 
-class TradingLimits(Body):
+class RiskCeilings(Body):
+    """The numeric risk limits; as platform ceilings, the loosest a trader may set themselves."""
+
     max_position_pct: Money | None = None
     max_order_notional: Money | None = None
     max_daily_loss_usd: Money | None = None
@@ -265,6 +267,9 @@ class TradingLimits(Body):
     max_daily_trades: int | None = Field(default=None, strict=True)
     circuit_breaker_daily_loss_pct: Money | None = None
     max_orders_per_minute: int | None = Field(default=None, strict=True)
+
+
+class TradingLimits(RiskCeilings):
     allowed_symbols: list[Symbol] | None = Field(default=None, max_length=500)
     trading_hours: dict[str, Any] | None = None
 

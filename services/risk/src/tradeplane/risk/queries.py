@@ -1,4 +1,4 @@
-"""The risk queries (`tradeplane.contracts.queries.RISK_QUERIES`): settings, kill switch, user states."""
+"""The risk queries (`tradeplane.contracts.queries.RISK_QUERIES`): settings, kill switch, users, ceilings."""
 
 from __future__ import annotations
 
@@ -8,17 +8,20 @@ from typing import Any
 from uuid import UUID
 
 from faststream.nats import NatsRouter
+from pydantic import ValidationError
 from pydantic.alias_generators import to_camel
+from sqlalchemy.ext.asyncio import AsyncConnection
 from tradeplane.contracts import utcnow
-from tradeplane.contracts.queries import RISK, Caller, Query, Reply
+from tradeplane.contracts.queries import RISK, Caller, Query, QueryError, Reply
 from tradeplane.runtime import Runtime
 from tradeplane.runtime.queries import query_router
 
 from . import access, events
 from .adapters import halt_rows, repo
 from .domain import RiskLimits, RiskState, roll_day, user_zone
+from .domain.ceilings import Excess, excesses, view
 from .killswitch import KillSwitch
-from .params import EnableParams, HaltCommand, PageParams, SettingsPut, UserParams, UsersParams
+from .params import CeilingsPut, EnableParams, HaltCommand, PageParams, SettingsPut, UserParams, UsersParams
 from .profiles import Profile, Profiles, parse
 from .tracking import Tracker
 
@@ -39,12 +42,22 @@ def merged_limits(current: RiskLimits, given: dict[str, Any]) -> RiskLimits:
     )
 
 
+def beyond_ceilings(found: list[Excess]) -> QueryError:
+    """A 422 naming each limit set above its ceiling, and the ceiling."""
+    fields = [{"field": e.field, "message": e.message, "ceiling": e.ceiling_text} for e in found]
+    names = ", ".join(e.field for e in found)
+    return QueryError("VALIDATION_ERROR", f"above the platform ceilings: {names}", 422, fields=fields)
+
+
 class Queries:
-    def __init__(self, rt: Runtime, profiles: Profiles, halts: KillSwitch, tracker: Tracker) -> None:
+    def __init__(
+        self, rt: Runtime, profiles: Profiles, halts: KillSwitch, tracker: Tracker, ceilings: RiskLimits
+    ) -> None:
         self._rt = rt
         self._profiles = profiles
         self._halts = halts
         self._tracker = tracker
+        self._default_ceilings = ceilings
 
     def router(self) -> NatsRouter:
         return query_router(
@@ -58,6 +71,8 @@ class Queries:
                 "killswitch.history": self.killswitch_history,
                 "users.enable": self.users_enable,
                 "users.state": self.users_state,
+                "ceilings.get": self.ceilings_get,
+                "ceilings.put": self.ceilings_put,
             },
         )
 
@@ -70,7 +85,12 @@ class Queries:
         access.require_writer(q.caller)
         target = access.target_user(q.caller, params.user_id)
         async with self._rt.outbox.transaction() as tx:
-            limits = merged_limits(parse(await repo.read_profile(tx.conn, target)).limits, params.limits)
+            current = parse(await repo.read_profile(tx.conn, target)).limits
+            limits = merged_limits(current, params.limits)
+            if not q.caller.is_admin:
+                found = excesses(limits, current, await self._ceilings(tx.conn))
+                if found:
+                    raise beyond_ceilings(found)
             stored = limits.model_dump(mode="json")
             await repo.put_limits(tx.conn, target, stored)
             tx.emit(
@@ -130,6 +150,36 @@ class Queries:
             state, profile = (RiskState(), parse(None)) if row is None else (row.state, parse(row.profile))
             result[str(user_id)] = public_state(state, profile)
         return result
+
+    async def ceilings_get(self, q: Query) -> dict[str, Any]:
+        access.require_admin(q.caller)
+        async with self._rt.engine.connect() as conn:
+            return view(await self._ceilings(conn))
+
+    async def ceilings_put(self, q: Query) -> dict[str, Any]:
+        """Change the ceilings named (the rest keep their value); limits already set stay as they are."""
+        access.require_admin(q.caller)
+        given = CeilingsPut.model_validate(q.params).ceilings
+        async with self._rt.outbox.transaction() as tx:
+            stored = view(merged_limits(await self._ceilings(tx.conn), given))
+            await repo.put_ceilings(tx.conn, stored, access.actor(q.caller))
+            tx.emit(
+                *events.audit(
+                    None, access.actor(q.caller), "risk.ceilings.update", "platform", ceilings=stored
+                )
+            )
+        return stored
+
+    async def _ceilings(self, conn: AsyncConnection) -> RiskLimits:
+        """The ceilings an admin stored, else the settings' defaults."""
+        stored = await repo.read_ceilings(conn)
+        if stored is None:
+            return self._default_ceilings
+        try:
+            return merged_limits(self._default_ceilings, stored)
+        except ValidationError:
+            log.error("stored risk ceilings no longer validate; using the settings' defaults", exc_info=True)
+            return self._default_ceilings
 
     def _status(self, caller: Caller, user_id: UUID) -> dict[str, Any]:
         return self._halts.status(user_id, partial(access.shown_actor, caller))
