@@ -198,7 +198,7 @@ class Trader:
         await publish(self.nc, subjects.pnl_updated(self.user_id), update)
         await self.wait_state(lambda s: (s["equity"], s["dailyPnl"]) == (equity, realized))
 
-    async def fill(self, side: Side, quantity: str, price: str = "50000") -> None:
+    async def fill(self, side: Side, quantity: str, price: str = "50000", fee: str = "0") -> None:
         """Publish a complete fill of a new order and wait until risk has counted it."""
         before = (await self.settings())["state"]["tradesToday"]
         filled = OrderFilled(
@@ -212,7 +212,7 @@ class Trader:
             side=side,
             quantity=Decimal(quantity),
             price=Decimal(price),
-            fee=Decimal(0),
+            fee=Decimal(fee),
             fee_currency="USDT",
             liquidity="taker",
             filled_quantity=Decimal(quantity),

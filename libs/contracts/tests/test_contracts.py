@@ -253,6 +253,19 @@ def test_halt_recorded_before_the_actor_role_was_kept_still_reads() -> None:
     assert HaltEngaged.model_validate(old).actor_role is None
 
 
+def test_pnl_update_of_version_1_is_still_accepted() -> None:
+    v1 = build(PnlUpdated).model_dump(mode="json") | {"meta": {"producer": "pnl", "schema_version": 1}}
+
+    assert PnlUpdated.model_validate(v1).equity == Decimal(10000)
+
+
+def test_pnl_update_of_version_2_may_say_the_equity_is_unknown() -> None:
+    unknown = build(PnlUpdated, equity=None)
+
+    assert PnlUpdated.SCHEMA_VERSION == 2
+    assert PnlUpdated.model_validate_json(unknown.model_dump_json()).equity is None
+
+
 def test_messages_are_immutable() -> None:
     message = build(OrderRejected)
     with pytest.raises(ValidationError):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 from uuid import UUID
 
 from pydantic import Field, model_validator
@@ -122,13 +122,18 @@ class TradeClosed(Message):
 
 
 class PnlUpdated(Message):
-    """A user's running PnL figures changed."""
+    """A user's running PnL figures changed.
 
+    Version 2: `equity` is None while it is unknown (the balances of one of the user's accounts could
+    not be read yet); version 1 always carried a number. Consumers accept both.
+    """
+
+    SCHEMA_VERSION: ClassVar[int] = 2
     user_id: UUID
     realized_pnl: Money
     unrealized_pnl: Money
     fees: Money
-    equity: Money
+    equity: Money | None
     daily_pnl: Money
     weekly_pnl: Money
 
