@@ -185,7 +185,7 @@ async def run_all(stack: Stack, quick: bool = False) -> None:
     async with httpx.AsyncClient(base_url=stack.url("gateway"), timeout=30, limits=limits) as http:
         admin = await login(http, stack.admin_email, stack.admin_password)
         solo = await new_trader(http)
-        await relax_limits(http, solo)
+        await relax_limits(http, admin, solo)
         for i in range(20):  # warm up connections, caches and JIT-free paths
             data(
                 await http.post(
@@ -202,7 +202,7 @@ async def run_all(stack: Stack, quick: bool = False) -> None:
         traders = await gather_limited(
             16, [new_trader(http, accounts=1 if quick else 5) for _ in range(users)]
         )
-        await gather_limited(16, [relax_limits(http, t) for t in traders])
+        await gather_limited(16, [relax_limits(http, admin, t) for t in traders])
         await throughput(http, watch, traders, 5 if quick else 10)
         await kill_switch(http, watch, admin, traders, 3 if quick else 10)
     await watch.nc.close()

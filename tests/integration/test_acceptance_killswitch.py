@@ -17,7 +17,7 @@ from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 from tradeplane.contracts import HaltAck, OrderAccepted, OrderFilled, subjects
 
-from tests.support.api import gather_limited
+from tests.support.api import gather_limited, ok
 from tests.support.live_api import (
     PRICES,
     TERMINAL,
@@ -37,7 +37,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 EXECUTORS = 3
 PARTITIONS = 16
 ENV = {"TP_RISK_HEARTBEAT_TIMEOUT_SECONDS": "2", "TP_RISK_HEARTBEAT_SECONDS": "0.5"}
-WIDE = {"maxOrdersPerMinute": 10000, "maxDailyTrades": 10000}
+WIDE = {"maxOrdersPerMinute": 600, "maxDailyTrades": 5000}
+"""As wide as the default platform ceilings let a trader set their own."""
 HALTED = "tp_execution_halted"
 
 
@@ -312,6 +313,43 @@ async def test_history_shows_a_traders_own_halt_with_who_when_and_why(api: Api) 
         ("activate", trader.email, "too many losses today"),
     ]
     assert all(e["at"] for e in entries)
+
+
+async def test_a_halt_an_admin_engaged_is_refused_to_the_trader_and_released_by_an_admin(api: Api) -> None:
+    trader, admin = await api.trader(limits=WIDE), await api.admin()
+    await halt(api, admin, "user", "compliance review", user=trader)
+
+    body = {"scope": "user", "reason": "I want to trade"}
+    refused = await api.http.post("/api/killswitch/deactivate", json=body, headers=trader.headers)
+
+    assert (refused.status_code, refused.json()["error"]["code"]) == (403, "HALT_ENGAGED_BY_ADMIN")
+    assert (await _status(api, trader))["user"]["active"] is True
+    blocked = await api.settled(trader, (await api.place(trader, resting_buy(trader.account)))["id"])
+    assert (blocked["status"], code_of(blocked)) == ("Rejected", "KILL_SWITCH")
+    await release(api, admin, "user", trader)
+    assert (await _status(api, trader))["user"]["active"] is False
+    await open_orders(api, trader, 1)
+
+
+async def test_a_trader_sees_an_administrator_not_the_admins_email_in_status_and_history(api: Api) -> None:
+    trader, admin = await api.trader(limits=WIDE), await api.admin()
+    await halt(api, admin, "user", "compliance review", user=trader)
+    try:
+        shown = (await _status(api, trader))["user"]["actor"]
+        entries = ok(await api.http.get("/api/killswitch/history", headers=trader.headers))
+        seen_by_admin = (await _status(api, admin, trader))["user"]["actor"]
+    finally:
+        await release(api, admin, "user", trader)
+
+    assert shown == "an administrator"
+    assert [e["actor"] for e in entries if e["userId"] == trader.id] == ["an administrator"]
+    assert admin.email not in str(entries)
+    assert seen_by_admin == admin.email
+
+
+async def _status(api: Api, who: Person, of: Person | None = None) -> dict[str, Any]:
+    params = {"userId": of.id} if of else {}
+    return ok(await api.http.get("/api/killswitch/status", params=params, headers=who.headers))  # type: ignore[no-any-return]
 
 
 async def test_executors_halt_themselves_while_risk_is_dead_and_resume_when_it_returns(

@@ -1,15 +1,18 @@
 """Risk caps end to end through the public API on the real stack: each cap trips with its code, loss
-halts until an admin releases, drawdown restricts to reducing orders, and the settings show the state."""
+halts until an admin releases, drawdown restricts to reducing orders, the settings show the state, and
+traders set their own limits up to the platform ceilings an admin chose."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from decimal import Decimal
+from typing import Any
 
 import httpx
 import pytest
 
-from tests.support.live_api import PRICES, Api, code_of, market, resting_buy
+from tests.support.api import ok
+from tests.support.live_api import PRICES, Api, Person, code_of, eventually, market, resting_buy
 from tests.support.servers import Stack, module_stack
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
@@ -19,9 +22,10 @@ FAST_PNL = {"TP_PNL_UPDATE_THROTTLE_SECONDS": "0.3"}
 NO_LOSS_CAPS = {
     "maxDailyLossUsd": "50000",
     "maxWeeklyLossUsd": "50000",
-    "maxDailyLossPct": 100,
-    "circuitBreakerDailyLossPct": 100,
+    "maxDailyLossPct": 50,
+    "circuitBreakerDailyLossPct": 50,
 }
+"""Loss caps as loose as the default platform ceilings allow: far beyond what the tests lose."""
 
 
 @pytest.fixture(scope="module")
@@ -122,7 +126,7 @@ async def test_out_of_range_limit_is_a_422_naming_the_field(api: Api) -> None:
     trader = await api.trader()
 
     response = await api.http.put(
-        "/api/settings/trading", json={"maxPositionPct": 50}, headers=trader.headers
+        "/api/settings/trading", json={"maxPositionPct": 101}, headers=trader.headers
     )
 
     assert response.status_code == 422, response.text
@@ -130,3 +134,79 @@ async def test_out_of_range_limit_is_a_422_naming_the_field(api: Api) -> None:
     assert error["code"] == "VALIDATION_ERROR"
     assert "maxPositionPct" in str(error["details"])
     assert (await api.trading(trader))["limits"]["maxPositionPct"] == "5"
+
+
+@pytest.fixture
+async def admin(api: Api) -> AsyncIterator[Person]:
+    """The admin; the platform ceilings are as they were after the test."""
+    admin = await api.admin()
+    before = ok(await api.http.get("/api/admin/risk-ceilings", headers=admin.headers))
+    yield admin
+    ok(await api.http.put("/api/admin/risk-ceilings", json=before, headers=admin.headers))
+
+
+async def test_trader_may_set_limits_up_to_the_ceilings_an_admin_set_and_gets_422_beyond(
+    api: Api, admin: Person
+) -> None:
+    trader = await api.trader()
+    ceilings = {"maxDailyLossUsd": "2000", "maxOrdersPerMinute": 120}
+    set_ceilings = ok(await api.http.put("/api/admin/risk-ceilings", json=ceilings, headers=admin.headers))
+    assert (set_ceilings["maxDailyLossUsd"], set_ceilings["maxOrdersPerMinute"]) == ("2000", 120)
+
+    too_loose = {"maxDailyLossUsd": "2000.01", "maxWeeklyLossUsd": "2000.01"}
+    over = await api.http.put("/api/settings/trading", json=too_loose, headers=trader.headers)
+
+    assert over.status_code == 422, over.text
+    error = over.json()["error"]
+    assert error["code"] == "VALIDATION_ERROR"
+    assert [(f["field"], f["ceiling"]) for f in error["details"]["fields"]] == [("maxDailyLossUsd", "2000")]
+    assert (await api.trading(trader))["limits"]["maxDailyLossUsd"] == "100"
+    at_ceilings = {"maxDailyLossUsd": "2000", "maxWeeklyLossUsd": "2000", "maxOrdersPerMinute": 120}
+    limits = (await api.put_limits(trader, **at_ceilings))["limits"]
+    assert (limits["maxDailyLossUsd"], limits["maxOrdersPerMinute"]) == ("2000", 120)
+
+
+async def test_admin_sets_one_users_limits_beyond_the_ceilings(api: Api, admin: Person) -> None:
+    trader = await api.trader()
+    ok(
+        await api.http.put(
+            "/api/admin/risk-ceilings", json={"maxOrdersPerMinute": 120}, headers=admin.headers
+        )
+    )
+
+    granted = await api.http.put(
+        "/api/settings/trading",
+        params={"userId": trader.id},
+        json={"maxOrdersPerMinute": 5000},
+        headers=admin.headers,
+    )
+
+    assert granted.status_code == 200, granted.text
+    assert (await api.trading(trader))["limits"]["maxOrdersPerMinute"] == 5000
+    assert (await api.put_limits(trader, maxDailyTrades=50))["limits"]["maxOrdersPerMinute"] == 5000
+
+
+async def test_only_admins_read_or_change_the_ceilings(api: Api) -> None:
+    trader = await api.trader()
+
+    read = await api.http.get("/api/admin/risk-ceilings", headers=trader.headers)
+    change = await api.http.put(
+        "/api/admin/risk-ceilings", json={"maxOrdersPerMinute": 10000}, headers=trader.headers
+    )
+
+    assert (read.status_code, change.status_code) == (403, 403)
+
+
+async def test_a_change_of_the_ceilings_is_audited_with_who_and_what(api: Api, admin: Person) -> None:
+    ok(await api.http.put("/api/admin/risk-ceilings", json={"maxDailyTrades": 4000}, headers=admin.headers))
+
+    async def entries() -> list[dict[str, Any]]:
+        params = {"action": "risk.ceilings.update"}
+        return ok(await api.http.get("/api/compliance/audit-log", params=params, headers=admin.headers))  # type: ignore[no-any-return]
+
+    found = await eventually(
+        entries, lambda es: any(e["details"]["ceilings"]["maxDailyTrades"] == 4000 for e in es)
+    )
+    assert any(
+        (e["actor"], e["details"]["ceilings"]["maxDailyTrades"]) == (admin.email, 4000) for e in found
+    ), found

@@ -199,7 +199,7 @@ class Trader:
         await publish(self.nc, subjects.pnl_updated(self.user_id), update)
         await self.wait_state(lambda s: (s["equity"], s["dailyPnl"]) == (equity, realized))
 
-    async def fill(self, side: Side, quantity: str, price: str = "50000") -> None:
+    async def fill(self, side: Side, quantity: str, price: str = "50000", fee: str = "0") -> None:
         """Publish a complete fill of a new order and wait until risk has counted it."""
         before = (await self.settings())["state"]["tradesToday"]
         filled = OrderFilled(
@@ -213,7 +213,7 @@ class Trader:
             side=side,
             quantity=Decimal(quantity),
             price=Decimal(price),
-            fee=Decimal(0),
+            fee=Decimal(fee),
             fee_currency="USDT",
             liquidity="taker",
             filled_quantity=Decimal(quantity),
@@ -400,6 +400,22 @@ async def test_global_kill_switch_rejects_every_user_until_released(trader: Trad
     assert isinstance(await trader.order(), OrderApproved)
 
 
+async def test_admin_engaging_over_a_traders_own_halt_takes_it_over(trader: Trader) -> None:
+    own = {"scope": "user", "reason": "stepping away"}
+    await ok(trader.nc, "killswitch.activate", trader.caller, own)
+    admin_halt = {"scope": "user", "userId": str(trader.user_id), "reason": "compliance review"}
+    status = await ok(trader.nc, "killswitch.activate", ADMIN, admin_halt)
+
+    reply = await ask(trader.nc, "killswitch.deactivate", trader.caller, own)
+
+    assert (status["user"]["reason"], status["user"]["actor"]) == ("compliance review", ADMIN.email)
+    assert reply.error is not None
+    assert (reply.error.code, reply.error.status) == ("HALT_ENGAGED_BY_ADMIN", 403)
+    assert await trader.rejected_with() is RejectCode.KILL_SWITCH
+    await ok(trader.nc, "killswitch.deactivate", ADMIN, admin_halt)
+    assert isinstance(await trader.order(), OrderApproved)
+
+
 async def test_trader_cannot_engage_the_global_kill_switch(trader: Trader) -> None:
     reply = await ask(trader.nc, "killswitch.activate", trader.caller, {"scope": "global", "reason": "x"})
 
@@ -445,7 +461,7 @@ async def test_heartbeat_is_published(nc: Client) -> None:
 
 
 async def test_settings_put_with_an_out_of_range_value_answers_422_naming_the_field(trader: Trader) -> None:
-    reply = await ask(trader.nc, "settings.put", trader.caller, {"limits": {"maxPositionPct": 50}})
+    reply = await ask(trader.nc, "settings.put", trader.caller, {"limits": {"maxPositionPct": 101}})
 
     assert reply.error is not None
     assert (reply.error.code, reply.error.status) == ("VALIDATION_ERROR", 422)

@@ -17,10 +17,11 @@ from tests.support.api import PASSWORD, TERMINAL, ok
 
 WIDE_LIMITS = {
     "maxPositionPct": 10,
-    "maxDailyTrades": 10000,
-    "maxOrdersPerMinute": 10000,
+    "maxDailyTrades": 5000,
+    "maxOrdersPerMinute": 600,
     "maxOrderNotional": "1000000",
 }
+"""As wide as the default platform ceilings let a trader set their own."""
 
 
 @dataclass(frozen=True)

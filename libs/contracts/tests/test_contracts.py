@@ -81,7 +81,13 @@ SAMPLES: dict[type[Message], dict[str, Any]] = {
     OrderCanceled: {**IDS, "reason": "kill switch", "filled_quantity": "0"},
     OrderFailed: {**IDS, "code": "INSUFFICIENT_FUNDS", "reason": "not enough USDT"},
     CancelOrder: IDS,
-    HaltEngaged: {"scope": "user", "user_id": USER, "reason": "manual", "actor": "admin@x"},
+    HaltEngaged: {
+        "scope": "user",
+        "user_id": USER,
+        "reason": "manual",
+        "actor": "admin@x",
+        "actor_role": "admin",
+    },
     HaltReleased: {"scope": "global", "actor": "admin@x"},
     HaltAck: {"halt_event_id": uuid4(), "executor": "exec-0", "scope": "global", "cancelled_orders": 3},
     VenueError: {
@@ -264,6 +270,25 @@ def test_user_halt_without_user_is_rejected() -> None:
 def test_global_halt_naming_a_user_is_rejected() -> None:
     with pytest.raises(ValidationError, match="exactly one user"):
         build(HaltEngaged, scope=HaltScope.GLOBAL)
+
+
+def test_halt_recorded_before_the_actor_role_was_kept_still_reads() -> None:
+    old = build(HaltEngaged).model_dump(mode="json", exclude={"actor_role"})
+
+    assert HaltEngaged.model_validate(old).actor_role is None
+
+
+def test_pnl_update_of_version_1_is_still_accepted() -> None:
+    v1 = build(PnlUpdated).model_dump(mode="json") | {"meta": {"producer": "pnl", "schema_version": 1}}
+
+    assert PnlUpdated.model_validate(v1).equity == Decimal(10000)
+
+
+def test_pnl_update_of_version_2_may_say_the_equity_is_unknown() -> None:
+    unknown = build(PnlUpdated, equity=None)
+
+    assert PnlUpdated.SCHEMA_VERSION == 2
+    assert PnlUpdated.model_validate_json(unknown.model_dump_json()).equity is None
 
 
 def test_messages_are_immutable() -> None:

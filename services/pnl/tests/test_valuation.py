@@ -59,6 +59,22 @@ def test_total_adds_every_account_and_accounts_without_positions():
     assert (figures.total.baseline, figures.total.realized, figures.total.equity) == (150, 5, 155)
 
 
+def test_equity_is_unknown_while_an_accounts_balances_are_not_read_never_a_made_up_zero():
+    other = uuid4()
+    figures = user_figures(
+        {ACCOUNT: Decimal(100), other: None}, [holding(realized="5")], marks_at(BTC_USDT="100")
+    )
+
+    assert (figures.equity, figures.unvalued) == (None, frozenset({other}))
+    assert figures.total.equity == 105
+
+
+def test_equity_is_known_once_every_accounts_balances_are():
+    figures = user_figures({ACCOUNT: Decimal(100)}, [], Marks())
+
+    assert (figures.equity, figures.unvalued) == (Decimal(100), frozenset())
+
+
 def test_pnl_in_a_non_usd_quote_is_converted_at_its_mark():
     figures = user_figures(
         {}, [holding(symbol="BTC/EUR", quantity="0", cost="0", realized="10")], marks_at(EUR_USD="1.1")

@@ -48,7 +48,7 @@ def decide(
     *,
     halted_global: bool = False,
     halted_user: bool = False,
-    equity: str = "10000",
+    equity: str | None = "10000",
     now: datetime = NOW,
     tz: ZoneInfo = UTC_ZONE,
 ):
@@ -59,7 +59,7 @@ def decide(
         halted_global=halted_global,
         halted_user=halted_user,
         price=Decimal(50_000),
-        equity=Decimal(equity),
+        equity=None if equity is None else Decimal(equity),
         now=now,
         tz=tz,
     )
@@ -282,8 +282,19 @@ def test_reducing_order_is_never_rejected_for_position_size():
     assert decide(order(Side.SELL, "0.01"), holding("0.05")) == REDUCING
 
 
-def test_unknown_equity_allows_no_new_position():
+def test_zero_equity_allows_no_new_position():
     assert code_of(decide(order(), equity="0")) is RejectCode.MAX_POSITION
+
+
+def test_unknown_equity_rejects_an_increasing_order_equity_unknown_not_max_position():
+    decision = decide(order(), equity=None)
+
+    assert code_of(decision) is RejectCode.EQUITY_UNKNOWN
+    assert "retry" in decision.message
+
+
+def test_unknown_equity_lets_a_reducing_order_through():
+    assert decide(order(Side.SELL, "0.01"), holding("0.05"), equity=None) == REDUCING
 
 
 def test_proposed_order_needs_a_positive_quantity():

@@ -61,7 +61,7 @@ def test_percent_given_as_json_float_is_read_exactly():
     ("field", "value"),
     [
         ("maxPositionPct", "1.99"),
-        ("maxPositionPct", 11),
+        ("maxPositionPct", 101),
         ("maxOrderNotional", 0),
         ("maxOrderNotional", "-5"),
         ("maxDailyLossUsd", 0),

@@ -6,8 +6,10 @@ from types import SimpleNamespace
 from typing import Any
 from uuid import UUID, uuid4
 
+import pytest
 from nats.js.errors import NotFoundError
 from tradeplane.contracts import OrderRequested, OrderType, Side, Ticker, new_meta, subjects
+from tradeplane.risk import equity
 from tradeplane.risk.equity import EquitySource, positive
 from tradeplane.risk.market import Prices, load_latest
 
@@ -112,21 +114,37 @@ def test_positive_accepts_decimal_strings_and_refuses_the_rest():
 
 
 class Scripted(EquitySource):
-    def __init__(self, answers: list[Decimal | None]) -> None:
+    """Answers the pnl service's `portfolio` query from a script (None: it did not answer)."""
+
+    def __init__(self, answers: list[dict[str, Any] | None]) -> None:
         super().__init__(lambda: None, Decimal(10_000), 0.1)  # type: ignore[arg-type, return-value]
         self.answers = answers
         self.asked = 0
 
-    async def _ask(self, user_id: UUID) -> Decimal | None:
+    async def _portfolio(self, user_id: UUID) -> dict[str, Any] | None:
         self.asked += 1
         return self.answers.pop(0)
 
 
 async def test_equity_from_the_pnl_service_is_asked_once():
-    source, user = Scripted([Decimal(2500)]), uuid4()
+    source, user = Scripted([{"totalValue": "2500", "equityKnown": True}]), uuid4()
     assert [await source.of(user), await source.of(user)] == [Decimal(2500), Decimal(2500)]
     assert source.asked == 1
 
 
 async def test_unanswered_equity_uses_the_default():
     assert await Scripted([None]).of(uuid4()) == Decimal(10_000)
+
+
+async def test_equity_the_pnl_service_does_not_know_is_unknown_not_the_default():
+    unknown = {"totalValue": "0", "equityKnown": False}
+
+    assert await Scripted([unknown]).of(uuid4()) is None
+
+
+async def test_unknown_equity_is_asked_again_soon(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(equity, "RETRY_UNKNOWN_AFTER", 0.0)
+    source = Scripted([{"totalValue": "0", "equityKnown": False}, {"totalValue": "800", "equityKnown": True}])
+    user = uuid4()
+
+    assert [await source.of(user), await source.of(user)] == [None, Decimal(800)]

@@ -19,7 +19,7 @@ def test_stored_limits_and_timezone_are_used():
 
 
 def test_stored_limits_that_no_longer_validate_fall_back_to_defaults():
-    assert parse(ProfileRow({"maxPositionPct": 99}, "UTC", AT)).limits == DEFAULT.limits
+    assert parse(ProfileRow({"maxPositionPct": 101}, "UTC", AT)).limits == DEFAULT.limits
 
 
 def test_unknown_stored_timezone_falls_back_to_utc():

@@ -21,7 +21,7 @@ def test_snake_case_keys_are_accepted():
 
 def test_out_of_range_limit_names_its_field():
     with pytest.raises(ValidationError) as error:
-        merged_limits(RiskLimits(), {"maxPositionPct": 50})
+        merged_limits(RiskLimits(), {"maxPositionPct": 101})
     assert [e["loc"] for e in error.value.errors()] == [("maxPositionPct",)]
 
 

@@ -57,6 +57,8 @@ class RejectCode(StrEnum):
     INSUFFICIENT_FUNDS = "INSUFFICIENT_FUNDS"
     INVALID_ORDER = "INVALID_ORDER"
     VENUE_ERROR = "VENUE_ERROR"
+    EQUITY_UNKNOWN = "EQUITY_UNKNOWN"
+    """The account's value is not known yet (its balances could not be read): retry in a few seconds."""
 
 
 class VenueErrorCategory(StrEnum):

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import base64
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 from uuid import UUID
 
 from pydantic import Field, model_validator
 
 from .base import Message, Money, NonNegative, Quantity, UtcDatetime
-from .enums import HaltScope, TradingState, VenueErrorCategory
+from .enums import HaltScope, Role, TradingState, VenueErrorCategory
 from .orders import SYMBOL_PATTERN, OrderFilled
 
 
@@ -20,6 +20,9 @@ class HaltEngaged(Message):
     user_id: UUID | None = None
     reason: str = Field(min_length=1, max_length=500)
     actor: str = Field(min_length=1, max_length=200)
+    actor_role: Role | None = None
+    """The role the actor engaged it with; None in records older than this field, which count as an
+    admin's: a halt not engaged by a trader on themselves is released only by an admin."""
 
     @model_validator(mode="after")
     def _user_matches_scope(self) -> Self:
@@ -120,13 +123,18 @@ class TradeClosed(Message):
 
 
 class PnlUpdated(Message):
-    """A user's running PnL figures changed."""
+    """A user's running PnL figures changed.
 
+    Version 2: `equity` is None while it is unknown (the balances of one of the user's accounts could
+    not be read yet); version 1 always carried a number. Consumers accept both.
+    """
+
+    SCHEMA_VERSION: ClassVar[int] = 2
     user_id: UUID
     realized_pnl: Money
     unrealized_pnl: Money
     fees: Money
-    equity: Money
+    equity: Money | None
     daily_pnl: Money
     weekly_pnl: Money
 

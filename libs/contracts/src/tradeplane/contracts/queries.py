@@ -7,6 +7,7 @@ Subjects: `subjects.query(<service>, <name>)`; any replica of the service answer
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
@@ -57,6 +58,13 @@ class Reply(Contract):
         return cls(ok=False, error=ReplyError(code=code, message=message, status=status, details=details))
 
 
+class ErrorCode(StrEnum):
+    """Codes of query errors that say more than their HTTP status; the gateway passes them on unchanged."""
+
+    HALT_ENGAGED_BY_ADMIN = "HALT_ENGAGED_BY_ADMIN"
+    """403: an admin engaged this halt, and only an admin may release it."""
+
+
 class QueryError(Exception):
     """Raised inside a query handler to answer with an error reply."""
 
@@ -98,10 +106,12 @@ RISK_QUERIES = {
     "settings.put": "{userId?, limits: {...}} -> {limits, state}",
     "killswitch.status": "{userId?} -> {global: {active, reason, since}, user: {active, reason, since}}",
     "killswitch.activate": "{scope, userId?, reason} -> status",
-    "killswitch.deactivate": "{scope, userId?, reason} -> status",
+    "killswitch.deactivate": "{scope, userId?, reason} -> status  (403 HALT_ENGAGED_BY_ADMIN for a trader)",
     "killswitch.history": "{page?, pageSize?} -> [audit entries]",
     "users.enable": "{userId} -> {userId, disabled: false}",
     "users.state": "{userIds: [...]} -> {userId: state}",
+    "ceilings.get": "{} -> ceilings  (admins)",
+    "ceilings.put": "{ceilings: {...}} -> ceilings  (admins)",
 }
 PNL = "pnl"
 PNL_QUERIES = {

@@ -339,11 +339,8 @@ class TradingWindow(Body):
     end: HHMM
 
 
-class TradingLimits(Body):
-    """Risk limits; the risk service may refuse values beyond the platform's ceilings (422)."""
-
-    NULL_MEANS = frozenset({"allowedSymbols", "tradingHours"})
-    """null allows every symbol, at any time of day."""
+class RiskCeilings(Body):
+    """The numeric risk limits; as platform ceilings, the loosest a trader may set themselves."""
 
     max_position_pct: Percent | None = None
     max_order_notional: Quantity | None = None
@@ -354,6 +351,14 @@ class TradingLimits(Body):
     max_daily_trades: int | None = Field(default=None, strict=True, ge=1, le=10_000)
     circuit_breaker_daily_loss_pct: Percent | None = None
     max_orders_per_minute: int | None = Field(default=None, strict=True, ge=1, le=10_000)
+
+
+class TradingLimits(RiskCeilings):
+    """Risk limits; the risk service refuses values beyond the platform's ceilings (422)."""
+
+    NULL_MEANS = frozenset({"allowedSymbols", "tradingHours"})
+    """null allows every symbol, at any time of day."""
+
     allowed_symbols: list[Symbol] | None = Field(default=None, min_length=1, max_length=500)
     trading_hours: TradingWindow | None = None
 

@@ -2,8 +2,9 @@
 
 When an account is first seen (its first fill, or a query of a user who has accounts but no fills),
 execution is asked for its balances; their USD value at the latest marks is the account's baseline
-equity. If execution does not answer, the baseline is 0 and marked pending; the leader asks again
-every `pnl_baseline_retry_seconds`, and the equity curve steps up when it learns the balances.
+equity. If execution does not answer, the baseline is 0 and marked pending, and the user's equity
+is unknown (`PnlUpdated.equity` None, never a made-up 0); the leader asks again every
+`pnl_baseline_retry_seconds`, and the equity curve steps up when it learns the balances.
 """
 
 from __future__ import annotations

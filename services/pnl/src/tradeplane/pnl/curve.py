@@ -10,7 +10,7 @@ from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.ext.asyncio import AsyncConnection
-from tradeplane.contracts import Message, PnlUpdated, new_meta
+from tradeplane.contracts import Message, Meta, PnlUpdated
 
 from .adapters import curves, repo
 from .domain.breakdown import Period
@@ -101,11 +101,11 @@ class Curve:
             "realized_pnl": total.realized,
             "unrealized_pnl": total.unrealized,
             "fees": total.fees,
-            "equity": total.equity,
+            "equity": figures.equity,
             "daily_pnl": daily,
             "weekly_pnl": weekly,
         }
         if cause is not None:
             event: PnlUpdated = cause.caused(PnlUpdated, PRODUCER, **fields)
             return event
-        return PnlUpdated(meta=new_meta(PRODUCER), **fields)
+        return PnlUpdated(meta=Meta(producer=PRODUCER, schema_version=PnlUpdated.SCHEMA_VERSION), **fields)

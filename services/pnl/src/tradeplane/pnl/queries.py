@@ -94,6 +94,7 @@ class PnlQueries:
         total = figures.total
         return {
             "totalValue": views.dec(total.equity),
+            "equityKnown": figures.equity is not None,
             "dailyPnL": views.dec(daily),
             "dailyPnLPercent": views.pct(daily / day_open * 100 if day_open > 0 else Decimal(0)),
             **views.totals(total),

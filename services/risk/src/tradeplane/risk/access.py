@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from tradeplane.contracts import HaltScope, Role
-from tradeplane.contracts.queries import Caller, QueryError
+from tradeplane.contracts import HaltEngaged, HaltScope, Role
+from tradeplane.contracts.queries import Caller, ErrorCode, QueryError
+
+ADMINISTRATOR = "an administrator"
+"""How a trader sees an admin who acted on their halt (or on everyone's)."""
 
 
 def forbidden(message: str) -> QueryError:
@@ -44,3 +47,25 @@ def halt_target(caller: Caller, scope: HaltScope, user_id: UUID | None) -> UUID 
             raise forbidden("only admins may engage or release the global kill switch")
         return None
     return target_user(caller, user_id)
+
+
+def engaged_by_admin(halt: HaltEngaged) -> bool:
+    """Whether an admin engaged `halt`; a record that does not say (older, or unreadable) counts as theirs."""
+    return halt.actor_role is not Role.TRADER
+
+
+def require_release(caller: Caller, halt: HaltEngaged | None) -> None:
+    """A halt an admin engaged is released only by an admin; a trader's own halt, by that trader too."""
+    if halt is not None and engaged_by_admin(halt) and not caller.is_admin:
+        raise QueryError(
+            ErrorCode.HALT_ENGAGED_BY_ADMIN,
+            "an administrator engaged this halt; only an administrator can release it",
+            403,
+        )
+
+
+def shown_actor(caller: Caller, actor_name: str) -> str:
+    """Who acted, as `caller` may see it: admins see every name, others their own or "an administrator"."""
+    if caller.is_admin or actor_name in (caller.email, str(caller.user_id)):
+        return actor_name
+    return ADMINISTRATOR

@@ -47,7 +47,7 @@ def build(settings: Settings) -> Any:
     return rt.asgi(
         [
             handlers.router(rt, pretrade, tracker, prices, settings.risk_order_workers),
-            Queries(rt, profiles, halts, tracker).router(),
+            Queries(rt, profiles, halts, tracker, settings.risk_ceilings.limits()).router(),
         ],
         on_startup=[halts.load, load_prices],
         after_startup=[start_tasks],

@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from contextlib import suppress
 from typing import Any
 from uuid import UUID
 
 from nats.js.kv import KV_DEL, KV_PURGE, KeyValue
 from pydantic import ValidationError
-from tradeplane.contracts import HaltEngaged, HaltReleased, HaltScope, new_meta, streams, subjects
+from tradeplane.contracts import HaltEngaged, HaltReleased, HaltScope, Role, new_meta, streams, subjects
 from tradeplane.runtime import Runtime
 
 from . import events, metrics
+from .access import engaged_by_admin
 from .adapters import halt_rows
 
 log = logging.getLogger(__name__)
@@ -45,11 +47,15 @@ class KillSwitch:
     def user_engaged(self, user_id: UUID) -> bool:
         return streams.halt_key(user_id) in self.engaged
 
-    def status(self, user_id: UUID) -> dict[str, Any]:
-        """`{global: {active, reason, since}, user: {...}}` for `user_id`."""
+    def halt(self, user_id: UUID | None) -> HaltEngaged | None:
+        """The halt engaged for `user_id` (None: the global one), if any."""
+        return self.engaged.get(streams.halt_key(user_id))
+
+    def status(self, user_id: UUID, show: Callable[[str], str] = str) -> dict[str, Any]:
+        """`{global: {active, reason, since, actor}, user: {...}}` for `user_id`; `show` names the actors."""
         return {
-            "global": _view(self.engaged.get(GLOBAL)),
-            "user": _view(self.engaged.get(streams.halt_key(user_id))),
+            "global": _view(self.halt(None), show),
+            "user": _view(self.halt(user_id), show),
         }
 
     async def load(self) -> None:
@@ -70,10 +76,15 @@ class KillSwitch:
             with suppress(asyncio.CancelledError):
                 await self._watch
 
-    async def activate(self, user_id: UUID | None, reason: str, actor: str) -> bool:
-        """Engage the halt for `user_id` (None: everyone); False when it already was."""
+    async def activate(self, user_id: UUID | None, reason: str, actor: str, role: Role) -> bool:
+        """Engage the halt for `user_id` (None: everyone); False when it already was.
+
+        An admin engaging a halt the user engaged themselves takes it over, so that only an admin can
+        release it from then on.
+        """
         key = streams.halt_key(user_id)
-        if key in self.engaged:
+        current = self.engaged.get(key)
+        if current is not None and (engaged_by_admin(current) or role is not Role.ADMIN):
             return False
         halt = HaltEngaged(
             meta=new_meta(events.PRODUCER),
@@ -81,6 +92,7 @@ class KillSwitch:
             user_id=user_id,
             reason=reason,
             actor=actor,
+            actor_role=role,
         )
         await self._bucket().put(key, halt.model_dump_json().encode())
         self._set(key, halt)
@@ -168,12 +180,12 @@ def decode(key: str, value: bytes) -> HaltEngaged | None:
     )
 
 
-def _view(halt: HaltEngaged | None) -> dict[str, Any]:
+def _view(halt: HaltEngaged | None, show: Callable[[str], str]) -> dict[str, Any]:
     if halt is None:
         return {"active": False, "reason": None, "since": None, "actor": None}
     return {
         "active": True,
         "reason": halt.reason,
         "since": halt.meta.occurred_at.isoformat(),
-        "actor": halt.actor,
+        "actor": show(halt.actor),
     }

@@ -27,6 +27,10 @@ class SettingsPut(Params):
     limits: dict[str, Any]
 
 
+class CeilingsPut(Params):
+    ceilings: dict[str, Any]
+
+
 class HaltCommand(Params):
     scope: HaltScope
     user_id: UUID | None = None

@@ -67,7 +67,8 @@ class Tracker:
     async def pnl(self, event: PnlUpdated) -> None:
         """Add the realized PnL (net of fees) made since the last update, and record the equity.
 
-        Cumulative figures make a stale or repeated update harmless: it is skipped by its time.
+        Cumulative figures make a stale or repeated update harmless: it is skipped by its time. An
+        update whose equity is unknown (pnl could not read balances) leaves the last known one.
         """
         at = event.meta.occurred_at
         realized = event.realized_pnl - event.fees
@@ -83,7 +84,10 @@ class Tracker:
                 realized_delta=realized - row.last_realized,
                 equity=event.equity,
             )
-            return state, changes, {"last_realized": realized, "equity": event.equity, "pnl_at": at}
+            columns: dict[str, Any] = {"last_realized": realized, "pnl_at": at}
+            if event.equity is not None:
+                columns["equity"] = event.equity
+            return state, changes, columns
 
         await self._update(event.user_id, step, event)
 

@@ -1,4 +1,5 @@
-"""Administration: users with their trading stats, roles, re-enabling disabled users, platform stats."""
+"""Administration: users with their trading stats, roles, re-enabling disabled users, platform stats and
+the risk ceilings."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from ..context import Gateway
 from ..deps import Admin, DbConn, Gw, Pages
 from ..envelope import ApiError, EnvelopeRoute, ok, paged, pagination
 from ..proxy import forward
-from ..schemas import ERRORS, Ok, Page, RoleUpdate
+from ..schemas import ERRORS, Ok, Page, RiskCeilings, RoleUpdate
 from ..users import change_role
 from ..views import user_json
 
@@ -89,6 +90,18 @@ async def enable_user(user_id: UUID, admin: Admin, gw: Gw, conn: DbConn) -> Resp
     if await repo.user_by_id(conn, user_id) is None:
         raise _user_not_found()
     return await forward(gw, admin, RISK, "users.enable", {"userId": str(user_id)})
+
+
+@router.get("/risk-ceilings", response_model=Ok[dict[str, object]])
+async def get_risk_ceilings(admin: Admin, gw: Gw) -> Response:
+    """The platform ceilings: the loosest risk limits a trader may set themselves."""
+    return await forward(gw, admin, RISK, "ceilings.get")
+
+
+@router.put("/risk-ceilings", response_model=Ok[dict[str, object]])
+async def put_risk_ceilings(body: RiskCeilings, admin: Admin, gw: Gw) -> Response:
+    """Change the ceilings given; limits already set stay, and admins may still set a user's beyond them."""
+    return await forward(gw, admin, RISK, "ceilings.put", {"ceilings": body.params()})
 
 
 @router.get("/stats", response_model=Ok[dict[str, object]])

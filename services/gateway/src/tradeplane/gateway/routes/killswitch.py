@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
 from tradeplane.contracts import HaltScope
-from tradeplane.contracts.queries import RISK
+from tradeplane.contracts.queries import RISK, ErrorCode
 
 from ..auth.principal import Principal
 from ..deps import CurrentUser, Gw, Pages, Trader, on_behalf_of
 from ..envelope import ApiError, EnvelopeRoute
 from ..proxy import forward
-from ..schemas import ERRORS, KillSwitchCommand, Ok, Page
+from ..schemas import ERRORS, ErrorBody, KillSwitchCommand, Ok, Page
 
 router = APIRouter(prefix="/api/killswitch", tags=["killswitch"], route_class=EnvelopeRoute, responses=ERRORS)
 Status = Ok[dict[str, object]]
+RELEASE_ERRORS: dict[int | str, dict[str, Any]] = {
+    403: {
+        "model": ErrorBody,
+        "description": f"FORBIDDEN, or {ErrorCode.HALT_ENGAGED_BY_ADMIN}: an admin engaged the halt",
+    }
+}
 
 
 def _command(user: Principal, body: KillSwitchCommand) -> dict[str, str]:
@@ -42,9 +48,9 @@ async def activate(body: KillSwitchCommand, user: Trader, gw: Gw) -> Response:
     return await forward(gw, user, RISK, "killswitch.activate", _command(user, body))
 
 
-@router.post("/deactivate", response_model=Status)
+@router.post("/deactivate", response_model=Status, responses=RELEASE_ERRORS)
 async def deactivate(body: KillSwitchCommand, user: Trader, gw: Gw) -> Response:
-    """Release a halt (same rules as activate)."""
+    """Release a halt (same rules as activate; a halt an admin engaged only an admin releases)."""
     return await forward(gw, user, RISK, "killswitch.deactivate", _command(user, body))
 
 

@@ -185,14 +185,17 @@ def holding_of(row: Any) -> Holding:
     return Holding(row.venue, position, row.opened_at)
 
 
-async def baselines(conn: AsyncConnection, user_ids: Sequence[UUID]) -> dict[UUID, dict[UUID, Decimal]]:
-    """Each user's accounts and their baseline equity."""
-    stmt = select(accounts.c.user_id, accounts.c.account_id, accounts.c.baseline).where(
-        accounts.c.user_id.in_(user_ids)
-    )
-    found: dict[UUID, dict[UUID, Decimal]] = {}
+async def baselines(
+    conn: AsyncConnection, user_ids: Sequence[UUID]
+) -> dict[UUID, dict[UUID, Decimal | None]]:
+    """Each user's accounts and their baseline equity (None while execution has not told it)."""
+    c = accounts.c
+    stmt = select(c.user_id, c.account_id, c.baseline, c.baseline_status).where(c.user_id.in_(user_ids))
+    found: dict[UUID, dict[UUID, Decimal | None]] = {}
     for row in await conn.execute(stmt):
-        found.setdefault(row.user_id, {})[row.account_id] = row.baseline
+        found.setdefault(row.user_id, {})[row.account_id] = (
+            None if row.baseline_status == PENDING else row.baseline
+        )
     return found
 
 

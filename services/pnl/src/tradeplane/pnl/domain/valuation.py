@@ -90,6 +90,13 @@ class Figures:
 class UserFigures:
     accounts: dict[UUID, Figures]
     total: Figures
+    unvalued: frozenset[UUID] = frozenset()
+    """Accounts whose balances are not known yet: their baseline counts as 0 in the figures."""
+
+    @property
+    def equity(self) -> Decimal | None:
+        """The total equity; None while an account's balances are unknown (never a made-up figure)."""
+        return None if self.unvalued else self.total.equity
 
 
 def value(holding: Holding, marks: Marks) -> Valued:
@@ -98,10 +105,15 @@ def value(holding: Holding, marks: Marks) -> Valued:
     return Valued(holding, mark, position.unrealized(mark), position.quantity * mark)
 
 
-def user_figures(baselines: Mapping[UUID, Decimal], holdings: Iterable[Holding], marks: Marks) -> UserFigures:
-    """Figures per account (every account in `baselines` or holding a position) and their total."""
+def user_figures(
+    baselines: Mapping[UUID, Decimal | None], holdings: Iterable[Holding], marks: Marks
+) -> UserFigures:
+    """Figures per account (every account in `baselines` or holding a position) and their total.
+
+    A baseline of None (balances not read yet) counts as 0, and the account is listed as unvalued.
+    """
     sums: dict[UUID, list[Decimal]] = {
-        account: [b, _ZERO, _ZERO, _ZERO, _ZERO] for account, b in baselines.items()
+        account: [b or _ZERO, _ZERO, _ZERO, _ZERO, _ZERO] for account, b in baselines.items()
     }
     for holding in holdings:
         position = holding.position
@@ -115,7 +127,8 @@ def user_figures(baselines: Mapping[UUID, Decimal], holdings: Iterable[Holding],
             row[4] += valued.value * rate
     accounts = {account: Figures(account, *row) for account, row in sums.items()}
     total = sum(accounts.values(), Figures(TOTAL, _ZERO, _ZERO, _ZERO, _ZERO, _ZERO))
-    return UserFigures(accounts, total)
+    unvalued = frozenset(account for account, b in baselines.items() if b is None)
+    return UserFigures(accounts, total, unvalued)
 
 
 def value_balances(balances: Mapping[str, Any], marks: Marks) -> tuple[Decimal, list[str]]:

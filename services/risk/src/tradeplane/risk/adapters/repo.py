@@ -1,4 +1,4 @@
-"""SQL of the risk schema: one user's state (locked for a change), profiles, decisions and seen fills."""
+"""SQL of the risk schema: a user's state (locked for a change), profiles, decisions, seen fills, ceilings."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from tradeplane.contracts import TradingState
 
 from ..domain import RiskState
-from .tables import decisions, fills_seen, profiles, states
+from .tables import ceilings, decisions, fills_seen, profiles, states
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,3 +185,23 @@ async def halts_ended(conn: AsyncConnection, now: datetime) -> list[UUID]:
 
 async def count_halted(conn: AsyncConnection) -> int:
     return int((await conn.execute(select(func.count()).where(_s.c.halted_until.is_not(None)))).scalar_one())
+
+
+async def read_ceilings(conn: AsyncConnection) -> dict[str, Any] | None:
+    """The ceilings an admin stored, or None when none has yet."""
+    row = (await conn.execute(select(ceilings.c.limits))).first()
+    return None if row is None else dict(row.limits)
+
+
+async def put_ceilings(conn: AsyncConnection, limits: dict[str, Any], actor: str) -> None:
+    stmt = insert(ceilings).values(id=1, limits=limits, updated_by=actor[:200])
+    await conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[ceilings.c.id],
+            set_={
+                "limits": stmt.excluded.limits,
+                "updated_by": stmt.excluded.updated_by,
+                "updated_at": func.now(),
+            },
+        )
+    )

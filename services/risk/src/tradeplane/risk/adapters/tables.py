@@ -1,15 +1,17 @@
-"""Tables of the `risk` schema: profiles, per-user state, decisions, seen fills and the kill switch."""
+"""Tables of the `risk` schema: profiles, per-user state, decisions, seen fills, the kill switch, ceilings."""
 
 from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    CheckConstraint,
     Column,
     DateTime,
     Identity,
     Index,
     Numeric,
+    SmallInteger,
     String,
     Table,
     Uuid,
@@ -88,3 +90,14 @@ halt_audit = Table(
     Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Index("ix_risk_halt_audit_user", "user_id", "id"),
 )
+
+ceilings = Table(
+    "ceilings",
+    metadata,
+    Column("id", SmallInteger, primary_key=True, server_default="1"),
+    Column("limits", JSONB, nullable=False),
+    Column("updated_by", String(200), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    CheckConstraint("id = 1", name="ck_risk_ceilings_one_row"),
+)
+"""The platform ceilings an admin set, one row (none: the `TP_RISK_CEILINGS__*` settings apply)."""

@@ -68,7 +68,7 @@ class _Context:
     state: RiskState
     kill_switch: str | None
     price: Decimal
-    equity: Decimal
+    equity: Decimal | None
     now: datetime
     tz: tzinfo
     position: Decimal
@@ -92,14 +92,15 @@ def check_order(
     halted_global: bool,
     halted_user: bool,
     price: Decimal,
-    equity: Decimal,
+    equity: Decimal | None,
     now: datetime,
     tz: tzinfo,
 ) -> Decision:
     """Run the pre-trade checks in order; the first that fails decides.
 
     `price` is the reference (market) price, used for market orders; `equity` the user's current
-    equity. The state is viewed as of `now` (day rolled, expired halts ended); the caller should
+    equity, None while it is unknown (an order that needs it is refused, never judged against 0).
+    The state is viewed as of `now` (day rolled, expired halts ended); the caller should
     still `roll_day` and store the result so those transitions get reported. Orders that reduce a
     position skip the checks that guard against taking on risk, so a user can always get out;
     the kill switch, a disabled user and the rate limit stop every order.
@@ -226,6 +227,12 @@ def _reduce_only(c: _Context) -> Rejected | None:
 
 
 def _max_position(c: _Context) -> Rejected | None:
+    if c.equity is None:
+        return Rejected(
+            RejectCode.EQUITY_UNKNOWN,
+            "the account's value is not known yet (its balances could not be read), so the position cap "
+            "cannot be checked; retry in a few seconds",
+        )
     cap = c.limits.max_position_notional(c.equity)
     resulting = abs(c.position + c.intent.signed_quantity) * c.price
     if resulting <= cap:

@@ -84,7 +84,11 @@ class TradingHours(BaseModel):
 
 
 class RiskLimits(BaseModel):
-    """Per-user caps (seeds/000 §4). Percent fields are percent numbers; money is in USD."""
+    """Per-user caps (seeds/000 §4). Percent fields are percent numbers; money is in USD.
+
+    The ranges here bound every limit, an admin's included; the platform ceilings (`ceilings.py`)
+    bound how far traders may loosen their own.
+    """
 
     model_config = ConfigDict(
         frozen=True,
@@ -96,7 +100,7 @@ class RiskLimits(BaseModel):
         validate_default=True,
     )
 
-    max_position_pct: Percent = Field(default=Decimal(5), ge=2, le=10)
+    max_position_pct: Percent = Field(default=Decimal(5), ge=2, le=100)
     max_order_notional: Quantity = Decimal(10_000)
     max_daily_loss_usd: Quantity = Decimal(100)
     max_daily_loss_pct: Percent = Field(default=Decimal(5), gt=0, le=100)
