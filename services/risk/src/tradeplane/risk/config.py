@@ -49,8 +49,9 @@ class Settings(ServiceSettings):
     """Equity assumed for position caps when neither PnL events nor the pnl service know it."""
     risk_ceilings: Ceilings = Ceilings()
     """The loosest limits traders may set themselves, until an admin stores others."""
-    risk_equity_timeout_seconds: float = Field(default=0.25, gt=0)
-    """How long an order may wait for the pnl service's answer about an unknown equity."""
+    risk_equity_timeout_seconds: float = Field(default=2.0, gt=0)
+    """How long a user's first order may wait for the pnl service's answer about their equity (its
+    first answer reads the balances from execution, which takes longer than 0.25 s on a busy host)."""
     risk_sweep_seconds: float = Field(default=30.0, gt=0)
     """How often halts that reached their end are lifted (and announced) without waiting for an order."""
     risk_heartbeat_seconds: float = Field(default=1.0, gt=0)
