@@ -24,7 +24,13 @@ def updatable(default: Any = ..., **kwargs: Any) -> Any:
 class StrategyConfig(BaseModel):
     """Base of every strategy's config: immutable, camelCase in JSON, unknown fields refused."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", alias_generator=to_camel, populate_by_name=True)
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        alias_generator=to_camel,
+        populate_by_name=True,
+        field_title_generator=lambda name, _: name.replace("_", " ").capitalize(),
+    )
 
 
 ConfigT = TypeVar("ConfigT", bound=StrategyConfig)
