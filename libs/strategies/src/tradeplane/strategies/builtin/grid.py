@@ -30,7 +30,7 @@ class GridConfig(StrategyConfig):
 
 
 class Grid(Strategy[GridConfig]):
-    """Places the grid after the first closed candle, then trades each level back and forth."""
+    """Places the grid after the first closed candle, leaving the level nearest the price empty, then trades each level back and forth."""
 
     def __init__(self, config: GridConfig) -> None:
         super().__init__(config)
@@ -43,8 +43,9 @@ class Grid(Strategy[GridConfig]):
         if candle.symbol != self.config.symbol or self._placed:
             return
         self._placed = True
-        buys = [i for i, p in enumerate(self.prices) if p < candle.close]
-        sells = [i for i, p in enumerate(self.prices) if p > candle.close]
+        # The level nearest the price stays empty: each level then holds at most one order.
+        empty = min(range(len(self.prices)), key=lambda i: (abs(self.prices[i] - candle.close), i))
+        buys, sells = range(empty), range(empty + 1, len(self.prices))
         placed = [i for i in reversed(buys) if self._place(ctx, Side.BUY, i)]
         placed += [i for i in sells if self._place(ctx, Side.SELL, i)]
         ctx.log(
