@@ -27,11 +27,20 @@ def started(config: dict[str, Any] = CONFIG) -> StrategyDriver:
     return bot
 
 
+def rungs(bot: StrategyDriver) -> int:
+    assert isinstance(bot.strategy, Dca)
+    return bot.strategy.rungs
+
+
 def feed(bot: StrategyDriver, candle: Candle) -> list[Intent]:
     """Feed one candle and fill whatever it sent at its close."""
     intents = [i for out in bot.candle(candle) for i in out.intents]
     for intent in intents:
-        bot.fill(Fill(intent_id=intent.intent_id, quantity=intent.quantity, price=candle.close, at=candle.closes_at))
+        bot.fill(
+            Fill(
+                intent_id=intent.intent_id, quantity=intent.quantity, price=candle.close, at=candle.closes_at
+            )
+        )
     return intents
 
 
@@ -57,7 +66,7 @@ def test_the_ladder_stops_at_max_orders() -> None:
     bot = started({**CONFIG, "stopLossPct": None})
     bought = [sent(feed(bot, c)) for c in candles(["100", "95", "90", "85"])]
     assert [len(b) for b in bought] == [1, 1, 1, 0]
-    assert bot.strategy.rungs == 3
+    assert rungs(bot) == 3
 
 
 def test_take_profit_sells_the_whole_position_and_restarts_the_ladder() -> None:
@@ -65,7 +74,7 @@ def test_take_profit_sells_the_whole_position_and_restarts_the_ladder() -> None:
     first, up, after = candles(["100", "102", "102"])
     feed(bot, first)
     assert sent(feed(bot, up)) == [(Side.SELL, "1")]
-    assert bot.strategy.rungs == 0
+    assert rungs(bot) == 0
     assert sent(feed(bot, after)) == [(Side.BUY, "0.98039215")]
 
 

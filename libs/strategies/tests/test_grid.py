@@ -23,7 +23,9 @@ def test_levels_span_lower_to_upper() -> None:
     assert Grid(GridConfig.model_validate(CONFIG)).prices == [D(90), D(95), D(100), D(105), D(110)]
 
 
-def test_first_candle_places_buys_below_nearest_first_and_sells_above_leaving_the_nearest_level_empty() -> None:
+def test_first_candle_places_buys_below_nearest_first_and_sells_above_leaving_the_nearest_level_empty() -> (
+    None
+):
     _, orders = placed({"USDT": "1000", "BTC": "1"})
     assert orders == [
         (Side.BUY, "95"),
@@ -70,7 +72,9 @@ def test_a_price_above_the_grid_places_buys_only_with_the_top_level_empty() -> N
 def test_in_a_range_it_buys_low_and_sells_high_for_a_profit() -> None:
     closes = ["101"] + ["94", "106"] * 5
     result = run_offline("grid", CONFIG, candles(closes), {"USDT": D(1000), "BTC": D(1)})
-    fills = [(next(i.side for i in result.intents if i.intent_id == f.intent_id), f.price) for f in result.fills]
+    fills = [
+        (next(i.side for i in result.intents if i.intent_id == f.intent_id), f.price) for f in result.fills
+    ]
     assert fills[:5] == [
         (Side.BUY, D(95)),
         (Side.SELL, D(105)),

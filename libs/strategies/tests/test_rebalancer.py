@@ -14,16 +14,22 @@ from .builders import BOT, T0, D, candles, uptrend
 HALF = {"targets": {"BTC": "0.5", "USDT": "0.5"}, "intervalSeconds": 3600, "driftThresholdPct": "5"}
 
 
-def bot(balances: dict[str, str], config: dict[str, object] = HALF, markets: list[Market] | None = None) -> StrategyDriver:
-    ctx = StrategyContext(BOT, {k: D(v) for k, v in balances.items()}, now=T0, markets={m.symbol: m for m in markets or []})
+def bot(
+    balances: dict[str, str], config: dict[str, object] = HALF, markets: list[Market] | None = None
+) -> StrategyDriver:
+    ctx = StrategyContext(
+        BOT, {k: D(v) for k, v in balances.items()}, now=T0, markets={m.symbol: m for m in markets or []}
+    )
     driver = StrategyDriver(Rebalancer(RebalancerConfig.model_validate(config)), ctx)
     driver.start(T0)
     return driver
 
 
 def test_first_timer_without_prices_waits_and_logs_why() -> None:
-    driver = StrategyDriver(Rebalancer(RebalancerConfig.model_validate(HALF)), StrategyContext(BOT, {"USDT": D(1)}, now=T0))
-    [start, timer] = driver.start(T0)
+    driver = StrategyDriver(
+        Rebalancer(RebalancerConfig.model_validate(HALF)), StrategyContext(BOT, {"USDT": D(1)}, now=T0)
+    )
+    [_, timer] = driver.start(T0)
     assert timer.trigger == "timer:rebalance"
     assert timer.intents == []
     assert timer.logs[0].message == "rebalance skipped: no price yet"
@@ -52,7 +58,11 @@ def test_within_the_threshold_nothing_is_sent() -> None:
 
 
 def test_sells_go_first_and_buys_wait_for_their_proceeds() -> None:
-    config = {"targets": {"BTC": "0.5", "ETH": "0.5", "USDT": "0"}, "intervalSeconds": 86400, "driftThresholdPct": "5"}
+    config = {
+        "targets": {"BTC": "0.5", "ETH": "0.5", "USDT": "0"},
+        "intervalSeconds": 86400,
+        "driftThresholdPct": "5",
+    }
     driver = bot({"BTC": "10", "USDT": "0"}, config)
     driver.candle(candles(["100"])[0])
     driver.candle(candles(["50"], symbol="ETH/USDT")[0])
@@ -60,7 +70,9 @@ def test_sells_go_first_and_buys_wait_for_their_proceeds() -> None:
     assert [(i.side, i.symbol, i.quantity) for i in run.intents] == [(Side.SELL, "BTC/USDT", D(5))]
     follow_up = driver.fill(Fill(intent_id=run.intents[0].intent_id, quantity=D(5), price=D(100), at=T0))
     assert follow_up is not None
-    assert [(i.side, i.symbol, i.quantity) for i in follow_up.intents] == [(Side.BUY, "ETH/USDT", D("9.90099009"))]
+    assert [(i.side, i.symbol, i.quantity) for i in follow_up.intents] == [
+        (Side.BUY, "ETH/USDT", D("9.90099009"))
+    ]
 
 
 def test_orders_below_the_market_minimums_are_skipped() -> None:

@@ -24,12 +24,20 @@ def test_rebalancer_schema_is_camel_case_and_marks_updatable_fields() -> None:
 
 
 def test_grid_schema_requires_its_fields_and_nothing_is_updatable() -> None:
-    assert set(config_schema("grid")["required"]) == {"symbol", "lower", "upper", "levels", "quantityPerLevel"}
+    assert set(config_schema("grid")["required"]) == {
+        "symbol",
+        "lower",
+        "upper",
+        "levels",
+        "quantityPerLevel",
+    }
     assert updatable_fields("grid") == frozenset()
 
 
 def test_build_validates_the_config_and_returns_the_strategy() -> None:
-    grid = build("grid", {"symbol": "BTC/USDT", "lower": "90", "upper": "110", "levels": 5, "quantityPerLevel": "0.1"})
+    grid = build(
+        "grid", {"symbol": "BTC/USDT", "lower": "90", "upper": "110", "levels": 5, "quantityPerLevel": "0.1"}
+    )
     assert isinstance(grid, Grid)
 
 
@@ -40,7 +48,11 @@ def test_build_validates_the_config_and_returns_the_strategy() -> None:
         ("rebalancer", {"targets": {"BTC": "0.5", "ETH": "0.5"}}, "quote asset"),
         ("rebalancer", {"targets": {"BTC": 0.5, "USDT": 0.5}}, "not floats"),
         ("rebalancer", {"targets": {"BTC": "1"}, "quote": "BTC", "colour": "red"}, "Extra inputs"),
-        ("grid", {"symbol": "BTC/USDT", "lower": "110", "upper": "90", "levels": 5, "quantityPerLevel": "1"}, "below upper"),
+        (
+            "grid",
+            {"symbol": "BTC/USDT", "lower": "110", "upper": "90", "levels": 5, "quantityPerLevel": "1"},
+            "below upper",
+        ),
         ("dca", {"symbol": "BTC/USDT", "orderQuote": "10"}, "intervalSeconds, priceDropPct"),
         ("trend", {"symbol": "BTC/USDT", "fastPeriod": 30, "slowPeriod": 10}, "below slowPeriod"),
         ("mean_reversion", {"symbol": "BTCUSDT"}, "pattern"),

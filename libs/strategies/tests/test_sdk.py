@@ -7,7 +7,16 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pydantic import ValidationError
 from tradeplane.contracts import OrderType, Side
-from tradeplane.strategies import Candle, Cancel, Fill, Intent, LogLevel, Strategy, StrategyConfig, StrategyContext
+from tradeplane.strategies import (
+    Cancel,
+    Candle,
+    Fill,
+    Intent,
+    LogLevel,
+    Strategy,
+    StrategyConfig,
+    StrategyContext,
+)
 from tradeplane.strategies import intent_id as make_intent_id
 
 from .builders import BOT, T0, D, candles, driver
@@ -87,7 +96,9 @@ def test_a_restarted_bot_replaying_the_same_events_emits_the_same_intent_ids() -
     def ids() -> list[str]:
         bot = driver(Recorder(buy="1"), {"USDT": "1000"})
         bot.start(T0)
-        return [str(i.intent_id) for c in candles(["100", "101", "102"]) for o in bot.candle(c) for i in o.intents]
+        return [
+            str(i.intent_id) for c in candles(["100", "101", "102"]) for o in bot.candle(c) for i in o.intents
+        ]
 
     first, second = ids(), ids()
     assert first == second
@@ -95,7 +106,13 @@ def test_a_restarted_bot_replaying_the_same_events_emits_the_same_intent_ids() -
 
 
 def test_intent_refuses_a_limit_without_price_and_a_stop_type() -> None:
-    common = {"intent_id": make_intent_id(BOT, 0, 0), "bot_id": BOT, "run": 0, "step": 0, "symbol": "BTC/USDT"}
+    common = {
+        "intent_id": make_intent_id(BOT, 0, 0),
+        "bot_id": BOT,
+        "run": 0,
+        "step": 0,
+        "symbol": "BTC/USDT",
+    }
     with pytest.raises(ValidationError, match="need a price"):
         Intent(**common, side=Side.BUY, type=OrderType.LIMIT, quantity=D(1))
     with pytest.raises(ValidationError, match="Market or Limit"):
