@@ -85,3 +85,13 @@ def test_in_a_range_it_buys_low_and_sells_high_for_a_profit() -> None:
     assert len(fills) == 19
     assert result.balances == {"USDT": D(1015), "BTC": D("0.9")}
     assert result.balances["USDT"] + result.balances["BTC"] * D(106) > 1000 + 1 * 106  # beats holding
+
+
+def test_a_level_the_allocation_no_longer_covers_is_logged_not_replaced() -> None:
+    bot, orders = placed({"BTC": "0.1"})
+    assert orders == [(Side.SELL, "105")]
+    sell_105 = bot.ctx.open_orders[0].intent
+    # 10.5 USDT of proceeds less a 1 USDT fee do not pay for 0.1 at 100.
+    out = bot.fill(Fill(intent_id=sell_105.intent_id, quantity=D("0.1"), price=D(105), fee=D(1), at=T0))
+    assert out is not None and out.intents == []
+    assert out.logs[-1].message == "grid level not replaced: the allocation does not cover it"

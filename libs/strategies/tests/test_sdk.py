@@ -191,3 +191,11 @@ def test_log_lines_carry_the_injected_time() -> None:
     ctx.log("info", "hello", {"k": "v"})
     [entry] = ctx.drain()[1]
     assert (entry.at, entry.level, entry.message, entry.data) == (ctx.now, LogLevel.INFO, "hello", {"k": "v"})
+
+
+def test_emitting_the_same_intent_twice_is_a_bug_in_the_strategy() -> None:
+    ctx = StrategyContext(BOT, {"USDT": D(1000)}, now=T0)
+    intent = ctx.buy("BTC/USDT", D(1), price=D(100))
+    assert intent is not None
+    with pytest.raises(ValueError, match="new intent of this bot"):
+        ctx.emit(intent)

@@ -172,6 +172,8 @@ class StrategyContext:
 
     def emit(self, intent: Intent) -> Intent | None:
         """Send `intent`, unless it would spend more than the bot's own free balance: then log and drop it."""
+        if intent.bot_id != self.bot_id or intent.intent_id in self._open:
+            raise ValueError("emit takes a new intent of this bot (made with ctx.intent)")
         refusal = self._refusal(intent)
         if refusal is not None:
             self.log(LogLevel.WARNING, "order refused: beyond the bot's allocation", refusal)

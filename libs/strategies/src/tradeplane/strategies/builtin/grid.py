@@ -62,10 +62,13 @@ class Grid(Strategy[GridConfig]):
         if order.remaining > 0 or fill.intent_id not in self._level:
             return
         level = self._level.pop(fill.intent_id)
-        if order.intent.side is Side.BUY and level + 1 < len(self.prices):
-            self._place(ctx, Side.SELL, level + 1)
-        elif order.intent.side is Side.SELL and level > 0:
-            self._place(ctx, Side.BUY, level - 1)
+        side, target = (Side.SELL, level + 1) if order.intent.side is Side.BUY else (Side.BUY, level - 1)
+        if 0 <= target < len(self.prices) and not self._place(ctx, side, target):
+            ctx.log(
+                LogLevel.WARNING,
+                "grid level not replaced: the allocation does not cover it",
+                {"side": side.value, "price": str(self.prices[target])},
+            )
 
     def _place(self, ctx: StrategyContext, side: Side, level: int) -> bool:
         """A limit order at `level` if the bot's free balance covers it (else skipped quietly)."""
