@@ -20,6 +20,7 @@ from tradeplane.contracts import OrderType, Side
 from .intents import Action, Cancel, Fill, Intent, LogEntry, LogLevel, Market, RunKey, intent_id
 
 DEFAULT_QUANTITY_PLACES = Decimal("0.00000001")
+_MICROSECOND = timedelta(microseconds=1)
 MARKET_BUY_BUFFER = Decimal("0.01")
 """A market buy reserves its cost at the last price plus this share: the fill price is not known yet."""
 
@@ -266,6 +267,47 @@ class StrategyContext:
                 periods = (self._now - timer.due) // timer.every + 1
                 self._timers[name] = Timer(due=timer.due + periods * timer.every, every=timer.every)
         return [name for _, name in due]
+
+    def snapshot(self) -> dict[str, Any]:
+        """The context's state as JSON-able data, for a host to store and `restore` after a restart."""
+        version, internal, gauss = self.random.getstate()
+        return {
+            "now": self._now.isoformat(),
+            "balances": {asset: str(amount) for asset, amount in self._balances.items()},
+            "prices": {symbol: str(price) for symbol, price in self._prices.items()},
+            "openOrders": [
+                {"intent": o.intent.model_dump(mode="json"), "filled": str(o.filled)}
+                for o in self._open.values()
+            ],
+            "timers": {
+                name: {
+                    "due": t.due.isoformat(),
+                    "everyUs": None if t.every is None else t.every // _MICROSECOND,
+                }
+                for name, t in self._timers.items()
+            },
+            "random": [version, list(internal), gauss],
+        }
+
+    def restore(self, snapshot: Mapping[str, Any]) -> None:
+        """Take back the state `snapshot` recorded (markets and the buffer come from the host, as at start)."""
+        self._now = datetime.fromisoformat(snapshot["now"])
+        self._balances = {asset: Decimal(amount) for asset, amount in snapshot["balances"].items()}
+        self._prices = {symbol: Decimal(price) for symbol, price in snapshot["prices"].items()}
+        orders = [
+            OpenOrder(Intent.model_validate(o["intent"]), Decimal(o["filled"]))
+            for o in snapshot["openOrders"]
+        ]
+        self._open = {o.intent.intent_id: o for o in orders}
+        self._timers = {
+            name: Timer(
+                due=datetime.fromisoformat(t["due"]),
+                every=None if t["everyUs"] is None else t["everyUs"] * _MICROSECOND,
+            )
+            for name, t in snapshot["timers"].items()
+        }
+        version, internal, gauss = snapshot["random"]
+        self.random.setstate((version, tuple(internal), gauss))
 
     def _add(self, asset: str, amount: Decimal) -> None:
         self._balances[asset] = self.balance(asset) + amount

@@ -83,6 +83,16 @@ class StrategyDriver:
     def stop(self, now: datetime) -> RunOutput:
         return self._run(max(self.ctx.now, now), "stop", self.strategy.on_stop)
 
+    def snapshot(self) -> dict[str, Any]:
+        """Everything needed to resume this bot after a restart, as JSON-able data."""
+        return {"nextRun": self.next_run, "context": self.ctx.snapshot(), "strategy": self.strategy.state()}
+
+    def restore(self, snapshot: dict[str, Any]) -> None:
+        """Resume from `snapshot` (on a driver built like the original: same strategy config, bot id, markets)."""
+        self.next_run = snapshot["nextRun"]
+        self.ctx.restore(snapshot["context"])
+        self.strategy.restore(snapshot["strategy"])
+
     def _on_timer(self, name: str, ctx: StrategyContext) -> None:
         self.strategy.on_timer(ctx, name)
 

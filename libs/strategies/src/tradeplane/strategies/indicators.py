@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import deque
 from decimal import Decimal
+from typing import Any
 
 
 class Ema:
@@ -28,6 +29,16 @@ class Ema:
                 self._seed = []
         return self.value
 
+    def state(self) -> dict[str, Any]:
+        return {
+            "value": None if self.value is None else str(self.value),
+            "seed": [str(v) for v in self._seed],
+        }
+
+    def restore(self, state: dict[str, Any]) -> None:
+        self.value = None if state["value"] is None else Decimal(state["value"])
+        self._seed = [Decimal(v) for v in state["seed"]]
+
 
 class Bollinger:
     """Bollinger bands over the last `period` values: middle ± `width` population standard deviations."""
@@ -48,3 +59,9 @@ class Bollinger:
         variance = sum(((v - mean) ** 2 for v in self._window), Decimal(0)) / self.period
         spread = self.width * variance.sqrt()
         return mean - spread, mean, mean + spread
+
+    def state(self) -> dict[str, Any]:
+        return {"window": [str(v) for v in self._window]}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        self._window = deque((Decimal(v) for v in state["window"]), maxlen=self.period)

@@ -7,6 +7,7 @@ intent fills whole at its price once a later candle trades through it, with a fl
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -44,32 +45,52 @@ def run_offline(
     fee_rate: Decimal = Decimal(0),
     markets: Mapping[str, Market] | None = None,
     bot_id: UUID = OFFLINE_BOT,
+    restart_after: int | None = None,
 ) -> OfflineResult:
-    """Drive `strategy` (an id and its config, or an instance and None) over `candles`, in order."""
-    instance = build(strategy, config or {}) if isinstance(strategy, str) else strategy
+    """Drive `strategy` (an id and its config, or an instance and None) over `candles`, in order.
+
+    `restart_after=k` (with a strategy id) stores the bot's snapshot as JSON after `k` candles and
+    goes on with a bot rebuilt from it, as the bots service would after a restart.
+    """
     if not candles:
         raise ValueError("run_offline needs at least one candle")
-    ctx = StrategyContext(bot_id, balances, now=candles[0].t, seed=seed, markets=markets)
-    driver = StrategyDriver(instance, ctx)
+    if restart_after is not None and not isinstance(strategy, str):
+        raise ValueError("restart_after needs a strategy id, to build the strategy again")
+
+    def new_driver() -> StrategyDriver:
+        instance = build(strategy, config or {}) if isinstance(strategy, str) else strategy
+        ctx = StrategyContext(bot_id, balances, now=candles[0].t, seed=seed, markets=markets)
+        return StrategyDriver(instance, ctx)
+
+    driver = new_driver()
     result = OfflineResult()
-    _collect(result, driver.start(ctx.now))
-    for candle in candles:
-        for intent in _resting(ctx, candle.symbol):
-            price = _fill_price(intent, candle)
-            if price is not None:
-                fill = Fill(
-                    intent_id=intent.intent_id,
-                    quantity=intent.quantity,
-                    price=price,
-                    fee=intent.quantity * price * fee_rate,
-                    at=candle.t,
-                )
-                result.fills.append(fill)
-                _collect(result, [driver.fill(fill)])
-        _collect(result, driver.candle(candle))
-    result.balances = ctx.balances
-    result.open_intents = [order.intent for order in ctx.open_orders]
+    _collect(result, driver.start(driver.ctx.now))
+    for index, candle in enumerate(candles):
+        if index == restart_after:
+            stored = json.dumps(driver.snapshot())
+            driver = new_driver()
+            driver.restore(json.loads(stored))
+        _feed(driver, candle, fee_rate, result)
+    result.balances = driver.ctx.balances
+    result.open_intents = [order.intent for order in driver.ctx.open_orders]
     return result
+
+
+def _feed(driver: StrategyDriver, candle: Candle, fee_rate: Decimal, result: OfflineResult) -> None:
+    """Fill what rests against `candle`, then show the strategy the closed candle."""
+    for intent in _resting(driver.ctx, candle.symbol):
+        price = _fill_price(intent, candle)
+        if price is not None:
+            fill = Fill(
+                intent_id=intent.intent_id,
+                quantity=intent.quantity,
+                price=price,
+                fee=intent.quantity * price * fee_rate,
+                at=candle.t,
+            )
+            result.fills.append(fill)
+            _collect(result, [driver.fill(fill)])
+    _collect(result, driver.candle(candle))
 
 
 def _resting(ctx: StrategyContext, symbol: str) -> list[Intent]:

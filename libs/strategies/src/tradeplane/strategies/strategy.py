@@ -64,6 +64,13 @@ class Strategy(Generic[ConfigT]):
     def on_stop(self, ctx: StrategyContext) -> None:
         """The bot is stopping; the host cancels open orders or closes positions if the user asked."""
 
+    def state(self) -> dict[str, Any]:
+        """What the strategy remembers, as JSON-able data (the host stores it with the context's snapshot)."""
+        return {}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """Take back what `state` returned, on a fresh instance built from the same config."""
+
     def update_config(self, ctx: StrategyContext, config: ConfigT) -> None:
         """A running bot got new values for its updatable fields."""
         self.config = config

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
-from typing import Self
+from typing import Any, Self
 
 from pydantic import Field, model_validator
 from tradeplane.contracts import Quantity, Side
@@ -50,6 +50,15 @@ class Dca(Strategy[DcaConfig]):
     @property
     def average_entry(self) -> Decimal | None:
         return self.cost / self.position if self.position > 0 else None
+
+    def state(self) -> dict[str, Any]:
+        last = None if self.last_buy is None else str(self.last_buy)
+        return {"rungs": self.rungs, "lastBuy": last, "position": str(self.position), "cost": str(self.cost)}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        self.rungs = int(state["rungs"])
+        self.last_buy = None if state["lastBuy"] is None else Decimal(state["lastBuy"])
+        self.position, self.cost = Decimal(state["position"]), Decimal(state["cost"])
 
     def on_start(self, ctx: StrategyContext) -> None:
         if self.config.interval_seconds is not None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Self
+from typing import Any, Self
 from uuid import UUID
 
 from pydantic import Field, model_validator
@@ -38,6 +38,13 @@ class Grid(Strategy[GridConfig]):
         self.prices = [config.lower + step * i for i in range(config.levels)]
         self._level: dict[UUID, int] = {}
         self._placed = False
+
+    def state(self) -> dict[str, Any]:
+        return {"placed": self._placed, "levels": {str(k): v for k, v in self._level.items()}}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        self._placed = bool(state["placed"])
+        self._level = {UUID(k): int(v) for k, v in state["levels"].items()}
 
     def on_candle(self, ctx: StrategyContext, candle: Candle) -> None:
         if candle.symbol != self.config.symbol or self._placed:

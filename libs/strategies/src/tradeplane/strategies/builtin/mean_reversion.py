@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 from pydantic import Field
 from tradeplane.contracts import Quantity
@@ -38,6 +39,12 @@ class MeanReversion(Strategy[MeanReversionConfig]):
     def __init__(self, config: MeanReversionConfig) -> None:
         super().__init__(config)
         self.bands = Bollinger(config.period, config.std_devs)
+
+    def state(self) -> dict[str, Any]:
+        return {"bands": self.bands.state()}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        self.bands.restore(state["bands"])
 
     def on_candle(self, ctx: StrategyContext, candle: Candle) -> None:
         if candle.symbol != self.config.symbol or candle.timeframe != self.config.timeframe:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
-from typing import Annotated, Self
+from typing import Annotated, Any, Self
 
 from pydantic import Field, model_validator
 from tradeplane.contracts import NonNegative
@@ -44,6 +44,12 @@ class Rebalancer(Strategy[RebalancerConfig]):
     def __init__(self, config: RebalancerConfig) -> None:
         super().__init__(config)
         self._follow_up = False
+
+    def state(self) -> dict[str, Any]:
+        return {"followUp": self._follow_up}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        self._follow_up = bool(state["followUp"])
 
     def on_start(self, ctx: StrategyContext) -> None:
         ctx.set_timer(TIMER, at=ctx.now, every=timedelta(seconds=self.config.interval_seconds))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Self
+from typing import Any, Self
 
 from pydantic import Field, model_validator
 from tradeplane.contracts import Quantity
@@ -40,6 +40,15 @@ class Trend(Strategy[TrendConfig]):
         self.fast = Ema(config.fast_period)
         self.slow = Ema(config.slow_period)
         self._previous: Decimal | None = None
+
+    def state(self) -> dict[str, Any]:
+        previous = None if self._previous is None else str(self._previous)
+        return {"fast": self.fast.state(), "slow": self.slow.state(), "previous": previous}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        self.fast.restore(state["fast"])
+        self.slow.restore(state["slow"])
+        self._previous = None if state["previous"] is None else Decimal(state["previous"])
 
     def on_candle(self, ctx: StrategyContext, candle: Candle) -> None:
         if candle.symbol != self.config.symbol or candle.timeframe != self.config.timeframe:
