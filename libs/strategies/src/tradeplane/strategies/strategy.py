@@ -47,7 +47,7 @@ class Strategy(Generic[ConfigT]):
         self.config = config
 
     def on_start(self, ctx: StrategyContext) -> None:
-        """The bot started (or resumed after a restart)."""
+        """The user started the bot (a host resuming from a snapshot does not call it again)."""
 
     def on_candle(self, ctx: StrategyContext, candle: Candle) -> None:
         """A candle closed; `ctx.price(candle.symbol)` is its close."""

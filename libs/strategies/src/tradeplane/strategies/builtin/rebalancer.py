@@ -21,7 +21,8 @@ Asset = Annotated[str, Field(pattern=ASSET_PATTERN)]
 
 class RebalancerConfig(StrategyConfig):
     targets: dict[Asset, NonNegative] = updatable(
-        description='Weights of the allocation, e.g. {"BTC": "0.5", "USDT": "0.5"}; they sum to 1.'
+        max_length=50,
+        description='Weights of the allocation, e.g. {"BTC": "0.5", "USDT": "0.5"}; they sum to 1.',
     )
     quote: Asset = Field("USDT", description="The asset prices are quoted in; one of the targets.")
     interval_seconds: int = updatable(3600, ge=60, le=31 * 86400)
