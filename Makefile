@@ -5,7 +5,7 @@ TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 VENV := .venv
 RUN := $(UV) run --frozen --no-sync
-PYTEST_UNIT := libs/contracts/tests libs/runtime/tests tools/cli/tests $(wildcard services/*/tests) tests/deploy
+PYTEST_UNIT := libs/contracts/tests libs/runtime/tests libs/strategies/tests tools/cli/tests $(wildcard services/*/tests) tests/deploy
 
 .PHONY: help setup run test test-unit test-integration bench lint fmt typecheck clean
 
@@ -44,7 +44,7 @@ bench: setup
 lint: setup
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
-	$(RUN) mypy libs/contracts/src libs/runtime/src services/*/src tools/cli/src
+	$(RUN) mypy libs/contracts/src libs/runtime/src libs/strategies/src services/*/src tools/cli/src
 
 fmt: setup
 	$(RUN) ruff format .

@@ -1,0 +1,1 @@
+"""The built-in strategies users pick from (they never upload code)."""
