@@ -18,7 +18,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 PAIRS = 500
 TRADERS = 20
 CONCURRENCY = 32
-WIDE = {"maxOrdersPerMinute": 10000, "maxDailyTrades": 10000}
+WIDE = {"maxOrdersPerMinute": 600, "maxDailyTrades": 5000}
+"""At the platform ceilings: 25 orders each, all within a minute."""
 BUSY_RISK = {"TP_RISK_ORDER_WORKERS": "1"}
 """Risk checks one order at a time, so under load many cancels reach the executor while their orders are
 still at risk: the race the users saw, made common."""
