@@ -133,7 +133,8 @@ async def throughput(http: httpx.AsyncClient, watch: Watch, traders: list[Trader
     await asyncio.gather(*readers)
     print(
         f"{'orders end to end (' + str(len(traders)) + ' users, 64 in flight)':<48} n={len(ids):<6} "
-        f"submitted {len(ids) / (submitted - started):7.0f}/s  accepted {len(ids) / (finished - started):7.0f}/s"
+        f"submitted {len(ids) / (submitted - started):7.0f}/s  "
+        f"accepted {len(ids) / (finished - started):7.0f}/s"
     )
     print(line("gateway reads GET /api/orders during the load", reads))
 

@@ -47,7 +47,8 @@ EXECUTOR_ENV = {"TP_RISK_HEARTBEAT_TIMEOUT_SECONDS": "0", "TP_FEED_ENABLED": "fa
 
 
 class Bus:
-    """A test's view of the bus: publish approvals, cancels, tickers and halts; record order and halt events."""
+    """A test's view of the bus: publish approvals, cancels, tickers and halts; record order and halt
+    events."""
 
     def __init__(self, nc: NatsClient, public_key: str | None = None) -> None:
         self.nc = nc

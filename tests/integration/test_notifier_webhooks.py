@@ -294,7 +294,10 @@ def every_other_event(user: UUID) -> list[tuple[str, Message]]:
     ids = {"order_id": uuid4(), "user_id": user, "account_id": uuid4()}
     halt = {"scope": HaltScope.USER, "user_id": user, "reason": "test", "actor": "admin"}
     return [
-        (subjects.order_rejected(p, user), OrderRejected(meta=new_meta("risk"), **ids, code=RejectCode.DAILY_LOSS, reason="cap")),
+        (
+            subjects.order_rejected(p, user),
+            OrderRejected(meta=new_meta("risk"), **ids, code=RejectCode.DAILY_LOSS, reason="cap"),
+        ),
         (subjects.order_canceled(p, user), OrderCanceled(meta=new_meta("execution"), **ids)),
         (
             subjects.venue_error(p, user),
