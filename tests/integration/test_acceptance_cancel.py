@@ -9,8 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.api import TERMINAL, gather_limited
-from tests.support.live_api import Api, Person, eventually, resting_buy
+from tests.support.client import TERMINAL, Api, User, eventually, gather_limited, resting_buy
 from tests.support.servers import QUIET_ENV, Stack, run_async
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
@@ -24,14 +23,14 @@ BUSY_RISK = {"TP_RISK_ORDER_WORKERS": "1"}
 still at risk: the race the users saw, made common."""
 
 
-async def place_then_cancel(api: Api, trader: Person) -> tuple[Person, str, int]:
+async def place_then_cancel(api: Api, trader: User) -> tuple[User, str, int]:
     """`POST /api/orders` (a limit buy far below the market, which would rest), then at once `DELETE`."""
     placed = await api.place(trader, resting_buy(trader.account))
     cancel = await api.http.delete(f"/api/orders/{placed['id']}", headers=trader.headers)
     return trader, placed["id"], cancel.status_code
 
 
-async def pairs_then_final_orders(stack: Stack) -> tuple[list[tuple[Person, str, int]], dict[str, Any]]:
+async def pairs_then_final_orders(stack: Stack) -> tuple[list[tuple[User, str, int]], dict[str, Any]]:
     limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
     async with httpx.AsyncClient(base_url=stack.url("gateway"), timeout=60, limits=limits) as http:
         api = Api(http, stack)
