@@ -8,6 +8,7 @@ import json
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
+from functools import partial
 
 import httpx
 import pytest
@@ -102,10 +103,7 @@ def test_orders_placed_at_once_after_a_release_are_accepted(api: httpx.Client) -
         ok(api.post("/api/killswitch/deactivate", json=halt, headers=trader.headers))
         placed += [(trader, place(api, trader, resting_buy(account))["id"]) for _ in range(3)]
 
-    ends = [
-        eventually_sync(lambda t=t, i=i: order(api, t, i), lambda o: o["status"] != "Pending")
-        for t, i in placed
-    ]
+    ends = [eventually_sync(partial(order, api, t, i), lambda o: o["status"] != "Pending") for t, i in placed]
 
     assert [(o["status"], o["rejectReason"]) for o in ends] == [("Open", None)] * len(placed)
 
@@ -145,7 +143,7 @@ def test_orders_approved_right_after_a_release_the_executor_has_not_heard_are_no
     placed = [place(api, trader, resting_buy(account)) for _ in range(5)]
 
     ends = [
-        eventually_sync(lambda o=o: order(api, trader, o["id"]), lambda o: o["status"] != "Pending")
+        eventually_sync(partial(order, api, trader, o["id"]), lambda o: o["status"] != "Pending")
         for o in placed
     ]
     assert [(o["status"], o["rejectReason"], o["error"]) for o in ends] == [("Open", None, None)] * 5

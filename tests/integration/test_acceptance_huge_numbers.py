@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from typing import Any
 
 import httpx
@@ -37,7 +37,7 @@ async def trader(api: Api) -> User:
 
 
 async def refused_while_healthy(
-    api: Api, send: Callable[[], Awaitable[httpx.Response]]
+    api: Api, send: Callable[[], Coroutine[Any, Any, httpx.Response]]
 ) -> tuple[httpx.Response, list[int]]:
     """`send`'s answer, and the /healthz statuses seen while it was being handled."""
     answer = asyncio.create_task(send())

@@ -118,8 +118,8 @@ async def send_as_a_bot(nats_url: str, traders: Sequence[Trader], count: int) ->
 def orders_through(
     api: httpx.Client,
     stack: Stack,
-    stop: Callable[[], None],
-    start: Callable[[], None],
+    stop: Callable[[], object],
+    start: Callable[[], object],
     while_down: Callable[[Sequence[Trader]], list[str]] = lambda traders: [],
 ) -> None:
     """Stream market orders from four users, `stop` a server once they fill, run `while_down`, `start` it

@@ -15,7 +15,8 @@ import httpx
 import pytest
 from tradeplane.cli.probe import free_port, wait_until
 
-from tests.integration.test_execution_paper import EXECUTOR_ENV, PARTITIONS, Bus, open_bus, sql, until
+from tests.integration.test_execution_paper import EXECUTOR_ENV, PARTITIONS, Bus, open_bus, sql
+from tests.support.client import eventually
 from tests.support.servers import Stack
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
@@ -129,7 +130,7 @@ async def test_sigkill_while_the_venue_withholds_its_answer_sends_the_order_exac
     emulator.admin("faults", api_key=key, fault="timeout_after_apply")
 
     order = await bus.approve(user, account, quantity="0.01")
-    await until(lambda: len(emulator.admin("add_orders", api_key=key)) == 1, what="the order at the venue")
+    await eventually(lambda: len(emulator.admin("add_orders", api_key=key)) == 1, bool)
     stack.kill("execution")
     stack.restart("execution")
 

@@ -22,7 +22,6 @@ from uuid import UUID
 import pytest
 from fastapi.testclient import TestClient
 from nats.aio.msg import Msg
-from tradeplane.cli.probe import wait_until
 from tradeplane.contracts import (
     LiquiditySide,
     Message,
@@ -39,6 +38,7 @@ from tradeplane.gateway.app import build
 from tradeplane.gateway.config import Settings
 from tradeplane.runtime import publish, publish_message
 
+from tests.support.client import eventually_sync
 from tests.support.natsauth import connect_operator, operator_env
 from tests.support.servers import create_database, remove_database
 
@@ -219,7 +219,7 @@ def order_of(gw: Gateway, user: User, order_id: str) -> dict[str, Any]:
 
 
 def wait_for_status(gw: Gateway, user: User, order_id: str, status: str) -> dict[str, Any]:
-    wait_until(lambda: order_of(gw, user, order_id)["status"] == status, timeout=10, what=f"order {status}")
+    eventually_sync(lambda: order_of(gw, user, order_id)["status"] == status, bool, timeout=10)
     return order_of(gw, user, order_id)
 
 
@@ -403,7 +403,7 @@ def test_order_is_accepted_pending_rounded_and_requested_on_the_users_partition(
     assert response.status_code == 202, response.text
     order = response.json()["data"]["order"]
     assert (order["status"], order["quantity"], order["price"]) == ("Pending", "0.01234", "50000")
-    wait_until(lambda: gateway.execution.sent("requested", order["id"]), timeout=10, what="OrderRequested")
+    eventually_sync(lambda: gateway.execution.sent("requested", order["id"]), bool, timeout=10)
     subject = next(s for s, b in gateway.execution.commands if b.get("order_id") == order["id"])
     assert subject == subjects.order_requested(partition(user), user.id)
 
@@ -557,7 +557,7 @@ def test_cancelling_an_open_order_sends_cancel_order_to_its_partition(gateway: G
     response = gateway.client.delete(f"/api/orders/{order_id}", headers=user.headers)
 
     assert response.status_code == 202 and response.json()["data"]["order"]["id"] == order_id
-    wait_until(lambda: gateway.execution.sent("cancel", order_id), timeout=10, what="CancelOrder")
+    eventually_sync(lambda: gateway.execution.sent("cancel", order_id), bool, timeout=10)
     subject = next(s for s, b in gateway.execution.commands if ".cancel." in s and b["order_id"] == order_id)
     assert subject == subjects.order_cancel(partition(user), user.id)
 
@@ -569,7 +569,7 @@ def test_registration_is_in_the_users_audit_log(gateway: Gateway) -> None:
         entries = gateway.client.get("/api/compliance/audit-log", headers=user.headers).json()["data"]
         return any(e["action"] == "user.create" and e["target"] == str(user.id) for e in entries)
 
-    wait_until(recorded, timeout=10, what="audit entry")
+    eventually_sync(recorded, bool, timeout=10)
 
 
 def test_readiness_reports_nats_database_and_consumers(gateway: Gateway) -> None:

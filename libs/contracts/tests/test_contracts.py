@@ -232,7 +232,7 @@ def test_unknown_side_is_rejected() -> None:
 
 def test_missing_meta_is_rejected() -> None:
     with pytest.raises(ValidationError, match="meta"):
-        OrderRequested(**INTENT)  # type: ignore[call-arg]
+        OrderRequested(**INTENT)
 
 
 def test_unknown_field_is_rejected() -> None:
@@ -294,7 +294,7 @@ def test_pnl_update_of_version_2_may_say_the_equity_is_unknown() -> None:
 def test_messages_are_immutable() -> None:
     message = build(OrderRejected)
     with pytest.raises(ValidationError):
-        message.code = RejectCode.KILL_SWITCH  # type: ignore[misc]
+        message.code = RejectCode.KILL_SWITCH  # type: ignore[attr-defined]
 
 
 def test_caused_message_keeps_correlation_and_names_its_cause() -> None:
