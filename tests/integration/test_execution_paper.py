@@ -36,12 +36,15 @@ from tradeplane.contracts.queries import Caller, Query, Reply
 from tradeplane.gateway.routes.venues import sealed_credentials
 
 from tests.support.client import eventually
+from tests.support.jetstream import deliveries
 from tests.support.natsauth import connect_operator
 from tests.support.servers import Stack
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
 PARTITIONS = 16
+APPROVALS = (streams.ORDERS.name, "execution-approved-")
+"""The executors' consumers of approvals, as `deliveries` takes them."""
 EXECUTOR_ENV = {"TP_RISK_HEARTBEAT_TIMEOUT_SECONDS": "0", "TP_FEED_ENABLED": "false"}
 
 
@@ -351,16 +354,21 @@ async def test_sigkill_with_200_orders_in_flight_executes_every_order_exactly_on
         users = [uuid4(), uuid4()]
         accounts = {user: await bus.paper_account(user) for user in users}
         await bus.ticker("BTC/USDT", "64999.00", "65001.00")
+        delivered_before = await deliveries(stack.nats_url, *APPROVALS)
         orders = [
             await bus.approve(users[i % 2], accounts[users[i % 2]], quantity="0.001") for i in range(200)
         ]
 
         await eventually(lambda: len(bus.of_any("filled")) >= 10, bool)
         stack.kill("execution")
+        done = "SELECT count(*) FROM execution.orders WHERE status = 'Filled'"
+        [(filled_at_kill,)] = sql(stack, done)
+        assert filled_at_kill < 200, "every order had filled before the kill"
         stack.restart("execution")
 
-        done = "SELECT count(*) FROM execution.orders WHERE status = 'Filled'"
         await eventually(lambda: sql(stack, done) == [(200,)], bool, timeout=60)
+        redelivered = await deliveries(stack.nats_url, *APPROVALS) - delivered_before - 200
+        assert redelivered > 0, "no approval was in flight at the kill"
         fills = sql(stack, "SELECT order_id, count(*), sum(quantity) FROM execution.fills GROUP BY order_id")
         assert sorted((n, q) for _, n, q in fills) == [(1, Decimal("0.001"))] * 200
         await eventually(lambda: len(bus.of_any("filled")) >= 200, bool)
