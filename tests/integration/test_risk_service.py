@@ -278,8 +278,9 @@ async def test_order_after_the_daily_trade_count_is_rejected_max_daily_trades(tr
 
 
 async def test_redelivered_order_request_is_decided_once(risk: Stack, trader: Trader) -> None:
+    await trader.put_limits(maxOrdersPerMinute=2)
     first = trader.request()
-    await trader.send(first)
+    assert isinstance(await trader.send(first), OrderApproved)
     duplicates = _metric(risk, "tp_risk_duplicate_orders_total")
 
     again = first.model_copy(update={"meta": new_meta("test")})
@@ -287,7 +288,9 @@ async def test_redelivered_order_request_is_decided_once(risk: Stack, trader: Tr
     await _wait(lambda: _metric(risk, "tp_risk_duplicate_orders_total") > duplicates, "the duplicate")
 
     assert await _decisions_stored(trader) == 1
-    assert (await trader.settings())["state"]["tradesToday"] == 0
+    # Counted once against the rate: one of the two orders a minute is left.
+    assert await trader.rejected_with() is None
+    assert await trader.rejected_with() is RejectCode.RATE_LIMIT
 
 
 # Caps driven by PnL and fills
