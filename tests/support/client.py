@@ -58,7 +58,9 @@ class User:
 
 
 def _timed_out(fn: Callable[..., Any], timeout: float, last: Any) -> AssertionError:
-    what = getattr(fn, "__qualname__", repr(fn))
+    code = getattr(fn, "__code__", None)
+    where = f" ({os.path.basename(code.co_filename)}:{code.co_firstlineno})" if code else ""
+    what = getattr(fn, "__qualname__", repr(fn)) + where
     return AssertionError(f"not so after {timeout:g} s of polling {what}; it last returned {last!r}")
 
 
