@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
 from uuid import UUID
 
@@ -12,7 +11,7 @@ import pytest
 from tradeplane.contracts import OrderAccepted, streams, subjects
 from tradeplane.execution.config import parse_partitions
 
-from tests.support.client import Api, User, gather_limited, ok, resting_buy
+from tests.support.client import Api, User, eventually, gather_limited, ok, resting_buy
 from tests.support.natsauth import connect_operator
 from tests.support.servers import Stack, run_async
 
@@ -59,15 +58,18 @@ async def accepted_events(
         js = nc.jetstream()
         sub = await js.pull_subscribe(f"{subjects.PREFIX}.order.accepted.>", stream=streams.ORDERS.name)
         seen: list[tuple[str, OrderAccepted]] = []
-        deadline = asyncio.get_running_loop().time() + timeout
-        while len(seen) < expected and asyncio.get_running_loop().time() < deadline:
+
+        async def more() -> int:
             try:
                 batch = await sub.fetch(expected, timeout=1)
             except nats.errors.TimeoutError:
-                continue
+                return len(seen)
             for msg in batch:
                 seen.append((msg.subject, OrderAccepted.model_validate_json(msg.data)))
                 await msg.ack()
+            return len(seen)
+
+        await eventually(more, lambda count: count >= expected, timeout)
         return seen
     finally:
         await nc.close()
