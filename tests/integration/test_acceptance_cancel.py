@@ -34,7 +34,9 @@ async def pairs_then_final_orders(stack: Stack) -> tuple[list[tuple[User, str, i
     limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
     async with httpx.AsyncClient(base_url=stack.url("gateway"), timeout=60, limits=limits) as http:
         api = Api(http, stack)
-        traders = await gather_limited(8, [api.trader(limits=WIDE) for _ in range(TRADERS)])
+        traders = await gather_limited(8, [api.trader() for _ in range(TRADERS)])
+        admin = await api.admin()  # the caps are beyond the platform ceilings a trader may set
+        await gather_limited(8, [api.put_limits_as_admin(admin, t, **WIDE) for t in traders])
         pairs = await gather_limited(
             CONCURRENCY, [place_then_cancel(api, traders[i % TRADERS]) for i in range(PAIRS)]
         )
