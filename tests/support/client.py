@@ -14,9 +14,10 @@ import os
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import ROUND_UP, Decimal
 from typing import Any, TypeVar, overload
+from uuid import UUID
 
 import httpx
 
@@ -47,6 +48,12 @@ class User:
     email: str
     headers: dict[str, str]
     accounts: tuple[str, ...] = ()
+    refresh: str = ""
+    """The refresh token of their login."""
+
+    @property
+    def uuid(self) -> UUID:
+        return UUID(self.id)
 
     @property
     def account(self) -> str:
@@ -54,7 +61,7 @@ class User:
         return self.accounts[0] if self.accounts else ""
 
     def with_account(self, account: str) -> User:
-        return User(self.id, self.email, self.headers, (*self.accounts, account))
+        return replace(self, accounts=(*self.accounts, account))
 
 
 def _timed_out(fn: Callable[..., Any], timeout: float, last: Any) -> AssertionError:
@@ -154,7 +161,7 @@ class Api:
 
     async def login(self, email: str, password: str = PASSWORD) -> User:
         session = ok(await self.http.post("/api/auth/login", json={"email": email, "password": password}))
-        return User(session["user"]["id"], email, _bearer(session))
+        return User(session["user"]["id"], email, _bearer(session), refresh=session["refresh_token"])
 
     async def admin(self) -> User:
         return await self.login(self.stack.admin_email, self.stack.admin_password)
@@ -293,7 +300,7 @@ async def metric(base_url: str, name: str) -> float | None:
 
 def login(api: httpx.Client, email: str, password: str = PASSWORD) -> User:
     session = ok(api.post("/api/auth/login", json={"email": email, "password": password}))
-    return User(session["user"]["id"], email, _bearer(session))
+    return User(session["user"]["id"], email, _bearer(session), refresh=session["refresh_token"])
 
 
 def register(api: httpx.Client, limits: Mapping[str, Any] | None = WIDE_LIMITS) -> User:
