@@ -83,7 +83,8 @@ def main(argv: list[str] | None = None) -> None:
         1024 if sys.platform != "darwin" else 1024**2
     )
     print(
-        f"fills booked      {booked:,} ({args.users:,} users x {len(SYMBOLS)} symbols, {len(book):,} positions)"
+        f"fills booked      {booked:,} ({args.users:,} users x {len(SYMBOLS)} symbols, "
+        f"{len(book):,} positions)"
     )
     print(f"closed trades     {trades:,}")
     print(f"booking time      {booking:.2f} s  ->  {booked / booking:,.0f} fills/s")

@@ -14,9 +14,14 @@ import httpx
 import orjson
 from tradeplane.contracts import subjects
 
-from tests.support.api import Trader, data, gather_limited, login, new_trader, relax_limits, resting_limit
+from tests.support.client import Api, User, gather_limited, ok, resting_buy
 from tests.support.natsauth import connect_operator
 from tests.support.servers import Stack
+
+BALANCES = {"USDT": "1000000", "BTC": "10"}
+RELAXED = {"maxDailyTrades": 10000, "maxOrdersPerMinute": 10000, "maxOrderNotional": "1000000"}
+"""Caps wide enough that the bench measures the path, not the risk rules: beyond the platform ceilings,
+so an admin sets them for each trader."""
 
 
 def pct(samples: Sequence[float], q: float) -> float:
@@ -92,34 +97,32 @@ async def raw_nats(url: str, rounds: int) -> tuple[float, float]:
     return pct(core, 0.5), pct(jet, 0.5)
 
 
-async def order_latency(http: httpx.AsyncClient, watch: Watch, trader: Trader, count: int) -> list[float]:
+async def order_latency(http: httpx.AsyncClient, watch: Watch, trader: User, count: int) -> list[float]:
     samples = []
-    for i in range(count):
+    for _ in range(count):
         t = time.perf_counter()
-        order = data(
-            await http.post("/api/orders", json=resting_limit(trader.accounts[0], i), headers=trader.headers)
-        )
+        order = ok(await http.post("/api/orders", json=resting_buy(trader.account), headers=trader.headers))
         accepted = await asyncio.wait_for(watch.wait_accepted(order["order"]["id"]), 10)
         samples.append((accepted - t) * 1000)
     print(line("REST order → accepted by paper venue", samples))
     return samples
 
 
-async def throughput(http: httpx.AsyncClient, watch: Watch, traders: list[Trader], per_user: int) -> None:
+async def throughput(http: httpx.AsyncClient, watch: Watch, traders: list[User], per_user: int) -> None:
     orders = [(t, i) for i in range(per_user) for t in traders]
     reads: list[float] = []
     done = asyncio.Event()
 
-    async def submit(trader: Trader, i: int) -> str:
-        body = resting_limit(trader.accounts[i % len(trader.accounts)], i, Decimal("20000") + i)
-        return data(await http.post("/api/orders", json=body, headers=trader.headers))["order"]["id"]  # type: ignore[no-any-return]
+    async def submit(trader: User, i: int) -> str:
+        body = resting_buy(trader.accounts[i % len(trader.accounts)], price=Decimal("20000") + i)
+        return ok(await http.post("/api/orders", json=body, headers=trader.headers))["order"]["id"]  # type: ignore[no-any-return]
 
     async def reader() -> None:
         while not done.is_set():
             trader = random.choice(traders)
             t = time.perf_counter()
             response = await http.get("/api/orders", params={"pageSize": 20}, headers=trader.headers)
-            data(response)
+            ok(response)
             reads.append((time.perf_counter() - t) * 1000)
             await asyncio.sleep(0.01)
 
@@ -133,15 +136,16 @@ async def throughput(http: httpx.AsyncClient, watch: Watch, traders: list[Trader
     await asyncio.gather(*readers)
     print(
         f"{'orders end to end (' + str(len(traders)) + ' users, 64 in flight)':<48} n={len(ids):<6} "
-        f"submitted {len(ids) / (submitted - started):7.0f}/s  accepted {len(ids) / (finished - started):7.0f}/s"
+        f"submitted {len(ids) / (submitted - started):7.0f}/s  "
+        f"accepted {len(ids) / (finished - started):7.0f}/s"
     )
     print(line("gateway reads GET /api/orders during the load", reads))
 
 
 async def kill_switch(
-    http: httpx.AsyncClient, watch: Watch, admin: dict[str, Any], traders: list[Trader], rounds: int
+    http: httpx.AsyncClient, watch: Watch, admin: User, traders: list[User], rounds: int
 ) -> None:
-    headers = {"Authorization": f"Bearer {admin['access_token']}"}
+    headers = admin.headers
     accounts = [(t, a) for t in traders for a in t.accounts]
     samples, cancelled = [], []
     for r in range(rounds):
@@ -153,7 +157,7 @@ async def kill_switch(
         watch.acks.clear()
         watch.all_acked.clear()
         t = time.perf_counter()
-        data(
+        ok(
             await http.post(
                 "/api/killswitch/activate", json={"scope": "global", "reason": f"bench {r}"}, headers=headers
             )
@@ -162,7 +166,7 @@ async def kill_switch(
         last = max(at for at, _ in watch.acks)
         samples.append((last - t) * 1000)
         cancelled.append(sum(a["cancelled_orders"] for _, a in watch.acks))
-        data(
+        ok(
             await http.post(
                 "/api/killswitch/deactivate", json={"scope": "global", "reason": "bench"}, headers=headers
             )
@@ -172,9 +176,9 @@ async def kill_switch(
     print(f"{'orders cancelled per halt':<48} {statistics.mean(cancelled):.0f}")
 
 
-async def _place(http: httpx.AsyncClient, trader: Trader, account: str, i: int) -> str:
-    body = resting_limit(account, i)
-    return data(await http.post("/api/orders", json=body, headers=trader.headers))["order"]["id"]  # type: ignore[no-any-return]
+async def _place(http: httpx.AsyncClient, trader: User, account: str, i: int) -> str:
+    body = resting_buy(account)
+    return ok(await http.post("/api/orders", json=body, headers=trader.headers))["order"]["id"]  # type: ignore[no-any-return]
 
 
 async def run_all(stack: Stack, quick: bool = False) -> None:
@@ -183,15 +187,12 @@ async def run_all(stack: Stack, quick: bool = False) -> None:
     await watch.start(stack.nats_url)
     limits = httpx.Limits(max_connections=128, max_keepalive_connections=128)
     async with httpx.AsyncClient(base_url=stack.url("gateway"), timeout=30, limits=limits) as http:
-        admin = await login(http, stack.admin_email, stack.admin_password)
-        solo = await new_trader(http)
-        await relax_limits(http, admin, solo)
-        for i in range(20):  # warm up connections, caches and JIT-free paths
-            data(
-                await http.post(
-                    "/api/orders", json=resting_limit(solo.accounts[0], 10_000 + i), headers=solo.headers
-                )
-            )
+        api = Api(http, stack)
+        admin = await api.admin()
+        solo = await api.trader(BALANCES, name="bench")
+        await api.put_limits_as_admin(admin, solo, **RELAXED)
+        for _ in range(20):  # warm up connections, caches and JIT-free paths
+            ok(await http.post("/api/orders", json=resting_buy(solo.account), headers=solo.headers))
         samples = await order_latency(http, watch, solo, 100 if quick else 1000)
         print(
             f"{'  ratio p50 / (3 x raw JetStream publish p50)':<48} {pct(samples, 0.5) / (3 * js_ms):.1f}x"
@@ -200,9 +201,9 @@ async def run_all(stack: Stack, quick: bool = False) -> None:
 
         users = 40 if quick else 200
         traders = await gather_limited(
-            16, [new_trader(http, accounts=1 if quick else 5) for _ in range(users)]
+            16, [api.trader(BALANCES, accounts=1 if quick else 5, name="bench") for _ in range(users)]
         )
-        await gather_limited(16, [relax_limits(http, admin, t) for t in traders])
+        await gather_limited(16, [api.put_limits_as_admin(admin, t, **RELAXED) for t in traders])
         await throughput(http, watch, traders, 5 if quick else 10)
         await kill_switch(http, watch, admin, traders, 3 if quick else 10)
     await watch.nc.close()

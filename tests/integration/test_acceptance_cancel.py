@@ -9,8 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.api import TERMINAL, gather_limited
-from tests.support.live_api import Api, Person, eventually, resting_buy
+from tests.support.client import TERMINAL, Api, User, eventually, gather_limited, resting_buy
 from tests.support.servers import QUIET_ENV, Stack, run_async
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
@@ -18,25 +17,26 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 PAIRS = 500
 TRADERS = 20
 CONCURRENCY = 32
-WIDE = {"maxOrdersPerMinute": 600, "maxDailyTrades": 5000}
-"""At the platform ceilings: 25 orders each, all within a minute."""
+WIDE = {"maxOrdersPerMinute": 10000, "maxDailyTrades": 10000}
 BUSY_RISK = {"TP_RISK_ORDER_WORKERS": "1"}
 """Risk checks one order at a time, so under load many cancels reach the executor while their orders are
 still at risk: the race the users saw, made common."""
 
 
-async def place_then_cancel(api: Api, trader: Person) -> tuple[Person, str, int]:
+async def place_then_cancel(api: Api, trader: User) -> tuple[User, str, int]:
     """`POST /api/orders` (a limit buy far below the market, which would rest), then at once `DELETE`."""
     placed = await api.place(trader, resting_buy(trader.account))
     cancel = await api.http.delete(f"/api/orders/{placed['id']}", headers=trader.headers)
     return trader, placed["id"], cancel.status_code
 
 
-async def pairs_then_final_orders(stack: Stack) -> tuple[list[tuple[Person, str, int]], dict[str, Any]]:
+async def pairs_then_final_orders(stack: Stack) -> tuple[list[tuple[User, str, int]], dict[str, Any]]:
     limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
     async with httpx.AsyncClient(base_url=stack.url("gateway"), timeout=60, limits=limits) as http:
         api = Api(http, stack)
-        traders = await gather_limited(8, [api.trader(limits=WIDE) for _ in range(TRADERS)])
+        traders = await gather_limited(8, [api.trader() for _ in range(TRADERS)])
+        admin = await api.admin()  # the caps are beyond the platform ceilings a trader may set
+        await gather_limited(8, [api.put_limits_as_admin(admin, t, **WIDE) for t in traders])
         pairs = await gather_limited(
             CONCURRENCY, [place_then_cancel(api, traders[i % TRADERS]) for i in range(PAIRS)]
         )

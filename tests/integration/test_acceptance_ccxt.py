@@ -13,10 +13,10 @@ import pytest
 from tradeplane.contracts import subjects
 from tradeplane.contracts.queries import EXECUTION
 
-from tests.support.acceptance import (
+from tests.support.client import (
     User,
     connect_kraken,
-    eventually,
+    eventually_sync,
     login,
     market,
     new_secret,
@@ -102,7 +102,7 @@ def warmed_kraken_trader(api: httpx.Client, emulator: EmulatorThread) -> tuple[U
     """
     user, key, account = kraken_trader(api, emulator)
     assert settled(api, user, place(api, user, market(account))["id"])["status"] == "Filled"
-    state = eventually(lambda: trading_state(api, user), lambda s: Decimal(s["equity"] or 0) > 0)
+    state = eventually_sync(lambda: trading_state(api, user), lambda s: Decimal(s["equity"] or 0) > 0)
     assert Decimal(state["equity"] or 0) > 0, state
     return user, key, account
 
@@ -147,7 +147,7 @@ def test_a_limit_order_rests_open_then_fills_when_the_emulator_price_crosses(
     body = market(account, quantity="0.01", symbol="ETH/USDT") | {"type": "Limit", "price": "2900"}
 
     placed = place(api, user, body)
-    resting = eventually(lambda: order(api, user, placed["id"]), lambda o: o["status"] == "Open")
+    resting = eventually_sync(lambda: order(api, user, placed["id"]), lambda o: o["status"] == "Open")
     assert resting["status"] == "Open", resting
 
     emulator.call(emulator.emulator.set_price, "ETH/USDT", Decimal("2890"))
@@ -178,7 +178,7 @@ def test_five_auth_errors_disable_the_user_until_an_admin_enables_them(
     for _ in range(5):
         failed = settled(api, user, place(api, user, market(account))["id"])
         assert failed["status"] == "Rejected", failed
-    assert eventually(lambda: trading_state(api, user), lambda s: s["disabled"])["disabled"] is True
+    assert eventually_sync(lambda: trading_state(api, user), lambda s: s["disabled"])["disabled"] is True
 
     refused = settled(api, user, place(api, user, market(account))["id"])
     assert refused["status"] == "Rejected"
@@ -186,7 +186,7 @@ def test_five_auth_errors_disable_the_user_until_an_admin_enables_them(
 
     admin = login(api, live_stack.admin_email, live_stack.admin_password)
     ok(api.post(f"/api/admin/users/{user.id}/enable", headers=admin.headers))
-    assert eventually(lambda: trading_state(api, user), lambda s: not s["disabled"])["disabled"] is False
+    assert eventually_sync(lambda: trading_state(api, user), lambda s: not s["disabled"])["disabled"] is False
     passed = settled(api, user, place(api, user, market(account))["id"])
     assert passed["status"] == "Filled", passed
     assert add_orders(emulator, key)[-1:] == [uuid.UUID(passed["id"]).hex]

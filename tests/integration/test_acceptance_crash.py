@@ -11,15 +11,17 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
+import nats
 import pytest
+from tradeplane.contracts import OrderApproved, OrderRejected, streams, subjects
 
-from tests.support.acceptance import (
+from tests.support.client import (
     TERMINAL,
     User,
     balances,
     connect_kraken,
     connect_paper,
-    eventually,
+    eventually_sync,
     market,
     new_secret,
     ok,
@@ -27,8 +29,9 @@ from tests.support.acceptance import (
     register,
 )
 from tests.support.emulator_thread import EmulatorThread
-from tests.support.load import Placement, Placer, wait_until
+from tests.support.load import Placement, Placer
 from tests.support.market import publish_ticker
+from tests.support.natsauth import connect_operator
 from tests.support.servers import Stack, module_stack, run_async
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
@@ -91,7 +94,7 @@ def final_orders(
     def fetch() -> dict[str, dict[str, Any]]:
         return {o["id"]: o for u in users.values() for o in orders_of(api, u)}
 
-    return eventually(fetch, lambda found: all(settled(o) for o in found.values()), timeout=90)  # type: ignore[no-any-return]
+    return eventually_sync(fetch, lambda found: all(settled(o) for o in found.values()), timeout=90)
 
 
 def assert_one_order_per_placement(placements: Sequence[Placement], found: dict[str, dict[str, Any]]) -> None:
@@ -129,7 +132,30 @@ def assert_fills_booked_once(
 ) -> None:
     """pnl holds the position the filled orders make: each fill booked exactly once."""
     bought = sum((Decimal(o["filledQuantity"]) for o in orders if o["status"] == "Filled"), Decimal(0))
-    assert eventually(lambda: held(api, user, account), lambda q: q == bought) == bought
+    assert eventually_sync(lambda: held(api, user, account), lambda q: q == bought) == bought
+
+
+async def decisions(nats_url: str, order_ids: set[str]) -> dict[str, int]:
+    """How many decisions (OrderApproved or OrderRejected) the ORDERS stream holds for each of `order_ids`."""
+    nc = await connect_operator(nats_url)
+    try:
+        js = nc.jetstream()
+        counted: Counter[str] = Counter()
+        for kind, model in (("approved", OrderApproved), ("rejected", OrderRejected)):
+            sub = await js.pull_subscribe(f"{subjects.PREFIX}.order.{kind}.>", stream=streams.ORDERS.name)
+            while True:
+                try:
+                    batch = await sub.fetch(500, timeout=2)
+                except nats.errors.TimeoutError:
+                    break
+                for msg in batch:
+                    order_id = str(model.model_validate_json(msg.data).order_id)
+                    if order_id in order_ids:
+                        counted[order_id] += 1
+            await sub.unsubscribe()
+        return dict(counted)
+    finally:
+        await nc.close()
 
 
 def resting(account: str) -> dict[str, str]:
@@ -149,13 +175,15 @@ def test_execution_killed_with_paper_orders_in_flight_fills_each_once_and_loses_
     users = [user for user, _ in traders]
     placer = Placer(stack.url("gateway"), pace=PACE)
     try:
-        placer.submit(placements)
-        assert wait_until(lambda: filled_so_far(api, users) >= 30), "orders did not start filling"
+        futures = placer.submit(placements)
+        eventually_sync(lambda: filled_so_far(api, users), lambda n: n >= 30, timeout=60)
         stack.kill("execution")
         filled_at_kill = filled_so_far(api, users)
         stack.restart("execution")
     finally:
         placer.close()
+    for future in futures:
+        future.result()  # a placing thread's error fails the test
     assert filled_at_kill < 80, "the stream ended before the crash"
 
     def done(o: dict[str, Any]) -> bool:
@@ -197,17 +225,19 @@ def test_execution_killed_with_live_orders_in_flight_sends_each_to_kraken_exactl
 
     placer = Placer(stack.url("gateway"), pace=PACE)
     try:
-        placer.submit(placements)
-        assert wait_until(lambda: len(received()) >= 30), "no order reached the venue"
+        futures = placer.submit(placements)
+        eventually_sync(lambda: len(received()), lambda n: n >= 30, timeout=60)
         # Each account's call in flight is carried out at the venue, and its answer never comes back.
         for key in keys:
             emulator.call(emulator.emulator.inject, key, "timeout_after_apply")
-        assert wait_until(lambda: emulator.call(answers_withheld), timeout=10)
+        eventually_sync(lambda: emulator.call(answers_withheld), bool, timeout=10)
         stack.kill("execution")
         sent_at_kill = len(received())
         stack.restart("execution")
     finally:
         placer.close()
+    for future in futures:
+        future.result()  # a placing thread's error fails the test
     assert sent_at_kill < 100, "the stream ended before the crash"
 
     found = final_orders(api, placements, lambda o: o["status"] in TERMINAL)
@@ -235,13 +265,15 @@ def test_risk_killed_mid_stream_decides_every_order_once(api: httpx.Client, stac
     users = [user for user, _ in traders]
     placer = Placer(stack.url("gateway"), pace=PACE)
     try:
-        placer.submit(placements)
-        assert wait_until(lambda: filled_so_far(api, users) >= 15), "orders did not start filling"
+        futures = placer.submit(placements)
+        eventually_sync(lambda: filled_so_far(api, users), lambda n: n >= 15, timeout=60)
         stack.kill("risk")
         answered_at_kill = placer.answered
         stack.restart("risk")
     finally:
         placer.close()
+    for future in futures:
+        future.result()  # a placing thread's error fails the test
     assert answered_at_kill < 60, "the stream ended before the crash"
 
     found = final_orders(api, placements, lambda o: o["status"] in TERMINAL)
@@ -249,6 +281,8 @@ def test_risk_killed_mid_stream_decides_every_order_once(api: httpx.Client, stac
         o["rejectReason"] for o in found.values() if o["status"] != "Filled"
     ][:3]
     assert_one_order_per_placement(placements, found)
+    decided = run_async(lambda: decisions(stack.nats_url, set(found)))
+    assert decided == dict.fromkeys(found, 1), "an order was decided twice, or not at all"
     for user, account in traders:
         assert_paper_balance_moved_once_per_fill(
             api, user, account, [o for o in found.values() if o["venueId"] == account]
@@ -266,12 +300,14 @@ def test_gateway_killed_mid_stream_retried_requests_get_the_same_order(
     ]
     placer = Placer(stack.url("gateway"), pace=PACE)
     try:
-        placer.submit(placements)
-        assert wait_until(lambda: placer.answered >= 20), "the gateway answered no order"
+        futures = placer.submit(placements)
+        eventually_sync(lambda: placer.answered, lambda n: n >= 20, timeout=60)
         stack.kill("gateway")
         stack.restart("gateway")
     finally:
         placer.close()
+    for future in futures:
+        future.result()  # a placing thread's error fails the test
     assert sum(p.failures for p in placements) > 0, "no request met the crash"
 
     found = final_orders(api, placements, lambda o: o["status"] in TERMINAL)

@@ -8,26 +8,27 @@ import json
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
+from functools import partial
 
 import httpx
 import pytest
 from tradeplane.contracts import streams, subjects
 
 from tests.support import natsauth
-from tests.support.acceptance import (
+from tests.support.client import (
     User,
     connect_kraken,
     connect_paper,
-    eventually,
+    eventually_sync,
     new_secret,
     ok,
     order,
     place,
     register,
+    resting_buy,
     settled,
 )
 from tests.support.emulator_thread import EmulatorThread
-from tests.support.live_api import resting_buy
 from tests.support.servers import Stack, module_stack, run_async
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
@@ -79,7 +80,7 @@ def test_a_slow_exchange_holds_up_no_other_users_balance(
     emulator.call(emulator.emulator.hold, key)
     with ThreadPoolExecutor(1) as pool, httpx.Client(base_url=stack.url("gateway"), timeout=60) as second:
         slow = pool.submit(second.get, f"/api/venues/{slow_account}/balance", headers=slow_user.headers)
-        held = eventually(lambda: emulator.call(emulator.emulator.held, key), lambda n: n > 0)
+        held = eventually_sync(lambda: emulator.call(emulator.emulator.held, key), lambda n: n > 0)
         assert held > 0, "the slow balance query never reached the exchange"
 
         fast = api.get(f"/api/venues/{paper}/balance", headers=other.headers)
@@ -102,9 +103,7 @@ def test_orders_placed_at_once_after_a_release_are_accepted(api: httpx.Client) -
         ok(api.post("/api/killswitch/deactivate", json=halt, headers=trader.headers))
         placed += [(trader, place(api, trader, resting_buy(account))["id"]) for _ in range(3)]
 
-    ends = [
-        eventually(lambda t=t, i=i: order(api, t, i), lambda o: o["status"] != "Pending") for t, i in placed
-    ]
+    ends = [eventually_sync(partial(order, api, t, i), lambda o: o["status"] != "Pending") for t, i in placed]
 
     assert [(o["status"], o["rejectReason"]) for o in ends] == [("Open", None)] * len(placed)
 
@@ -134,7 +133,7 @@ def test_orders_approved_right_after_a_release_the_executor_has_not_heard_are_no
     trader = register(api)
     account = connect_paper(api, trader, {"USDT": "100000"})
     resting = place(api, trader, resting_buy(account))
-    assert eventually(lambda: order(api, trader, resting["id"]), lambda o: o["status"] == "Open")
+    assert eventually_sync(lambda: order(api, trader, resting["id"]), lambda o: o["status"] == "Open")
     halt = {"scope": "user", "reason": "release drill"}
     ok(api.post("/api/killswitch/activate", json=halt, headers=trader.headers))
     assert settled(api, trader, resting["id"])["status"] == "Cancelled"  # the executor heard the halt
@@ -144,7 +143,7 @@ def test_orders_approved_right_after_a_release_the_executor_has_not_heard_are_no
     placed = [place(api, trader, resting_buy(account)) for _ in range(5)]
 
     ends = [
-        eventually(lambda o=o: order(api, trader, o["id"]), lambda o: o["status"] != "Pending")
+        eventually_sync(partial(order, api, trader, o["id"]), lambda o: o["status"] != "Pending")
         for o in placed
     ]
     assert [(o["status"], o["rejectReason"], o["error"]) for o in ends] == [("Open", None, None)] * 5

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.support.live_api import Api, Person
+from tests.support.client import Api, User
 from tests.support.servers import Stack, module_stack
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
@@ -32,12 +32,12 @@ async def api(stack: Stack) -> AsyncIterator[Api]:
 
 
 @pytest.fixture(scope="module")
-async def trader(api: Api) -> Person:
+async def trader(api: Api) -> User:
     return await api.trader()
 
 
 async def refused_while_healthy(
-    api: Api, send: Callable[[], Awaitable[httpx.Response]]
+    api: Api, send: Callable[[], Coroutine[Any, Any, httpx.Response]]
 ) -> tuple[httpx.Response, list[int]]:
     """`send`'s answer, and the /healthz statuses seen while it was being handled."""
     answer = asyncio.create_task(send())
@@ -57,7 +57,7 @@ def assert_validation_error(response: httpx.Response, field: str) -> None:
 
 @pytest.mark.parametrize("amount", HUGE)
 async def test_trading_limit_with_a_huge_number_is_refused_while_healthz_answers(
-    api: Api, trader: Person, amount: str
+    api: Api, trader: User, amount: str
 ) -> None:
     body = {"maxOrderNotional": amount}
 
@@ -71,7 +71,7 @@ async def test_trading_limit_with_a_huge_number_is_refused_while_healthz_answers
 
 
 @pytest.mark.parametrize("field", ["quantity", "price"])
-async def test_order_with_a_huge_quantity_or_price_is_refused(api: Api, trader: Person, field: str) -> None:
+async def test_order_with_a_huge_quantity_or_price_is_refused(api: Api, trader: User, field: str) -> None:
     body = {
         "venueId": trader.account,
         "symbol": "BTC/USDT",
@@ -92,7 +92,7 @@ async def test_order_with_a_huge_quantity_or_price_is_refused(api: Api, trader: 
 
 @pytest.mark.parametrize("amount", HUGE)
 async def test_paper_account_with_a_huge_initial_balance_is_refused(
-    api: Api, trader: Person, amount: str
+    api: Api, trader: User, amount: str
 ) -> None:
     body = {"venue": "paper", "initialBalances": {"USDT": amount}}
 
@@ -106,7 +106,7 @@ async def test_paper_account_with_a_huge_initial_balance_is_refused(
     assert [a["id"] for a in accounts] == [trader.account]
 
 
-async def test_initial_balance_of_an_unknown_currency_code_is_refused(api: Api, trader: Person) -> None:
+async def test_initial_balance_of_an_unknown_currency_code_is_refused(api: Api, trader: User) -> None:
     body = {"venue": "paper", "initialBalances": {"X" * 17: "1"}}
 
     response = await api.http.post("/api/venues/connect", json=body, headers=trader.headers)

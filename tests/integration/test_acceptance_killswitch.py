@@ -17,16 +17,17 @@ from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 from tradeplane.contracts import HaltAck, OrderAccepted, OrderFilled, subjects
 
-from tests.support.api import gather_limited, ok
-from tests.support.live_api import (
+from tests.support.client import (
     PRICES,
     TERMINAL,
     Api,
-    Person,
+    User,
     code_of,
     eventually,
+    gather_limited,
     market,
     metric,
+    ok,
     resting_buy,
 )
 from tests.support.natsauth import connect_operator
@@ -64,7 +65,7 @@ async def bus(stack: Stack) -> AsyncIterator[NatsClient]:
     await nc.close()
 
 
-def executor_of(person: Person) -> int:
+def executor_of(person: User) -> int:
     """The ordinal of the execution process that owns the person's partition."""
     return subjects.partition_of(UUID(person.id), PARTITIONS) % EXECUTORS
 
@@ -95,20 +96,20 @@ class Heard:
             await self.sub.unsubscribe()
 
 
-async def halt(api: Api, who: Person, scope: str, reason: str, user: Person | None = None) -> dict[str, Any]:
+async def halt(api: Api, who: User, scope: str, reason: str, user: User | None = None) -> dict[str, Any]:
     body: dict[str, Any] = {"scope": scope, "reason": reason} | ({"userId": user.id} if user else {})
     response = await api.http.post("/api/killswitch/activate", json=body, headers=who.headers)
     assert response.status_code == 200, response.text
     return response.json()["data"]  # type: ignore[no-any-return]
 
 
-async def release(api: Api, who: Person, scope: str, user: Person | None = None) -> None:
+async def release(api: Api, who: User, scope: str, user: User | None = None) -> None:
     body: dict[str, Any] = {"scope": scope, "reason": "drill over"} | ({"userId": user.id} if user else {})
     response = await api.http.post("/api/killswitch/deactivate", json=body, headers=who.headers)
     assert response.status_code == 200, response.text
 
 
-async def open_orders(api: Api, who: Person, count: int) -> list[str]:
+async def open_orders(api: Api, who: User, count: int) -> list[str]:
     placed = [(await api.place(who, resting_buy(who.account)))["id"] for _ in range(count)]
     for order_id in placed:
         order = await api.wait_status(who, order_id, {"Open", "Rejected"})
@@ -120,7 +121,7 @@ async def open_orders(api: Api, who: Person, count: int) -> list[str]:
 class GlobalHalt:
     """What happened around one global halt engaged (then released) while traders kept placing orders."""
 
-    traders: list[Person]
+    traders: list[User]
     resting: list[str]
     """Orders open before the halt."""
     submitted: list[str]
@@ -146,7 +147,7 @@ async def global_halt(api: Api, bus: NatsClient) -> GlobalHalt:
     submitted: list[str] = []
     stop = asyncio.Event()
 
-    async def keep_placing(trader: Person, filling: bool) -> None:
+    async def keep_placing(trader: User, filling: bool) -> None:
         while not stop.is_set():
             body = market(trader.account, "Buy", "0.001") if filling else resting_buy(trader.account)
             submitted.append((await api.place(trader, body))["id"])
@@ -179,7 +180,7 @@ async def global_halt(api: Api, bus: NatsClient) -> GlobalHalt:
     )
 
 
-async def _settled_orders(api: Api, traders: list[Person]) -> dict[str, dict[str, Any]]:
+async def _settled_orders(api: Api, traders: list[User]) -> dict[str, dict[str, Any]]:
     """Every order of `traders` by id, once all have ended (or after 30 s)."""
 
     async def all_orders() -> list[dict[str, Any]]:
@@ -276,8 +277,8 @@ async def test_executor_down_during_a_global_halt_comes_up_halted_and_cancels_it
         await release(api, admin, "global")
 
 
-async def _traders_on(api: Api, executor: int, count: int) -> list[Person]:
-    found: list[Person] = []
+async def _traders_on(api: Api, executor: int, count: int) -> list[User]:
+    found: list[User] = []
     while len(found) < count:
         trader = await api.trader(limits=WIDE)
         if executor_of(trader) == executor:
@@ -347,7 +348,7 @@ async def test_a_trader_sees_an_administrator_not_the_admins_email_in_status_and
     assert seen_by_admin == admin.email
 
 
-async def _status(api: Api, who: Person, of: Person | None = None) -> dict[str, Any]:
+async def _status(api: Api, who: User, of: User | None = None) -> dict[str, Any]:
     params = {"userId": of.id} if of else {}
     return ok(await api.http.get("/api/killswitch/status", params=params, headers=who.headers))  # type: ignore[no-any-return]
 

@@ -16,18 +16,18 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.acceptance import (
+from tests.support.client import (
     WIDE_LIMITS,
     User,
     connect_paper,
-    eventually,
+    eventually_sync,
     market,
+    ok,
     order,
     place,
     register,
     settled,
 )
-from tests.support.api import ok
 from tests.support.market import publish_ticker
 from tests.support.servers import QUIET_ENV, Stack, outage, run_async
 from tests.support.tcp_proxy import TcpProxy
@@ -82,7 +82,7 @@ def resting(account: str) -> dict[str, str]:
 
 def answered(call: Any) -> httpx.Response:
     """The first answer that is not a 5xx: right after the restart a service may still be reconnecting."""
-    response: httpx.Response = eventually(call, lambda r: r.status_code < 500, timeout=60)
+    response: httpx.Response = eventually_sync(call, lambda r: r.status_code < 500, timeout=60)
     return response
 
 
@@ -105,7 +105,7 @@ def test_after_a_nats_restart_a_halt_cancels_resting_orders_and_tickers_reach_ri
     def open_orders() -> list[str]:
         return [order(api, halted, order_id)["status"] for order_id in resting_ids]
 
-    assert eventually(open_orders, lambda found: found == ["Open"] * 3) == ["Open"] * 3
+    assert eventually_sync(open_orders, lambda found: found == ["Open"] * 3) == ["Open"] * 3
     assert (bought["status"], within_cap["status"]) == ("Filled", "Filled")
 
     proxy.cut()
@@ -124,7 +124,7 @@ def test_after_a_nats_restart_a_halt_cancels_resting_orders_and_tickers_reach_ri
         run_async(lambda: publish_ticker(stack.nats_url, "BTC/USDT", AFTER))
         return positions(api, halted)
 
-    marked = eventually(marked_at_new_price, lambda p: p and Decimal(p[0]["currentPrice"]) == AFTER, 90)
+    marked = eventually_sync(marked_at_new_price, lambda p: p and Decimal(p[0]["currentPrice"]) == AFTER, 90)
     assert Decimal(marked[0]["currentPrice"]) == AFTER
 
     def judged_at_new_price() -> dict[str, Any]:
@@ -136,6 +136,6 @@ def test_after_a_nats_restart_a_halt_cancels_resting_orders_and_tickers_reach_ri
         )
         return settled(api, capped, placed.json()["data"]["order"]["id"], 60)
 
-    refused = eventually(judged_at_new_price, lambda o: o["status"] == "Rejected", 90)
+    refused = eventually_sync(judged_at_new_price, lambda o: o["status"] == "Rejected", 90)
     assert refused["status"] == "Rejected"
     assert "MAX_ORDER_NOTIONAL" in refused["rejectReason"], refused

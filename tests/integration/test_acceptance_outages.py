@@ -26,9 +26,8 @@ from tests.integration.test_acceptance_crash import (
     paper_traders,
 )
 from tests.support import natsauth
-from tests.support.acceptance import User, market
-from tests.support.api import TERMINAL
-from tests.support.load import Placement, Placer, wait_until
+from tests.support.client import TERMINAL, User, eventually_sync, market
+from tests.support.load import Placement, Placer
 from tests.support.market import publish_ticker
 from tests.support.servers import QUIET_ENV, Stack, run_async, start_postgres
 
@@ -119,8 +118,8 @@ async def send_as_a_bot(nats_url: str, traders: Sequence[Trader], count: int) ->
 def orders_through(
     api: httpx.Client,
     stack: Stack,
-    stop: Callable[[], None],
-    start: Callable[[], None],
+    stop: Callable[[], object],
+    start: Callable[[], object],
     while_down: Callable[[Sequence[Trader]], list[str]] = lambda traders: [],
 ) -> None:
     """Stream market orders from four users, `stop` a server once they fill, run `while_down`, `start` it
@@ -135,7 +134,7 @@ def orders_through(
     placer = Placer(stack.url("gateway"), workers=4, pace=PACE, give_up_after=OUTAGE_SECONDS * 4)
     try:
         futures = placer.submit(placements)
-        assert wait_until(lambda: filled_so_far(api, users) >= 10), "orders did not start filling"
+        eventually_sync(lambda: filled_so_far(api, users), lambda n: n >= 10, timeout=60)
         answered_at_outage = placer.answered
         stop()
         sent_while_down = while_down(traders)

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from standardwebhooks.webhooks import Webhook
 
-from tests.support.live_api import PRICES, Api, Person, eventually, market, ok
+from tests.support.client import PRICES, Api, User, eventually, market, ok
 from tests.support.servers import Stack, module_stack
 from tests.support.webhook_receiver import WebhookReceiver
 
@@ -62,9 +62,7 @@ class RoundTrip:
         return self.gross - self.fees
 
 
-async def round_trip(
-    api: Api, trader: Person, symbol: str, quantity: str, entry: str, exit_: str
-) -> RoundTrip:
+async def round_trip(api: Api, trader: User, symbol: str, quantity: str, entry: str, exit_: str) -> RoundTrip:
     """Buy at `entry`, move the market to `exit_`, sell the same quantity: one closed long trade."""
     await api.set_price(trader, symbol, Decimal(entry))
     buy = await api.filled(trader, market(trader.account, "Buy", quantity, symbol))
@@ -73,12 +71,12 @@ async def round_trip(
     return RoundTrip(buy, sell)
 
 
-async def get(api: Api, who: Person, path: str) -> Any:
+async def get(api: Api, who: User, path: str) -> Any:
     return ok(await api.http.get(path, headers=who.headers))
 
 
 @pytest.fixture
-async def booked(api: Api) -> tuple[Person, RoundTrip]:
+async def booked(api: Api) -> tuple[User, RoundTrip]:
     """A trader whose round trip in BTC is closed and booked."""
     trader = await api.trader({"USDT": str(START)})
     trip = await round_trip(api, trader, "BTC/USDT", "0.05", "60000", "61000")
@@ -86,9 +84,7 @@ async def booked(api: Api) -> tuple[Person, RoundTrip]:
     return trader, trip
 
 
-async def test_closed_trade_carries_the_pnl_the_fills_imply(
-    api: Api, booked: tuple[Person, RoundTrip]
-) -> None:
+async def test_closed_trade_carries_the_pnl_the_fills_imply(api: Api, booked: tuple[User, RoundTrip]) -> None:
     trader, trip = booked
 
     [trade] = await get(api, trader, "/api/pnl/trades")
@@ -105,7 +101,7 @@ async def test_closed_trade_carries_the_pnl_the_fills_imply(
 
 
 async def test_pnl_summary_and_portfolio_agree_on_the_round_trip(
-    api: Api, booked: tuple[Person, RoundTrip]
+    api: Api, booked: tuple[User, RoundTrip]
 ) -> None:
     trader, trip = booked
 
@@ -120,7 +116,7 @@ async def test_pnl_summary_and_portfolio_agree_on_the_round_trip(
     assert Decimal(portfolio["dailyPnL"]) == trip.net
 
 
-async def test_risk_state_sees_the_round_trips_pnl(api: Api, booked: tuple[Person, RoundTrip]) -> None:
+async def test_risk_state_sees_the_round_trips_pnl(api: Api, booked: tuple[User, RoundTrip]) -> None:
     trader, trip = booked
 
     state = await api.state_when(trader, lambda s: Decimal(s["dailyPnl"]) == trip.net)

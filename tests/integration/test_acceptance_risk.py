@@ -11,8 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.api import ok
-from tests.support.live_api import PRICES, Api, Person, code_of, eventually, market, resting_buy
+from tests.support.client import PRICES, Api, User, code_of, eventually, market, ok, resting_buy
 from tests.support.servers import Stack, module_stack
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
@@ -137,7 +136,7 @@ async def test_out_of_range_limit_is_a_422_naming_the_field(api: Api) -> None:
 
 
 @pytest.fixture
-async def admin(api: Api) -> AsyncIterator[Person]:
+async def admin(api: Api) -> AsyncIterator[User]:
     """The admin; the platform ceilings are as they were after the test."""
     admin = await api.admin()
     before = ok(await api.http.get("/api/admin/risk-ceilings", headers=admin.headers))
@@ -146,7 +145,7 @@ async def admin(api: Api) -> AsyncIterator[Person]:
 
 
 async def test_trader_may_set_limits_up_to_the_ceilings_an_admin_set_and_gets_422_beyond(
-    api: Api, admin: Person
+    api: Api, admin: User
 ) -> None:
     trader = await api.trader()
     ceilings = {"maxDailyLossUsd": "2000", "maxOrdersPerMinute": 120}
@@ -166,7 +165,7 @@ async def test_trader_may_set_limits_up_to_the_ceilings_an_admin_set_and_gets_42
     assert (limits["maxDailyLossUsd"], limits["maxOrdersPerMinute"]) == ("2000", 120)
 
 
-async def test_admin_sets_one_users_limits_beyond_the_ceilings(api: Api, admin: Person) -> None:
+async def test_admin_sets_one_users_limits_beyond_the_ceilings(api: Api, admin: User) -> None:
     trader = await api.trader()
     ok(
         await api.http.put(
@@ -197,7 +196,7 @@ async def test_only_admins_read_or_change_the_ceilings(api: Api) -> None:
     assert (read.status_code, change.status_code) == (403, 403)
 
 
-async def test_a_change_of_the_ceilings_is_audited_with_who_and_what(api: Api, admin: Person) -> None:
+async def test_a_change_of_the_ceilings_is_audited_with_who_and_what(api: Api, admin: User) -> None:
     ok(await api.http.put("/api/admin/risk-ceilings", json={"maxDailyTrades": 4000}, headers=admin.headers))
 
     async def entries() -> list[dict[str, Any]]:

@@ -21,7 +21,7 @@ from tradeplane.runtime import PermanentError, ServiceSettings, consumer, declar
 from tradeplane.runtime.bus import lift_delivery_limits, publish_message
 
 from tests.support import natsauth
-from tests.support.live_api import eventually
+from tests.support.client import eventually
 from tests.support.servers import start_nats
 
 pytestmark = pytest.mark.integration

@@ -6,8 +6,7 @@ that carries every service's user and permissions.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import nats
@@ -15,10 +14,11 @@ import pytest
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from tradeplane.contracts import Role, subjects
-from tradeplane.contracts.permissions import GATEWAY, PNL, inbox_prefix
-from tradeplane.contracts.queries import EXECUTION, RISK, Caller, Query
+from tradeplane.contracts.permissions import GATEWAY, inbox_prefix
+from tradeplane.contracts.queries import EXECUTION, PNL, RISK, Caller, Query
 
 from tests.support import natsauth
+from tests.support.client import eventually
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 
@@ -71,13 +71,6 @@ async def listening(url: str, subject: str) -> AsyncIterator[Listener]:
         await nc.close()
 
 
-async def until(check: Callable[[], bool], timeout: float = 10) -> None:
-    for _ in range(int(timeout / 0.05)):
-        if check():
-            return
-        await asyncio.sleep(0.05)
-
-
 def admin_query() -> bytes:
     return Query(caller=ADMIN, params={"scope": "global", "reason": "forged"}).model_dump_json().encode()
 
@@ -103,7 +96,7 @@ async def test_another_services_credentials_cannot_send_an_admin_query(nats_url:
     async with listening(nats_url, RELEASE_HALT) as risk, as_user(nats_url, PNL) as (pnl, errors):
         await pnl.publish(RELEASE_HALT, admin_query())
         await pnl.flush()
-        await until(lambda: bool(violations(errors, "publish", RELEASE_HALT)))
+        await eventually(lambda: bool(violations(errors, "publish", RELEASE_HALT)), bool)
 
         assert violations(errors, "publish", RELEASE_HALT)
         assert risk.received == []
@@ -113,7 +106,7 @@ async def test_another_services_credentials_cannot_read_venue_connects(nats_url:
     async with as_user(nats_url, PNL) as (pnl, errors):
         eavesdrop = await pnl.subscribe(VENUE_CONNECT)
         await pnl.flush()
-        await until(lambda: bool(violations(errors, "subscription", VENUE_CONNECT)))
+        await eventually(lambda: bool(violations(errors, "subscription", VENUE_CONNECT)), bool)
         operator = await natsauth.connect_operator(nats_url)
         try:
             await operator.publish(VENUE_CONNECT, b'{"params": {"sealedCredentials": "x"}}')
@@ -131,7 +124,7 @@ async def test_another_services_credentials_cannot_read_the_gateways_replies(nat
     async with as_user(nats_url, PNL) as (pnl, errors):
         await pnl.subscribe(inbox)
         await pnl.flush()
-        await until(lambda: bool(violations(errors, "subscription", inbox)))
+        await eventually(lambda: bool(violations(errors, "subscription", inbox)), bool)
 
         assert violations(errors, "subscription", inbox)
 
@@ -140,7 +133,7 @@ async def test_the_gateways_credentials_send_queries(nats_url: str) -> None:
     async with listening(nats_url, RELEASE_HALT) as risk, as_user(nats_url, GATEWAY) as (gateway, errors):
         await gateway.publish(RELEASE_HALT, admin_query())
         await gateway.flush()
-        await until(lambda: bool(risk.received))
+        await eventually(lambda: bool(risk.received), bool)
 
         assert len(risk.received) == 1 and errors == []
 

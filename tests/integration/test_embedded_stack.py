@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -18,6 +17,7 @@ from tradeplane.cli.database import libpq_url
 from tradeplane.cli.probe import free_port
 from tradeplane.cli.services import SERVICES
 
+from tests.support.client import eventually_sync
 from tests.support.natsauth import connect_operator
 from tests.support.servers import REPO_ROOT, Stack
 
@@ -32,13 +32,13 @@ def fake(kind: str) -> list[str]:
     return [sys.executable, str(FAKE_SERVICE)]
 
 
-def _gone(pids: list[int], timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while any(psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie" for pid in pids):
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
+def _alive(pids: list[int]) -> list[int]:
+    return [pid for pid in pids if psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie"]
+
+
+def _gone(pids: list[int]) -> list[int]:
+    """The processes of `pids` still alive once they are all gone: [] (fails the test after 5 s)."""
+    return eventually_sync(lambda: _alive(pids), lambda alive: alive == [], timeout=5)
 
 
 async def test_session_nats_stores_published_messages_in_a_stream(nats_url: str) -> None:
@@ -116,7 +116,7 @@ def test_stopped_stack_leaves_no_process_and_drops_its_database(
         left = conn.execute(
             "SELECT 1 FROM pg_database WHERE datname = %s", (running.database_url.rsplit("/", 1)[1],)
         )
-        assert (_gone(pids), left.fetchone()) == (True, None)
+        assert (_gone(pids), left.fetchone()) == ([], None)
 
 
 @needs_services
@@ -157,4 +157,4 @@ def test_tradeplane_up_serves_readyz_and_ctrl_c_leaves_nothing_running(tmp_path:
         up.send_signal(signal.SIGINT)
         up.communicate(timeout=60)
 
-    assert (ready, up.returncode, _gone(children)) == (200, 0, True)
+    assert (ready, up.returncode, _gone(children)) == (200, 0, [])

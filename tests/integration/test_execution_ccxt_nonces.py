@@ -1,4 +1,5 @@
-"""The nonce store on a real PostgreSQL: monotonic under concurrency, across restarts, healing, shared stats."""
+"""The nonce store on a real PostgreSQL: monotonic under concurrency, across restarts, healing, shared
+stats."""
 
 from __future__ import annotations
 

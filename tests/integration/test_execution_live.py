@@ -15,7 +15,9 @@ import httpx
 import pytest
 from tradeplane.cli.probe import free_port, wait_until
 
-from tests.integration.test_execution_paper import EXECUTOR_ENV, PARTITIONS, Bus, open_bus, sql, until
+from tests.integration.test_execution_paper import APPROVALS, EXECUTOR_ENV, PARTITIONS, Bus, open_bus, sql
+from tests.support.client import eventually
+from tests.support.jetstream import deliveries
 from tests.support.servers import Stack
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
@@ -128,12 +130,18 @@ async def test_sigkill_while_the_venue_withholds_its_answer_sends_the_order_exac
     account = await connect_kraken(bus, user, key)
     emulator.admin("faults", api_key=key, fault="timeout_after_apply")
 
+    delivered_before = await deliveries(stack.nats_url, *APPROVALS)
     order = await bus.approve(user, account, quantity="0.01")
-    await until(lambda: len(emulator.admin("add_orders", api_key=key)) == 1, what="the order at the venue")
+    await eventually(lambda: len(emulator.admin("add_orders", api_key=key)) == 1, bool)
     stack.kill("execution")
+    at_kill = sql(stack, "SELECT status FROM execution.orders WHERE order_id = %s", order.order_id)
+    assert at_kill and at_kill[0][0] not in {"Filled", "Cancelled", "Rejected"}, at_kill
+    assert "filled" not in bus.kinds(order.order_id)
     stack.restart("execution")
 
     [fill] = await bus.wait_kind(order.order_id, "filled")
+    delivered = await deliveries(stack.nats_url, *APPROVALS) - delivered_before
+    assert delivered >= 2, "the approval was not redelivered after the kill"
     assert [r["error"] for r in emulator.admin("add_orders", api_key=key)] == [None]
     assert Decimal(fill["quantity"]) == Decimal("0.01")
     state = sql(stack, "SELECT send_state, status FROM execution.orders WHERE order_id = %s", order.order_id)

@@ -4,9 +4,7 @@ resting orders, cancels, duplicates, a SIGKILL mid-flow, and the kill switch."""
 from __future__ import annotations
 
 import asyncio
-import inspect
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from decimal import Decimal
 from typing import Any
@@ -37,17 +35,22 @@ from tradeplane.contracts import (
 from tradeplane.contracts.queries import Caller, Query, Reply
 from tradeplane.gateway.routes.venues import sealed_credentials
 
+from tests.support.client import eventually
+from tests.support.jetstream import deliveries
 from tests.support.natsauth import connect_operator
 from tests.support.servers import Stack
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
 PARTITIONS = 16
+APPROVALS = (streams.ORDERS.name, "execution-approved-")
+"""The executors' consumers of approvals, as `deliveries` takes them."""
 EXECUTOR_ENV = {"TP_RISK_HEARTBEAT_TIMEOUT_SECONDS": "0", "TP_FEED_ENABLED": "false"}
 
 
 class Bus:
-    """A test's view of the bus: publish approvals, cancels, tickers and halts; record order and halt events."""
+    """A test's view of the bus: publish approvals, cancels, tickers and halts; record order and halt
+    events."""
 
     def __init__(self, nc: NatsClient, public_key: str | None = None) -> None:
         self.nc = nc
@@ -109,7 +112,7 @@ class Bus:
             prices = await self.ask(uuid4(), "market.prices")
             return any(p["symbol"] == symbol and Decimal(p["bid"]) == Decimal(bid) for p in prices)
 
-        await until(held, what=f"ticker {symbol} {bid}/{ask}")
+        await eventually(held, bool)
 
     def of(self, order_id: UUID, kind: str) -> list[dict[str, Any]]:
         return [
@@ -136,7 +139,7 @@ class Bus:
         ]
 
     async def wait_kind(self, order_id: UUID, kind: str, count: int = 1) -> list[dict[str, Any]]:
-        await until(lambda: len(self.of(order_id, kind)) >= count, what=f"{kind} of {order_id}")
+        await eventually(lambda: len(self.of(order_id, kind)) >= count, bool)
         return self.of(order_id, kind)
 
 
@@ -164,18 +167,6 @@ def approval_for(
         quantity=Decimal(quantity),
         price=None if price is None else Decimal(price),
     )
-
-
-async def until(check: Callable[[], bool | Awaitable[bool]], *, what: str, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not await _value(check()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
-
-
-async def _value(result: bool | Awaitable[bool]) -> bool:
-    return await result if inspect.isawaitable(result) else result
 
 
 def sql(stack: Stack, query: str, *args: Any) -> list[tuple[Any, ...]]:
@@ -271,7 +262,7 @@ async def test_cancel_that_arrives_before_its_approval_ends_the_order_cancelled_
     cancel = CancelOrder(meta=new_meta("test"), order_id=order.order_id, user_id=user, account_id=account)
     await bus.publish(subjects.order_cancel(subjects.partition_of(user, PARTITIONS), user), cancel)
     query = "SELECT reason FROM execution.cancel_requests WHERE order_id = %s"
-    await until(lambda: bool(sql(paper_stack, query, order.order_id)), what="the early cancel is recorded")
+    await eventually(lambda: bool(sql(paper_stack, query, order.order_id)), bool)
 
     await bus.publish(subjects.order_approved(subjects.partition_of(user, PARTITIONS), user), order)
 
@@ -363,19 +354,24 @@ async def test_sigkill_with_200_orders_in_flight_executes_every_order_exactly_on
         users = [uuid4(), uuid4()]
         accounts = {user: await bus.paper_account(user) for user in users}
         await bus.ticker("BTC/USDT", "64999.00", "65001.00")
+        delivered_before = await deliveries(stack.nats_url, *APPROVALS)
         orders = [
             await bus.approve(users[i % 2], accounts[users[i % 2]], quantity="0.001") for i in range(200)
         ]
 
-        await until(lambda: len(bus.of_any("filled")) >= 10, what="the first fills")
+        await eventually(lambda: len(bus.of_any("filled")) >= 10, bool)
         stack.kill("execution")
+        done = "SELECT count(*) FROM execution.orders WHERE status = 'Filled'"
+        [(filled_at_kill,)] = sql(stack, done)
+        assert filled_at_kill < 200, "every order had filled before the kill"
         stack.restart("execution")
 
-        done = "SELECT count(*) FROM execution.orders WHERE status = 'Filled'"
-        await until(lambda: sql(stack, done) == [(200,)], what="every order filled", timeout=60)
+        await eventually(lambda: sql(stack, done) == [(200,)], bool, timeout=60)
+        redelivered = await deliveries(stack.nats_url, *APPROVALS) - delivered_before - 200
+        assert redelivered > 0, "no approval was in flight at the kill"
         fills = sql(stack, "SELECT order_id, count(*), sum(quantity) FROM execution.fills GROUP BY order_id")
         assert sorted((n, q) for _, n, q in fills) == [(1, Decimal("0.001"))] * 200
-        await until(lambda: len(bus.of_any("filled")) >= 200, what="every fill event")
+        await eventually(lambda: len(bus.of_any("filled")) >= 200, bool)
         assert sorted(e["order_id"] for e in bus.of_any("filled")) == sorted(str(o.order_id) for o in orders)
         for user, account in accounts.items():
             spent = sql(
@@ -406,7 +402,7 @@ async def test_global_halt_cancels_resting_orders_acknowledges_and_refuses_later
 
         halt = await _engage_global_halt(bus)
 
-        await until(lambda: bool(bus.acks(halt)), what="the halt ack")
+        await eventually(lambda: bool(bus.acks(halt)), bool)
         assert [a["cancelled_orders"] for a in bus.acks(halt)] == [2]
         for order in resting:
             await bus.wait_kind(order.order_id, "canceled")

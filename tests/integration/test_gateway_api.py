@@ -22,7 +22,6 @@ from uuid import UUID
 import pytest
 from fastapi.testclient import TestClient
 from nats.aio.msg import Msg
-from tradeplane.cli.probe import wait_until
 from tradeplane.contracts import (
     LiquiditySide,
     Message,
@@ -39,6 +38,7 @@ from tradeplane.gateway.app import build
 from tradeplane.gateway.config import Settings
 from tradeplane.runtime import publish, publish_message
 
+from tests.support.client import User, eventually_sync
 from tests.support.natsauth import connect_operator, operator_env
 from tests.support.servers import create_database, remove_database
 
@@ -174,18 +174,6 @@ def gateway(nats_url: str, postgres_server_url: str) -> Iterator[Gateway]:
         remove_database(postgres_server_url, database_url)
 
 
-@dataclass
-class User:
-    id: UUID
-    email: str
-    access: str
-    refresh: str
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.access}"}
-
-
 def register(gw: Gateway) -> User:
     email = f"u{uuid.uuid4().hex[:10]}@example.com"
     created = gw.client.post("/api/auth/register", json={"email": email, "password": PASSWORD})
@@ -197,12 +185,13 @@ def login(gw: Gateway, email: str, password: str) -> User:
     response = gw.client.post("/api/auth/login", json={"email": email, "password": password})
     assert response.status_code == 200, response.text
     data = response.json()["data"]
-    return User(UUID(data["user"]["id"]), email, data["access_token"], data["refresh_token"])
+    bearer = {"Authorization": f"Bearer {data['access_token']}"}
+    return User(data["user"]["id"], email, bearer, refresh=data["refresh_token"])
 
 
 def with_venue(gw: Gateway, user: User) -> UUID:
     venue = uuid.uuid4()
-    gw.execution.accounts[venue] = user.id
+    gw.execution.accounts[venue] = user.uuid
     return venue
 
 
@@ -219,12 +208,12 @@ def order_of(gw: Gateway, user: User, order_id: str) -> dict[str, Any]:
 
 
 def wait_for_status(gw: Gateway, user: User, order_id: str, status: str) -> dict[str, Any]:
-    wait_until(lambda: order_of(gw, user, order_id)["status"] == status, timeout=10, what=f"order {status}")
+    eventually_sync(lambda: order_of(gw, user, order_id)["status"] == status, bool, timeout=10)
     return order_of(gw, user, order_id)
 
 
 def lifecycle(user: User, order_id: str) -> dict[str, Any]:
-    return {"order_id": UUID(order_id), "user_id": user.id, "account_id": uuid.uuid4()}
+    return {"order_id": UUID(order_id), "user_id": user.uuid, "account_id": uuid.uuid4()}
 
 
 def fill(user: User, order_id: str, quantity: str, price: str, cumulative: str) -> OrderFilled:
@@ -247,7 +236,7 @@ def fill(user: User, order_id: str, quantity: str, price: str, cumulative: str) 
 
 
 def partition(user: User) -> int:
-    return subjects.partition_of(user.id, PARTITIONS)
+    return subjects.partition_of(user.uuid, PARTITIONS)
 
 
 # Auth
@@ -403,9 +392,9 @@ def test_order_is_accepted_pending_rounded_and_requested_on_the_users_partition(
     assert response.status_code == 202, response.text
     order = response.json()["data"]["order"]
     assert (order["status"], order["quantity"], order["price"]) == ("Pending", "0.01234", "50000")
-    wait_until(lambda: gateway.execution.sent("requested", order["id"]), timeout=10, what="OrderRequested")
+    eventually_sync(lambda: gateway.execution.sent("requested", order["id"]), bool, timeout=10)
     subject = next(s for s, b in gateway.execution.commands if b.get("order_id") == order["id"])
-    assert subject == subjects.order_requested(partition(user), user.id)
+    assert subject == subjects.order_requested(partition(user), user.uuid)
 
 
 def test_same_client_order_id_twice_returns_the_same_order(gateway: Gateway) -> None:
@@ -496,7 +485,7 @@ def test_lifecycle_events_move_the_order_to_filled_with_average_price(gateway: G
     p = partition(user)
 
     gateway.publish(
-        subjects.order_accepted(p, user.id),
+        subjects.order_accepted(p, user.uuid),
         OrderAccepted(
             meta=new_meta("execution"),
             **lifecycle(user, order_id),
@@ -505,9 +494,9 @@ def test_lifecycle_events_move_the_order_to_filled_with_average_price(gateway: G
         ),
     )
     wait_for_status(gateway, user, order_id, "Open")
-    gateway.publish(subjects.order_filled(p, user.id), fill(user, order_id, "0.01", "50000", "0.01"))
+    gateway.publish(subjects.order_filled(p, user.uuid), fill(user, order_id, "0.01", "50000", "0.01"))
     partial = wait_for_status(gateway, user, order_id, "PartiallyFilled")
-    gateway.publish(subjects.order_filled(p, user.id), fill(user, order_id, "0.00234", "49000", "0.01234"))
+    gateway.publish(subjects.order_filled(p, user.uuid), fill(user, order_id, "0.00234", "49000", "0.01234"))
     done = wait_for_status(gateway, user, order_id, "Filled")
 
     assert partial["filledQuantity"] == "0.01"
@@ -518,7 +507,7 @@ def test_lifecycle_events_move_the_order_to_filled_with_average_price(gateway: G
 def test_redelivered_fill_counts_once(gateway: Gateway) -> None:
     user = register(gateway)
     order_id = place(gateway, user, with_venue(gateway, user)).json()["data"]["order"]["id"]
-    subject = subjects.order_filled(partition(user), user.id)
+    subject = subjects.order_filled(partition(user), user.uuid)
     event = fill(user, order_id, "0.001", "50000", "0.001")
     gateway.publish(subject, event)
     # The same event again under another Nats-Msg-Id, so that JetStream keeps it: only the inbox can drop it.
@@ -540,7 +529,7 @@ def test_rejected_order_carries_code_and_reason_and_cannot_be_cancelled(gateway:
         reason="daily loss cap",
     )
 
-    gateway.publish(subjects.order_rejected(partition(user), user.id), rejection)
+    gateway.publish(subjects.order_rejected(partition(user), user.uuid), rejection)
     rejected = wait_for_status(gateway, user, order_id, "Rejected")
     cancel = gateway.client.delete(f"/api/orders/{order_id}", headers=user.headers)
 
@@ -557,9 +546,9 @@ def test_cancelling_an_open_order_sends_cancel_order_to_its_partition(gateway: G
     response = gateway.client.delete(f"/api/orders/{order_id}", headers=user.headers)
 
     assert response.status_code == 202 and response.json()["data"]["order"]["id"] == order_id
-    wait_until(lambda: gateway.execution.sent("cancel", order_id), timeout=10, what="CancelOrder")
+    eventually_sync(lambda: gateway.execution.sent("cancel", order_id), bool, timeout=10)
     subject = next(s for s, b in gateway.execution.commands if ".cancel." in s and b["order_id"] == order_id)
-    assert subject == subjects.order_cancel(partition(user), user.id)
+    assert subject == subjects.order_cancel(partition(user), user.uuid)
 
 
 def test_registration_is_in_the_users_audit_log(gateway: Gateway) -> None:
@@ -569,7 +558,7 @@ def test_registration_is_in_the_users_audit_log(gateway: Gateway) -> None:
         entries = gateway.client.get("/api/compliance/audit-log", headers=user.headers).json()["data"]
         return any(e["action"] == "user.create" and e["target"] == str(user.id) for e in entries)
 
-    wait_until(recorded, timeout=10, what="audit entry")
+    eventually_sync(recorded, bool, timeout=10)
 
 
 def test_readiness_reports_nats_database_and_consumers(gateway: Gateway) -> None:

@@ -1,4 +1,5 @@
-"""Unmodified ccxt `kraken` against the local Kraken emulator: market data, trading, auth and injected faults."""
+"""Unmodified ccxt `kraken` against the local Kraken emulator: market data, trading, auth and injected
+faults."""
 
 from __future__ import annotations
 

@@ -12,13 +12,15 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.integration.test_acceptance_orders import (
+from tests.support.client import (
     connect_paper,
-    eventually,
+    eventually_sync,
+    market,
     ok,
-    order,
     place,
     register,
+    resting_buy,
+    wait_status,
 )
 from tests.support.market import publish_ticker
 from tests.support.servers import Stack, run_async
@@ -99,16 +101,16 @@ def moved(before: Samples, after: Samples, name: str, **labels: str) -> float:
 def test_one_filled_order_moves_the_domain_metrics_of_every_service(
     api: httpx.Client, stack: Stack, receiver: str
 ) -> None:
-    user = register(api)
+    user = register(api, limits=None)
     account = connect_paper(api, user, {"USDT": "10000"})
-    ok(api.post("/api/webhooks", json={"url": receiver, "events": ["trade_entry"]}, headers=user))
+    ok(api.post("/api/webhooks", json={"url": receiver, "events": ["trade_entry"]}, headers=user.headers))
     before = {service: scrape(stack, service) for service in SERVICES}
 
-    placed = place(api, user, venueId=account, symbol="BTC/USDT", side="Buy", type="Market", quantity="0.001")
-    filled = eventually(lambda: order(api, user, placed["id"]), lambda o: o["status"] == "Filled")
+    placed = place(api, user, market(account, "Buy", "0.001"))
+    filled = wait_status(api, user, placed["id"], {"Filled"})
     assert filled["status"] == "Filled"
-    assert eventually(lambda: Receiver.hits, lambda hits: hits >= 1) >= 1
-    after = eventually(
+    assert eventually_sync(lambda: Receiver.hits, lambda hits: hits >= 1) >= 1
+    after = eventually_sync(
         lambda: {service: scrape(stack, service) for service in SERVICES},
         lambda a: (
             moved(before["pnl"], a["pnl"], "tradeplane_pnl_fills_booked_total") >= 1
@@ -138,22 +140,13 @@ def test_one_filled_order_moves_the_domain_metrics_of_every_service(
 
 
 def test_a_risk_rejection_is_counted_by_its_code(api: httpx.Client, stack: Stack) -> None:
-    user = register(api)
+    user = register(api, limits=None)
     account = connect_paper(api, user, {"USDT": "10000"})
-    ok(api.put("/api/settings/trading", json={"maxOrderNotional": "10"}, headers=user))
+    ok(api.put("/api/settings/trading", json={"maxOrderNotional": "10"}, headers=user.headers))
     before = scrape(stack, "risk")
 
-    placed = place(
-        api,
-        user,
-        venueId=account,
-        symbol="BTC/USDT",
-        side="Buy",
-        type="Limit",
-        quantity="0.001",
-        price="60000",
-    )
-    rejected = eventually(lambda: order(api, user, placed["id"]), lambda o: o["status"] == "Rejected")
+    placed = place(api, user, resting_buy(account, price="60000", qty="0.001"))
+    rejected = wait_status(api, user, placed["id"], {"Rejected"})
 
     after = scrape(stack, "risk")
     assert rejected["status"] == "Rejected", rejected

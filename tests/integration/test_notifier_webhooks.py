@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
@@ -45,6 +45,7 @@ from tradeplane.contracts import (
 )
 from tradeplane.contracts.queries import Caller, Query, Reply
 
+from tests.support.client import eventually
 from tests.support.natsauth import connect_operator
 from tests.support.servers import Stack
 
@@ -244,14 +245,6 @@ async def publish_closed(nc: NatsClient, user: UUID) -> TradeClosed:
     return event
 
 
-async def eventually(check: Callable[[], bool], timeout: float = 15.0) -> None:
-    async with asyncio.timeout(timeout):
-        while True:
-            if check():
-                return
-            await asyncio.sleep(0.02)
-
-
 async def settled_log(nc: NatsClient, user: UUID, endpoint_id: str, count: int) -> list[dict[str, Any]]:
     """The endpoint's delivery log once `count` deliveries have finished."""
     async with asyncio.timeout(15):
@@ -274,7 +267,7 @@ async def test_round_trip_sends_signed_trade_entry_and_exit(bus: NatsClient, rec
 
     entry = await publish_fill(bus, user)
     await publish_closed(bus, user)
-    await eventually(lambda: "trade_exit" in str([hit.body for hit in receiver.at("trades")]))
+    await eventually(lambda: "trade_exit" in str([hit.body for hit in receiver.at("trades")]), bool)
     log = await settled_log(bus, user, endpoint["id"], 2)
 
     assert sorted(d["type"] for d in log) == ["trade_entry", "trade_exit"]
@@ -294,7 +287,10 @@ def every_other_event(user: UUID) -> list[tuple[str, Message]]:
     ids = {"order_id": uuid4(), "user_id": user, "account_id": uuid4()}
     halt = {"scope": HaltScope.USER, "user_id": user, "reason": "test", "actor": "admin"}
     return [
-        (subjects.order_rejected(p, user), OrderRejected(meta=new_meta("risk"), **ids, code=RejectCode.DAILY_LOSS, reason="cap")),
+        (
+            subjects.order_rejected(p, user),
+            OrderRejected(meta=new_meta("risk"), **ids, code=RejectCode.DAILY_LOSS, reason="cap"),
+        ),
         (subjects.order_canceled(p, user), OrderCanceled(meta=new_meta("execution"), **ids)),
         (
             subjects.venue_error(p, user),
@@ -324,7 +320,7 @@ async def test_every_event_type_reaches_an_endpoint_subscribed_to_all(
     await publish_closed(bus, user)
     for subject, message in every_other_event(user):
         await publish(bus, subject, message)
-    await eventually(lambda: len(receiver.at("everything")) >= 9)
+    await eventually(lambda: len(receiver.at("everything")) >= 9, bool)
 
     received = sorted(verified(endpoint["secret"], hit)["type"] for hit in receiver.at("everything"))
     assert received == sorted([*events, "killswitch"])
@@ -339,7 +335,7 @@ async def test_global_halt_reaches_every_users_killswitch_endpoint(
     halt = HaltEngaged(meta=new_meta("risk"), scope=HaltScope.GLOBAL, reason="market chaos", actor="admin")
     await publish(bus, subjects.halt_engaged(), halt)
 
-    await eventually(lambda: len(receiver.at("halt-a")) == len(receiver.at("halt-b")) == 1)
+    await eventually(lambda: len(receiver.at("halt-a")) == len(receiver.at("halt-b")) == 1, bool)
 
 
 async def test_user_halt_reaches_only_that_users_endpoints(bus: NatsClient, receiver: Receiver) -> None:
@@ -349,7 +345,7 @@ async def test_user_halt_reaches_only_that_users_endpoints(bus: NatsClient, rece
 
     halt = HaltEngaged(meta=new_meta("risk"), scope=HaltScope.USER, user_id=halted, reason="r", actor="admin")
     await publish(bus, subjects.halt_engaged(halted), halt)
-    await eventually(lambda: len(receiver.at("halted")) == 1)
+    await eventually(lambda: len(receiver.at("halted")) == 1, bool)
 
     # Both would have been queued in the one transaction that handled the halt.
     assert (await ask(bus, bystander, "webhooks.deliveries", {"id": other["id"]})).data == []
@@ -381,11 +377,11 @@ async def test_hanging_endpoint_does_not_delay_another_users_delivery(
     await create_endpoint(bus, other_user, receiver.url("prompt"), ["trade_exit"])
     for _ in range(4):
         await publish_closed(bus, slow_user)
-    await eventually(lambda: len(receiver.at("hang")) >= 2)
+    await eventually(lambda: len(receiver.at("hang")) >= 2, bool)
 
     await publish_closed(bus, other_user)
 
-    await eventually(lambda: len(receiver.at("prompt")) == 1, timeout=1.0)
+    await eventually(lambda: len(receiver.at("prompt")) == 1, bool, timeout=1.0)
 
 
 async def test_endpoint_failing_in_a_row_is_disabled_and_the_user_told_elsewhere(
@@ -398,7 +394,7 @@ async def test_endpoint_failing_in_a_row_is_disabled_and_the_user_told_elsewhere
 
     for _ in range(2):
         await publish_closed(bus, user)
-    await eventually(lambda: len(receiver.at("backup")) == 1)
+    await eventually(lambda: len(receiver.at("backup")) == 1, bool)
 
     notice = verified(backup["secret"], receiver.at("backup")[0])
     listed = {e["id"]: e for e in (await ask(bus, user, "webhooks.list")).data}
@@ -411,7 +407,7 @@ async def test_test_delivery_is_signed_and_logged(bus: NatsClient, receiver: Rec
     endpoint = await create_endpoint(bus, user, receiver.url("ping"), ["order_rejected"])
 
     queued = await ask(bus, user, "webhooks.test", {"id": endpoint["id"]})
-    await eventually(lambda: len(receiver.at("ping")) == 1)
+    await eventually(lambda: len(receiver.at("ping")) == 1, bool)
 
     assert (queued.data["status"], queued.data["type"]) == ("pending", "test")
     assert verified(endpoint["secret"], receiver.at("ping")[0])["type"] == "test"
@@ -449,14 +445,14 @@ async def test_sigkilled_notifier_delivers_pending_work_after_restart_with_same_
     async for nc in _connect(stack):
         endpoint = await create_endpoint(nc, user, receiver.url("outage"), ["trade_exit"])
         trades = [await publish_closed(nc, user) for _ in range(3)]
-        await eventually(lambda: len(receiver.at("outage")) >= 3)
+        await eventually(lambda: len(receiver.at("outage")) >= 3, bool)
         stack.kill("notifier")
         failed_ids = {hit.headers["webhook-id"] for hit in receiver.at("outage")}
         trades.append(await publish_closed(nc, user))
         receiver.modes["outage"] = "ok"
 
         stack.restart("notifier")
-        await eventually(lambda: len(accepted_ids(receiver, "outage")) == 4)
+        await eventually(lambda: len(accepted_ids(receiver, "outage")) == 4, bool)
 
         delivered = [verified(endpoint["secret"], h) for h in receiver.at("outage") if h.status == 200]
         assert {p["data"]["trade_id"] for p in delivered} == {str(t.trade_id) for t in trades}

@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.api import PASSWORD, ok
+from tests.support.client import PASSWORD, ok
 from tests.support.servers import Stack, module_stack
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]

@@ -12,6 +12,8 @@ from tradeplane.cli.database import libpq_url
 from tradeplane.cli.probe import free_port, wait_until
 from tradeplane.contracts import streams, subjects
 
+from tests.support.client import eventually_sync
+from tests.support.jetstream import deliveries
 from tests.support.natsauth import connect_operator
 from tests.support.servers import Stack, run_async
 
@@ -71,15 +73,19 @@ def test_outbox_events_are_consumed_exactly_once_across_a_consumer_sigkill(stack
     _start_consumer(stack, "consumer")
     producer = stack.spawn("producer", [*PROBE, "produce", str(EVENTS)])
 
-    wait_until(lambda: len(_received(stack)) >= EVENTS // 4, timeout=60, what="first deliveries")
+    eventually_sync(lambda: len(_received(stack)), lambda n: n >= EVENTS // 4, timeout=60)
     stack.process("consumer").kill()
+    received_at_kill = len(_received(stack))
+    assert received_at_kill < EVENTS, "every event was consumed before the kill"
     _start_consumer(stack, "consumer-again")
     assert producer.wait(120) == 0
 
-    wait_until(lambda: len(_received(stack)) >= EVENTS, timeout=90, what="every delivery")
+    eventually_sync(lambda: len(_received(stack)), lambda n: n >= EVENTS, timeout=90)
     counts = [n for (n,) in _received(stack)]
     assert len(counts) == EVENTS
     assert set(counts) == {1}
+    delivered = run_async(lambda: deliveries(stack.nats_url, streams.AUDIT.name, "probe-consumer"))
+    assert delivered > EVENTS, "no event was redelivered after the kill"
 
 
 def test_a_rolled_back_transaction_publishes_nothing(stack: Stack) -> None:

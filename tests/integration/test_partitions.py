@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
 from uuid import UUID
 
@@ -12,7 +11,7 @@ import pytest
 from tradeplane.contracts import OrderAccepted, streams, subjects
 from tradeplane.execution.config import parse_partitions
 
-from tests.support.api import Trader, data, gather_limited, new_trader, resting_limit
+from tests.support.client import Api, User, eventually, gather_limited, ok, resting_buy
 from tests.support.natsauth import connect_operator
 from tests.support.servers import Stack, run_async
 
@@ -21,6 +20,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(150)]
 EXECUTORS = 3
 PARTITIONS = 16
 USERS = 100
+BALANCES = {"USDT": "1000000", "BTC": "10"}
 
 
 def owners(stack: Stack) -> dict[str, frozenset[int]]:
@@ -34,15 +34,16 @@ def owners(stack: Stack) -> dict[str, frozenset[int]]:
     return found
 
 
-async def place_one_each(base_url: str) -> list[tuple[Trader, str]]:
+async def place_one_each(base_url: str) -> list[tuple[User, str]]:
     """100 users each connect a paper account and place one resting limit order through the API."""
     limits = httpx.Limits(max_connections=32, max_keepalive_connections=32)
     async with httpx.AsyncClient(base_url=base_url, timeout=60, limits=limits) as http:
-        traders = await gather_limited(16, [new_trader(http, name="part") for _ in range(USERS)])
+        api = Api(http)
+        traders = await gather_limited(16, [api.trader(BALANCES, name="part") for _ in range(USERS)])
 
-        async def place(trader: Trader, i: int) -> tuple[Trader, str]:
-            body = resting_limit(trader.accounts[0], i)
-            placed = data(await http.post("/api/orders", json=body, headers=trader.headers))
+        async def place(trader: User, i: int) -> tuple[User, str]:
+            body = resting_buy(trader.account)
+            placed = ok(await http.post("/api/orders", json=body, headers=trader.headers))
             return trader, placed["order"]["id"]
 
         return await gather_limited(16, [place(t, i) for i, t in enumerate(traders)])
@@ -57,15 +58,18 @@ async def accepted_events(
         js = nc.jetstream()
         sub = await js.pull_subscribe(f"{subjects.PREFIX}.order.accepted.>", stream=streams.ORDERS.name)
         seen: list[tuple[str, OrderAccepted]] = []
-        deadline = asyncio.get_running_loop().time() + timeout
-        while len(seen) < expected and asyncio.get_running_loop().time() < deadline:
+
+        async def more() -> int:
             try:
                 batch = await sub.fetch(expected, timeout=1)
             except nats.errors.TimeoutError:
-                continue
+                return len(seen)
             for msg in batch:
                 seen.append((msg.subject, OrderAccepted.model_validate_json(msg.data)))
                 await msg.ack()
+            return len(seen)
+
+        await eventually(more, lambda count: count >= expected, timeout)
         return seen
     finally:
         await nc.close()
@@ -90,7 +94,7 @@ def test_three_executors_each_handle_only_their_own_partitions_of_a_hundred_user
     assert set(handled) == set(by_executor), handled
     with httpx.Client(base_url=stack.url("gateway"), timeout=15) as api:
         statuses = Counter(
-            data(api.get(f"/api/orders/{order_id}", headers=trader.headers))["status"]
+            ok(api.get(f"/api/orders/{order_id}", headers=trader.headers))["status"]
             for trader, order_id in placed
         )
     assert statuses == {"Open": USERS}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -36,6 +36,7 @@ from tradeplane.contracts import (
 from tradeplane.contracts.base import Message
 from tradeplane.contracts.queries import Caller, Query, Reply
 
+from tests.support.client import eventually
 from tests.support.natsauth import connect_operator
 from tests.support.servers import Stack
 
@@ -142,26 +143,6 @@ class Trader:
         return info.delivered.stream_seq >= last_seq and not info.num_ack_pending and not info.num_pending
 
 
-async def eventually(
-    probe: Callable[[], Awaitable[T]], accept: Callable[[T], bool], timeout: float = 20
-) -> T:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        value = await probe()
-        if accept(value):
-            return value
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"condition not met in {timeout}s; last value: {value!r}")
-        await asyncio.sleep(0.1)
-
-
-async def until(condition: Callable[[], bool], timeout: float = 20) -> None:
-    async def check() -> bool:
-        return condition()
-
-    await eventually(check, bool, timeout)
-
-
 async def collected(js: JetStreamContext, subject: str, model: type[T]) -> list[T]:
     """Every message stored on `subject` so far."""
     sub = await js.subscribe(subject, ordered_consumer=True)
@@ -212,7 +193,7 @@ async def round_trip(trader: Trader) -> list[OrderFilled]:
     await eventually(lambda: trader.data("portfolio.positions"), lambda p: len(p) == 1)
     await trader.publish_ticker("110")
     await eventually(lambda: trader.data("portfolio.positions"), lambda p: p[0]["currentPrice"] == "110")
-    await until(lambda: any(u.unrealized_pnl == 10 for u in trader.pnl_updates))
+    await eventually(lambda: any(u.unrealized_pnl == 10 for u in trader.pnl_updates), bool)
     seq = await trader.publish_fill(fills[1])
     await eventually(lambda: trader.fills_settled(seq), bool)
     return fills
@@ -258,7 +239,7 @@ async def test_trade_closed_and_pnl_updated_are_published(trader: Trader) -> Non
         lambda: collected(trader.js, subjects.trade_closed(trader.user_id), TradeClosed),
         lambda m: len(m) >= 1,
     )
-    await until(lambda: bool(trader.pnl_updates) and trader.pnl_updates[-1].realized_pnl == 10)
+    await eventually(lambda: bool(trader.pnl_updates) and trader.pnl_updates[-1].realized_pnl == 10, bool)
     last = trader.pnl_updates[-1]
 
     assert [(t.pnl_usd, t.fees, t.side) for t in closed] == [(Decimal("9.79"), Decimal("0.21"), "long")]
@@ -367,7 +348,7 @@ async def test_baseline_unknown_at_the_first_fill_is_added_once_execution_answer
         portfolio = await eventually(lambda: trader.data("portfolio"), lambda p: p["totalValue"] != "-0.1")
 
     assert (portfolio["totalValue"], portfolio["equityKnown"]) == ("1250.4", True)
-    await until(lambda: any(u.equity == Decimal("1250.4") for u in trader.pnl_updates))
+    await eventually(lambda: any(u.equity == Decimal("1250.4") for u in trader.pnl_updates), bool)
 
 
 def saved_mark(stack: Stack, symbol: str) -> Decimal | None:

@@ -170,7 +170,11 @@ class Trader:
         while True:
             msg = await self.subs["decision"].next_msg(timeout=WAIT)
             kind = msg.subject.split(".")[2]
-            model = {"approved": OrderApproved, "rejected": OrderRejected}.get(kind)
+            models: dict[str, type[OrderApproved] | type[OrderRejected]] = {
+                "approved": OrderApproved,
+                "rejected": OrderRejected,
+            }
+            model = models.get(kind)
             if model is not None and (decided := model.model_validate_json(msg.data)).order_id == order_id:
                 return decided
 
@@ -274,8 +278,9 @@ async def test_order_after_the_daily_trade_count_is_rejected_max_daily_trades(tr
 
 
 async def test_redelivered_order_request_is_decided_once(risk: Stack, trader: Trader) -> None:
+    await trader.put_limits(maxOrdersPerMinute=2)
     first = trader.request()
-    await trader.send(first)
+    assert isinstance(await trader.send(first), OrderApproved)
     duplicates = _metric(risk, "tp_risk_duplicate_orders_total")
 
     again = first.model_copy(update={"meta": new_meta("test")})
@@ -283,7 +288,9 @@ async def test_redelivered_order_request_is_decided_once(risk: Stack, trader: Tr
     await _wait(lambda: _metric(risk, "tp_risk_duplicate_orders_total") > duplicates, "the duplicate")
 
     assert await _decisions_stored(trader) == 1
-    assert (await trader.settings())["state"]["tradesToday"] == 0
+    # Counted once against the rate: one of the two orders a minute is left.
+    assert await trader.rejected_with() is None
+    assert await trader.rejected_with() is RejectCode.RATE_LIMIT
 
 
 # Caps driven by PnL and fills
@@ -375,7 +382,9 @@ async def test_user_kill_switch_rejects_orders_until_released(trader: Trader) ->
     status = await ok(trader.nc, "killswitch.activate", trader.caller, command)
 
     assert status["user"]["active"] is True
-    assert HaltEngaged.model_validate_json((await kv.get(key)).value).reason == "stepping away"
+    stored = (await kv.get(key)).value
+    assert stored is not None
+    assert HaltEngaged.model_validate_json(stored).reason == "stepping away"
     assert (await next_message(engaged, HaltEngaged)).actor == trader.caller.email
     assert await trader.rejected_with(Side.SELL) is RejectCode.KILL_SWITCH
 
@@ -542,7 +551,7 @@ async def test_market_order_is_judged_at_the_latest_ticker(trader: Trader) -> No
         at=datetime.now(UTC),
     )
     # 0.3 ETH at 2000 is 600 USD: over 5% of the default equity, known only from the ticker.
-    code = RejectCode.INVALID_ORDER
+    code: RejectCode | None = RejectCode.INVALID_ORDER
     for _ in range(20):  # the ticker fan-out has no acknowledgement: retry until risk has seen a price
         await publish(
             trader.nc,

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.integration.test_acceptance_orders import connect_paper, eventually, order, place, register
+from tests.support.client import connect_paper, eventually_sync, market, place, register, wait_status
 from tests.support.market import publish_ticker
 from tests.support.servers import Stack, run_async
 
@@ -67,13 +67,13 @@ def test_an_order_is_one_trace_from_the_request_through_risk_and_execution_to_pn
     api: httpx.Client, stack: Stack, spans_dir: Path
 ) -> None:
     run_async(lambda: publish_ticker(stack.nats_url, "BTC/USDT", Decimal("65000")))
-    user = register(api)
+    user = register(api, limits=None)
     account = connect_paper(api, user, {"USDT": "10000"})
 
-    placed = place(api, user, venueId=account, symbol="BTC/USDT", side="Buy", type="Market", quantity="0.001")
-    filled = eventually(lambda: order(api, user, placed["id"]), lambda o: o["status"] == "Filled")
+    placed = place(api, user, market(account, "Buy", "0.001"))
+    filled = wait_status(api, user, placed["id"], {"Filled"})
     assert filled["status"] == "Filled"
-    trace = eventually(
+    trace = eventually_sync(
         lambda: order_trace(spans_dir), lambda t: services(t) >= ORDER_SERVICES and _has_fill_booking(t)
     )
 

@@ -21,7 +21,8 @@ from tests.support.kraken_markets import DEFAULT_PRICES, Pair, asset_id, find_pa
 from tests.support.kraken_private import PRIVATE
 from tests.support.kraken_wire import parse_form, public_result, signature_matches
 
-# "timeout_after_apply" executes the call and then withholds the answer: the order exists, the client never knows.
+# "timeout_after_apply" executes the call and then withholds the answer: the order exists, the client never
+# knows.
 FAULTS = ("invalid_nonce", "auth", "server_error", "timeout", "timeout_after_apply", "rate_limit")
 _FAULT_ERRORS = {
     "invalid_nonce": "EAPI:Invalid nonce",

@@ -1,4 +1,5 @@
-"""Static Kraken spot reference data (assets and asset pairs) as the real /0/public endpoints describe them."""
+"""Static Kraken spot reference data (assets and asset pairs) as the real /0/public endpoints describe
+them."""
 
 from __future__ import annotations
 

@@ -23,7 +23,8 @@ Handler = Callable[[Account, dict[str, str], Prices], dict[str, Any]]
 
 # Kraken accepts a UUID with or without dashes, or free text of up to 18 ASCII characters.
 _CL_ORD_ID = re.compile(
-    r"^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9a-fA-F]{32}|[ -~]{1,18})$"
+    r"^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+    r"|[0-9a-fA-F]{32}|[ -~]{1,18})$"
 )
 _TRUE = {"true", "True", "1"}
 
@@ -42,7 +43,8 @@ def _limit_price(pair: Pair, params: dict[str, str]) -> Decimal:
     price = _decimal(params.get("price"), "price")
     if -price.as_tuple().exponent > pair.pair_decimals:  # type: ignore[operator]
         raise KrakenError(
-            f"EOrder:Invalid price:{pair.altname} price can only be specified up to {pair.pair_decimals} decimals."
+            f"EOrder:Invalid price:{pair.altname} price can only be specified up to "
+            f"{pair.pair_decimals} decimals."
         )
     return price
 

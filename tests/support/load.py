@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
-from tests.support.acceptance import User
+from tests.support.client import User
 
 RETRY_PAUSE = 0.3
 
@@ -79,12 +79,3 @@ class Placer:
             return self._client().post("/api/orders", json=placement.body, headers=placement.user.headers)
         except httpx.TransportError:
             return None
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 60, pause: float = 0.05) -> bool:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(pause)
-    return True

@@ -11,6 +11,7 @@ import asyncio
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from faststream.nats import NatsRouter
 from sqlalchemy import Column, Integer, Table, Uuid, text
@@ -62,7 +63,7 @@ async def produce(count: int) -> None:
     await rt.engine.dispose()
 
 
-def consume_app() -> object:
+def consume_app() -> tuple[Any, ServiceSettings]:
     rt = runtime()
     router = NatsRouter()
 
@@ -100,5 +101,5 @@ if __name__ == "__main__":
     if sys.argv[1] == "produce":
         asyncio.run(produce(int(sys.argv[2])))
     else:
-        app, settings = consume_app()  # type: ignore[misc]
-        serve(app, settings)  # type: ignore[arg-type]
+        app, settings = consume_app()
+        serve(app, settings)

@@ -1,4 +1,5 @@
-"""A local webhook receiver: a Starlette app served by uvicorn on 127.0.0.1 (a free port) in its own thread."""
+"""A local webhook receiver: a Starlette app served by uvicorn on 127.0.0.1 (a free port) in its own
+thread."""
 
 from __future__ import annotations
 

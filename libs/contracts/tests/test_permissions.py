@@ -10,16 +10,13 @@ import pytest
 from tradeplane.contracts import permissions, streams, subjects
 from tradeplane.contracts.permissions import (
     ALL_USERS,
-    EXECUTION,
     GATEWAY,
-    NOTIFIER,
     OPERATOR,
     PERMISSIONS,
-    PNL,
-    RISK,
     SERVICE_USERS,
     family,
 )
+from tradeplane.contracts.queries import EXECUTION, NOTIFIER, PNL, RISK
 
 USER = uuid4()
 

@@ -1,4 +1,5 @@
-"""run_offline: market intents fill at the next candle's open, limits when traded through; same inputs, same run."""
+"""run_offline: market intents fill at the next candle's open, limits when traded through; same
+inputs, same run."""
 
 from __future__ import annotations
 

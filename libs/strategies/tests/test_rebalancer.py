@@ -1,4 +1,5 @@
-"""Rebalancer: trades back to target weights past the drift threshold, sells before buys, within its allocation."""
+"""Rebalancer: trades back to target weights past the drift threshold, sells before buys, within its
+allocation."""
 
 from __future__ import annotations
 

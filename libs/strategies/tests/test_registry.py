@@ -1,4 +1,5 @@
-"""The registry: every built-in by id, its JSON Schema in camelCase with updatable fields marked, validation."""
+"""The registry: every built-in by id, its JSON Schema in camelCase with updatable fields marked,
+validation."""
 
 from __future__ import annotations
 

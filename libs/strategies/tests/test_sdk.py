@@ -1,4 +1,5 @@
-"""The SDK's contract: closed candles, an injected clock, timers, stable intent ids and the allocation guard."""
+"""The SDK's contract: closed candles, an injected clock, timers, stable intent ids and the allocation
+guard."""
 
 from __future__ import annotations
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
+from uuid import UUID
 
 import pytest
 from opentelemetry import trace
@@ -28,6 +31,15 @@ class Recorder:
         return n
 
 
+def job(key: str, n: int, pause: float = 0.01) -> Callable[[Recorder], Awaitable[int]]:
+    return lambda r: r.job(key, n, pause)
+
+
+def approving(msg: Any) -> Callable[[Any], Awaitable[None]]:
+    """A job approving `msg` on the account's session."""
+    return lambda session: session.approve(msg)
+
+
 def pool() -> ActorPool[str, Recorder]:
     shared = Recorder()
     return ActorPool(lambda key: shared)
@@ -36,7 +48,7 @@ def pool() -> ActorPool[str, Recorder]:
 async def test_jobs_of_one_key_run_one_at_a_time_in_posting_order() -> None:
     actors = pool()
 
-    results = await asyncio.gather(*(actors.post("a", lambda r, n=n: r.job("a", n)) for n in range(5)))
+    results = await asyncio.gather(*(actors.post("a", job("a", n)) for n in range(5)))
 
     recorder = actors.get("a").state
     assert results == [0, 1, 2, 3, 4]
@@ -47,7 +59,7 @@ async def test_jobs_of_one_key_run_one_at_a_time_in_posting_order() -> None:
 async def test_jobs_of_different_keys_run_at_the_same_time() -> None:
     actors = pool()
 
-    await asyncio.gather(*(actors.post(key, lambda r, key=key: r.job(key, 0, 0.05)) for key in "abcd"))
+    await asyncio.gather(*(actors.post(key, job(key, 0, 0.05)) for key in "abcd"))
 
     assert actors.get("a").state.max_running == 4
 
@@ -85,10 +97,10 @@ async def test_executor_pool_sends_one_accounts_approvals_serially_and_accounts_
     h = Harness()
     h.venue.delay = 0.02
     accounts = [h.store.add(account()) for _ in range(3)]
-    actors = ActorPool(lambda account_id: h.session(h.store.accounts[account_id]))
+    actors: ActorPool[UUID, Any] = ActorPool(lambda account_id: h.session(h.store.accounts[account_id]))
     approvals = [approval(a) for a in accounts for _ in range(4)]
 
-    await asyncio.gather(*(actors.post(m.account_id, lambda s, m=m: s.approve(m)) for m in approvals))
+    await asyncio.gather(*(actors.post(m.account_id, approving(m)) for m in approvals))
 
     sent = [o.order_id for o in h.venue.submitted]
     for acct in accounts:
@@ -99,7 +111,7 @@ async def test_executor_pool_sends_one_accounts_approvals_serially_and_accounts_
 
 async def test_drain_waits_for_jobs_already_posted() -> None:
     actors = pool()
-    posted = [actors.post("a", lambda r, n=n: r.job("a", n)) for n in range(3)]
+    posted = [actors.post("a", job("a", n)) for n in range(3)]
 
     await actors.drain(timeout=5)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 from tradeplane.contracts import HaltEngaged, HaltReleased, HaltScope, RejectCode, new_meta
 from tradeplane.execution.halts import HaltBook
@@ -11,12 +11,12 @@ from tradeplane.execution.halts import HaltBook
 from .fakes import NOW
 
 
-def halt(user=None) -> HaltEngaged:  # type: ignore[no-untyped-def]
+def halt(user: UUID | None = None) -> HaltEngaged:
     scope = HaltScope.GLOBAL if user is None else HaltScope.USER
     return HaltEngaged(meta=new_meta("risk"), scope=scope, user_id=user, reason="drill", actor="ops")
 
 
-def release(user=None) -> HaltReleased:  # type: ignore[no-untyped-def]
+def release(user: UUID | None = None) -> HaltReleased:
     scope = HaltScope.GLOBAL if user is None else HaltScope.USER
     return HaltReleased(meta=new_meta("risk"), scope=scope, user_id=user, actor="ops")
 

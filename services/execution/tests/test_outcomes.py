@@ -41,7 +41,10 @@ def test_first_report_accepts_and_each_fill_becomes_one_filled_event_with_the_ru
 
     events = [e for _, e in outcome.events]
     assert [type(e) for e in events] == [OrderAccepted, OrderFilled, OrderFilled]
-    assert [e.filled_quantity for e in events[1:]] == [Decimal("0.5"), Decimal("2")]
+    assert [e.filled_quantity for e in events[1:] if isinstance(e, OrderFilled)] == [
+        Decimal("0.5"),
+        Decimal("2"),
+    ]
     assert outcome.record.status is OrderStatus.FILLED
     assert outcome.send_state == "done"
 

@@ -248,5 +248,6 @@ def test_quote_leaves_a_symbol_with_a_resting_order_to_on_tick() -> None:
 
     engine.quote(btc_tick(3, "63000.00", "63001.00"))
 
-    assert engine.lookup("rest").status is OrderStatus.OPEN
+    rest = engine.lookup("rest")
+    assert rest is not None and rest.status is OrderStatus.OPEN
     assert engine.on_tick(btc_tick(3, "63000.00", "63001.00"))[0].status is OrderStatus.FILLED

@@ -1,4 +1,5 @@
-"""Exchange credentials reach execution sealed to its key: opened here, refused in clear or under another key."""
+"""Exchange credentials reach execution sealed to its key: opened here, refused in clear or under another
+key."""
 
 from __future__ import annotations
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from pydantic import ValidationError
 from tradeplane.gateway.config import Settings
 from tradeplane.runtime.crypto import generate_key_pair
 
 PUBLIC_KEY = generate_key_pair()[1]
-PRODUCTION = {
+PRODUCTION: dict[str, Any] = {
     "env": "production",
     "nats_user": "gateway",
     "nats_password": "a-real-nats-password",

@@ -6,6 +6,7 @@ import json
 import re
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
+from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
@@ -29,7 +30,7 @@ from tradeplane.contracts.events import (
     VenueError,
 )
 from tradeplane.contracts.orders import OrderCanceled, OrderFilled, OrderRejected
-from tradeplane.notifier.domain.payloads import EventType, iso_utc, to_payload, webhook_id
+from tradeplane.notifier.domain.payloads import EventType, WebhookPayload, iso_utc, to_payload, webhook_id
 
 USER = UUID("11111111-1111-1111-1111-111111111111")
 ACCOUNT = UUID("22222222-2222-2222-2222-222222222222")
@@ -59,7 +60,7 @@ def order_filled() -> OrderFilled:
     )  # fmt: skip
 
 
-def booked(opened: str = "0.25", closed: str = "0", position: str = "0.25", **fields: object) -> FillBooked:
+def booked(opened: str = "0.25", closed: str = "0", position: str = "0.25", **fields: Any) -> FillBooked:
     return FillBooked(
         meta=meta(), fill=order_filled(), opened_quantity=Decimal(opened), closed_quantity=Decimal(closed),
         position_quantity=Decimal(position), pnl_usd=Decimal(fields.pop("pnl_usd", "0")),
@@ -84,10 +85,15 @@ def all_events() -> list[Message]:
     ]  # fmt: skip
 
 
-def data_of(message: Message, **kwargs: str) -> dict:
+def payload_of(message: Message, **kwargs: str) -> WebhookPayload:
     payload = to_payload(message, **kwargs)
     assert payload is not None
-    return payload.body()["data"]
+    return payload
+
+
+def data_of(message: Message, **kwargs: str) -> dict[str, Any]:
+    data: dict[str, Any] = payload_of(message, **kwargs).body()["data"]
+    return data
 
 
 def test_trade_exit_carries_seed_fields_with_decimals_as_strings() -> None:
@@ -98,7 +104,7 @@ def test_trade_exit_carries_seed_fields_with_decimals_as_strings() -> None:
 
 
 def test_trade_exit_body_has_type_and_exit_time() -> None:
-    body = to_payload(trade_closed()).body()
+    body = payload_of(trade_closed()).body()
 
     assert (body["type"], body["timestamp"]) == ("trade_exit", "2026-01-17T22:00:00Z")
 
@@ -192,12 +198,12 @@ def test_user_disabled_carries_reason_and_error_counts() -> None:
     ])),
 )  # fmt: skip
 def test_each_platform_event_maps_to_its_webhook_type(index: int, expected: EventType) -> None:
-    assert to_payload(all_events()[index]).type is expected
+    assert payload_of(all_events()[index]).type is expected
 
 
 @pytest.mark.parametrize("message", all_events(), ids=lambda m: type(m).__name__)
 def test_payload_body_is_json_with_snake_case_data_keys_and_event_id(message: Message) -> None:
-    body = json.loads(json.dumps(to_payload(message).body()))
+    body = json.loads(json.dumps(payload_of(message).body()))
 
     assert set(body) == {"type", "timestamp", "data"}
     assert all(re.fullmatch(r"[a-z][a-z0-9_]*", key) for key in body["data"])
@@ -214,9 +220,11 @@ def test_event_without_webhook_type_gives_no_payload() -> None:
 
 
 def test_webhook_id_is_the_same_for_the_same_endpoint_and_event() -> None:
-    endpoint, event = uuid4(), uuid4()
+    endpoint = UUID("44444444-4444-4444-4444-444444444444")
+    event = UUID("55555555-5555-5555-5555-555555555555")
 
-    assert webhook_id(endpoint, event) == webhook_id(endpoint, event)
+    # Pinned: the id must not change between processes or releases, or receivers see a new event.
+    assert webhook_id(endpoint, event) == "msg_8f7bbd9a766e556a81b396cd0d01a92d"
 
 
 def test_webhook_id_differs_between_endpoints_for_one_event() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from datetime import UTC, datetime
+from uuid import UUID
 
 import httpx
 import pytest
@@ -12,11 +13,16 @@ from standardwebhooks.webhooks import Webhook
 from tradeplane.notifier.adapters.sender import WebhookSender, encode_body
 from tradeplane.notifier.adapters.settings import DeliverySettings
 from tradeplane.notifier.adapters.signing import generate_secret, signed_headers
+from tradeplane.notifier.domain.payloads import webhook_id
 from tradeplane.notifier.domain.retry import FailureKind
 
 URL = "https://127.0.0.1/hook"
 PAYLOAD = {"type": "trade_entry", "timestamp": "2026-01-17T22:00:00Z", "data": {"symbol": "BTC/USD"}}
 SENT_AT = datetime(2026, 1, 17, 22, 0, 5, tzinfo=UTC)
+ENDPOINT = UUID("44444444-4444-4444-4444-444444444444")
+EVENT = UUID("55555555-5555-5555-5555-555555555555")
+EVENT_AT_ENDPOINT_ID = "msg_8f7bbd9a766e556a81b396cd0d01a92d"
+"""The webhook-id of EVENT at ENDPOINT, pinned: receivers deduplicate by it across attempts and releases."""
 
 
 class Capture:
@@ -64,10 +70,11 @@ async def test_request_body_is_the_compact_json_payload(
 async def test_webhook_id_is_the_same_on_every_attempt(
     sender: WebhookSender, capture: Capture, secret: str
 ) -> None:
-    await sender.send(URL, secret, "msg_abc", PAYLOAD, attempt=1)
-    await sender.send(URL, secret, "msg_abc", PAYLOAD, attempt=2)
+    # Each attempt derives the id afresh, as a delivery stored for (endpoint, event) does.
+    for attempt in (1, 2, 3):
+        await sender.send(URL, secret, webhook_id(ENDPOINT, EVENT), PAYLOAD, attempt=attempt)
 
-    assert [r.headers["webhook-id"] for r in capture.requests] == ["msg_abc", "msg_abc"]
+    assert [r.headers["webhook-id"] for r in capture.requests] == [EVENT_AT_ENDPOINT_ID] * 3
 
 
 async def test_undecodable_secret_fails_without_sending(sender: WebhookSender, capture: Capture) -> None:

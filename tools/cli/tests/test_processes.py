@@ -45,7 +45,10 @@ def test_output_to_file_is_kept_for_the_tail(tmp_path: Path) -> None:
 
 
 def test_child_ignoring_sigterm_is_killed_after_the_timeout() -> None:
-    code = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('ready', flush=True); time.sleep(60)"
+    code = (
+        "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+        "print('ready', flush=True); time.sleep(60)"
+    )
     lines: list[str] = []
     child = ChildProcess("stubborn", [_PY, "-c", code], output=lines.append)
     while not lines:

@@ -29,7 +29,8 @@ DESTRUCTIVE = ("$JS.API.STREAM.DELETE.>", "$JS.API.STREAM.PURGE.>", "$JS.API.STR
 
 
 def inbox_prefix(user: str) -> str:
-    """A user's own inbox prefix: replies and JetStream deliveries to one service are not another's to read."""
+    """A user's own inbox prefix: replies and JetStream deliveries to one service are not another's to
+    read."""
     return f"_INBOX_{user}"
 
 

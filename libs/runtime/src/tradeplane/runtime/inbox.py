@@ -14,7 +14,8 @@ class Inbox:
         self.table = metadata.tables[f"{metadata.schema}.processed_messages"]
 
     async def claim(self, conn: AsyncConnection, consumer: str, event_id: UUID) -> bool:
-        """True the first time (consumer, event_id) is seen in a committed transaction; False on redelivery."""
+        """True the first time (consumer, event_id) is seen in a committed transaction; False on
+        redelivery."""
         stmt = (
             insert(self.table)
             .values(consumer=consumer, event_id=event_id)

@@ -1,4 +1,5 @@
-"""Strategies for Tradeplane's bots and backtests: the SDK (pure, synchronous, deterministic) and the built-ins."""
+"""Strategies for Tradeplane's bots and backtests: the SDK (pure, synchronous, deterministic) and the
+built-ins."""
 
 from .candles import Candle, Timeframe
 from .context import OpenOrder, StrategyContext

@@ -1,4 +1,5 @@
-"""What a strategy may see and do: an injected clock, timers, its own allocation, seeded randomness, a log, emit.
+"""What a strategy may see and do: an injected clock, timers, its own allocation, seeded randomness, a
+log, emit.
 
 The host (the bots service, a backtest, `run_offline`) owns the context and drives it through
 `StrategyDriver`; a strategy never reads the wall clock or does I/O, so the same code runs live, on
@@ -290,7 +291,8 @@ class StrategyContext:
         }
 
     def restore(self, snapshot: Mapping[str, Any]) -> None:
-        """Take back the state `snapshot` recorded (markets and the buffer come from the host, as at start)."""
+        """Take back the state `snapshot` recorded (markets and the buffer come from the host, as at
+        start)."""
         self._now = datetime.fromisoformat(snapshot["now"])
         self._balances = {asset: Decimal(amount) for asset, amount in snapshot["balances"].items()}
         self._prices = {symbol: Decimal(price) for symbol, price in snapshot["prices"].items()}

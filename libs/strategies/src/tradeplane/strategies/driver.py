@@ -88,7 +88,8 @@ class StrategyDriver:
         return {"nextRun": self.next_run, "context": self.ctx.snapshot(), "strategy": self.strategy.state()}
 
     def restore(self, snapshot: dict[str, Any]) -> None:
-        """Resume from `snapshot` (on a driver built like the original: same strategy config, bot id, markets)."""
+        """Resume from `snapshot` (on a driver built like the original: same strategy config, bot id,
+        markets)."""
         self.next_run = snapshot["nextRun"]
         self.ctx.restore(snapshot["context"])
         self.strategy.restore(snapshot["strategy"])

@@ -86,7 +86,8 @@ class Fill(_Frozen):
 
 
 class Market(_Frozen):
-    """A venue's trading rules for one symbol; strategies round to the steps and skip orders below the minimums."""
+    """A venue's trading rules for one symbol; strategies round to the steps and skip orders below the
+    minimums."""
 
     symbol: str = Field(pattern=SYMBOL_PATTERN)
     min_quantity: NonNegative = Field(default=0)  # type: ignore[assignment]

@@ -46,7 +46,8 @@ _SPECS = (
         "rebalancer",
         "Portfolio rebalancer",
         StrategyType.REBALANCING,
-        "Keeps target weights of the bot's allocation; sells before buys when a weight drifts past the threshold.",
+        "Keeps target weights of the bot's allocation; sells before buys when a weight drifts "
+        "past the threshold.",
         Rebalancer,
         RebalancerConfig,
     ),
@@ -54,7 +55,8 @@ _SPECS = (
         "grid",
         "Grid",
         StrategyType.GRID,
-        "Limit buys below and sells above the price across fixed levels; a filled level is replaced one level away.",
+        "Limit buys below and sells above the price across fixed levels; a filled level is "
+        "replaced one level away.",
         Grid,
         GridConfig,
     ),
@@ -62,7 +64,8 @@ _SPECS = (
         "dca",
         "Dollar-cost averaging",
         StrategyType.DCA,
-        "A ladder of buys at intervals or price drops, closed at a take-profit or stop-loss on the average entry.",
+        "A ladder of buys at intervals or price drops, closed at a take-profit or stop-loss on "
+        "the average entry.",
         Dca,
         DcaConfig,
     ),

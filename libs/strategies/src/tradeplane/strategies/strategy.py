@@ -37,7 +37,8 @@ ConfigT = TypeVar("ConfigT", bound=StrategyConfig)
 
 
 class Strategy(Generic[ConfigT]):
-    """Subclass and override the hooks you need; keep state in attributes, decide only from what the hooks give.
+    """Subclass and override the hooks you need; keep state in attributes, decide only from what the
+    hooks give.
 
     A hook must not read the wall clock, sleep, do I/O or use unseeded randomness: use `ctx.now`,
     `ctx.set_timer`, `ctx.random`. Candles arrive only once closed.

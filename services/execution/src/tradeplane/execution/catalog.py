@@ -28,7 +28,8 @@ def spec_json(spec: MarketSpec) -> dict[str, Any]:
 
 
 class MarketCatalog:
-    """Specs as JSON by (venue, sandbox); the paper venue's are fixed, a ccxt venue's are loaded once an hour."""
+    """Specs as JSON by (venue, sandbox); the paper venue's are fixed, a ccxt venue's are loaded once an
+    hour."""
 
     def __init__(self, load: Loader, ttl: float = 3600.0) -> None:
         self._load = load

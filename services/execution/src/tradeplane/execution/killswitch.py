@@ -109,7 +109,8 @@ class KillSwitch:
 
 
 async def _restart_reset(sessions: list[AccountSession]) -> None:
-    """Sessions reset by a failed commit (e.g. this halt's, before its redelivery) reload their orders first."""
+    """Sessions reset by a failed commit (e.g. this halt's, before its redelivery) reload their orders
+    first."""
     for session in sessions:
         if not session.started:
             try:

@@ -1,4 +1,5 @@
-"""Market data in the executor: the latest ticker per venue and symbol, and the paper venue's synthetic feed."""
+"""Market data in the executor: the latest ticker per venue and symbol, and the paper venue's synthetic
+feed."""
 
 from __future__ import annotations
 

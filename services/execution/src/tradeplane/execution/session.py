@@ -224,7 +224,8 @@ class AccountSession:
         return sum(1 for o in outcomes if o.record.status is OrderStatus.CANCELLED)
 
     def paper_cancel_all(self, reason: str) -> list[Outcome]:
-        """Empty the paper engine's book; the caller commits (rows, and an empty stored book), then `applied`."""
+        """Empty the paper engine's book; the caller commits (rows, and an empty stored book), then
+        `applied`."""
         assert isinstance(self.venue, PaperVenue)
         engine = self.venue.engine
         for update in engine.open_orders():

@@ -56,7 +56,8 @@ def build(settings: Settings) -> Any:
 
 
 def main() -> None:
-    """Serve the risk service; `python -m tradeplane.risk killswitch ...` is the operator's one-shot command."""
+    """Serve the risk service; `python -m tradeplane.risk killswitch ...` is the operator's one-shot
+    command."""
     if sys.argv[1:2] == ["killswitch"]:
         from .cli import run
 

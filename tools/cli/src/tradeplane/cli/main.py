@@ -67,7 +67,8 @@ def nats_config() -> None:
 
 @app.command("execution-keys")
 def execution_keys() -> None:
-    """Print a new key pair: TP_EXECUTION_PRIVATE_KEY (execution only) and TP_EXECUTION_PUBLIC_KEY (gateway)."""
+    """Print a new key pair: TP_EXECUTION_PRIVATE_KEY (execution only) and TP_EXECUTION_PUBLIC_KEY
+    (gateway)."""
     from tradeplane.runtime.crypto import generate_key_pair
 
     private, public = generate_key_pair()

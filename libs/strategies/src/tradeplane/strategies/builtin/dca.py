@@ -1,4 +1,5 @@
-"""DCA: a ladder of market buys at fixed intervals or price drops, closed at a take-profit or stop-loss on the average entry."""
+"""DCA: a ladder of market buys at fixed intervals or price drops, closed at a take-profit or
+stop-loss on the average entry."""
 
 from __future__ import annotations
 

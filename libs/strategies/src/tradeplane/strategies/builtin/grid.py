@@ -1,4 +1,5 @@
-"""Grid: limit buys below and sells above the price across fixed levels; a filled level is replaced one level away."""
+"""Grid: limit buys below and sells above the price across fixed levels; a filled level is replaced
+one level away."""
 
 from __future__ import annotations
 
@@ -30,7 +31,8 @@ class GridConfig(StrategyConfig):
 
 
 class Grid(Strategy[GridConfig]):
-    """Places the grid after the first closed candle, leaving the level nearest the price empty, then trades each level back and forth."""
+    """Places the grid after the first closed candle, leaving the level nearest the price empty, then
+    trades each level back and forth."""
 
     def __init__(self, config: GridConfig) -> None:
         super().__init__(config)

@@ -1,4 +1,5 @@
-"""Mean reversion: Bollinger bands; buy a close below the lower band, sell a close above the middle (or upper) band."""
+"""Mean reversion: Bollinger bands; buy a close below the lower band, sell a close above the middle
+(or upper) band."""
 
 from __future__ import annotations
 

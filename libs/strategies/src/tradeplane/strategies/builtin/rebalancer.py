@@ -1,4 +1,5 @@
-"""Rebalancer: keep target weights of the bot's allocation, selling before buying, when drift passes a threshold."""
+"""Rebalancer: keep target weights of the bot's allocation, selling before buying, when drift passes a
+threshold."""
 
 from __future__ import annotations
 

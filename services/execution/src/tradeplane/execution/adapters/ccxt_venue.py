@@ -1,4 +1,4 @@
-"""The Venue of a live exchange account through ccxt (async): orders, fills, balances, markets, healing nonces.
+"""A live exchange account as a Venue through ccxt (async): orders, fills, balances, markets, healing nonces.
 
 Retries: a refused nonce is retried at once (the venue refused the request unread, so even an order
 placement cannot land twice); nothing else is retried here. Above all a network error while placing
@@ -60,7 +60,8 @@ class CcxtSettings(BaseSettings):
     nonce_jump_seconds: int = Field(default=60, ge=1)
     nonce_reserve_seconds: float = Field(default=1.0, gt=0)
     nonce_retries: int = Field(default=3, ge=0)
-    """Immediate retries of a call refused for its nonce; must exceed the jump threshold to heal in one call."""
+    """Immediate retries of a call refused for its nonce; must exceed the jump threshold to heal in one
+    call."""
 
     def store_options(self) -> dict[str, Any]:
         return {
@@ -460,7 +461,8 @@ async def verify_credentials(
     account_id: UUID | None = None,
     settings: CcxtSettings | None = None,
 ) -> None:
-    """One authenticated read (the balance); raises VenueCallError (AUTH for bad keys) with the venue's reason.
+    """One authenticated read (the balance); raises VenueCallError (AUTH for bad keys) with the venue's
+    reason.
 
     Pass `engine` and `account_id` for an account already in use, so the check's nonce follows its mark.
     """

@@ -1,4 +1,5 @@
-"""SQL of the execution schema: orders, fills, early cancels, paper engine state, the unfinished-order scan."""
+"""SQL of the execution schema: orders, fills, early cancels, paper engine state, the unfinished-order
+scan."""
 
 from __future__ import annotations
 

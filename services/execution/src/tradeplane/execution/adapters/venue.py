@@ -124,7 +124,8 @@ class VenueCallError(Exception):
 
     @classmethod
     def from_exception(cls, error: BaseException) -> VenueCallError:
-        # Imported here: importing ccxt takes seconds, and an executor with only paper accounts never needs it.
+        # Imported here: importing ccxt takes seconds, and an executor with only paper accounts never needs
+        # it.
         from ..domain.errors import classify
 
         found = classify(error)

@@ -25,7 +25,8 @@ def next_nonce(state: NonceState, now_us: int) -> tuple[int, NonceState]:
 
 
 def on_nonce_error(state: NonceState, now_us: int, jump_after: int = 2, jump_seconds: int = 60) -> NonceState:
-    """Count a nonce error; the `jump_after`-th in a row moves the mark `jump_seconds` ahead of clock and mark.
+    """Count a nonce error; the `jump_after`-th in a row moves the mark `jump_seconds` ahead of clock and
+    mark.
 
     The venue has seen a nonce we have not (another client on the key, or a restored backup), so
     counting up from our mark would keep failing; jumping past it recovers without a human.

@@ -1,4 +1,5 @@
-"""The order lifecycle: Pending -> Open -> PartiallyFilled -> Filled, Cancelled or Rejected, as pure functions."""
+"""The order lifecycle: Pending -> Open -> PartiallyFilled -> Filled, Cancelled or Rejected, as pure
+functions."""
 
 from __future__ import annotations
 

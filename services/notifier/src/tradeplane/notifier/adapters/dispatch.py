@@ -74,7 +74,8 @@ class Dispatcher:
         queued_more = False
         async with self._engine.begin() as conn:
             if not await deliveries.settle(conn, claimed, self._owner, result, outcome):
-                # Deleted with its endpoint meanwhile, or taken over by another worker after the lease ran out.
+                # Deleted with its endpoint meanwhile, or taken over by another worker after the lease ran
+                # out.
                 log.warning(
                     "a delivery changed hands during its attempt", extra={"delivery": str(claimed.id)}
                 )

@@ -51,7 +51,8 @@ def _literal_address(host: str) -> str | None:
 async def checked_addresses(
     host: str, port: int, *, allow_private: bool, resolver: Resolver = resolve_host
 ) -> tuple[str, ...]:
-    """The addresses of `host`, refused if any one of them is internal (unless private targets are allowed)."""
+    """The addresses of `host`, refused if any one of them is internal (unless private targets are
+    allowed)."""
     literal = _literal_address(host)
     addresses = (literal,) if literal is not None else tuple(await resolver(host, port))
     if not addresses:

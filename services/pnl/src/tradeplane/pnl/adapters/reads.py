@@ -89,7 +89,8 @@ async def period_summaries(
 
 
 async def closes(conn: AsyncConnection, user_id: UUID, tz: str) -> dict[UUID, list[EquitySnapshot]]:
-    """Per scope, the last snapshot of each day in `tz` (the user's stored timezone): all daily returns need."""
+    """Per scope, the last snapshot of each day in `tz` (the user's stored timezone): all daily returns
+    need."""
     c = daily_closes.c
     stmt = (
         select(c.scope, c.at, c.cash, c.positions_value)

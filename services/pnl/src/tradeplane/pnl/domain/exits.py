@@ -26,7 +26,8 @@ class FillEffect:
 def effect_of(
     before: Position, after: Position, buy: bool, quantity: Decimal, fee: Decimal, realized: Decimal
 ) -> FillEffect:
-    """The effect of a fill of `quantity` (fee in quote currency, `realized` gross PnL) from `before` to `after`."""
+    """The effect of a fill of `quantity` (fee in quote currency, `realized` gross PnL) from `before` to
+    `after`."""
     held = abs(before.quantity)
     if not held or buy == (before.quantity > 0):
         return FillEffect(quantity, _ZERO, _ZERO, _ZERO)
