@@ -136,7 +136,3 @@ async def disable(conn: AsyncConnection, endpoint_id: UUID, reason: str) -> Endp
     )
     row = (await conn.execute(stmt)).first()
     return _endpoint(row) if row is not None else None
-
-
-async def sealed_secret(conn: AsyncConnection, endpoint_id: UUID) -> bytes | None:
-    return (await conn.execute(select(t.c.secret_sealed).where(t.c.id == endpoint_id))).scalar()
