@@ -27,6 +27,7 @@ from tradeplane.contracts import (
 from tradeplane.runtime import Runtime, TransientError, publish_message
 
 from . import metrics
+from .account_actor import AccountActor, Deps
 from .actors import ActorPool, log_failure
 from .adapters import accounts, repo
 from .adapters.paper_venue import PaperVenue, initial_state, tick_of
@@ -37,7 +38,6 @@ from .domain.markets import PAPER_MARKETS
 from .halts import HaltBook
 from .killswitch import KillSwitch
 from .market import FeedPublisher, LatestTickers
-from .session import AccountSession, Deps
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +57,8 @@ class Executor:
         self.accounts = accounts.AccountCache(rt.engine)
         self.store = SqlStore(rt.engine, rt.outbox, settings.partitions)
         self.deps = Deps(self.store, self.open_venue, self.halts, self.tickers, settings.partitions)
-        self.pool: ActorPool[UUID, AccountSession] = ActorPool(
-            lambda account_id: AccountSession(account_id, self.deps), lambda s: s.close()
+        self.pool: ActorPool[UUID, AccountActor] = ActorPool(
+            lambda account_id: AccountActor(account_id, self.deps), lambda s: s.close()
         )
         self.killswitch = KillSwitch(
             self.pool, self.store, settings.executor_id, settings.halt_cancel_timeout_seconds
@@ -112,8 +112,8 @@ class Executor:
             return
         tick = tick_of(ticker)
         for actor in self.pool.actors():
-            session = actor.state
-            if session.is_paper and ticker.symbol in session.symbols():
+            state = actor.state
+            if state.is_paper and ticker.symbol in state.symbols():
                 actor.post(lambda s: s.tick(tick)).add_done_callback(log_failure)
 
     async def on_halt(self, halt: HaltEngaged) -> None:
@@ -232,8 +232,8 @@ class Executor:
 
     async def _poll_live(self) -> None:
         for actor in self.pool.actors():
-            session = actor.state
-            if session.started and not session.is_paper and session.open and actor.idle:
+            state = actor.state
+            if state.started and not state.is_paper and state.open and actor.idle:
                 actor.post(lambda s: s.poll()).add_done_callback(log_failure)
 
     async def _reap(self) -> None:

@@ -21,11 +21,11 @@ from tradeplane.contracts import (
 from tradeplane.contracts.subjects import PREFIX
 from tradeplane.runtime import Runtime, TransientError, consumer
 
-from .adapters import orders, repo
+from .adapters import order_view, repo
 from .domain import projection
 from .domain.projection import Progress
+from .intake import requested_row
 from .metrics import ORDER_SECONDS
-from .orders import requested_row
 
 SERVICE = "gateway"
 E = TypeVar("E", OrderAccepted, OrderFilled, OrderCanceled, OrderRejected, OrderFailed)
@@ -62,15 +62,15 @@ def apply_event(
 
     async def handle(event: E) -> None:
         async with rt.engine.begin() as conn:
-            row = await orders.lock(conn, event.order_id)
+            row = await order_view.lock(conn, event.order_id)
             if row is None:
                 raise UnknownOrder(f"order {event.order_id} is not in the view yet")
             if not await rt.inbox.claim(conn, durable, event.meta.event_id):
                 return
-            before = orders.progress_of(row)
+            before = order_view.progress_of(row)
             after = step(before, event)
             if after != before:
-                await orders.save_progress(conn, event.order_id, after)
+                await order_view.save_progress(conn, event.order_id, after)
         if before.status is OrderStatus.PENDING and after.status is not OrderStatus.PENDING:
             _observe_latency(row.created_at, after.status)
 
@@ -130,7 +130,7 @@ def router(rt: Runtime) -> NatsRouter:
         if event.meta.producer == SERVICE:
             return
         async with rt.engine.begin() as conn:
-            await orders.insert_if_new(conn, **requested_row(event))
+            await order_view.insert_if_new(conn, **requested_row(event))
 
     @consumer(
         c.bus,

@@ -15,8 +15,8 @@ from .adapters.tables import metadata
 from .background import Background
 from .booking import Booker
 from .config import Settings
-from .curve import Curve
 from .domain.marks import Marks
+from .equity_figures import Curve
 from .queries import PnlQueries
 
 

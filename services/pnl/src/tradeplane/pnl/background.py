@@ -15,13 +15,13 @@ from uuid import UUID
 from tradeplane.contracts import subjects, utcnow
 from tradeplane.runtime import Runtime
 
-from . import counters
+from . import metrics
 from .accounts import Accounts
 from .adapters import repo
 from .adapters.leader import Leader
 from .booking import Booker
 from .config import Settings
-from .curve import Curve
+from .equity_figures import Curve
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +96,7 @@ class Background:
             event = await self.curve.pnl_updated(tx.conn, user_id, figures, utcnow(), tz)
             tx.emit(subjects.pnl_updated(user_id), event)
         last[user_id] = figures.total.unrealized
-        counters.PNL_UPDATES.inc()
+        metrics.PNL_UPDATES.inc()
 
     async def save_marks(self) -> None:
         updated = self.curve.marks.take_unsaved()

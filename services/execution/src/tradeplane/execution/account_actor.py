@@ -1,8 +1,8 @@
 """One venue account inside the executor: its venue, its open orders, and every change to them.
 
-An `AccountSession` is the state of one account actor; its methods run one at a time (the actor's
-mailbox, or the kill switch holding the actor's lock). Memory changes only after the store commits,
-and a failed commit resets the session so the next job reloads everything from the store.
+An `AccountActor` is the state an account's actor (`actors.py`) works on; its methods run one at a
+time (the actor's mailbox, or the kill switch holding the actor's lock). Memory changes only after the
+store commits, and a failed commit resets it so the next job reloads everything from the store.
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ class Deps:
     retry_pause: float = 0.2
 
 
-class AccountSession:
+class AccountActor:
     def __init__(self, account_id: UUID, deps: Deps) -> None:
         self.account_id = account_id
         self.deps = deps
@@ -77,7 +77,7 @@ class AccountSession:
 
     @property
     def paper_account(self) -> bool:
-        """The account trades on the paper venue (known even while the session is reset)."""
+        """The account trades on the paper venue (known even while the actor is reset)."""
         return self.account is not None and self.account.is_paper
 
     @property
@@ -107,7 +107,7 @@ class AccountSession:
                 self.broken = err.message
         self.started = True
         if self.venue is not None:
-            await reconcile(self)
+            await reconcile(self, self.deps.store)
 
     async def close(self) -> None:
         venue, self.venue = self.venue, None
