@@ -31,7 +31,7 @@ from tradeplane.execution.adapters.venue import (
     VenueOrderReport,
 )
 from tradeplane.execution.domain.markets import PAPER_MARKETS, MarketSpec
-from tradeplane.execution.domain.order_state import OrderRecord
+from tradeplane.execution.domain.order_state import OrderRecord, SendState
 from tradeplane.execution.halts import HaltBook
 from tradeplane.execution.market import LatestTickers
 from tradeplane.execution.outcomes import Event, OrderContext, Outcome, TrackedOrder
@@ -75,7 +75,7 @@ def approval(
 @dataclass
 class FakeStore:
     accounts: dict[UUID, Account] = field(default_factory=dict)
-    rows: dict[UUID, str] = field(default_factory=dict)
+    rows: dict[UUID, SendState] = field(default_factory=dict)
     """order id -> send state."""
     records: dict[UUID, OrderRecord] = field(default_factory=dict)
     contexts: dict[UUID, OrderContext] = field(default_factory=dict)
@@ -129,7 +129,7 @@ class FakeStore:
         return self.paper.get(account_id)
 
     async def mark_sending(self, ctx: OrderContext, record: OrderRecord) -> None:
-        self.rows[ctx.order_id] = "sending"
+        self.rows[ctx.order_id] = SendState.SENDING
         if self.on_mark_sending is not None:
             self.on_mark_sending()
 

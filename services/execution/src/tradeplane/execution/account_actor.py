@@ -25,6 +25,7 @@ from .adapters.store import Store
 from .adapters.venue import Venue, VenueCallError, VenueOrderReport
 from .domain.feed import Tick
 from .domain.markets import InvalidOrder, MarketSpec, market_for, validate_and_round
+from .domain.order_state import SendState
 from .halts import HaltBook
 from .market import LatestTickers
 from .outcomes import (
@@ -143,7 +144,7 @@ class AccountActor:
             await self.commit([rejected(ctx, new_record(ctx), *refusal)])
             return
         tracked = TrackedOrder(ctx, new_record(ctx))
-        if state == "sending":  # a crash mid-send: only the venue knows whether it arrived
+        if state == SendState.SENDING:  # a crash mid-send: only the venue knows whether it arrived
             await self._resume_sending(tracked, arrival.cancel_reason)
             return
         await self._send(tracked, sending_row=False)
@@ -168,7 +169,7 @@ class AccountActor:
         if arrival.unsent:
             await self.deps.store.remember_cancel(cmd)
             return
-        if arrival.send_state == "done":
+        if arrival.send_state == SendState.DONE:
             return
         await self.ensure_started()
         await self._cancel_open(cmd.order_id, cmd.reason)

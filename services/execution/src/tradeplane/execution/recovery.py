@@ -15,6 +15,7 @@ from .adapters.accounts import Account
 from .adapters.paper_venue import PaperVenue
 from .adapters.store import Store, Unfinished
 from .adapters.venue import Venue, VenueCallError, VenueOrderReport
+from .domain.order_state import SendState
 from .outcomes import Outcome, TrackedOrder, apply_report, failed
 
 log = logging.getLogger(__name__)
@@ -52,9 +53,11 @@ async def reconcile(actor: Reconciling, store: Store) -> None:
     """Load the account's unfinished orders, ask the venue about them, and record what changed."""
     assert actor.account is not None
     unfinished = await store.unfinished(actor.account_id, actor.account.venue)
-    actor.open = {u.tracked.ctx.order_id: u.tracked for u in unfinished if u.send_state != "sending"}
+    actor.open = {u.tracked.ctx.order_id: u.tracked for u in unfinished if u.send_state != SendState.SENDING}
     try:
-        outcomes = [o for u in unfinished if u.send_state == "sending" and (o := await _settle(actor, u))]
+        outcomes = [
+            o for u in unfinished if u.send_state == SendState.SENDING and (o := await _settle(actor, u))
+        ]
         outcomes += await _current(actor)
     except (RetryLater, VenueCallError):
         log.warning("reconciling with the venue failed; polling catches up", exc_info=True)
