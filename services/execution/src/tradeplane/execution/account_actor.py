@@ -15,7 +15,15 @@ from dataclasses import dataclass, replace
 from typing import TypeVar
 from uuid import UUID
 
-from tradeplane.contracts import CancelOrder, OrderApproved, OrderStatus, OrderType, RejectCode, subjects
+from tradeplane.contracts import (
+    CancelOrder,
+    OrderApproved,
+    OrderStatus,
+    OrderType,
+    RejectCode,
+    VenueErrorCategory,
+    subjects,
+)
 from tradeplane.runtime import telemetry
 
 from . import metrics
@@ -288,7 +296,7 @@ class AccountActor:
 
     async def venue_failed(self, err: VenueCallError, ctx: OrderContext | None) -> None:
         metrics.VENUE_ERRORS.labels(err.category.value).inc()
-        if err.category.value == "nonce":
+        if err.category is VenueErrorCategory.NONCE:
             metrics.NONCE_ERRORS.inc()
         self._error_streak += 1
         if self.account is not None:
