@@ -48,11 +48,11 @@ def _canceled(p: Progress, e: OrderCanceled) -> Progress:
 
 
 def _rejected(p: Progress, e: OrderRejected) -> Progress:
-    return projection.rejected(p, e.code.value, e.reason)
+    return projection.rejected(p, e.code, e.reason)
 
 
 def _failed(p: Progress, e: OrderFailed) -> Progress:
-    return projection.failed(p, e.code.value, e.reason)
+    return projection.failed(p, e.code, e.reason)
 
 
 def apply_event(
