@@ -8,6 +8,7 @@ from .failures import Failure, PermanentError, TransientError, classify
 from .inbox import Inbox
 from .outbox import Outbox, Tx
 from .settings import ServiceSettings
+from .subscriptions import Subscription, subscribe
 
 __all__ = [
     "Failure",
@@ -16,6 +17,7 @@ __all__ = [
     "PermanentError",
     "Runtime",
     "ServiceSettings",
+    "Subscription",
     "TransientError",
     "Tx",
     "classify",
@@ -27,5 +29,6 @@ __all__ = [
     "publish_message",
     "serve",
     "service_metadata",
+    "subscribe",
     "telemetry",
 ]
