@@ -5,14 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from starlette.applications import Starlette
-from tradeplane.notifier import handlers, queries
-from tradeplane.notifier.adapters.dispatch import Dispatcher
-from tradeplane.notifier.adapters.sender import WebhookSender
-from tradeplane.notifier.adapters.tables import metadata
-from tradeplane.notifier.adapters.transport import build_client
-from tradeplane.notifier.adapters.worker import DeliveryWorker, WorkerOptions
-from tradeplane.notifier.config import Settings
 from tradeplane.runtime import Runtime, serve
+
+from . import handlers, queries
+from .adapters.dispatch import Dispatcher
+from .adapters.sender import WebhookSender
+from .adapters.tables import metadata
+from .adapters.transport import build_client
+from .adapters.worker import DeliveryWorker, WorkerOptions
+from .config import Settings
 
 SERVICE = "notifier"
 

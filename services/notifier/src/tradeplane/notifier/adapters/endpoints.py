@@ -10,7 +10,8 @@ from uuid import UUID
 
 from sqlalchemy import Row, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
-from tradeplane.notifier.adapters.tables import endpoints as t
+
+from .tables import endpoints as t
 
 
 @dataclass(frozen=True, slots=True)

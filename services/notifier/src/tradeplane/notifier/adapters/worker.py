@@ -15,9 +15,10 @@ from contextlib import suppress
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
-from tradeplane.notifier.adapters import deliveries
-from tradeplane.notifier.adapters.deliveries import Claimed
-from tradeplane.notifier.adapters.dispatch import Followup
+
+from . import deliveries
+from .deliveries import Claimed
+from .dispatch import Followup
 
 log = logging.getLogger(__name__)
 
