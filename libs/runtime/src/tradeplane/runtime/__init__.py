@@ -7,6 +7,7 @@ from .db import make_engine, service_metadata
 from .failures import Failure, PermanentError, TransientError, classify
 from .inbox import Inbox
 from .outbox import Outbox, Tx
+from .periodic import Periodic
 from .settings import ServiceSettings
 from .subscriptions import Subscription, subscribe
 
@@ -14,6 +15,7 @@ __all__ = [
     "Failure",
     "Inbox",
     "Outbox",
+    "Periodic",
     "PermanentError",
     "Runtime",
     "ServiceSettings",

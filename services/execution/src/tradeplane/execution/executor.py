@@ -5,9 +5,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import logging
-from collections.abc import Awaitable, Callable
 from contextlib import suppress
-from datetime import timedelta
 from uuid import UUID
 
 import nats.js.errors
@@ -22,11 +20,10 @@ from tradeplane.contracts import (
     VenueErrorCategory,
     streams,
     subjects,
-    utcnow,
 )
-from tradeplane.runtime import Runtime, TransientError, publish_message
+from tradeplane.runtime import Periodic, Runtime, TransientError, publish_message
 
-from . import metrics
+from . import metrics, tasks
 from .account_actor import AccountActor, Deps
 from .actors import ActorPool, log_failure
 from .adapters import accounts, repo
@@ -65,7 +62,7 @@ class Executor:
         )
         self.feed: FeedPublisher | None = None
         self.closing = False
-        self._tasks: list[asyncio.Task[None]] = []
+        self._periodic: Periodic | None = None
 
     @property
     def broker(self) -> NatsBroker:
@@ -152,20 +149,15 @@ class Executor:
                 spread_bps=self.settings.feed_spread_bps,
             )
             self.feed.start()
-        self._tasks = [
-            asyncio.create_task(self._every(self.settings.live_poll_seconds, self._poll_live), name="poll"),
-            asyncio.create_task(self._every(60.0, self._reap), name="reap"),
-            asyncio.create_task(self._every(0.5, self._watch), name="deadman"),
-        ]
+        self._periodic = tasks.start(self.pool, self.store, self.halts, self.settings)
 
     async def shutdown(self) -> None:
         """Refuse new work (it is redelivered), let jobs in hand finish, then stop."""
         self.closing = True
         if self.feed is not None:
             await self.feed.stop()
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._periodic is not None:
+            await self._periodic.stop()
         await self.pool.drain(self.settings.shutdown_drain_seconds)
         await self.pool.stop()
 
@@ -229,26 +221,3 @@ class Executor:
             importlib.import_module("tradeplane.execution.adapters.ccxt_venue")
         except Exception:
             log.exception("importing ccxt failed: live venues are unavailable")
-
-    async def _poll_live(self) -> None:
-        for actor in self.pool.actors():
-            state = actor.state
-            if state.started and not state.is_paper and state.open and actor.idle:
-                actor.post(lambda s: s.poll()).add_done_callback(log_failure)
-
-    async def _reap(self) -> None:
-        await self.pool.stop_idle(self.settings.actor_idle_seconds, keep=lambda s: bool(s.open))
-        metrics.ACTORS.set(len(self.pool))
-        keep = timedelta(hours=self.settings.cancel_request_keep_hours)
-        await self.store.prune_cancels(utcnow() - keep)
-
-    async def _watch(self) -> None:
-        metrics.HALTED.set(self.halts.halted_gauge)
-
-    async def _every(self, seconds: float, job: Callable[[], Awaitable[None]]) -> None:
-        while True:
-            await asyncio.sleep(seconds)
-            try:
-                await job()
-            except Exception:
-                log.exception("periodic job failed")
