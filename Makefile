@@ -7,7 +7,7 @@ VENV := .venv
 RUN := $(UV) run --frozen --no-sync
 PYTEST_UNIT := libs/contracts/tests libs/runtime/tests libs/strategies/tests tools/cli/tests $(wildcard services/*/tests) tests/deploy
 
-.PHONY: help setup run test test-unit test-integration bench lint lint-mypy fmt typecheck clean
+.PHONY: help setup run test test-unit test-integration bench lint lint-mypy fmt clean
 
 help:
 	@echo "make run    start the embedded stack (NATS, PostgreSQL, every service)"

@@ -113,7 +113,7 @@ def test_one_filled_order_moves_the_domain_metrics_of_every_service(
     after = eventually_sync(
         lambda: {service: scrape(stack, service) for service in SERVICES},
         lambda a: (
-            moved(before["pnl"], a["pnl"], "tradeplane_pnl_fills_booked_total") >= 1
+            moved(before["pnl"], a["pnl"], "tp_pnl_fills_booked_total") >= 1
             and moved(before["notifier"], a["notifier"], "tp_notifier_deliveries_total") >= 1
         ),
     )
@@ -131,7 +131,7 @@ def test_one_filled_order_moves_the_domain_metrics_of_every_service(
     assert moved(*rk, "tp_risk_decision_seconds_count") == 1
     assert moved(*ex, "tp_execution_orders_total", status="Filled") == 1
     assert moved(*ex, "tp_execution_venue_call_seconds_count", call="submit") == 1
-    assert moved(before["pnl"], after["pnl"], "tradeplane_pnl_fills_booked_total") == 1
+    assert moved(before["pnl"], after["pnl"], "tp_pnl_fills_booked_total") == 1
     assert (
         moved(before["notifier"], after["notifier"], "tp_notifier_deliveries_total", outcome="succeeded") == 1
     )

@@ -18,7 +18,7 @@ from tradeplane.contracts import LiquiditySide, OrderFilled, Side, new_meta
 from tradeplane.pnl.adapters import curves, reads, repo
 from tradeplane.pnl.domain.breakdown import Period, breakdown
 from tradeplane.pnl.domain.equity import EquitySnapshot
-from tradeplane.pnl.domain.metrics import TradeSums, performance, pnl_totals, return_ratios
+from tradeplane.pnl.domain.performance import TradeSums, performance, pnl_totals, return_ratios
 from tradeplane.pnl.domain.ratios import max_drawdown
 from tradeplane.pnl.domain.trades import ClosedTrade
 from tradeplane.pnl.domain.valuation import TOTAL, Figures

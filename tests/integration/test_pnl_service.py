@@ -285,14 +285,14 @@ def counter(stack: Stack, name: str) -> float:
 
 async def test_metrics_count_booked_fills_and_closed_trades(trader: Trader, pnl: Stack) -> None:
     booked, closed = (
-        counter(pnl, "tradeplane_pnl_fills_booked_total"),
-        counter(pnl, "tradeplane_pnl_trades_closed_total"),
+        counter(pnl, "tp_pnl_fills_booked_total"),
+        counter(pnl, "tp_pnl_trades_closed_total"),
     )
 
     await round_trip(trader)
 
-    assert counter(pnl, "tradeplane_pnl_fills_booked_total") - booked == 2
-    assert counter(pnl, "tradeplane_pnl_trades_closed_total") - closed == 1
+    assert counter(pnl, "tp_pnl_fills_booked_total") - booked == 2
+    assert counter(pnl, "tp_pnl_trades_closed_total") - closed == 1
 
 
 class FakeExecution:

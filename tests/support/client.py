@@ -133,9 +133,9 @@ def resting_buy(
 
 
 def code_of(order: dict[str, Any]) -> str | None:
-    """The reject code of a refused order (`CODE: why` in rejectReason from risk, error from execution)."""
-    text = order.get("rejectReason") or order.get("error")
-    return text.split(":", 1)[0] if text else None
+    """The reject code of a refused order (risk's or execution's), as the API gives it."""
+    code = order.get("rejectCode")
+    return str(code) if code is not None else None
 
 
 def new_secret() -> str:

@@ -20,6 +20,7 @@ from tradeplane.contracts import (
     Side,
     new_meta,
 )
+from tradeplane.execution.account_actor import AccountActor, Deps
 from tradeplane.execution.adapters.accounts import Account
 from tradeplane.execution.adapters.paper_venue import PaperVenue, initial_state
 from tradeplane.execution.adapters.store import Arrival, Unfinished
@@ -30,11 +31,10 @@ from tradeplane.execution.adapters.venue import (
     VenueOrderReport,
 )
 from tradeplane.execution.domain.markets import PAPER_MARKETS, MarketSpec
-from tradeplane.execution.domain.order_state import OrderRecord
+from tradeplane.execution.domain.order_state import OrderRecord, SendState
 from tradeplane.execution.halts import HaltBook
 from tradeplane.execution.market import LatestTickers
 from tradeplane.execution.outcomes import Event, OrderContext, Outcome, TrackedOrder
-from tradeplane.execution.session import AccountSession, Deps
 
 NOW = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 
@@ -75,7 +75,7 @@ def approval(
 @dataclass
 class FakeStore:
     accounts: dict[UUID, Account] = field(default_factory=dict)
-    rows: dict[UUID, str] = field(default_factory=dict)
+    rows: dict[UUID, SendState] = field(default_factory=dict)
     """order id -> send state."""
     records: dict[UUID, OrderRecord] = field(default_factory=dict)
     contexts: dict[UUID, OrderContext] = field(default_factory=dict)
@@ -129,7 +129,7 @@ class FakeStore:
         return self.paper.get(account_id)
 
     async def mark_sending(self, ctx: OrderContext, record: OrderRecord) -> None:
-        self.rows[ctx.order_id] = "sending"
+        self.rows[ctx.order_id] = SendState.SENDING
         if self.on_mark_sending is not None:
             self.on_mark_sending()
 
@@ -257,8 +257,8 @@ class Harness:
     def deps(self) -> Deps:
         return Deps(self.store, self._open_venue, self.halts, self.tickers, partitions=16, retry_pause=0)
 
-    def session(self, acct: Account) -> AccountSession:
-        return AccountSession(acct.id, self.deps())
+    def session(self, acct: Account) -> AccountActor:
+        return AccountActor(acct.id, self.deps())
 
     async def _open_venue(self, acct: Account) -> Any:
         if acct.is_paper:

@@ -15,6 +15,7 @@ from tradeplane.contracts import (
     new_meta,
 )
 from tradeplane.execution.adapters.accounts import Account
+from tradeplane.execution.domain.order_state import SendState
 from tradeplane.execution.outcomes import OrderContext, TrackedOrder, new_record
 
 from .fakes import NOW, Harness, account, approval
@@ -123,7 +124,7 @@ async def test_send_interrupted_by_a_crash_then_cancelled_is_not_resent_when_the
 ) -> None:
     acct = h.store.add(account())
     msg = limit(acct)
-    h.store.rows[msg.order_id] = "sending"
+    h.store.rows[msg.order_id] = SendState.SENDING
     session = h.session(acct)
 
     await session.cancel(cancel_of(msg))
@@ -138,7 +139,7 @@ async def test_send_interrupted_by_a_crash_then_cancelled_is_cancelled_at_the_ve
 ) -> None:
     acct = h.store.add(account())
     msg = limit(acct)
-    h.store.rows[msg.order_id] = "sending"
+    h.store.rows[msg.order_id] = SendState.SENDING
     ctx = OrderContext.of(msg, 0)
     await h.venue.submit(TrackedOrder(ctx, new_record(ctx)).venue_order())  # it landed before the crash
     session = h.session(acct)

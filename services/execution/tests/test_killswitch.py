@@ -7,13 +7,13 @@ from uuid import UUID
 
 import pytest
 from tradeplane.contracts import HaltAck, HaltEngaged, HaltScope, OrderCanceled, OrderType, new_meta
+from tradeplane.execution.account_actor import AccountActor
 from tradeplane.execution.actors import ActorPool
 from tradeplane.execution.adapters.accounts import Account
 from tradeplane.execution.killswitch import KillSwitch
-from tradeplane.execution.session import AccountSession
 
 from .fakes import Harness, account, approval
-from .test_session import btc_ticker
+from .test_account_actor import btc_ticker
 
 
 def halt(user: UUID | None = None) -> HaltEngaged:
@@ -25,7 +25,7 @@ class Setup:
     def __init__(self) -> None:
         self.h = Harness()
         self.h.tickers.update(btc_ticker())
-        self.pool: ActorPool[UUID, AccountSession] = ActorPool(
+        self.pool: ActorPool[UUID, AccountActor] = ActorPool(
             lambda a: self.h.session(self.h.store.accounts[a])
         )
         self.killswitch = KillSwitch(self.pool, self.h.store, "exec-7", live_timeout=5)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from ccxt.base import errors as ccxt_errors
 from tradeplane.contracts import RejectCode, VenueErrorCategory
-from tradeplane.execution.domain.errors import classify, reject_code
+from tradeplane.execution.adapters.ccxt_errors import classify
+from tradeplane.execution.domain.errors import reject_code
 
 C = VenueErrorCategory
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from tradeplane.contracts import OrderStatus
+from tradeplane.contracts import OrderStatus, RejectCode
 from tradeplane.gateway.domain import projection
 from tradeplane.gateway.domain.projection import Progress
 
@@ -58,13 +58,13 @@ def test_late_fill_of_a_cancelled_order_counts_but_keeps_it_cancelled() -> None:
 
 
 def test_rejection_records_code_and_reason() -> None:
-    p = projection.rejected(pending(), "DAILY_LOSS", "daily loss limit reached")
+    p = projection.rejected(pending(), RejectCode.DAILY_LOSS, "daily loss limit reached")
 
     assert (p.status, p.reject_reason) == (OrderStatus.REJECTED, "DAILY_LOSS: daily loss limit reached")
 
 
 def test_venue_failure_rejects_with_an_error() -> None:
-    p = projection.failed(projection.accepted(pending()), "VENUE_ERROR", "exchange down")
+    p = projection.failed(projection.accepted(pending()), RejectCode.VENUE_ERROR, "exchange down")
 
     assert (p.status, p.error, p.reject_reason) == (OrderStatus.REJECTED, "VENUE_ERROR: exchange down", None)
 
@@ -72,8 +72,19 @@ def test_venue_failure_rejects_with_an_error() -> None:
 def test_rejection_after_cancellation_changes_nothing() -> None:
     p = projection.canceled(pending())
 
-    assert projection.rejected(p, "KILL_SWITCH", "halted") == p
+    assert projection.rejected(p, RejectCode.KILL_SWITCH, "halted") == p
 
 
 def test_order_without_fills_has_no_average_price() -> None:
     assert pending().average_price is None
+
+
+def test_rejection_and_venue_failure_each_keep_their_code() -> None:
+    refused = projection.rejected(pending(), RejectCode.DAILY_LOSS, "daily loss limit reached")
+    failed = projection.failed(projection.accepted(pending()), RejectCode.INSUFFICIENT_FUNDS, "")
+
+    assert (refused.reject_code, failed.reject_code, failed.error) == (
+        RejectCode.DAILY_LOSS,
+        RejectCode.INSUFFICIENT_FUNDS,
+        "INSUFFICIENT_FUNDS",
+    )

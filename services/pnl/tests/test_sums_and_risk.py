@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from hypothesis import given
 from hypothesis import strategies as st
-from tradeplane.pnl.domain.metrics import TradeSums, stats_from_sums, trade_stats
+from tradeplane.pnl.domain.performance import TradeSums, stats_from_sums, trade_stats
 from tradeplane.pnl.domain.ratios import value_at_risk
 
 pnls = st.lists(st.decimals(min_value=-1000, max_value=1000, places=2), max_size=30)

@@ -90,10 +90,6 @@ class OrderFilled(Message):
     order_quantity: Quantity
     filled_at: UtcDatetime
 
-    @property
-    def is_complete(self) -> bool:
-        return self.filled_quantity >= self.order_quantity
-
 
 class OrderCanceled(Message):
     """The order is cancelled at the venue (by the user, the kill switch or the venue)."""

@@ -7,15 +7,19 @@ from .db import make_engine, service_metadata
 from .failures import Failure, PermanentError, TransientError, classify
 from .inbox import Inbox
 from .outbox import Outbox, Tx
+from .periodic import Periodic
 from .settings import ServiceSettings
+from .subscriptions import Subscription, subscribe
 
 __all__ = [
     "Failure",
     "Inbox",
     "Outbox",
+    "Periodic",
     "PermanentError",
     "Runtime",
     "ServiceSettings",
+    "Subscription",
     "TransientError",
     "Tx",
     "classify",
@@ -27,5 +31,6 @@ __all__ = [
     "publish_message",
     "serve",
     "service_metadata",
+    "subscribe",
     "telemetry",
 ]

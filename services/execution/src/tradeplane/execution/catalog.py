@@ -7,24 +7,11 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from . import views
 from .adapters.accounts import Account
 from .domain.markets import PAPER_MARKETS, MarketSpec
 
 Loader = Callable[[Account], Awaitable[list[MarketSpec]]]
-
-
-def spec_json(spec: MarketSpec) -> dict[str, Any]:
-    return {
-        "symbol": spec.symbol,
-        "base": spec.base,
-        "quote": spec.quote,
-        "tickSize": format(spec.price_precision, "f"),
-        "stepSize": format(spec.amount_precision, "f"),
-        "minAmount": format(spec.min_amount, "f"),
-        "minNotional": format(spec.min_notional, "f"),
-        "makerFee": format(spec.maker_fee, "f"),
-        "takerFee": format(spec.taker_fee, "f"),
-    }
 
 
 class MarketCatalog:
@@ -35,7 +22,7 @@ class MarketCatalog:
         self._load = load
         self._ttl = ttl
         self._cached: dict[tuple[str, bool], tuple[float, list[dict[str, Any]]]] = {}
-        self._paper = [spec_json(spec) for spec in PAPER_MARKETS.values()]
+        self._paper = [views.market_spec(spec) for spec in PAPER_MARKETS.values()]
 
     async def specs(self, account: Account, refresh: bool = False) -> list[dict[str, Any]]:
         if account.is_paper:
@@ -44,6 +31,6 @@ class MarketCatalog:
         hit = self._cached.get(key)
         if hit is not None and not refresh and time.monotonic() - hit[0] < self._ttl:
             return hit[1]
-        specs = [spec_json(spec) for spec in await self._load(account)]
+        specs = [views.market_spec(spec) for spec in await self._load(account)]
         self._cached[key] = (time.monotonic(), specs)
         return specs

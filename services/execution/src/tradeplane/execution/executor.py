@@ -5,9 +5,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import logging
-from collections.abc import Awaitable, Callable
 from contextlib import suppress
-from datetime import timedelta
 from uuid import UUID
 
 import nats.js.errors
@@ -22,11 +20,11 @@ from tradeplane.contracts import (
     VenueErrorCategory,
     streams,
     subjects,
-    utcnow,
 )
-from tradeplane.runtime import Runtime, TransientError, publish_message
+from tradeplane.runtime import Periodic, Runtime, TransientError, publish_message
 
-from . import metrics
+from . import metrics, tasks
+from .account_actor import AccountActor, Deps
 from .actors import ActorPool, log_failure
 from .adapters import accounts, repo
 from .adapters.paper_venue import PaperVenue, initial_state, tick_of
@@ -37,7 +35,6 @@ from .domain.markets import PAPER_MARKETS
 from .halts import HaltBook
 from .killswitch import KillSwitch
 from .market import FeedPublisher, LatestTickers
-from .session import AccountSession, Deps
 
 log = logging.getLogger(__name__)
 
@@ -57,15 +54,15 @@ class Executor:
         self.accounts = accounts.AccountCache(rt.engine)
         self.store = SqlStore(rt.engine, rt.outbox, settings.partitions)
         self.deps = Deps(self.store, self.open_venue, self.halts, self.tickers, settings.partitions)
-        self.pool: ActorPool[UUID, AccountSession] = ActorPool(
-            lambda account_id: AccountSession(account_id, self.deps), lambda s: s.close()
+        self.pool: ActorPool[UUID, AccountActor] = ActorPool(
+            lambda account_id: AccountActor(account_id, self.deps), lambda s: s.close()
         )
         self.killswitch = KillSwitch(
             self.pool, self.store, settings.executor_id, settings.halt_cancel_timeout_seconds
         )
         self.feed: FeedPublisher | None = None
         self.closing = False
-        self._tasks: list[asyncio.Task[None]] = []
+        self._periodic: Periodic | None = None
 
     @property
     def broker(self) -> NatsBroker:
@@ -112,8 +109,8 @@ class Executor:
             return
         tick = tick_of(ticker)
         for actor in self.pool.actors():
-            session = actor.state
-            if session.is_paper and ticker.symbol in session.symbols():
+            state = actor.state
+            if state.is_paper and ticker.symbol in state.symbols():
                 actor.post(lambda s: s.tick(tick)).add_done_callback(log_failure)
 
     async def on_halt(self, halt: HaltEngaged) -> None:
@@ -152,20 +149,15 @@ class Executor:
                 spread_bps=self.settings.feed_spread_bps,
             )
             self.feed.start()
-        self._tasks = [
-            asyncio.create_task(self._every(self.settings.live_poll_seconds, self._poll_live), name="poll"),
-            asyncio.create_task(self._every(60.0, self._reap), name="reap"),
-            asyncio.create_task(self._every(0.5, self._watch), name="deadman"),
-        ]
+        self._periodic = tasks.start(self.pool, self.store, self.halts, self.settings)
 
     async def shutdown(self) -> None:
         """Refuse new work (it is redelivered), let jobs in hand finish, then stop."""
         self.closing = True
         if self.feed is not None:
             await self.feed.stop()
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._periodic is not None:
+            await self._periodic.stop()
         await self.pool.drain(self.settings.shutdown_drain_seconds)
         await self.pool.stop()
 
@@ -229,26 +221,3 @@ class Executor:
             importlib.import_module("tradeplane.execution.adapters.ccxt_venue")
         except Exception:
             log.exception("importing ccxt failed: live venues are unavailable")
-
-    async def _poll_live(self) -> None:
-        for actor in self.pool.actors():
-            session = actor.state
-            if session.started and not session.is_paper and session.open and actor.idle:
-                actor.post(lambda s: s.poll()).add_done_callback(log_failure)
-
-    async def _reap(self) -> None:
-        await self.pool.stop_idle(self.settings.actor_idle_seconds, keep=lambda s: bool(s.open))
-        metrics.ACTORS.set(len(self.pool))
-        keep = timedelta(hours=self.settings.cancel_request_keep_hours)
-        await self.store.prune_cancels(utcnow() - keep)
-
-    async def _watch(self) -> None:
-        metrics.HALTED.set(self.halts.halted_gauge)
-
-    async def _every(self, seconds: float, job: Callable[[], Awaitable[None]]) -> None:
-        while True:
-            await asyncio.sleep(seconds)
-            try:
-                await job()
-            except Exception:
-                log.exception("periodic job failed")

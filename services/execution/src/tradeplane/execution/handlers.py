@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import Any, TypeVar
 
 from faststream.nats import NatsBroker, NatsRouter
 from tradeplane.contracts import (
     CancelOrder,
     HaltEngaged,
     HaltReleased,
+    Message,
     OrderApproved,
     Ticker,
     UserDisabled,
@@ -17,10 +19,13 @@ from tradeplane.contracts import (
     streams,
     subjects,
 )
-from tradeplane.runtime import consumer
+from tradeplane.contracts.streams import StreamSpec
+from tradeplane.runtime import Subscription, subscribe
 
 from .executor import Executor
 from .outcomes import PRODUCER
+
+M = TypeVar("M", bound=Message)
 
 REDELIVER_AFTER = timedelta(seconds=10)
 """How soon JetStream redelivers an unacknowledged approval, e.g. one held by an executor that died.
@@ -29,10 +34,7 @@ mailbox and then finds the order already past sending."""
 
 
 def router(executor: Executor, broker: Callable[[], NatsBroker]) -> NatsRouter:
-    routes = NatsRouter()
-    for partition in sorted(executor.owned):
-        _partition_consumers(routes, executor, broker, partition)
-    _fan_out_consumers(routes, executor, broker)
+    routes = subscribe(broker, PRODUCER, subscriptions(executor))
 
     @routes.subscriber(subjects.heartbeat("risk"), include_in_schema=False)
     async def on_risk_heartbeat() -> None:
@@ -41,104 +43,69 @@ def router(executor: Executor, broker: Callable[[], NatsBroker]) -> NatsRouter:
     return routes
 
 
-def _partition_consumers(
-    routes: NatsRouter, executor: Executor, broker: Callable[[], NatsBroker], partition: int
-) -> None:
+def subscriptions(executor: Executor) -> tuple[Subscription[Any], ...]:
+    partitions = [sub for p in sorted(executor.owned) for sub in _partition_subscriptions(executor, p)]
+    return (*partitions, *_fan_out_subscriptions(executor))
+
+
+def _partition_subscriptions(executor: Executor, partition: int) -> tuple[Subscription[Any], ...]:
+    """Approvals and cancels of one partition, shared by whichever process owns it."""
     workers = executor.settings.executor_max_workers
-
-    @consumer(
-        routes,
-        broker,
-        OrderApproved,
-        subject=subjects.approved_for_partition(partition),
-        durable=f"execution-approved-p{partition}",
-        queue=f"execution-approved-p{partition}",
-        stream=streams.ORDERS,
-        producer=PRODUCER,
-        max_workers=workers,
-        ack_wait=REDELIVER_AFTER,
+    return (
+        Subscription(
+            OrderApproved,
+            subjects.approved_for_partition(partition),
+            streams.ORDERS,
+            f"execution-approved-p{partition}",
+            executor.on_approved,
+            max_workers=workers,
+            ack_wait=REDELIVER_AFTER,
+        ),
+        Subscription(
+            CancelOrder,
+            subjects.cancel_for_partition(partition),
+            streams.ORDERS,
+            f"execution-cancel-p{partition}",
+            executor.on_cancel,
+            max_workers=workers,
+            ack_wait=REDELIVER_AFTER,
+        ),
     )
-    async def on_approved(msg: OrderApproved) -> None:
-        await executor.on_approved(msg)
-
-    @consumer(
-        routes,
-        broker,
-        CancelOrder,
-        subject=subjects.cancel_for_partition(partition),
-        durable=f"execution-cancel-p{partition}",
-        queue=f"execution-cancel-p{partition}",
-        stream=streams.ORDERS,
-        producer=PRODUCER,
-        max_workers=workers,
-        ack_wait=REDELIVER_AFTER,
-    )
-    async def on_cancel(cmd: CancelOrder) -> None:
-        await executor.on_cancel(cmd)
 
 
-def _fan_out_consumers(routes: NatsRouter, executor: Executor, broker: Callable[[], NatsBroker]) -> None:
-    @consumer(
-        routes,
-        broker,
-        Ticker,
-        subject=subjects.ALL_TICKERS,
-        durable=None,
-        stream=streams.MARKET,
-        producer=PRODUCER,
-        deliver_new=True,
-    )
+def _fan_out_subscriptions(executor: Executor) -> tuple[Subscription[Any], ...]:
+    """What every executor hears for itself: tickers, halts, and users disabled or enabled."""
+
     async def on_ticker(ticker: Ticker) -> None:
         executor.on_ticker(ticker)
 
-    @consumer(
-        routes,
-        broker,
-        HaltEngaged,
-        subject=f"{subjects.PREFIX}.halt.engaged.>",
-        durable=None,
-        stream=streams.HALTS,
-        producer=PRODUCER,
-        deliver_new=True,
-    )
-    async def on_halt(halt: HaltEngaged) -> None:
-        await executor.on_halt(halt)
-
-    @consumer(
-        routes,
-        broker,
-        HaltReleased,
-        subject=f"{subjects.PREFIX}.halt.released.>",
-        durable=None,
-        stream=streams.HALTS,
-        producer=PRODUCER,
-        deliver_new=True,
-    )
     async def on_release(released: HaltReleased) -> None:
         executor.on_release(released)
 
-    # Replayed from the start of the stream, so the disabled users survive a restart; the two
-    # consumers replay independently, so each change carries its time and the newer one wins.
-    @consumer(
-        routes,
-        broker,
-        UserDisabled,
-        subject=f"{subjects.PREFIX}.user.disabled.*",
-        durable=None,
-        stream=streams.VENUE,
-        producer=PRODUCER,
-    )
     async def on_disabled(event: UserDisabled) -> None:
         executor.halts.disable(event.user_id, event.meta.occurred_at)
 
-    @consumer(
-        routes,
-        broker,
-        UserEnabled,
-        subject=f"{subjects.PREFIX}.user.enabled.*",
-        durable=None,
-        stream=streams.VENUE,
-        producer=PRODUCER,
-    )
     async def on_enabled(event: UserEnabled) -> None:
         executor.halts.enable(event.user_id, event.meta.occurred_at)
+
+    # User changes are replayed from the start of the stream, so the disabled users survive a restart;
+    # the two consumers replay independently, so each change carries its time and the newer one wins.
+    return (
+        _own(Ticker, subjects.ALL_TICKERS, streams.MARKET, on_ticker, deliver_new=True),
+        _own(HaltEngaged, subjects.ALL_HALTS_ENGAGED, streams.HALTS, executor.on_halt, deliver_new=True),
+        _own(HaltReleased, subjects.ALL_HALTS_RELEASED, streams.HALTS, on_release, deliver_new=True),
+        _own(UserDisabled, subjects.ALL_USER_DISABLED, streams.VENUE, on_disabled, deliver_new=False),
+        _own(UserEnabled, subjects.ALL_USER_ENABLED, streams.VENUE, on_enabled, deliver_new=False),
+    )
+
+
+def _own(
+    model: type[M],
+    subject: str,
+    stream: StreamSpec,
+    handle: Callable[[M], Awaitable[None]],
+    *,
+    deliver_new: bool,
+) -> Subscription[M]:
+    """A consumer of this process alone: every executor hears every message."""
+    return Subscription(model, subject, stream, None, handle, shared=False, deliver_new=deliver_new)

@@ -13,14 +13,14 @@ from uuid import UUID
 
 from tradeplane.contracts import HaltAck, HaltEngaged, HaltScope, subjects
 
+from .account_actor import AccountActor
 from .actors import Actor, ActorPool
 from .adapters.store import Store
 from .outcomes import PRODUCER, Outcome
-from .session import AccountSession
 
 log = logging.getLogger(__name__)
 
-Pool = ActorPool[UUID, AccountSession]
+Pool = ActorPool[UUID, AccountActor]
 
 
 class KillSwitch:
@@ -47,18 +47,18 @@ class KillSwitch:
         return cancelled
 
     async def _cancel_paper(
-        self, actors: list[Actor[AccountSession]], reason: str, ack: HaltEngaged | None
+        self, actors: list[Actor[AccountActor]], reason: str, ack: HaltEngaged | None
     ) -> int:
         actors = sorted(actors, key=lambda a: a.name)  # one order of locking: no deadlock between halts
         for actor in actors:
             await actor.lock.acquire()
         try:
             await _restart_reset([a.state for a in actors])
-            sessions = [a.state for a in actors if a.state.started and a.state.is_paper and a.state.open]
-            cancelled = {s.account_id: s.paper_cancel_all(reason) for s in sessions}
+            states = [a.state for a in actors if a.state.started and a.state.is_paper and a.state.open]
+            cancelled = {s.account_id: s.paper_cancel_all(reason) for s in states}
             count = sum(len(outcomes) for outcomes in cancelled.values())
             if count or ack is not None:
-                await self._commit(sessions, cancelled, reason, ack, count)
+                await self._commit(states, cancelled, reason, ack, count)
             return count
         finally:
             for actor in actors:
@@ -66,7 +66,7 @@ class KillSwitch:
 
     async def _commit(
         self,
-        sessions: list[AccountSession],
+        states: list[AccountActor],
         cancelled: dict[UUID, list[Outcome]],
         reason: str,
         ack: HaltEngaged | None,
@@ -75,15 +75,15 @@ class KillSwitch:
         first = [] if ack is None else [(subjects.halt_ack(self._executor_id), self._ack(ack, count))]
         outcomes = [o for found in cancelled.values() for o in found]
         try:
-            await self._store.commit_halt(first, outcomes, reason, [s.account_id for s in sessions])
+            await self._store.commit_halt(first, outcomes, reason, [s.account_id for s in states])
         except Exception:
-            for session in sessions:
-                await session.reset()
+            for state in states:
+                await state.reset()
             raise
-        for session in sessions:
-            session.applied(cancelled[session.account_id])
+        for state in states:
+            state.applied(cancelled[state.account_id])
 
-    async def _cancel_live(self, actors: list[Actor[AccountSession]], reason: str) -> int:
+    async def _cancel_live(self, actors: list[Actor[AccountActor]], reason: str) -> int:
         if not actors:
             return 0
         futures = [actor.post(lambda s: s.cancel_all(reason)) for actor in actors]
@@ -108,18 +108,18 @@ class KillSwitch:
         return ack
 
 
-async def _restart_reset(sessions: list[AccountSession]) -> None:
-    """Sessions reset by a failed commit (e.g. this halt's, before its redelivery) reload their orders
+async def _restart_reset(states: list[AccountActor]) -> None:
+    """Actors reset by a failed commit (e.g. this halt's, before its redelivery) reload their orders
     first."""
-    for session in sessions:
-        if not session.started:
+    for state in states:
+        if not state.started:
             try:
-                await session.ensure_started()
+                await state.ensure_started()
             except Exception:
                 log.exception(
-                    "could not reload an account for the halt", extra={"account_id": str(session.account_id)}
+                    "could not reload an account for the halt", extra={"account_id": str(state.account_id)}
                 )
 
 
-def _covers(halt: HaltEngaged, session: AccountSession) -> bool:
-    return halt.scope is HaltScope.GLOBAL or session.user_id == halt.user_id
+def _covers(halt: HaltEngaged, state: AccountActor) -> bool:
+    return halt.scope is HaltScope.GLOBAL or state.user_id == halt.user_id

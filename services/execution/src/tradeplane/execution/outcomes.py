@@ -32,6 +32,7 @@ from .adapters.venue import VenueFillReport, VenueOrder, VenueOrderReport, clien
 from .domain.order_state import (
     OrderRecord,
     OrderStateError,
+    SendState,
     apply_accept,
     apply_cancel,
     apply_fill,
@@ -130,8 +131,8 @@ class Outcome:
     events: tuple[Event, ...] = field(default=())
 
     @property
-    def send_state(self) -> str:
-        return "done" if self.record.status.is_terminal else "sent"
+    def send_state(self) -> SendState:
+        return SendState.DONE if self.record.status.is_terminal else SendState.SENT
 
 
 def new_record(ctx: OrderContext) -> OrderRecord:

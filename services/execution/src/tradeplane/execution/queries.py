@@ -27,6 +27,7 @@ from tradeplane.contracts.queries import (
 )
 from tradeplane.runtime.crypto import SealError, open_sealed
 
+from . import views
 from .adapters import accounts, repo
 from .adapters.accounts import Account, AccountCache, Vault
 from .adapters.paper_venue import DEFAULT_BALANCES, balances_of, initial_state
@@ -142,10 +143,10 @@ class VenueQueries:
     async def list_accounts(self, q: Query) -> list[dict[str, Any]]:
         async with self._engine.connect() as conn:
             found = await accounts.list_for(conn, q.caller.user_id)
-        return [account.public() for account in found]
+        return [views.account(account) for account in found]
 
     async def get(self, q: Query) -> dict[str, Any]:
-        return (await self._owned(q)).public()
+        return views.account(await self._owned(q))
 
     async def delete(self, q: Query) -> dict[str, Any]:
         account = await self._owned(q)
@@ -172,7 +173,7 @@ class VenueQueries:
     async def sync(self, q: Query) -> dict[str, Any]:
         account = await self._owned(q)
         await self._specs(account, refresh=True)
-        return account.public()
+        return views.account(account)
 
     async def nonce(self, q: Query) -> dict[str, Any]:
         from .adapters import nonces
@@ -216,7 +217,7 @@ class VenueQueries:
         balances = DEFAULT_BALANCES if params.initial_balances is None else params.initial_balances
         async with self._engine.begin() as conn:
             await accounts.insert(conn, account, initial_state(dict(balances)))
-        return account.public()
+        return views.account(account)
 
     async def _connect_live(self, user_id: UUID, params: ConnectParams) -> dict[str, Any]:
         import ccxt  # seconds to import: only when someone connects an exchange
@@ -244,7 +245,7 @@ class VenueQueries:
         )
         async with self._engine.begin() as conn:
             await accounts.insert(conn, account)
-        return account.public()
+        return views.account(account)
 
     def _new_account(
         self,

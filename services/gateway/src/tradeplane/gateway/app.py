@@ -18,9 +18,9 @@ from tradeplane.runtime.health import health_router
 from . import envelope, handlers
 from .adapters.tables import metadata
 from .auth.tokens import AccessTokens
+from .body_limit import BodyLimit
 from .config import Settings
 from .context import Gateway
-from .limits import BodyLimit
 from .metrics import RequestMetrics
 from .routes import (
     admin,

@@ -9,10 +9,8 @@ from uuid import UUID
 
 from fastapi import Depends, Query, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
-from faststream.nats import NatsBroker
 from sqlalchemy.ext.asyncio import AsyncConnection
 from tradeplane.contracts import Role
-from tradeplane.runtime import Runtime
 
 from .adapters import repo
 from .auth.principal import Principal
@@ -32,18 +30,6 @@ def _gateway(request: Request) -> Gateway:
 
 
 Gw = Annotated[Gateway, Depends(_gateway)]
-
-
-def _runtime(gw: Gw) -> Runtime:
-    return gw.rt
-
-
-def _broker(gw: Gw) -> NatsBroker:
-    return gw.broker
-
-
-Rt = Annotated[Runtime, Depends(_runtime)]
-Bus = Annotated[NatsBroker, Depends(_broker)]
 
 
 async def _connection(gw: Gw) -> AsyncIterator[AsyncConnection]:

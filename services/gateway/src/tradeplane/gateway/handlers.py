@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from faststream.nats import NatsBroker, NatsRouter
+from faststream.nats import NatsRouter
 from tradeplane.contracts import (
     AuditRecorded,
     OrderAccepted,
@@ -17,15 +17,15 @@ from tradeplane.contracts import (
     OrderRequested,
     OrderStatus,
     streams,
+    subjects,
 )
-from tradeplane.contracts.subjects import PREFIX
-from tradeplane.runtime import Runtime, TransientError, consumer
+from tradeplane.runtime import Runtime, Subscription, TransientError, subscribe
 
-from .adapters import orders, repo
+from .adapters import order_view, repo
 from .domain import projection
 from .domain.projection import Progress
+from .intake import requested_row
 from .metrics import ORDER_SECONDS
-from .orders import requested_row
 
 SERVICE = "gateway"
 E = TypeVar("E", OrderAccepted, OrderFilled, OrderCanceled, OrderRejected, OrderFailed)
@@ -48,11 +48,11 @@ def _canceled(p: Progress, e: OrderCanceled) -> Progress:
 
 
 def _rejected(p: Progress, e: OrderRejected) -> Progress:
-    return projection.rejected(p, e.code.value, e.reason)
+    return projection.rejected(p, e.code, e.reason)
 
 
 def _failed(p: Progress, e: OrderFailed) -> Progress:
-    return projection.failed(p, e.code.value, e.reason)
+    return projection.failed(p, e.code, e.reason)
 
 
 def apply_event(
@@ -62,15 +62,15 @@ def apply_event(
 
     async def handle(event: E) -> None:
         async with rt.engine.begin() as conn:
-            row = await orders.lock(conn, event.order_id)
+            row = await order_view.lock(conn, event.order_id)
             if row is None:
                 raise UnknownOrder(f"order {event.order_id} is not in the view yet")
             if not await rt.inbox.claim(conn, durable, event.meta.event_id):
                 return
-            before = orders.progress_of(row)
+            before = order_view.progress_of(row)
             after = step(before, event)
             if after != before:
-                await orders.save_progress(conn, event.order_id, after)
+                await order_view.save_progress(conn, event.order_id, after)
         if before.status is OrderStatus.PENDING and after.status is not OrderStatus.PENDING:
             _observe_latency(row.created_at, after.status)
 
@@ -83,68 +83,46 @@ def _observe_latency(created_at: datetime, status: OrderStatus) -> None:
     ORDER_SECONDS.labels(status.value).observe(seconds)
 
 
-class _Consumers:
-    def __init__(self, rt: Runtime) -> None:
-        self.rt = rt
-        self.bus = NatsRouter()
-
-    def broker(self) -> NatsBroker:
-        return self.rt.broker
-
-    def lifecycle(self, model: type[E], kind: str, step: Callable[[Progress, E], Progress]) -> None:
-        durable = f"gateway-orders-{kind}"
-        consumer(
-            self.bus,
-            self.broker,
-            model,
-            subject=f"{PREFIX}.order.{kind}.>",
-            durable=durable,
-            stream=streams.ORDERS,
-            producer=SERVICE,
-            queue=durable,
-            max_workers=8,
-        )(apply_event(self.rt, durable, step))
-
-
-def router(rt: Runtime) -> NatsRouter:
-    c = _Consumers(rt)
-    c.lifecycle(OrderAccepted, "accepted", _accepted)
-    c.lifecycle(OrderFilled, "filled", _filled)
-    c.lifecycle(OrderCanceled, "canceled", _canceled)
-    c.lifecycle(OrderRejected, "rejected", _rejected)
-    c.lifecycle(OrderFailed, "failed", _failed)
-
-    @consumer(
-        c.bus,
-        c.broker,
-        OrderRequested,
-        subject=f"{PREFIX}.order.requested.>",
-        durable="gateway-orders-requested",
-        stream=streams.ORDERS,
-        producer=SERVICE,
-        queue="gateway-orders-requested",
-        max_workers=8,
+def _lifecycle(
+    rt: Runtime, model: type[E], subject: str, kind: str, step: Callable[[Progress, E], Progress]
+) -> Subscription[E]:
+    durable = f"gateway-orders-{kind}"
+    return Subscription(
+        model, subject, streams.ORDERS, durable, apply_event(rt, durable, step), max_workers=8
     )
+
+
+def subscriptions(rt: Runtime) -> tuple[Subscription[Any], ...]:
     async def on_requested(event: OrderRequested) -> None:
         """Orders placed elsewhere (bots) join the view; the gateway's own are already there."""
         if event.meta.producer == SERVICE:
             return
         async with rt.engine.begin() as conn:
-            await orders.insert_if_new(conn, **requested_row(event))
+            await order_view.insert_if_new(conn, **requested_row(event))
 
-    @consumer(
-        c.bus,
-        c.broker,
-        AuditRecorded,
-        subject=f"{PREFIX}.audit.>",
-        durable="gateway-audit",
-        stream=streams.AUDIT,
-        producer=SERVICE,
-        queue="gateway-audit",
-        max_workers=4,
-    )
     async def on_audit(event: AuditRecorded) -> None:
         async with rt.engine.begin() as conn:
             await repo.record_audit(conn, event)
 
-    return c.bus
+    return (
+        _lifecycle(rt, OrderAccepted, subjects.ALL_ORDER_ACCEPTED, "accepted", _accepted),
+        _lifecycle(rt, OrderFilled, subjects.ALL_FILLS, "filled", _filled),
+        _lifecycle(rt, OrderCanceled, subjects.ALL_ORDER_CANCELED, "canceled", _canceled),
+        _lifecycle(rt, OrderRejected, subjects.ALL_ORDER_REJECTED, "rejected", _rejected),
+        _lifecycle(rt, OrderFailed, subjects.ALL_ORDER_FAILED, "failed", _failed),
+        Subscription(
+            OrderRequested,
+            subjects.ALL_ORDER_REQUESTED,
+            streams.ORDERS,
+            "gateway-orders-requested",
+            on_requested,
+            max_workers=8,
+        ),
+        Subscription(
+            AuditRecorded, subjects.ALL_AUDIT, streams.AUDIT, "gateway-audit", on_audit, max_workers=4
+        ),
+    )
+
+
+def router(rt: Runtime) -> NatsRouter:
+    return subscribe(lambda: rt.broker, SERVICE, subscriptions(rt))

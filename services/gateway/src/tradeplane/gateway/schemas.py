@@ -25,7 +25,16 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 from pydantic_core import InitErrorDetails, PydanticCustomError
-from tradeplane.contracts import HaltScope, NonNegative, OrderStatus, OrderType, Quantity, Role, Side
+from tradeplane.contracts import (
+    HaltScope,
+    NonNegative,
+    OrderStatus,
+    OrderType,
+    Quantity,
+    RejectCode,
+    Role,
+    Side,
+)
 from tradeplane.contracts.base import DECIMAL_PLACES, BoundedDecimal
 from tradeplane.contracts.orders import SYMBOL_PATTERN
 
@@ -313,6 +322,8 @@ class OrderOut(Out):
     executed_at: datetime | None
     error: str | None
     reject_reason: str | None
+    reject_code: RejectCode | None
+    """Why a Rejected order was refused (by risk, or by its venue); `rejectReason`/`error` say it in words."""
 
 
 class OrderAccepted(Out):

@@ -49,6 +49,7 @@ def order_out(row: Row[Any]) -> OrderOut:
         executed_at=row.executed_at,
         error=row.error,
         reject_reason=row.reject_reason,
+        reject_code=row.reject_code,
     )
 
 

@@ -5,14 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from starlette.applications import Starlette
-from tradeplane.notifier import handlers, queries
-from tradeplane.notifier.adapters.dispatch import Dispatcher
-from tradeplane.notifier.adapters.sender import WebhookSender
-from tradeplane.notifier.adapters.tables import metadata
-from tradeplane.notifier.adapters.transport import build_client
-from tradeplane.notifier.adapters.worker import DeliveryWorker, WorkerOptions
-from tradeplane.notifier.config import Settings
-from tradeplane.runtime import Runtime, serve
+from tradeplane.runtime import Periodic, Runtime, serve
+
+from . import handlers, queries, tasks
+from .adapters.dispatch import Dispatcher
+from .adapters.sender import WebhookSender
+from .adapters.tables import metadata
+from .adapters.transport import build_client
+from .adapters.worker import DeliveryWorker, WorkerOptions
+from .config import Settings
 
 SERVICE = "notifier"
 
@@ -25,7 +26,6 @@ def _worker_options(settings: Settings) -> WorkerOptions:
         lease_seconds=settings.notifier_lease_seconds,
         poll_seconds=settings.notifier_poll_seconds,
         drain_seconds=min(settings.notifier_timeout_seconds, 5.0),
-        retention_days=settings.notifier_retention_days,
     )
 
 
@@ -40,10 +40,17 @@ def build(settings: Settings) -> Starlette:
     worker = DeliveryWorker(rt.engine, dispatch, _worker_options(settings))
     rt.checks["delivery_worker"] = worker.check
     context = queries.Context(rt.engine, keyring, delivery, worker.wake)
+    periodic = Periodic()
+
+    async def start_tasks() -> None:
+        if settings.notifier_retention_days > 0:
+            purge = tasks.purge(rt.engine, settings.notifier_retention_days)
+            periodic.start("webhook-purge", tasks.PURGE_EVERY_SECONDS, purge)
+
     return rt.asgi(
         [handlers.router(rt, worker.wake), queries.router(context)],
-        on_startup=[worker.start],
-        on_shutdown=[worker.stop, client.aclose],
+        on_startup=[worker.start, start_tasks],
+        on_shutdown=[periodic.stop, worker.stop, client.aclose],
     )
 
 

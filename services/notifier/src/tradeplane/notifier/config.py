@@ -6,9 +6,10 @@ import logging
 from typing import Self
 
 from pydantic import Field, PrivateAttr, SecretStr, model_validator
-from tradeplane.notifier.adapters.settings import DeliverySettings
 from tradeplane.runtime.crypto import Keyring
 from tradeplane.runtime.settings import ServiceSettings
+
+from .adapters.settings import DeliverySettings
 
 log = logging.getLogger(__name__)
 

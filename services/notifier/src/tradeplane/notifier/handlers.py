@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -22,32 +22,34 @@ from tradeplane.contracts import (
     subjects,
 )
 from tradeplane.contracts.streams import StreamSpec
-from tradeplane.contracts.subjects import PREFIX
-from tradeplane.notifier.adapters import deliveries, endpoints
-from tradeplane.notifier.domain.payloads import to_payload
-from tradeplane.runtime import Runtime, consumer
+from tradeplane.runtime import Runtime, Subscription, subscribe
+
+from .adapters import deliveries, endpoints
+from .domain.payloads import to_payload
 
 SERVICE = "notifier"
 
 
 @dataclass(frozen=True, slots=True)
-class Subscription:
+class Notified:
+    """An event the notifier turns into webhooks, and the consumer that hears it."""
+
     model: type[Message]
     subject: str
     stream: StreamSpec
     durable: str
 
 
-SUBSCRIPTIONS: tuple[Subscription, ...] = (
-    Subscription(FillBooked, subjects.ALL_FILLS_BOOKED, streams.PNL, "notifier-fill-booked"),
-    Subscription(OrderRejected, f"{PREFIX}.order.rejected.>", streams.ORDERS, "notifier-order-rejected"),
-    Subscription(OrderCanceled, f"{PREFIX}.order.canceled.>", streams.ORDERS, "notifier-order-canceled"),
-    Subscription(TradeClosed, f"{PREFIX}.trade.closed.>", streams.PNL, "notifier-trade-closed"),
-    Subscription(VenueError, f"{PREFIX}.venue.error.>", streams.VENUE, "notifier-venue-error"),
-    Subscription(UserDisabled, f"{PREFIX}.user.disabled.>", streams.VENUE, "notifier-user-disabled"),
-    Subscription(RiskStateChanged, f"{PREFIX}.risk.state.>", streams.RISK, "notifier-risk-state"),
-    Subscription(HaltEngaged, f"{PREFIX}.halt.engaged.>", streams.HALTS, "notifier-halt-engaged"),
-    Subscription(HaltReleased, f"{PREFIX}.halt.released.>", streams.HALTS, "notifier-halt-released"),
+SUBSCRIPTIONS: tuple[Notified, ...] = (
+    Notified(FillBooked, subjects.ALL_FILLS_BOOKED, streams.PNL, "notifier-fill-booked"),
+    Notified(OrderRejected, subjects.ALL_ORDER_REJECTED, streams.ORDERS, "notifier-order-rejected"),
+    Notified(OrderCanceled, subjects.ALL_ORDER_CANCELED, streams.ORDERS, "notifier-order-canceled"),
+    Notified(TradeClosed, subjects.ALL_TRADES_CLOSED, streams.PNL, "notifier-trade-closed"),
+    Notified(VenueError, subjects.ALL_VENUE_ERRORS, streams.VENUE, "notifier-venue-error"),
+    Notified(UserDisabled, subjects.ALL_USER_DISABLED, streams.VENUE, "notifier-user-disabled"),
+    Notified(RiskStateChanged, subjects.ALL_RISK_STATE, streams.RISK, "notifier-risk-state"),
+    Notified(HaltEngaged, subjects.ALL_HALTS_ENGAGED, streams.HALTS, "notifier-halt-engaged"),
+    Notified(HaltReleased, subjects.ALL_HALTS_RELEASED, streams.HALTS, "notifier-halt-released"),
 )
 
 
@@ -70,28 +72,21 @@ async def fan_out(rt: Runtime, consumer_name: str, message: Message) -> bool:
     return bool(queued)
 
 
-def router(rt: Runtime, wake: Callable[[], None]) -> NatsRouter:
-    """A durable consumer per subscription; replicas share each one's work through a deliver group.
+def subscriptions(rt: Runtime, wake: Callable[[], None]) -> tuple[Subscription[Message], ...]:
+    """A durable consumer per notified event; replicas share each one's work through a deliver group."""
 
-    nats-py binds a queue subscription only to the durable of the same name, so each consumer's
-    queue group is named after its durable.
-    """
-    bus = NatsRouter()
-    for sub in SUBSCRIPTIONS:
-
-        async def handle(message: Message, sub: Subscription = sub) -> None:
-            if await fan_out(rt, sub.durable, message):
+    def handler(durable: str) -> Callable[[Message], Awaitable[None]]:
+        async def handle(message: Message) -> None:
+            if await fan_out(rt, durable, message):
                 wake()
 
-        consumer(
-            bus,
-            lambda: rt.broker,
-            sub.model,
-            subject=sub.subject,
-            durable=sub.durable,
-            stream=sub.stream,
-            producer=SERVICE,
-            queue=sub.durable,
-            max_workers=4,
-        )(handle)
-    return bus
+        return handle
+
+    return tuple(
+        Subscription(n.model, n.subject, n.stream, n.durable, handler(n.durable), max_workers=4)
+        for n in SUBSCRIPTIONS
+    )
+
+
+def router(rt: Runtime, wake: Callable[[], None]) -> NatsRouter:
+    return subscribe(lambda: rt.broker, SERVICE, subscriptions(rt, wake))

@@ -13,16 +13,17 @@ from faststream.nats import NatsRouter
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncEngine
 from tradeplane.contracts.queries import Query, QueryError, Reply
-from tradeplane.notifier import views
-from tradeplane.notifier.adapters import deliveries, endpoints, history
-from tradeplane.notifier.adapters.endpoints import Endpoint, Target
-from tradeplane.notifier.adapters.settings import DeliverySettings
-from tradeplane.notifier.adapters.signing import generate_secret
-from tradeplane.notifier.adapters.ssrf import Resolver, UrlRefused, check_url, resolve_host
-from tradeplane.notifier.domain import notices
-from tradeplane.notifier.domain.payloads import EventType
 from tradeplane.runtime.crypto import Keyring
 from tradeplane.runtime.queries import QueryHandler, query_router
+
+from . import views
+from .adapters import deliveries, endpoints, history
+from .adapters.endpoints import Endpoint, Target
+from .adapters.settings import DeliverySettings
+from .adapters.signing import generate_secret
+from .adapters.ssrf import Resolver, UrlRefused, check_url, resolve_host
+from .domain import notices
+from .domain.payloads import EventType
 
 SERVICE = "notifier"
 

@@ -7,10 +7,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from tradeplane.notifier.adapters.endpoints import Endpoint
-from tradeplane.notifier.adapters.history import Attempt, Delivery, EndpointStats
-from tradeplane.notifier.domain.outcome import success_rate
-from tradeplane.notifier.domain.payloads import iso_utc
+from .adapters.endpoints import Endpoint
+from .adapters.history import Attempt, Delivery, EndpointStats
+from .domain.outcome import success_rate
+from .domain.payloads import iso_utc
 
 
 def _time(moment: datetime | None) -> str | None:

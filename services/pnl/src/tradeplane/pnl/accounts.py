@@ -20,8 +20,8 @@ from tradeplane.runtime import Runtime, Tx
 
 from .adapters import execution, repo
 from .config import Settings
-from .curve import Curve
 from .domain.valuation import value_balances
+from .equity_figures import Curve
 
 log = logging.getLogger(__name__)
 _RETRY_DISCOVERY_SECONDS = 30.0

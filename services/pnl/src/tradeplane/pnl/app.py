@@ -12,12 +12,12 @@ from tradeplane.runtime.queries import query_router
 from . import handlers
 from .accounts import Accounts
 from .adapters.tables import metadata
-from .background import Background
 from .booking import Booker
 from .config import Settings
-from .curve import Curve
 from .domain.marks import Marks
+from .equity_figures import Curve
 from .queries import PnlQueries
+from .tasks import Background
 
 
 def build(settings: Settings) -> Any:

@@ -14,14 +14,14 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from tradeplane.contracts import FillBooked, OrderFilled, PositionChanged, TradeClosed, subjects, utcnow
 from tradeplane.runtime import Runtime, Tx
 
-from . import counters
+from . import metrics
 from .accounts import Accounts
 from .adapters import repo
-from .curve import PRODUCER, Curve
 from .domain.fills import Fill
 from .domain.stored import Applied, apply_fill, bookable
 from .domain.trades import ClosedTrade
 from .domain.valuation import Holding, value
+from .equity_figures import PRODUCER, Curve
 
 log = logging.getLogger(__name__)
 _POSITION_NAMESPACE = uuid5(NAMESPACE_URL, "tradeplane:pnl:position")
@@ -53,7 +53,7 @@ class Booker:
         await self.accounts.ensure(event.user_id, event.account_id, event.venue)
         async with self.rt.outbox.transaction() as tx:
             if not await repo.claim_fill(tx.conn, event, fee_quote):
-                counters.FILLS_DUPLICATE.inc()
+                metrics.FILLS_DUPLICATE.inc()
                 return False
             state = await repo.lock_position(
                 tx.conn, event.user_id, event.account_id, event.symbol, event.venue
@@ -64,9 +64,9 @@ class Booker:
             if trade is not None:
                 await repo.insert_trade(tx.conn, trade, event.venue, event.fill_id)
             await self._publish(tx, event, applied, trade)
-        counters.FILLS_BOOKED.inc()
+        metrics.FILLS_BOOKED.inc()
         if trade is not None:
-            counters.TRADES_CLOSED.inc()
+            metrics.TRADES_CLOSED.inc()
         return True
 
     async def _publish(self, tx: Tx, event: OrderFilled, applied: Applied, trade: ClosedTrade | None) -> None:

@@ -2,46 +2,41 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from faststream.nats import NatsRouter
 from tradeplane.contracts import OrderFilled, Ticker, streams, subjects
-from tradeplane.runtime import Runtime, consumer
+from tradeplane.runtime import Runtime, Subscription, subscribe
 
 from .booking import Booker
 from .config import Settings
 from .domain.marks import Marks
+from .equity_figures import PRODUCER
 
 FILLS_CONSUMER = "pnl-fills"
 
 
-def router(rt: Runtime, settings: Settings, booker: Booker, marks: Marks) -> NatsRouter:
-    bus = NatsRouter()
-
-    @consumer(
-        bus,
-        lambda: rt.broker,
-        OrderFilled,
-        subject=subjects.ALL_FILLS,
-        durable=FILLS_CONSUMER,
-        stream=streams.ORDERS,
-        producer="pnl",
-        queue="pnl",
-        max_workers=settings.pnl_fill_workers,
-    )
+def subscriptions(settings: Settings, booker: Booker, marks: Marks) -> tuple[Subscription[Any], ...]:
     async def on_fill(event: OrderFilled) -> None:
         await booker.book(event)
 
-    @consumer(
-        bus,
-        lambda: rt.broker,
-        Ticker,
-        subject=subjects.ALL_TICKERS,
-        durable=None,
-        stream=streams.MARKET,
-        producer="pnl",
-        queue=None,
-        deliver_new=True,
-    )
     async def on_ticker(ticker: Ticker) -> None:
         marks.update(ticker.venue, ticker.symbol, ticker.last, ticker.at)
 
-    return bus
+    return (
+        Subscription(
+            OrderFilled,
+            subjects.ALL_FILLS,
+            streams.ORDERS,
+            FILLS_CONSUMER,
+            on_fill,
+            max_workers=settings.pnl_fill_workers,
+        ),
+        Subscription(
+            Ticker, subjects.ALL_TICKERS, streams.MARKET, None, on_ticker, shared=False, deliver_new=True
+        ),
+    )
+
+
+def router(rt: Runtime, settings: Settings, booker: Booker, marks: Marks) -> NatsRouter:
+    return subscribe(lambda: rt.broker, PRODUCER, subscriptions(settings, booker, marks))

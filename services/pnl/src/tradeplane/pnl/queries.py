@@ -23,12 +23,12 @@ from tradeplane.runtime.queries import QueryHandler
 from . import views
 from .accounts import Accounts
 from .adapters import curves, reads, repo
-from .curve import Curve, zone
 from .domain.breakdown import Period
 from .domain.equity import EquitySnapshot
-from .domain.metrics import TradeSums, return_ratios, stats_from_sums
+from .domain.performance import TradeSums, return_ratios, stats_from_sums
 from .domain.ratios import value_at_risk
 from .domain.valuation import TOTAL, Figures, Holding, UserFigures, user_figures, value
+from .equity_figures import Curve, zone
 
 _NO_TRADES = TradeSums(0, 0, 0, Decimal(0), Decimal(0), None, None)
 

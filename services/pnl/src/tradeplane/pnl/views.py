@@ -12,7 +12,7 @@ from uuid import UUID
 from .booking import position_id
 from .domain.breakdown import PeriodSummary
 from .domain.marks import Marks
-from .domain.metrics import TradeStats, drawdown_percent
+from .domain.performance import TradeStats, drawdown_percent
 from .domain.valuation import Figures, Holding, Valued, value
 
 _PLACES = Decimal("1e-8")

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tradeplane.runtime import Runtime, serve
+from tradeplane.runtime import Periodic, Runtime, serve
 
 from . import handlers
 from .adapters.tables import metadata
@@ -17,7 +17,7 @@ from .market import Prices, load_latest
 from .pretrade import PreTrade
 from .profiles import Profiles
 from .queries import Queries
-from .tasks import Periodic, heartbeat, sweep
+from .tasks import heartbeat, sweep
 from .tracking import Tracker
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from faststream.nats import NatsBroker, NatsRouter
+from typing import Any
+
+from faststream.nats import NatsRouter
 from tradeplane.contracts import (
     OrderFilled,
     OrderRequested,
@@ -13,106 +15,60 @@ from tradeplane.contracts import (
     streams,
     subjects,
 )
-from tradeplane.runtime import Runtime, consumer
+from tradeplane.runtime import Runtime, Subscription, subscribe
 
 from .events import PRODUCER
 from .market import Prices
 from .pretrade import PreTrade
 from .tracking import Tracker
 
-QUEUE = "risk"
+
+def subscriptions(
+    pretrade: PreTrade, tracker: Tracker, prices: Prices, order_workers: int
+) -> tuple[Subscription[Any], ...]:
+    """What risk consumes; replicas share all but the tickers, which every replica hears."""
+
+    async def on_ticker(ticker: Ticker) -> None:
+        prices.update(ticker)
+
+    return (
+        Subscription(
+            OrderRequested,
+            subjects.ALL_ORDER_REQUESTED,
+            streams.ORDERS,
+            "risk-order-requested",
+            pretrade.handle,
+            max_workers=order_workers,
+        ),
+        Subscription(
+            OrderFilled, subjects.ALL_FILLS, streams.ORDERS, "risk-order-filled", tracker.fill, max_workers=16
+        ),
+        Subscription(
+            PnlUpdated, subjects.ALL_PNL_UPDATED, streams.PNL, "risk-pnl-updated", tracker.pnl, max_workers=16
+        ),
+        Subscription(
+            VenueError,
+            subjects.ALL_VENUE_ERRORS,
+            streams.VENUE,
+            "risk-venue-error",
+            tracker.venue_error,
+            max_workers=16,
+        ),
+        Subscription(
+            VenueSucceeded,
+            subjects.ALL_VENUE_OK,
+            streams.VENUE,
+            "risk-venue-ok",
+            tracker.venue_ok,
+            max_workers=16,
+        ),
+        Subscription(
+            Ticker, subjects.ALL_TICKERS, streams.MARKET, None, on_ticker, shared=False, deliver_new=True
+        ),
+    )
 
 
 def router(
     rt: Runtime, pretrade: PreTrade, tracker: Tracker, prices: Prices, order_workers: int
 ) -> NatsRouter:
-    r = NatsRouter()
-
-    def broker() -> NatsBroker:
-        return rt.broker
-
-    @consumer(
-        r,
-        broker,
-        OrderRequested,
-        subject=subjects.ALL_ORDER_REQUESTED,
-        durable="risk-order-requested",
-        stream=streams.ORDERS,
-        producer=PRODUCER,
-        queue=QUEUE,
-        max_workers=order_workers,
-    )
-    async def on_order_requested(order: OrderRequested) -> None:
-        await pretrade.handle(order)
-
-    @consumer(
-        r,
-        broker,
-        OrderFilled,
-        subject=subjects.ALL_FILLS,
-        durable="risk-order-filled",
-        stream=streams.ORDERS,
-        producer=PRODUCER,
-        queue=QUEUE,
-        max_workers=16,
-    )
-    async def on_order_filled(fill: OrderFilled) -> None:
-        await tracker.fill(fill)
-
-    @consumer(
-        r,
-        broker,
-        PnlUpdated,
-        subject=subjects.ALL_PNL_UPDATED,
-        durable="risk-pnl-updated",
-        stream=streams.PNL,
-        producer=PRODUCER,
-        queue=QUEUE,
-        max_workers=16,
-    )
-    async def on_pnl_updated(update: PnlUpdated) -> None:
-        await tracker.pnl(update)
-
-    @consumer(
-        r,
-        broker,
-        VenueError,
-        subject=subjects.ALL_VENUE_ERRORS,
-        durable="risk-venue-error",
-        stream=streams.VENUE,
-        producer=PRODUCER,
-        queue=QUEUE,
-        max_workers=16,
-    )
-    async def on_venue_error(error: VenueError) -> None:
-        await tracker.venue_error(error)
-
-    @consumer(
-        r,
-        broker,
-        VenueSucceeded,
-        subject=subjects.ALL_VENUE_OK,
-        durable="risk-venue-ok",
-        stream=streams.VENUE,
-        producer=PRODUCER,
-        queue=QUEUE,
-        max_workers=16,
-    )
-    async def on_venue_ok(success: VenueSucceeded) -> None:
-        await tracker.venue_ok(success)
-
-    @consumer(
-        r,
-        broker,
-        Ticker,
-        subject=subjects.ALL_TICKERS,
-        durable=None,
-        stream=streams.MARKET,
-        producer=PRODUCER,
-        queue=None,
-        deliver_new=True,
-    )
-    async def on_ticker(ticker: Ticker) -> None:
-        prices.update(ticker)
-
-    return r
+    return subscribe(lambda: rt.broker, PRODUCER, subscriptions(pretrade, tracker, prices, order_workers))

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from tradeplane.contracts import HaltEngaged, HaltReleased, HaltScope, Role, new_meta, streams, subjects
 from tradeplane.runtime import Runtime
 
-from . import events, metrics
+from . import events, metrics, views
 from .access import engaged_by_admin
 from .adapters import halt_rows
 
@@ -54,8 +54,8 @@ class KillSwitch:
     def status(self, user_id: UUID, show: Callable[[str], str] = str) -> dict[str, Any]:
         """`{global: {active, reason, since, actor}, user: {...}}` for `user_id`; `show` names the actors."""
         return {
-            "global": _view(self.halt(None), show),
-            "user": _view(self.halt(user_id), show),
+            "global": views.halt(self.halt(None), show),
+            "user": views.halt(self.halt(user_id), show),
         }
 
     async def load(self) -> None:
@@ -178,14 +178,3 @@ def decode(key: str, value: bytes) -> HaltEngaged | None:
         reason="engaged (unreadable record)",
         actor="unknown",
     )
-
-
-def _view(halt: HaltEngaged | None, show: Callable[[str], str]) -> dict[str, Any]:
-    if halt is None:
-        return {"active": False, "reason": None, "since": None, "actor": None}
-    return {
-        "active": True,
-        "reason": halt.reason,
-        "since": halt.meta.occurred_at.isoformat(),
-        "actor": show(halt.actor),
-    }

@@ -11,14 +11,13 @@ from faststream.nats import NatsRouter
 from pydantic import ValidationError
 from pydantic.alias_generators import to_camel
 from sqlalchemy.ext.asyncio import AsyncConnection
-from tradeplane.contracts import utcnow
 from tradeplane.contracts.queries import RISK, Caller, Query, QueryError, Reply
 from tradeplane.runtime import Runtime
 from tradeplane.runtime.queries import query_router
 
-from . import access, events
+from . import access, events, views
 from .adapters import halt_rows, repo
-from .domain import RiskLimits, RiskState, roll_day, user_zone
+from .domain import RiskLimits, RiskState, user_zone
 from .domain.ceilings import Excess, excesses, view
 from .killswitch import KillSwitch
 from .params import CeilingsPut, EnableParams, HaltCommand, PageParams, SettingsPut, UserParams, UsersParams
@@ -26,13 +25,6 @@ from .profiles import Profile, Profiles, parse
 from .tracking import Tracker
 
 log = logging.getLogger(__name__)
-
-
-def public_state(state: RiskState, profile: Profile) -> dict[str, Any]:
-    """The state as of now in the user's timezone (a new day shows zero trades before any event)."""
-    current, _ = roll_day(state, utcnow(), profile.zone)
-    equity = None if current.equity is None else format(current.equity, "f")
-    return {**current.public_view(), "equity": equity}
 
 
 def merged_limits(current: RiskLimits, given: dict[str, Any]) -> RiskLimits:
@@ -148,7 +140,7 @@ class Queries:
         for user_id in user_ids:
             row = rows.get(user_id)
             state, profile = (RiskState(), parse(None)) if row is None else (row.state, parse(row.profile))
-            result[str(user_id)] = public_state(state, profile)
+            result[str(user_id)] = views.risk_state(state, profile)
         return result
 
     async def ceilings_get(self, q: Query) -> dict[str, Any]:
@@ -194,7 +186,7 @@ class Queries:
         state = row.state if row is not None else RiskState()
         return {
             "limits": profile.limits.model_dump(mode="json"),
-            "state": public_state(state, profile),
+            "state": views.risk_state(state, profile),
             "timezone": profile.timezone,
         }
 

@@ -1,11 +1,12 @@
-"""Risk's periodic work: the heartbeat executors watch, and the sweep that ends expired halts."""
+"""Risk's periodic work: the heartbeat executors watch, and the sweep that ends expired halts.
+
+Each runs in a `runtime.Periodic` loop started by `app.py`.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from contextlib import suppress
 
 import orjson
 from tradeplane.contracts import subjects, utcnow
@@ -16,33 +17,6 @@ from .adapters import repo
 from .tracking import Tracker
 
 log = logging.getLogger(__name__)
-
-
-class Periodic:
-    """Named loops calling a function every few seconds; a failure is logged and the loop goes on."""
-
-    def __init__(self) -> None:
-        self._tasks: list[asyncio.Task[None]] = []
-
-    def start(self, name: str, every: float, fn: Callable[[], Awaitable[None]]) -> None:
-        self._tasks.append(asyncio.create_task(self._loop(name, every, fn), name=name))
-
-    async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with suppress(asyncio.CancelledError):
-                await task
-        self._tasks = []
-
-    @staticmethod
-    async def _loop(name: str, every: float, fn: Callable[[], Awaitable[None]]) -> None:
-        while True:
-            try:
-                await fn()
-            except Exception:
-                log.exception("periodic task failed", extra={"task": name})
-            await asyncio.sleep(every)
 
 
 def heartbeat(rt: Runtime) -> Callable[[], Awaitable[None]]:

@@ -38,10 +38,6 @@ class ServiceSpec:
         return f"http://{self.host}:{self.port}"
 
     @property
-    def health_url(self) -> str:
-        return f"{self.base_url}/healthz"
-
-    @property
     def ready_url(self) -> str:
         return f"{self.base_url}/readyz"
 

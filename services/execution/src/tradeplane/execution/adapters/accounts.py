@@ -47,19 +47,6 @@ class Account:
     def info(self) -> AccountInfo:
         return AccountInfo(self.id, self.user_id, self.venue, self.sandbox)
 
-    def public(self) -> dict[str, Any]:
-        """The API's account object: never the credentials."""
-        return {
-            "id": str(self.id),
-            "venue": self.venue,
-            "label": self.label,
-            "status": self.status,
-            "environment": self.environment,
-            "keyHint": self.key_hint,
-            "sandbox": self.sandbox,
-            "createdAt": self.created_at.isoformat(),
-        }
-
 
 def _account(row: Any) -> Account:
     return Account(

@@ -14,7 +14,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 from tradeplane.contracts import OrderStatus, OrderType, Side
 
-from ..domain.order_state import OrderRecord
+from ..domain.order_state import OrderRecord, SendState
 from ..outcomes import OrderContext, Outcome, TrackedOrder
 from .tables import cancel_requests, fills, orders, paper_state
 
@@ -25,12 +25,12 @@ async def order_row(conn: AsyncConnection, order_id: UUID) -> Row[Any] | None:
     return (await conn.execute(select(orders).where(orders.c.order_id == order_id))).first()
 
 
-async def arrival(conn: AsyncConnection, order_id: UUID) -> tuple[str | None, str | None]:
+async def arrival(conn: AsyncConnection, order_id: UUID) -> tuple[SendState | None, str | None]:
     """The order row's send state and the reason of a cancel waiting for it, in one round trip."""
     state = select(orders.c.send_state).where(orders.c.order_id == order_id).scalar_subquery()
     reason = select(cancel_requests.c.reason).where(cancel_requests.c.order_id == order_id).scalar_subquery()
     row = (await conn.execute(select(state, reason))).one()
-    return row[0], row[1]
+    return (None if row[0] is None else SendState(row[0])), row[1]
 
 
 async def remember_cancel(
@@ -104,7 +104,7 @@ def tracked_from_row(row: Row[Any], venue: str, partition: int, known_fills: fro
     return TrackedOrder(ctx, record)
 
 
-def _order_values(ctx: OrderContext, record: OrderRecord, send_state: str) -> dict[str, Any]:
+def _order_values(ctx: OrderContext, record: OrderRecord, send_state: SendState) -> dict[str, Any]:
     return {
         "order_id": ctx.order_id,
         "account_id": ctx.account_id,
@@ -117,7 +117,7 @@ def _order_values(ctx: OrderContext, record: OrderRecord, send_state: str) -> di
         "price": ctx.price,
         "stop_price": ctx.stop_price,
         "status": record.status.value,
-        "send_state": send_state,
+        "send_state": send_state.value,
         "venue_order_id": record.venue_order_id,
         "filled_quantity": record.filled_quantity,
         "notional": record.notional,
@@ -150,7 +150,9 @@ _UPSERT_PAPER_STATE = _upsert_paper_state()
 _INSERT_FILLS = insert(fills).on_conflict_do_nothing()
 
 
-async def write_order(conn: AsyncConnection, ctx: OrderContext, record: OrderRecord, send_state: str) -> None:
+async def write_order(
+    conn: AsyncConnection, ctx: OrderContext, record: OrderRecord, send_state: SendState
+) -> None:
     """Insert the order row, or bring an existing one up to `record`."""
     await conn.execute(_UPSERT_ORDER, _order_values(ctx, record, send_state))
 
@@ -181,7 +183,10 @@ async def cancel_orders(conn: AsyncConnection, order_ids: Sequence[UUID], reason
         update(orders)
         .where(orders.c.order_id == any_(_uuids(order_ids)))
         .values(
-            status=OrderStatus.CANCELLED.value, send_state="done", reason=reason[:500], updated_at=func.now()
+            status=OrderStatus.CANCELLED.value,
+            send_state=SendState.DONE.value,
+            reason=reason[:500],
+            updated_at=func.now(),
         )
     )
 

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tradeplane.contracts import CancelOrder, subjects
 from tradeplane.runtime import Outbox
 
-from ..domain.order_state import OrderRecord
+from ..domain.order_state import OrderRecord, SendState
 from ..outcomes import Event, OrderContext, Outcome, TrackedOrder
 from . import accounts, repo
 
@@ -21,7 +21,7 @@ from . import accounts, repo
 @dataclass(frozen=True, slots=True)
 class Unfinished:
     tracked: TrackedOrder
-    send_state: str
+    send_state: SendState
     created_at: datetime
 
 
@@ -29,15 +29,15 @@ class Unfinished:
 class Arrival:
     """What the store knows of an order when its approval or cancel arrives."""
 
-    send_state: str | None
-    """'sending', 'sent' or 'done' for a known order; None for one not seen yet."""
+    send_state: SendState | None
+    """The send state of a known order; None for one not seen yet."""
     cancel_reason: str | None = None
     """Set when a cancel came before the order was sent: it must then never reach the venue."""
 
     @property
     def unsent(self) -> bool:
         """Not (known to be) at the venue: never seen, or a send interrupted before its answer."""
-        return self.send_state in (None, "sending")
+        return self.send_state is None or self.send_state == SendState.SENDING
 
 
 class Store(Protocol):
@@ -106,7 +106,7 @@ class SqlStore:
         for row in rows:
             partition = subjects.partition_of(row.user_id, self._partitions)
             tracked = repo.tracked_from_row(row, venue, partition, known.get(row.order_id, frozenset()))
-            found.append(Unfinished(tracked, row.send_state, row.created_at))
+            found.append(Unfinished(tracked, SendState(row.send_state), row.created_at))
         return found
 
     async def paper_state(self, account_id: UUID) -> dict[str, Any] | None:
@@ -115,7 +115,7 @@ class SqlStore:
 
     async def mark_sending(self, ctx: OrderContext, record: OrderRecord) -> None:
         async with self._engine.begin() as conn:
-            await repo.write_order(conn, ctx, record, "sending")
+            await repo.write_order(conn, ctx, record, SendState.SENDING)
 
     async def commit(
         self,

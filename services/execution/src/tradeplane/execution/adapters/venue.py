@@ -114,7 +114,7 @@ class VenueOrderReport:
 
 
 class VenueCallError(Exception):
-    """A venue call failed; `category` and `retryable` come from `domain/errors.classify`."""
+    """A venue call failed; `category` and `retryable` come from `adapters/ccxt_errors.classify`."""
 
     def __init__(self, category: VenueErrorCategory, retryable: bool, message: str) -> None:
         super().__init__(message)
@@ -124,9 +124,9 @@ class VenueCallError(Exception):
 
     @classmethod
     def from_exception(cls, error: BaseException) -> VenueCallError:
-        # Imported here: importing ccxt takes seconds, and an executor with only paper accounts never needs
-        # it.
-        from ..domain.errors import classify
+        # Imported here: importing ccxt takes seconds, and an executor with only paper accounts never
+        # needs it.
+        from .ccxt_errors import classify
 
         found = classify(error)
         return cls(found.category, found.retryable, f"{type(error).__name__}: {error}"[:1000])

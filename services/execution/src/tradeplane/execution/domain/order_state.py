@@ -5,8 +5,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from enum import StrEnum
 
 from tradeplane.contracts import OrderStatus
+
+
+class SendState(StrEnum):
+    """How far an order got towards its venue; the values are what the order row stores."""
+
+    SENDING = "sending"
+    """Marked before the venue call: after a crash only the venue knows whether it arrived."""
+    SENT = "sent"
+    """The venue has it and it is still live."""
+    DONE = "done"
+    """Terminal: filled, cancelled, rejected or failed."""
 
 
 class OrderStateError(Exception):

@@ -92,6 +92,7 @@ orders = Table(
     Column("executed_at", DateTime(timezone=True)),
     Column("error", String(600)),
     Column("reject_reason", String(600)),
+    Column("reject_code", String(32)),
     UniqueConstraint("user_id", "client_order_id", name="uq_gateway_orders_client_order_id"),
     Index("ix_gateway_orders_user_created", "user_id", "created_at"),
 )

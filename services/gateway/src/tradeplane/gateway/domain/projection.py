@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal, localcontext
 
-from tradeplane.contracts import OrderStatus
+from tradeplane.contracts import OrderStatus, RejectCode
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +23,8 @@ class Progress:
     executed_at: datetime | None = None
     error: str | None = None
     reject_reason: str | None = None
+    reject_code: RejectCode | None = None
+    """Why a Rejected order was refused, by risk or by its venue (also written into the texts above)."""
 
     @property
     def average_price(self) -> Decimal | None:
@@ -56,17 +58,17 @@ def canceled(p: Progress) -> Progress:
     return p if p.status.is_terminal else replace(p, status=OrderStatus.CANCELLED)
 
 
-def rejected(p: Progress, code: str, reason: str) -> Progress:
+def rejected(p: Progress, code: RejectCode, reason: str) -> Progress:
     if p.status.is_terminal:
         return p
-    return replace(p, status=OrderStatus.REJECTED, reject_reason=_describe(code, reason))
+    return replace(p, status=OrderStatus.REJECTED, reject_code=code, reject_reason=_describe(code, reason))
 
 
-def failed(p: Progress, code: str, reason: str) -> Progress:
+def failed(p: Progress, code: RejectCode, reason: str) -> Progress:
     if p.status.is_terminal:
         return p
-    return replace(p, status=OrderStatus.REJECTED, error=_describe(code, reason))
+    return replace(p, status=OrderStatus.REJECTED, reject_code=code, error=_describe(code, reason))
 
 
-def _describe(code: str, reason: str) -> str:
+def _describe(code: RejectCode, reason: str) -> str:
     return f"{code}: {reason}"[:600] if reason else code

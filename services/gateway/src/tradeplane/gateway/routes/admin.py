@@ -14,7 +14,7 @@ from sqlalchemy import Row
 from tradeplane.contracts import OrderStatus, Role
 from tradeplane.contracts.queries import PNL, RISK
 
-from ..adapters import orders, repo
+from ..adapters import order_view, repo
 from ..auth.principal import Principal
 from ..context import Gateway
 from ..deps import Admin, DbConn, Gw, Pages
@@ -44,7 +44,7 @@ async def _with_stats(
     pnl, risk = await asyncio.gather(
         _by_user(gw, admin, PNL, "pnl.users", ids), _by_user(gw, admin, RISK, "users.state", ids)
     )
-    counts = await orders.count_by_user(conn, [r.id for r in rows])
+    counts = await order_view.count_by_user(conn, [r.id for r in rows])
     return [
         user_json(r)
         | {
@@ -109,7 +109,7 @@ async def stats(admin: Admin, conn: DbConn) -> Response:
     """Users by role, orders by status and today's orders, audit entries."""
     roles = await repo.users_by_role(conn)
     midnight = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    order_counts = await orders.counts(conn, midnight)
+    order_counts = await order_view.counts(conn, midnight)
     return ok(
         {
             "users": {"total": sum(roles.values()), **{r.value: roles.get(r.value, 0) for r in Role}},

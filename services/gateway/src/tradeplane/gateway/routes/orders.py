@@ -8,8 +8,8 @@ from uuid import UUID
 from fastapi import APIRouter, Header, Query, Response
 from tradeplane.contracts import OrderStatus
 
-from .. import orders as intake
-from ..adapters import orders
+from .. import intake
+from ..adapters import order_view
 from ..deps import CurrentUser, DbConn, Gw, Pages, Trader
 from ..envelope import EnvelopeRoute, ok, paged, pagination
 from ..schemas import ERRORS, Key, Ok, OrderAccepted, OrderOut, Page, PlaceOrder, Symbol
@@ -42,7 +42,7 @@ async def list_orders(
     venue_id: Annotated[UUID | None, Query(alias="venueId")] = None,
 ) -> Response:
     """The caller's orders, newest first."""
-    rows, total = await orders.page(
+    rows, total = await order_view.page(
         conn,
         user.id,
         statuses=(status,) if status else (),
@@ -62,7 +62,7 @@ async def order_history(
     symbol: Annotated[Symbol | None, Query()] = None,
 ) -> Response:
     """The caller's finished orders (filled, cancelled, rejected), newest first."""
-    rows, total = await orders.page(
+    rows, total = await order_view.page(
         conn, user.id, statuses=TERMINAL, symbol=symbol, offset=pages.offset, limit=pages.page_size
     )
     return paged([order_json(r) for r in rows], pagination(pages.page, pages.page_size, total))
@@ -71,7 +71,7 @@ async def order_history(
 @router.get("/{order_id:uuid}", response_model=Ok[OrderOut])
 async def get_order(order_id: UUID, user: CurrentUser, conn: DbConn) -> Response:
     """One of the caller's orders."""
-    row = await orders.by_id(conn, user.id, order_id)
+    row = await order_view.by_id(conn, user.id, order_id)
     if row is None:
         raise intake.order_not_found()
     return ok(order_json(row))

@@ -10,13 +10,14 @@ from uuid import UUID, uuid4
 from sqlalchemy import ColumnElement, and_, delete, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
-from tradeplane.notifier.adapters.endpoints import Target
-from tradeplane.notifier.adapters.sender import DeliveryResult, encode_body
-from tradeplane.notifier.adapters.tables import SCHEMA, delivery_attempts
-from tradeplane.notifier.adapters.tables import deliveries as d
-from tradeplane.notifier.adapters.tables import endpoints as e
-from tradeplane.notifier.domain.outcome import DeliveryStatus, Outcome
-from tradeplane.notifier.domain.payloads import WebhookPayload, webhook_id
+
+from ..domain.outcome import DeliveryStatus, Outcome
+from ..domain.payloads import WebhookPayload, webhook_id
+from .endpoints import Target
+from .sender import DeliveryResult, encode_body
+from .tables import SCHEMA, delivery_attempts
+from .tables import deliveries as d
+from .tables import endpoints as e
 
 
 @dataclass(frozen=True, slots=True)

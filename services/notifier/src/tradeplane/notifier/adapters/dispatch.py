@@ -10,28 +10,20 @@ from datetime import UTC, datetime
 from uuid import uuid4
 
 from cryptography.exceptions import InvalidTag
-from prometheus_client import Counter, Histogram
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-from tradeplane.notifier.adapters import deliveries, endpoints
-from tradeplane.notifier.adapters.deliveries import Claimed
-from tradeplane.notifier.adapters.sender import DeliveryResult, WebhookSender
-from tradeplane.notifier.adapters.settings import DeliverySettings
-from tradeplane.notifier.domain import notices
-from tradeplane.notifier.domain.outcome import DeliveryStatus, after_attempt
-from tradeplane.notifier.domain.payloads import NoticeType
-from tradeplane.notifier.domain.retry import FailureKind, RandomSource, should_disable
 from tradeplane.runtime.crypto import Keyring
 
-log = logging.getLogger(__name__)
+from .. import metrics
+from ..domain import notices
+from ..domain.outcome import DeliveryStatus, after_attempt
+from ..domain.payloads import NoticeType
+from ..domain.retry import FailureKind, RandomSource, should_disable
+from . import deliveries, endpoints
+from .deliveries import Claimed
+from .sender import DeliveryResult, WebhookSender
+from .settings import DeliverySettings
 
-ATTEMPTS = Counter("tp_notifier_attempts", "Webhook delivery attempts", ["result"])
-DELIVERIES = Counter(
-    "tp_notifier_deliveries",
-    "Webhook deliveries settled, by outcome (succeeded, failed, abandoned)",
-    ["outcome"],
-)
-LATENCY = Histogram("tp_notifier_attempt_seconds", "Webhook attempt latency")
-DISABLED = Counter("tp_notifier_endpoints_disabled", "Endpoints switched off after failing in a row")
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,13 +56,13 @@ class Dispatcher:
         if not claimed.enabled and claimed.event_type != NoticeType.TEST:
             async with self._engine.begin() as conn:
                 await deliveries.abandon(conn, claimed, self._owner, "endpoint disabled before delivery")
-            DELIVERIES.labels("abandoned").inc()
+            metrics.DELIVERIES.labels("abandoned").inc()
             return Followup()
         attempt = claimed.attempts + 1
         result = await self._send(claimed, attempt)
         outcome = after_attempt(result.ok, result.retryable, attempt, self._policy, self._rng)
-        ATTEMPTS.labels("ok" if result.ok else (result.failure or "failed")).inc()
-        LATENCY.observe(result.latency_ms / 1000)
+        metrics.ATTEMPTS.labels("ok" if result.ok else (result.failure or "failed")).inc()
+        metrics.LATENCY.observe(result.latency_ms / 1000)
         queued_more = False
         async with self._engine.begin() as conn:
             if not await deliveries.settle(conn, claimed, self._owner, result, outcome):
@@ -82,7 +74,7 @@ class Dispatcher:
                 return Followup()
             await deliveries.add_attempt(conn, claimed.id, attempt, result, self._owner)
             if outcome.status is not DeliveryStatus.PENDING:
-                DELIVERIES.labels(outcome.status.value).inc()
+                metrics.DELIVERIES.labels(outcome.status.value).inc()
             if outcome.status is not DeliveryStatus.PENDING and claimed.event_type != NoticeType.TEST:
                 queued_more = await self._count(conn, claimed, outcome.status is DeliveryStatus.SUCCEEDED)
         return Followup(retry_in=outcome.retry_in, queued_more=queued_more)
@@ -110,7 +102,7 @@ class Dispatcher:
         )
         if disabled is None:
             return False
-        DISABLED.inc()
+        metrics.DISABLED.inc()
         log.warning("disabled a failing webhook endpoint", extra={"endpoint": str(claimed.endpoint_id)})
         others = await endpoints.other_enabled(conn, claimed.user_id, claimed.endpoint_id)
         notice = notices.endpoint_disabled(

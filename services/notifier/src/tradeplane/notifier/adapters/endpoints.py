@@ -10,7 +10,8 @@ from uuid import UUID
 
 from sqlalchemy import Row, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
-from tradeplane.notifier.adapters.tables import endpoints as t
+
+from .tables import endpoints as t
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +137,3 @@ async def disable(conn: AsyncConnection, endpoint_id: UUID, reason: str) -> Endp
     )
     row = (await conn.execute(stmt)).first()
     return _endpoint(row) if row is not None else None
-
-
-async def sealed_secret(conn: AsyncConnection, endpoint_id: UUID) -> bytes | None:
-    return (await conn.execute(select(t.c.secret_sealed).where(t.c.id == endpoint_id))).scalar()

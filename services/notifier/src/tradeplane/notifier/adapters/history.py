@@ -10,9 +10,10 @@ from uuid import UUID
 
 from sqlalchemy import Row, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
-from tradeplane.notifier.adapters.tables import deliveries as d
-from tradeplane.notifier.adapters.tables import delivery_attempts as a
-from tradeplane.notifier.adapters.tables import endpoints as e
+
+from .tables import deliveries as d
+from .tables import delivery_attempts as a
+from .tables import endpoints as e
 
 
 @dataclass(frozen=True, slots=True)

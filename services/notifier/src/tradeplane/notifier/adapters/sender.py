@@ -12,10 +12,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-from tradeplane.notifier.adapters.settings import DeliverySettings
-from tradeplane.notifier.adapters.signing import InvalidSecret, signed_headers
-from tradeplane.notifier.adapters.ssrf import RefusalCode, Resolver, UrlRefused, check_url, resolve_host
-from tradeplane.notifier.domain.retry import FailureKind, is_retryable_status, is_success
+
+from ..domain.retry import FailureKind, is_retryable_status, is_success
+from .settings import DeliverySettings
+from .signing import InvalidSecret, signed_headers
+from .ssrf import RefusalCode, Resolver, UrlRefused, check_url, resolve_host
 
 logger = logging.getLogger(__name__)
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
-from tradeplane.notifier.domain.retry import RetryPolicy
+
+from ..domain.retry import RetryPolicy
 
 
 class DeliverySettings(BaseModel):

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from ipaddress import ip_address
 
 import httpx
-from tradeplane.notifier.domain.targets import RefusalCode, UrlRefused, is_forbidden_address
+
+from ..domain.targets import RefusalCode, UrlRefused, is_forbidden_address
 
 __all__ = ["CheckedTarget", "RefusalCode", "Resolver", "UrlRefused", "check_url", "checked_addresses"]
 

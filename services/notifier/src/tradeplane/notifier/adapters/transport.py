@@ -7,8 +7,9 @@ from collections.abc import Iterable
 
 import httpcore
 import httpx
-from tradeplane.notifier.adapters.settings import DeliverySettings
-from tradeplane.notifier.adapters.ssrf import Resolver, checked_addresses, resolve_host
+
+from .settings import DeliverySettings
+from .ssrf import Resolver, checked_addresses, resolve_host
 
 
 class GuardedBackend(httpcore.AsyncNetworkBackend):

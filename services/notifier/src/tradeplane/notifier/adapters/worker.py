@@ -15,9 +15,10 @@ from contextlib import suppress
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
-from tradeplane.notifier.adapters import deliveries
-from tradeplane.notifier.adapters.deliveries import Claimed
-from tradeplane.notifier.adapters.dispatch import Followup
+
+from . import deliveries
+from .deliveries import Claimed
+from .dispatch import Followup
 
 log = logging.getLogger(__name__)
 
@@ -37,9 +38,6 @@ class WorkerOptions:
     poll_seconds: float = 1.0
     drain_seconds: float = 5.0
     """On stop, how long attempts in flight may finish before they are cancelled."""
-    retention_days: int = 30
-    """Settled deliveries older than this are purged from the log; 0 keeps them forever."""
-    purge_every_seconds: float = 3600.0
 
 
 class DeliveryWorker:
@@ -50,7 +48,6 @@ class DeliveryWorker:
         self._wake = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
         self._runner: asyncio.Task[None] | None = None
-        self._housekeeper: asyncio.Task[None] | None = None
 
     def wake(self) -> None:
         """New work was committed: claim now rather than at the next poll."""
@@ -63,12 +60,10 @@ class DeliveryWorker:
         if taken_back:
             log.info("took back deliveries leased before a restart", extra={"count": taken_back})
         self._runner = asyncio.create_task(self._run(), name="webhook-worker")
-        if self._options.retention_days > 0:
-            self._housekeeper = asyncio.create_task(self._purge_loop(), name="webhook-purge")
 
     async def stop(self) -> None:
         """Stop claiming, let attempts in flight finish briefly, then cancel them and hand them back."""
-        await _cancel([t for t in (self._runner, self._housekeeper) if t is not None])
+        await _cancel([self._runner] if self._runner is not None else [])
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=self._options.drain_seconds)
         await _cancel(list(self._tasks))
@@ -77,17 +72,6 @@ class DeliveryWorker:
                 await deliveries.release(conn, self._options.owner)
         except Exception:
             log.exception("could not release leases; they will expire on their own")
-
-    async def _purge_loop(self) -> None:
-        while True:
-            try:
-                async with self._engine.begin() as conn:
-                    purged = await deliveries.purge(conn, self._options.retention_days)
-                if purged:
-                    log.info("purged old webhook deliveries", extra={"count": purged})
-            except Exception:
-                log.exception("purging old webhook deliveries failed")
-            await asyncio.sleep(self._options.purge_every_seconds)
 
     async def _run(self) -> None:
         while True:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from tradeplane.notifier.domain.payloads import NoticeType, WebhookPayload
+from .payloads import NoticeType, WebhookPayload
 
 
 def ping(event_id: UUID, user_id: UUID, endpoint_id: UUID, at: datetime) -> WebhookPayload:

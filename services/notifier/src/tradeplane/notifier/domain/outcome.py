@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 from enum import StrEnum
 
-from tradeplane.notifier.domain.retry import RandomSource, RetryPolicy
+from .retry import RandomSource, RetryPolicy
 
 
 class DeliveryStatus(StrEnum):

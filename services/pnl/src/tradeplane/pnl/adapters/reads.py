@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..domain.breakdown import Period, PeriodSummary
 from ..domain.equity import EquitySnapshot
-from ..domain.metrics import TradeSums
+from ..domain.performance import TradeSums
 from .tables import accounts, curves, daily_closes, equity_snapshots, trades
 
 _ZERO = Decimal(0)

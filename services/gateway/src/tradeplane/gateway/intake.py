@@ -11,7 +11,7 @@ from sqlalchemy import Row
 from tradeplane.contracts import CancelOrder, OrderRequested, OrderStatus, OrderType, new_meta, subjects
 from tradeplane.contracts.queries import EXECUTION, Caller
 
-from .adapters import orders
+from .adapters import order_view
 from .auth.principal import Principal
 from .context import Gateway
 from .domain.sizing import MarketRules, Requested, Sized, SizingError, find_market, size_order
@@ -31,7 +31,7 @@ async def place(gw: Gateway, user: Principal, body: PlaceOrder, idempotency_key:
     key = _client_key(body, idempotency_key)
     if key is not None:
         async with gw.rt.engine.connect() as conn:
-            existing = await orders.by_client_id(conn, user.id, key)
+            existing = await order_view.by_client_id(conn, user.id, key)
         if existing is not None:
             return existing
     account = await gw.venues.resolve(user.caller, body.venue_id)
@@ -53,10 +53,10 @@ async def place(gw: Gateway, user: Principal, body: PlaceOrder, idempotency_key:
     )
     partition = subjects.partition_of(user.id, gw.settings.partitions)
     async with gw.rt.outbox.transaction() as tx:
-        if await orders.insert_order(tx.conn, **_row(intent)):
+        if await order_view.insert_order(tx.conn, **_row(intent)):
             tx.emit(subjects.order_requested(partition, user.id), intent)
         # Ours, or the one a concurrent request with the same key committed first.
-        row = await orders.by_client_id(tx.conn, user.id, intent.client_order_id)
+        row = await order_view.by_client_id(tx.conn, user.id, intent.client_order_id)
     if row is None:
         raise ApiError(409, "CONFLICT", "the order could not be recorded; retry with the same key")
     return row
@@ -65,7 +65,7 @@ async def place(gw: Gateway, user: Principal, body: PlaceOrder, idempotency_key:
 async def cancel(gw: Gateway, user: Principal, order_id: UUID) -> Row[Any]:
     """Ask the order's executor to cancel it; 409 ORDER_NOT_OPEN once it is filled, cancelled or rejected."""
     async with gw.rt.outbox.transaction() as tx:
-        row = await orders.by_id(tx.conn, user.id, order_id)
+        row = await order_view.by_id(tx.conn, user.id, order_id)
         if row is None:
             raise order_not_found()
         if OrderStatus(row.status).is_terminal:

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from tradeplane.pnl.domain.equity import EquitySnapshot
 from tradeplane.pnl.domain.lots import Book
-from tradeplane.pnl.domain.metrics import (
+from tradeplane.pnl.domain.performance import (
     Period,
     PnlTotals,
     breakdown,

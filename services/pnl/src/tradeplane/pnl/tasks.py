@@ -1,4 +1,5 @@
-"""Timers: equity snapshots, price-driven PnlUpdated, saving marks and retrying unknown baselines.
+"""PnL's periodic work: equity snapshots, price-driven PnlUpdated, saving marks and retrying unknown
+baselines.
 
 Saving marks runs on every replica (each hears every ticker); the rest runs on the leader only,
 so replicas side by side neither double the snapshots nor report the same price move twice.
@@ -6,27 +7,28 @@ so replicas side by side neither double the snapshots nor report the same price 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from uuid import UUID
 
 from tradeplane.contracts import subjects, utcnow
-from tradeplane.runtime import Runtime
+from tradeplane.runtime import Periodic, Runtime
 
-from . import counters
+from . import metrics
 from .accounts import Accounts
 from .adapters import repo
 from .adapters.leader import Leader
 from .booking import Booker
 from .config import Settings
-from .curve import Curve
+from .equity_figures import Curve
 
 log = logging.getLogger(__name__)
 
 
 class Background:
+    """The loops that keep equity, marks and baselines current."""
+
     def __init__(
         self, rt: Runtime, settings: Settings, curve: Curve, booker: Booker, accounts: Accounts
     ) -> None:
@@ -36,7 +38,7 @@ class Background:
         self.booker = booker
         self.accounts = accounts
         self.leader = Leader(rt.engine, "pnl")
-        self._tasks: list[asyncio.Task[None]] = []
+        self._periodic = Periodic()
 
     async def load_marks(self) -> None:
         async with self.rt.engine.connect() as conn:
@@ -47,21 +49,18 @@ class Background:
     async def start(self) -> None:
         s = self.settings
         await self.leader.check()
-        loops: list[tuple[float, Callable[[], Awaitable[object]]]] = [
-            (s.pnl_leader_check_seconds, self.leader.check),
-            (s.pnl_snapshot_seconds, self.snapshot_open),
-            (s.pnl_update_throttle_seconds, self.report_price_moves),
-            (s.pnl_mark_flush_seconds, self.save_marks),
-            (s.pnl_baseline_retry_seconds, self.retry_baselines),
+        loops: list[tuple[str, float, Callable[[], Awaitable[object]]]] = [
+            ("pnl-leader-check", s.pnl_leader_check_seconds, self.leader.check),
+            ("pnl-snapshot", s.pnl_snapshot_seconds, self.snapshot_open),
+            ("pnl-price-moves", s.pnl_update_throttle_seconds, self.report_price_moves),
+            ("pnl-save-marks", s.pnl_mark_flush_seconds, self.save_marks),
+            ("pnl-retry-baselines", s.pnl_baseline_retry_seconds, self.retry_baselines),
         ]
-        self._tasks = [asyncio.create_task(_every(seconds, fn)) for seconds, fn in loops]
+        for name, seconds, fn in loops:
+            self._periodic.start(name, seconds, fn, at_once=False)
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with suppress(asyncio.CancelledError):
-                await task
+        await self._periodic.stop()
         with suppress(Exception):
             await self.save_marks()
         await self.leader.release()
@@ -96,7 +95,7 @@ class Background:
             event = await self.curve.pnl_updated(tx.conn, user_id, figures, utcnow(), tz)
             tx.emit(subjects.pnl_updated(user_id), event)
         last[user_id] = figures.total.unrealized
-        counters.PNL_UPDATES.inc()
+        metrics.PNL_UPDATES.inc()
 
     async def save_marks(self) -> None:
         updated = self.curve.marks.take_unsaved()
@@ -107,12 +106,3 @@ class Background:
     async def retry_baselines(self) -> None:
         if self.leader.is_leader:
             await self.accounts.retry_pending()
-
-
-async def _every(seconds: float, fn: Callable[[], Awaitable[object]]) -> None:
-    while True:
-        await asyncio.sleep(seconds)
-        try:
-            await fn()
-        except Exception:
-            log.exception("a PnL timer failed; it runs again next time", extra={"timer": fn.__name__})

@@ -25,6 +25,7 @@ from tradeplane.contracts import (
 from tradeplane.execution.adapters.paper_venue import tick_of
 from tradeplane.execution.adapters.store import Unfinished
 from tradeplane.execution.adapters.venue import VenueCallError, client_order_id_for
+from tradeplane.execution.domain.order_state import SendState
 from tradeplane.execution.halts import HaltBook
 from tradeplane.execution.outcomes import OrderContext, TrackedOrder, new_record
 from tradeplane.execution.recovery import STALE_SENDING, RetryLater
@@ -108,7 +109,7 @@ async def test_order_left_sending_by_a_crash_is_looked_up_and_not_resent_when_th
 ) -> None:
     acct = h.store.add(account())
     msg = approval(acct)
-    h.store.rows[msg.order_id] = "sending"
+    h.store.rows[msg.order_id] = SendState.SENDING
     await h.venue.submit(
         TrackedOrder(OrderContext.of(msg, 0), new_record(OrderContext.of(msg, 0))).venue_order()
     )
@@ -122,7 +123,7 @@ async def test_order_left_sending_by_a_crash_is_looked_up_and_not_resent_when_th
 async def test_order_left_sending_by_a_crash_is_sent_when_the_venue_does_not_know_it(h: Harness) -> None:
     acct = h.store.add(account())
     msg = approval(acct)
-    h.store.rows[msg.order_id] = "sending"
+    h.store.rows[msg.order_id] = SendState.SENDING
 
     await h.session(acct).approve(msg)
 
@@ -251,7 +252,7 @@ async def test_reconcile_fails_a_stale_sending_order_the_venue_never_saw(h: Harn
     msg = approval(acct)
     ctx = OrderContext.of(msg, 0)
     stale = Unfinished(
-        TrackedOrder(ctx, new_record(ctx)), "sending", NOW - STALE_SENDING - timedelta(seconds=1)
+        TrackedOrder(ctx, new_record(ctx)), SendState.SENDING, NOW - STALE_SENDING - timedelta(seconds=1)
     )
     h.store.unfinished_rows[acct.id] = [stale]
 
@@ -265,7 +266,7 @@ async def test_reconcile_picks_up_open_orders_and_what_the_venue_says_about_them
     msg = approval(acct, type=OrderType.LIMIT, price=Decimal("90"))
     ctx = OrderContext.of(msg, 0)
     record = new_record(ctx)
-    h.store.unfinished_rows[acct.id] = [Unfinished(TrackedOrder(ctx, record), "sent", NOW)]
+    h.store.unfinished_rows[acct.id] = [Unfinished(TrackedOrder(ctx, record), SendState.SENT, NOW)]
 
     session = h.session(acct)
     await session.ensure_started()

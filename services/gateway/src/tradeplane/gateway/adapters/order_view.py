@@ -10,7 +10,7 @@ from uuid import UUID
 from sqlalchemy import Row, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
-from tradeplane.contracts import OrderStatus
+from tradeplane.contracts import OrderStatus, RejectCode
 
 from ..domain.projection import Progress
 from .tables import orders
@@ -90,6 +90,7 @@ def progress_of(row: Row[Any]) -> Progress:
         executed_at=row.executed_at,
         error=row.error,
         reject_reason=row.reject_reason,
+        reject_code=None if row.reject_code is None else RejectCode(row.reject_code),
     )
 
 
@@ -106,6 +107,7 @@ async def save_progress(conn: AsyncConnection, order_id: UUID, p: Progress) -> N
             executed_at=p.executed_at,
             error=p.error,
             reject_reason=p.reject_reason,
+            reject_code=None if p.reject_code is None else p.reject_code.value,
             updated_at=func.now(),
         )
     )

@@ -1,8 +1,8 @@
 """One venue account inside the executor: its venue, its open orders, and every change to them.
 
-An `AccountSession` is the state of one account actor; its methods run one at a time (the actor's
-mailbox, or the kill switch holding the actor's lock). Memory changes only after the store commits,
-and a failed commit resets the session so the next job reloads everything from the store.
+An `AccountActor` is the state an account's actor (`actors.py`) works on; its methods run one at a
+time (the actor's mailbox, or the kill switch holding the actor's lock). Memory changes only after the
+store commits, and a failed commit resets it so the next job reloads everything from the store.
 """
 
 from __future__ import annotations
@@ -15,7 +15,15 @@ from dataclasses import dataclass, replace
 from typing import TypeVar
 from uuid import UUID
 
-from tradeplane.contracts import CancelOrder, OrderApproved, OrderStatus, OrderType, RejectCode, subjects
+from tradeplane.contracts import (
+    CancelOrder,
+    OrderApproved,
+    OrderStatus,
+    OrderType,
+    RejectCode,
+    VenueErrorCategory,
+    subjects,
+)
 from tradeplane.runtime import telemetry
 
 from . import metrics
@@ -25,6 +33,7 @@ from .adapters.store import Store
 from .adapters.venue import Venue, VenueCallError, VenueOrderReport
 from .domain.feed import Tick
 from .domain.markets import InvalidOrder, MarketSpec, market_for, validate_and_round
+from .domain.order_state import SendState
 from .halts import HaltBook
 from .market import LatestTickers
 from .outcomes import (
@@ -58,7 +67,7 @@ class Deps:
     retry_pause: float = 0.2
 
 
-class AccountSession:
+class AccountActor:
     def __init__(self, account_id: UUID, deps: Deps) -> None:
         self.account_id = account_id
         self.deps = deps
@@ -77,7 +86,7 @@ class AccountSession:
 
     @property
     def paper_account(self) -> bool:
-        """The account trades on the paper venue (known even while the session is reset)."""
+        """The account trades on the paper venue (known even while the actor is reset)."""
         return self.account is not None and self.account.is_paper
 
     @property
@@ -107,7 +116,7 @@ class AccountSession:
                 self.broken = err.message
         self.started = True
         if self.venue is not None:
-            await reconcile(self)
+            await reconcile(self, self.deps.store)
 
     async def close(self) -> None:
         venue, self.venue = self.venue, None
@@ -143,7 +152,7 @@ class AccountSession:
             await self.commit([rejected(ctx, new_record(ctx), *refusal)])
             return
         tracked = TrackedOrder(ctx, new_record(ctx))
-        if state == "sending":  # a crash mid-send: only the venue knows whether it arrived
+        if state == SendState.SENDING:  # a crash mid-send: only the venue knows whether it arrived
             await self._resume_sending(tracked, arrival.cancel_reason)
             return
         await self._send(tracked, sending_row=False)
@@ -168,7 +177,7 @@ class AccountSession:
         if arrival.unsent:
             await self.deps.store.remember_cancel(cmd)
             return
-        if arrival.send_state == "done":
+        if arrival.send_state == SendState.DONE:
             return
         await self.ensure_started()
         await self._cancel_open(cmd.order_id, cmd.reason)
@@ -288,7 +297,7 @@ class AccountSession:
 
     async def venue_failed(self, err: VenueCallError, ctx: OrderContext | None) -> None:
         metrics.VENUE_ERRORS.labels(err.category.value).inc()
-        if err.category.value == "nonce":
+        if err.category is VenueErrorCategory.NONCE:
             metrics.NONCE_ERRORS.inc()
         self._error_streak += 1
         if self.account is not None:
