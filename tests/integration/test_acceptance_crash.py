@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -86,15 +86,19 @@ def filled_so_far(api: httpx.Client, users: Sequence[User]) -> int:
 
 
 def final_orders(
-    api: httpx.Client, placements: Sequence[Placement], settled: Any
+    api: httpx.Client, placements: Sequence[Placement], settled: Any, expected: Collection[str] = ()
 ) -> dict[str, dict[str, Any]]:
-    """Every order of the placements' users, once `settled(order)` holds for all of them."""
+    """Every order of the placements' users, once all `expected` ids are there and `settled(order)`
+    holds for every one of them."""
     users = {p.user.id: p.user for p in placements}
 
     def fetch() -> dict[str, dict[str, Any]]:
         return {o["id"]: o for u in users.values() for o in orders_of(api, u)}
 
-    return eventually_sync(fetch, lambda found: all(settled(o) for o in found.values()), timeout=90)
+    def done(found: dict[str, dict[str, Any]]) -> bool:
+        return set(expected) <= found.keys() and all(settled(o) for o in found.values())
+
+    return eventually_sync(fetch, done, timeout=90)
 
 
 def assert_one_order_per_placement(placements: Sequence[Placement], found: dict[str, dict[str, Any]]) -> None:

@@ -146,8 +146,8 @@ def orders_through(
         placer.close()
     assert answered_at_outage < ORDERS, "the stream ended before the outage"
 
-    found = final_orders(api, placements, lambda o: o["status"] in TERMINAL)
     expected = [p.order_ids[0] for p in placements] + sent_while_down
+    found = final_orders(api, placements, lambda o: o["status"] in TERMINAL, expected)
     assert Counter(o["status"] for o in found.values()) == {"Filled": len(expected)}, [
         o.get("rejectReason") for o in found.values() if o["status"] != "Filled"
     ][:3]
