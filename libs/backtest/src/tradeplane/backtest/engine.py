@@ -54,6 +54,7 @@ from tradeplane.strategies.context import StrategyContext
 from tradeplane.strategies.driver import RunOutput, StrategyDriver
 from tradeplane.strategies.intents import Cancel, Fill, Intent, Market
 from tradeplane.strategies.registry import build, spec
+from tradeplane.strategies.strategy import Strategy
 
 from .data import Dataset, Hasher, open_dataset
 from .metrics import ClosedTrade, EquityCurve, Ledger, metrics, money, monthly_returns
@@ -112,7 +113,10 @@ class Backtest:
         markets: Mapping[str, MarketSpec] = PAPER_MARKETS,
         settings: PaperSettings | None = None,
         progress: Progress | None = None,
+        strategy: Strategy[Any] | None = None,
     ) -> None:
+        """`strategy` replaces the one the request names (tests, custom hosts); the request's config is
+        then not used for it."""
         self.request = request
         self.dataset = dataset or open_dataset(
             request.dataset, request.markets, request.period, markets=markets
@@ -137,7 +141,7 @@ class Backtest:
             seed=request.seed,
             markets={s: _strategy_market(m) for s, m in self._markets.items()},
         )
-        self.driver = StrategyDriver(build(request.strategy, request.config), ctx)
+        self.driver = StrategyDriver(strategy or build(request.strategy, request.config), ctx)
         self.ledger = Ledger()
         self.risk = RiskState()
         self.fills: list[PaperFill] = []
