@@ -355,13 +355,12 @@ def _csv_price(name: str, cell: str, line: int, spec: MarketSpec) -> Decimal:
     value = _csv_decimal(name, cell, line)
     if value <= 0:
         raise DatasetError(f"line {line}: {name} {cell.strip()} must be positive")
-    ticks = value / spec.price_precision
-    if ticks != ticks.to_integral_value():
+    if value % spec.price_precision:
         raise DatasetError(
             f"line {line}: {name} {cell.strip()} is not a whole tick "
             f"({spec.price_precision}) of {spec.symbol}"
         )
-    return ticks.to_integral_value() * spec.price_precision
+    return value.quantize(spec.price_precision)
 
 
 def _canonical(value: Decimal) -> Decimal:
