@@ -358,12 +358,20 @@ class Backtest:
     # --- valuation -------------------------------------------------------------------------
 
     def _equity(self) -> Decimal:
+        return self._valuation()[0]
+
+    def _valuation(self) -> tuple[Decimal, bool]:
+        """The account marked at the last prices, and whether it holds anything but the quote."""
         balances = self.engine.account.balances
         total = balances.get(self.quote, _ZERO)
-        for asset, amount in balances.items():
-            if amount and asset != self.quote:
-                total += amount * self._prices.get(self._base_symbol[asset], _ZERO)
-        return total
+        exposed = False
+        prices = self._prices
+        for asset, symbol in self._base_symbol.items():
+            amount = balances.get(asset)
+            if amount:
+                total += amount * prices.get(symbol, _ZERO)
+                exposed = exposed or amount > 0
+        return total, exposed
 
     def _equity_curve(self, start: datetime) -> EquityCurve:
         if self._curve is None:
@@ -374,15 +382,7 @@ class Backtest:
 
     def _mark(self, at: datetime) -> None:
         """The end of one step (every symbol's candle of one open time): record the equity."""
-        balances = self.engine.account.balances
-        total = balances.get(self.quote, _ZERO)
-        exposed = False
-        prices = self._prices
-        for asset, symbol in self._base_symbol.items():
-            amount = balances.get(asset)
-            if amount:
-                total += amount * prices.get(symbol, _ZERO)
-                exposed = exposed or amount > 0
+        total, exposed = self._valuation()
         curve = self._curve
         assert curve is not None and self._next_risk_mark is not None
         curve.add(at, total, exposed)

@@ -220,18 +220,6 @@ def sortino_ratio(returns: Sequence[Decimal]) -> Decimal | None:
     return sum(returns, _ZERO) / n * _ANNUAL / (downside * _SQRT_ANNUAL)
 
 
-def max_drawdown(values: Sequence[Decimal]) -> Decimal:
-    """The deepest fall from a running peak of `values`, as a positive fraction."""
-    worst = _ZERO
-    peak: Decimal | None = None
-    for value in values:
-        if peak is None or value > peak:
-            peak = value
-        elif peak > 0:
-            worst = max(worst, (peak - value) / peak)
-    return worst
-
-
 def cagr(initial: Decimal, final: Decimal, span: timedelta) -> Decimal | None:
     """Compound annual growth as a fraction; None when it cannot be told (no time, no money) or is
     absurdly large (a short period annualised)."""
