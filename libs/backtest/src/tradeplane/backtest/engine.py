@@ -207,12 +207,14 @@ class Backtest:
                     break
             seen += 1
             if self._progress is not None and seen % report_every == 0:
-                self._progress(min(seen / total, 1.0))
+                self._progress(min(seen / total, 0.99))
         if step_at is not None:
             self._mark(step_at)
         self._process([self.driver.stop(max(self.driver.ctx.now, request.end))], request.end)
-        curve = self._equity_curve(request.start)
+        curve = self._equity_curve()
         curve.finish()
+        if self._progress is not None:
+            self._progress(1.0)
         return self._result(curve, hasher.hexdigest(), seen)
 
     def _first_candle(self, candle: Candle) -> None:
@@ -221,7 +223,6 @@ class Backtest:
         self._prices[symbol] = candle.open
         base = self._markets[symbol].base
         self.ledger.opening(symbol, self.engine.account.balance(base), candle.open, candle.t)
-        self._equity_curve(candle.t)
 
     def _walk(self, candle: Candle) -> None:
         quarter = candle.timeframe.duration / 4
@@ -373,18 +374,24 @@ class Backtest:
                 exposed = exposed or amount > 0
         return total, exposed
 
-    def _equity_curve(self, start: datetime) -> EquityCurve:
+    def _equity_curve(self) -> EquityCurve:
+        """The curve, started on first use: the starting balances at each symbol's first open."""
         if self._curve is None:
-            steps = self.request.period.count
-            self._curve = EquityCurve(start=start, initial=self._equity(), steps=steps)
-            self._next_risk_mark = start + _HOUR
+            request = self.request
+            initial = Decimal(request.initial_balances.get(self.quote, _ZERO))
+            for asset, amount in request.initial_balances.items():
+                symbol = self._base_symbol.get(asset)
+                if symbol is not None:
+                    initial += Decimal(amount) * self._first_open.get(symbol, _ZERO)
+            self._curve = EquityCurve(start=request.start, initial=initial, steps=request.period.count)
+            self._next_risk_mark = request.start + _HOUR
         return self._curve
 
     def _mark(self, at: datetime) -> None:
         """The end of one step (every symbol's candle of one open time): record the equity."""
         total, exposed = self._valuation()
-        curve = self._curve
-        assert curve is not None and self._next_risk_mark is not None
+        curve = self._equity_curve()
+        assert self._next_risk_mark is not None
         curve.add(at, total, exposed)
         if at >= self._next_risk_mark:
             self.risk, _ = on_pnl(self.risk, self.limits, now=at, tz=UTC, equity=total)
