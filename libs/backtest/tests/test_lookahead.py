@@ -6,12 +6,13 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
+from tradeplane.backtest import Backtest, Dataset, Period
 from tradeplane.strategies.builtin.grid import Grid, GridConfig
-from tradeplane.strategies.candles import Candle
+from tradeplane.strategies.candles import Candle, Timeframe
 from tradeplane.strategies.context import OpenOrder, StrategyContext
 from tradeplane.strategies.intents import Fill
 
-from .builders import GRID, MINUTE, T0, candles, run
+from .builders import GRID, MINUTE, T0, candles, request, run
 
 
 class Peeker(Grid):
@@ -80,3 +81,30 @@ def test_fills_from_a_candles_path_reach_the_strategy_before_that_candle_does() 
 
     run(rows, strategy=Watch(GridConfig.model_validate(GRID)))
     assert events == ["candle 00:00", "fill 00:01:30", "candle 00:01"]
+
+
+class CrossMarket(Grid):
+    """At a BTC close, bids for ETH at 3000."""
+
+    def __init__(self) -> None:
+        super().__init__(GridConfig.model_validate(GRID))
+
+    def on_candle(self, ctx: StrategyContext, candle: Candle) -> None:
+        if candle.symbol == "BTC/USDT" and not ctx.open_orders:
+            ctx.buy("ETH/USDT", Decimal("0.01"), Decimal("3000"))
+
+
+def test_orders_sent_at_a_close_do_not_fill_in_another_markets_path_of_the_same_minute() -> None:
+    btc = candles([("61000", "61000", "61000", "61000")] * 3)
+    # ETH dips below 3000 only inside the first minute, at whose close (BTC's) the strategy bids:
+    # that dip is over before the bid, so the bid never fills.
+    flat = ("3100", "3100", "3100", "3100")
+    eth = candles([("3100", "3100", "2990", "3100"), flat, flat], symbol="ETH/USDT")
+    rows = sorted([*btc, *eth], key=lambda c: (c.t, c.symbol))
+    period = Period(Timeframe.M1, T0, T0 + 3 * MINUTE)
+    data = Dataset("test:two-markets", ("BTC/USDT", "ETH/USDT"), period, lambda: iter(rows))
+    req = request(3, balances={"USDT": "10000"}, symbols=["BTC/USDT", "ETH/USDT"])
+
+    result = Backtest(req, data, strategy=CrossMarket()).run().to_json()
+    assert result["fills"] == []
+    assert result["openOrders"] == 1

@@ -152,6 +152,8 @@ class Backtest:
         self._adaptive = request.intrabar is Intrabar.ADAPTIVE
         self._intents: dict[str, Intent] = {}
         self._queue: deque[RunOutput] = deque()
+        self._draining = False
+        self._duration = request.timeframe.duration
         self._prices: dict[str, Decimal] = {}
         self._first_open: dict[str, Decimal] = {}
         self._pending: dict[str, Candle] = {}
@@ -167,29 +169,43 @@ class Backtest:
         hasher = Hasher()
         total = max(request.period.count * len(self.dataset.symbols), 1)
         report_every = max(total // 100, 1)
-        step_at: datetime | None = None
         seen = 0
-        # The loop runs once per candle: names are bound locally, and the common case (no order can
-        # fill in the candle's range, the strategy sends nothing) does as little as it can.
-        duration = request.timeframe.duration
-        add = hasher.add
-        bands, pending, prices, first_open = self._bands, self._pending, self._prices, self._first_open
-        limit_band = self.engine.limit_band
-        strategy_candle = self.driver.candle
         self._process([*self.driver.start(request.start)], request.start)
+        add = hasher.add
+        step: list[Candle] = []
         for candle in self.dataset.candles():
             add(candle)
-            closes = candle.t + duration
-            if closes != step_at:
-                if step_at is not None:
-                    self._mark(step_at)
-                step_at = closes
+            if step and candle.t != step[0].t:
+                self._step(step)
+                step = []
+            step.append(candle)
+            seen += 1
+            if self._progress is not None and seen % report_every == 0:
+                self._progress(min(seen / total, 0.99))
+        if step:
+            self._step(step)
+        self._process([self.driver.stop(max(self.driver.ctx.now, request.end))], request.end)
+        curve = self._equity_curve()
+        curve.finish()
+        if self._progress is not None:
+            self._progress(1.0)
+        return self._result(curve, hasher.hexdigest(), seen)
+
+    def _step(self, candles: list[Candle]) -> None:
+        """The candles of one open time (one per symbol): every path is walked before the strategy sees
+        any of them closed, so nothing it sends at the close can fill earlier in another's path.
+
+        Runs once per candle of a year of them: the common case (no order can fill in the candle's
+        range, the strategy sends nothing) does as little as it can.
+        """
+        bands, pending, prices = self._bands, self._pending, self._prices
+        for candle in candles:
             symbol = candle.symbol
-            if symbol not in first_open:
+            if symbol not in self._first_open:
                 self._first_candle(candle)
             band = bands.get(symbol, _UNKNOWN)
             if band is _UNKNOWN:
-                band = bands[symbol] = limit_band(symbol)
+                band = bands[symbol] = self.engine.limit_band(symbol)
             if (
                 band is None
                 or (band[0] is not None and candle.low <= band[0])
@@ -200,22 +216,14 @@ class Backtest:
             else:
                 pending[symbol] = candle
             prices[symbol] = candle.close
-            outputs = strategy_candle(candle)
+        closes = candles[0].t + self._duration
+        for candle in candles:
+            outputs = self.driver.candle(candle)
             for out in outputs:
                 if out.actions:
                     self._process(outputs, closes)
                     break
-            seen += 1
-            if self._progress is not None and seen % report_every == 0:
-                self._progress(min(seen / total, 0.99))
-        if step_at is not None:
-            self._mark(step_at)
-        self._process([self.driver.stop(max(self.driver.ctx.now, request.end))], request.end)
-        curve = self._equity_curve()
-        curve.finish()
-        if self._progress is not None:
-            self._progress(1.0)
-        return self._result(curve, hasher.hexdigest(), seen)
+        self._mark(closes)
 
     def _first_candle(self, candle: Candle) -> None:
         symbol = candle.symbol
@@ -244,14 +252,23 @@ class Backtest:
     # --- strategy output and the venue -----------------------------------------------------
 
     def _process(self, outputs: list[RunOutput], now: datetime) -> None:
+        """Send what the strategy asked, run by run, in order. The answers to fills this causes (an
+        order filling at once) wait in the queue until the run that sent it is done, as they would
+        reach a live bot after its run."""
         self._queue.extend(outputs)
-        while self._queue:
-            out = self._queue.popleft()
-            for action in out.actions:
-                if isinstance(action, Cancel):
-                    self._cancel(action, max(out.at, now))
-                else:
-                    self._submit(action, max(out.at, now))
+        if self._draining:
+            return
+        self._draining = True
+        try:
+            while self._queue:
+                out = self._queue.popleft()
+                for action in out.actions:
+                    if isinstance(action, Cancel):
+                        self._cancel(action, max(out.at, now))
+                    else:
+                        self._submit(action, max(out.at, now))
+        finally:
+            self._draining = False
 
     def _cancel(self, cancel: Cancel, now: datetime) -> None:
         self._flush()
