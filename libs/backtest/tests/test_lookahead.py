@@ -84,22 +84,22 @@ def test_fills_from_a_candles_path_reach_the_strategy_before_that_candle_does() 
 
 
 class CrossMarket(Grid):
-    """At a BTC close, bids for ETH at 3000."""
+    """At the second BTC close, bids for ETH at 3000."""
 
     def __init__(self) -> None:
         super().__init__(GridConfig.model_validate(GRID))
 
     def on_candle(self, ctx: StrategyContext, candle: Candle) -> None:
-        if candle.symbol == "BTC/USDT" and not ctx.open_orders:
+        if candle.symbol == "BTC/USDT" and candle.t == T0 + MINUTE:
             ctx.buy("ETH/USDT", Decimal("0.01"), Decimal("3000"))
 
 
 def test_orders_sent_at_a_close_do_not_fill_in_another_markets_path_of_the_same_minute() -> None:
     btc = candles([("61000", "61000", "61000", "61000")] * 3)
-    # ETH dips below 3000 only inside the first minute, at whose close (BTC's) the strategy bids:
+    # ETH dips below 3000 only inside the second minute, at whose close (BTC's) the strategy bids:
     # that dip is over before the bid, so the bid never fills.
     flat = ("3100", "3100", "3100", "3100")
-    eth = candles([("3100", "3100", "2990", "3100"), flat, flat], symbol="ETH/USDT")
+    eth = candles([flat, ("3100", "3100", "2990", "3100"), flat], symbol="ETH/USDT")
     rows = sorted([*btc, *eth], key=lambda c: (c.t, c.symbol))
     period = Period(Timeframe.M1, T0, T0 + 3 * MINUTE)
     data = Dataset("test:two-markets", ("BTC/USDT", "ETH/USDT"), period, lambda: iter(rows))
