@@ -61,6 +61,11 @@ def test_a_good_request_fills_in_its_defaults() -> None:
         ({"symbols": ["DOGE/USDT"]}, "symbols", "no market data for ['DOGE/USDT']"),
         ({"dataset": "synthetic:sideways:1"}, "dataset", "unknown regime"),
         ({"initialBalances": {"USDT": "0"}}, "initialBalances", "needs a positive balance"),
+        (
+            {"initialBalances": {"USDT": "1", "EUR": "5"}},
+            "initialBalances",
+            "EUR is not traded in the replayed",
+        ),
         ({"timeframe": "2m"}, "timeframe", "Input should be"),
         ({"limits": {"maxPositionPct": 1}}, "limits.maxPositionPct", "greater than or equal to 2"),
     ],

@@ -132,6 +132,14 @@ class BacktestRequest(BaseModel):
         unknown = [s for s in markets if s not in PAPER_MARKETS]
         if unknown:
             raise _field_error("symbols", f"no market data for {unknown}", None)
+        priced = {part for symbol in markets for part in symbol.split("/")}
+        unpriced = sorted(set(self.initial_balances) - priced)
+        if unpriced:
+            raise _field_error(
+                "initialBalances",
+                f"{', '.join(unpriced)} is not traded in the replayed markets ({', '.join(markets)})",
+                None,
+            )
         candles = self.period.count * len(markets)
         if candles > MAX_CANDLES:
             raise _field_error(
