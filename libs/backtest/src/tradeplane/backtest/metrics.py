@@ -121,7 +121,7 @@ class Ledger:
         return trade
 
 
-@dataclass
+@dataclass(slots=True)
 class EquityCurve:
     """The account's value after every step, reduced to what the metrics need as it goes.
 
