@@ -206,11 +206,7 @@ class Backtest:
             band = bands.get(symbol, _UNKNOWN)
             if band is _UNKNOWN:
                 band = bands[symbol] = self.engine.limit_band(symbol)
-            if (
-                band is None
-                or (band[0] is not None and candle.low <= band[0])
-                or (band[1] is not None and candle.high >= band[1])
-            ):
+            if band is None or _reaches(band, candle.low, candle.high):
                 pending.pop(symbol, None)
                 self._walk(candle)
             else:
@@ -233,13 +229,23 @@ class Backtest:
         self.ledger.opening(symbol, self.engine.account.balance(base), candle.open, candle.t)
 
     def _walk(self, candle: Candle) -> None:
-        quarter = candle.timeframe.duration / 4
+        """The candle's four ticks, each given to the matching unless it can reach no resting order
+        (then the candle's close is left pending, as for a candle not walked at all)."""
+        symbol = candle.symbol
+        quarter = self._duration / 4
         o, h, lo, c = candle.open, candle.high, candle.low, candle.close
         path = (o, lo, h, c) if self._adaptive and o - lo < h - o else (o, h, lo, c)
         for k, price in enumerate(path):
+            band = self._bands.get(symbol, _UNKNOWN)
+            if band is _UNKNOWN:
+                band = self._bands[symbol] = self.engine.limit_band(symbol)
+            if band is not None and not _reaches(band, price, price):
+                if k == 3:
+                    self._pending[symbol] = candle
+                continue
             at = candle.t + quarter * k
-            self._prices[candle.symbol] = price
-            self._apply(self.engine.on_tick(Tick(candle.symbol, price, price, price, at)), at)
+            self._prices[symbol] = price
+            self._apply(self.engine.on_tick(Tick(symbol, price, price, price, at)), at)
 
     def _flush(self) -> None:
         """Give the matching the close of every skipped candle (nothing can fill on it)."""
@@ -459,6 +465,12 @@ class Backtest:
             "openOrders": len(self.engine.open_orders()),
         }
         return BacktestResult.seal(body)
+
+
+def _reaches(band: tuple[Decimal | None, Decimal | None], low: Decimal, high: Decimal) -> bool:
+    """Whether prices from `low` to `high` (no spread) reach the highest buy or the lowest sell."""
+    buy, sell = band
+    return (buy is not None and low <= buy) or (sell is not None and high >= sell)
 
 
 _INTRABAR_TEXT = {

@@ -159,6 +159,13 @@ class PaperEngine:
             return []
         updates = []
         for resting in [r for r in self._orders.values() if r.order.symbol == tick.symbol]:
+            order = resting.order
+            if (
+                resting.phase is Phase.LIMIT
+                and order.price is not None
+                and not _crosses(order.side, order.price, _touch(order.side, tick))
+            ):
+                continue  # a resting limit this tick does not reach: nothing to match or report
             update = self._match(resting, spec, tick, tick.at, entering=False)
             if update.fills or update.triggered or update.status.is_terminal:
                 updates.append(update)
