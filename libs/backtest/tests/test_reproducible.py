@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import subprocess
+import sys
 
 from tradeplane.backtest import BacktestRequest, run_backtest
 from tradeplane.backtest.report import canonical_json
@@ -55,3 +58,27 @@ def test_a_different_request_on_the_same_data_keeps_the_dataset_hash() -> None:
     other = run_backtest(BacktestRequest.model_validate({**REQUEST, "config": config}))
     assert other.dataset_hash == base.dataset_hash
     assert other.result_hash != base.result_hash
+
+
+def test_the_hash_does_not_depend_on_the_process() -> None:
+    # Set and dict orders of str keys vary with PYTHONHASHSEED; the result must not.
+    script = (
+        "import json, sys; from tradeplane.backtest import BacktestRequest, run_backtest; "
+        "print(run_backtest(BacktestRequest.model_validate(json.loads(sys.argv[1]))).result_hash)"
+    )
+    request = {
+        **REQUEST,
+        "strategy": "rebalancer",
+        "config": {"targets": {"BTC": "0.5", "ETH": "0.2", "USDT": "0.3"}},
+    }
+    hashes = {
+        subprocess.run(
+            [sys.executable, "-c", script, json.dumps(request)],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        for seed in ("1", "2")
+    }
+    assert hashes == {run_backtest(BacktestRequest.model_validate(request)).result_hash}
