@@ -119,10 +119,18 @@ def print_report(console: Console, result: Mapping[str, Any]) -> None:
     if trades:
         shown = Table(title=f"Last trades (of {len(trades):,})", title_justify="left")
         for column in ("exit", "symbol", "quantity", "entry", "exit price", "pnl", "fees"):
-            shown.add_column(column, justify="left" if column in ("exit", "symbol") else "right")
+            shown.add_column(
+                column, justify="left" if column in ("exit", "symbol") else "right", no_wrap=column == "exit"
+            )
         for t in trades[-10:]:
             shown.add_row(
-                t["exitAt"], t["symbol"], t["quantity"], t["entryPrice"], t["exitPrice"], t["pnl"], t["fees"]
+                t["exitAt"][:16].replace("T", " "),
+                t["symbol"],
+                t["quantity"],
+                _cents(t["entryPrice"]),
+                _cents(t["exitPrice"]),
+                _cents(t["pnl"]),
+                _cents(t["fees"]),
             )
         console.print(shown)
     balances = ", ".join(f"{asset} {amount}" for asset, amount in result["finalBalances"].items())
@@ -141,3 +149,8 @@ def import_csv(path: Path, symbol: str, timeframe: Timeframe, console: Console) 
     )
     console.print(f"sha256 {dataset_hash(candles)}")
     console.print(f"use it with --dataset csv:{path.resolve()}")
+
+
+def _cents(amount: str) -> str:
+    """A table cell: two decimals (the result JSON keeps every digit)."""
+    return f"{Decimal(amount).quantize(Decimal('0.01')):f}"
