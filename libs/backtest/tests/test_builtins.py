@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -87,3 +88,12 @@ def test_progress_is_reported_up_to_the_end() -> None:
     assert seen == sorted(seen)
     assert len(seen) >= 99
     assert seen[-1] == 1.0
+
+
+def test_a_rebalancer_reports_its_rebalances_and_how_far_it_strays_from_its_targets() -> None:
+    metrics = run_backtest(request("rebalancer")).metrics
+    # It starts off target (13,250 of equity, 3,250 in BTC) and rebalances at least that once.
+    assert metrics["rebalances"] >= 1
+    # Hourly weights stay within a few percentage points of 40/30/30 (the drift threshold is 2).
+    assert 0 < Decimal(metrics["trackingErrorPct"]) < 5
+    assert "rebalances" not in run_backtest(request("grid")).metrics

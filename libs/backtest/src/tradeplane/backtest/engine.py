@@ -53,11 +53,11 @@ from tradeplane.strategies.candles import Candle
 from tradeplane.strategies.context import StrategyContext
 from tradeplane.strategies.driver import RunOutput, StrategyDriver
 from tradeplane.strategies.intents import Cancel, Fill, Intent, Market
-from tradeplane.strategies.registry import build, spec
+from tradeplane.strategies.registry import StrategyType, build, spec
 from tradeplane.strategies.strategy import Strategy
 
 from .data import Dataset, Hasher, open_dataset
-from .metrics import ClosedTrade, EquityCurve, Ledger, metrics, money, monthly_returns
+from .metrics import ClosedTrade, EquityCurve, Ledger, metrics, money, monthly_returns, pct
 from .report import BacktestResult, decimal_text
 from .request import BacktestRequest, Intrabar
 
@@ -161,6 +161,10 @@ class Backtest:
         self._bands: dict[str, tuple[Decimal | None, Decimal | None] | None] = {}
         self._curve: EquityCurve | None = None
         self._next_risk_mark: datetime | None = None
+        self._targets = _targets(request)
+        self._rebalances = 0
+        self._tracking_sum = _ZERO
+        self._tracking_samples = 0
 
     # --- the run ---------------------------------------------------------------------------
 
@@ -268,6 +272,8 @@ class Backtest:
         try:
             while self._queue:
                 out = self._queue.popleft()
+                if out.trigger.startswith("timer:") and out.intents:
+                    self._rebalances += 1
                 for action in out.actions:
                     if isinstance(action, Cancel):
                         self._cancel(action, max(out.at, now))
@@ -419,6 +425,23 @@ class Backtest:
         if at >= self._next_risk_mark:
             self.risk, _ = on_pnl(self.risk, self.limits, now=at, tz=UTC, equity=total)
             self._next_risk_mark = at + _HOUR
+            if self._targets is not None and total > 0:
+                self._track(total)
+
+    def _track(self, total: Decimal) -> None:
+        """Add one (hourly) sample of how far the weights are from a rebalancer's targets."""
+        assert self._targets is not None
+        balances = self.engine.account.balances
+        squares = _ZERO
+        for asset, target in self._targets.items():
+            price = (
+                Decimal(1)
+                if asset == self.quote
+                else self._prices.get(self._base_symbol.get(asset, ""), _ZERO)
+            )
+            squares += (balances.get(asset, _ZERO) * price / total - target) ** 2
+        self._tracking_sum += squares
+        self._tracking_samples += 1
 
     # --- the result ------------------------------------------------------------------------
 
@@ -438,6 +461,13 @@ class Backtest:
             buy_and_hold=self._buy_and_hold(),
             span=request.end - request.start,
         )
+        if self._targets is not None:
+            figures["rebalances"] = self._rebalances
+            figures["trackingErrorPct"] = (
+                pct((self._tracking_sum / self._tracking_samples).sqrt() * 100)
+                if self._tracking_samples
+                else None
+            )
         body: dict[str, Any] = {
             "request": request.canonical(),
             "strategyVersion": spec(request.strategy).version,
@@ -465,6 +495,13 @@ class Backtest:
             "openOrders": len(self.engine.open_orders()),
         }
         return BacktestResult.seal(body)
+
+
+def _targets(request: BacktestRequest) -> dict[str, Decimal] | None:
+    """A rebalancer's target weights (its report adds rebalances and tracking error); else None."""
+    if spec(request.strategy).type is not StrategyType.REBALANCING:
+        return None
+    return {asset: Decimal(weight) for asset, weight in request.config["targets"].items()}
 
 
 def _reaches(band: tuple[Decimal | None, Decimal | None], low: Decimal, high: Decimal) -> bool:
