@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from .builders import MINUTE, T0, candles, run
+from tradeplane.strategies.builtin.grid import Grid, GridConfig
+from tradeplane.strategies.candles import Candle
+from tradeplane.strategies.context import StrategyContext
+
+from .builders import GRID, MINUTE, T0, candles, run
 
 # The grid (60000 / 61000 / 62000, 0.01 each) sees the first close, 61000: it leaves that level
 # empty, places a buy at 60000 and skips the sell at 62000 (it holds no BTC).
@@ -151,3 +155,35 @@ def test_a_large_order_fills_in_parts_as_the_paper_venue_does() -> None:
         ("0.16667", (second + 3 * MINUTE / 4).isoformat()),  # the rest on the close, still at or below
     ]
     assert Decimal(result["metrics"]["fees"]) > 0
+
+
+class BidThenCancel(Grid):
+    """Bids 0.01 at 60000 after the first candle and cancels it after the second."""
+
+    def __init__(self) -> None:
+        super().__init__(GridConfig.model_validate(GRID))
+        self.free_after_cancel: Decimal | None = None
+
+    def on_candle(self, ctx: StrategyContext, candle: Candle) -> None:
+        if candle.t == T0:
+            ctx.buy(candle.symbol, Decimal("0.01"), Decimal("60000"))
+        elif candle.t == T0 + MINUTE:
+            for order in ctx.open_orders:
+                ctx.cancel(order.intent.intent_id)
+        else:
+            self.free_after_cancel = ctx.free("USDT")
+
+
+def test_a_cancelled_order_leaves_the_book_and_frees_the_strategys_money() -> None:
+    strategy = BidThenCancel()
+    rows = candles(
+        [
+            ("61000", "61000", "61000", "61000"),
+            ("61000", "61000", "60500", "60500"),
+            ("60500", "60500", "59000", "59500"),  # would have filled the bid
+        ]
+    )
+    result = run(rows, strategy=strategy).to_json()
+    assert result["fills"] == []
+    assert result["openOrders"] == 0
+    assert strategy.free_after_cancel == Decimal("10000")
