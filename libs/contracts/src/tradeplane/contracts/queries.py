@@ -143,7 +143,7 @@ BOTS_QUERIES = {
     "bots.create": "{name, strategy, venueId, config, allocation?, dryRun?} -> bot  (404 unknown venue)",
     "bots.list": "{page?, pageSize?, status?} -> [bot] (paged)",
     "bots.get": "{id} -> bot",
-    "bots.update": "{id, name?, config?, dryRun?, allocation?} -> bot  (409 BOT_RUNNING for a field not updatable)",
+    "bots.update": "{id, name?, config?, dryRun?, allocation?} -> bot  (409 BOT_RUNNING: field not updatable)",
     "bots.delete": "{id} -> {deleted: true}  (409 BOT_NOT_STOPPED)",
     "bots.start": "{id} -> bot",
     "bots.pause": "{id} -> bot",
@@ -156,8 +156,12 @@ BOTS_QUERIES = {
 }
 MARKETDATA = "marketdata"
 MARKETDATA_QUERIES = {
-    "market.candles": "{symbol, venue?, timeframe, start?, end?, limit?} -> [{t, open, high, low, close, volume}]",
+    "market.candles": (
+        "{symbol, venue?, timeframe, start?, end?, limit?} -> [{t, open, high, low, close, volume}]"
+    ),
     "market.orderbook": "{symbol, venue?, depth?} -> {bids: [[price, qty]], asks: [[price, qty]], timestamp}",
     "market.trades": "{symbol, venue?, limit?} -> [{id, price, quantity, side, timestamp}]",
-    "market.stats": "{venue?} -> [{symbol, venue, last, change24h, changePct24h, high24h, low24h, volume24h}]",
+    "market.stats": (
+        "{venue?} -> [{symbol, venue, last, change24h, changePct24h, high24h, low24h, volume24h}]"
+    ),
 }
