@@ -143,7 +143,7 @@ BOTS_QUERIES = {
     "bots.create": "{name, strategy, venueId, config, allocation?, dryRun?} -> bot  (404 unknown venue)",
     "bots.list": "{page?, pageSize?, status?} -> [bot] (paged)",
     "bots.get": "{id} -> bot",
-    "bots.update": "{id, name?, config?, dryRun?, allocation?} -> bot  (409 BOT_RUNNING: field not updatable)",
+    "bots.update": "{id, name?, config?, dryRun?, allocation?} -> bot  (409 BOT_RUNNING: not updatable)",
     "bots.delete": "{id} -> {deleted: true}  (409 BOT_NOT_STOPPED)",
     "bots.start": "{id} -> bot",
     "bots.pause": "{id} -> bot",
