@@ -20,6 +20,7 @@ from .envelope import ApiError, field_errors
 from .schemas import Body, Currency, OrderAmount, Out
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_NAME_PATTERN = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"
 BotStatus = Literal["Stopped", "Running", "Paused", "Error"]
 BotLogLevel = Literal["debug", "info", "warning", "error"]
 
@@ -46,7 +47,7 @@ BotName = Annotated[
     str,
     StringConstraints(min_length=1, max_length=100),
     AfterValidator(_bot_name),
-    WithJsonSchema({"type": "string", "minLength": 1, "maxLength": 100, "pattern": r"^[^\x00-\x1f\x7f]*\S"}),
+    WithJsonSchema({"type": "string", "minLength": 1, "maxLength": 100, "pattern": _NAME_PATTERN}),
 ]
 Allocation = Annotated[
     dict[Currency, OrderAmount],

@@ -1,0 +1,116 @@
+"""Bots at the gateway on the real stack (the gateway process, real nats-server and PostgreSQL): the built-in
+strategies with their config schemas, and orders a bot sends on the bus, which the order view shows with
+their `botId` and filters by it."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+import httpx
+import pytest
+from tradeplane.contracts import OrderRequested, OrderType, Side, new_meta, subjects
+from tradeplane.runtime.outbox import envelope
+
+from tests.support import natsauth
+from tests.support.client import PASSWORD, User, eventually_sync, login, ok
+from tests.support.servers import QUIET_ENV, Stack, run_async
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
+
+PARTITIONS = 16
+BUILT_INS = {"rebalancer", "grid", "dca", "trend", "mean_reversion"}
+
+
+@pytest.fixture(scope="module")
+def stack(postgres_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    running = Stack(tmp_path_factory.mktemp("gateway-bots"), postgres_server_url=postgres_server_url)
+    try:
+        running.start(services=["gateway"], env=QUIET_ENV, partitions=PARTITIONS)
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture(scope="module")
+def api(stack: Stack) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=stack.url("gateway"), timeout=30) as client:
+        yield client
+
+
+def trader(api: httpx.Client) -> User:
+    email = f"bots-{uuid.uuid4().hex[:10]}@example.com"
+    ok(api.post("/api/auth/register", json={"email": email, "password": PASSWORD}))
+    return login(api, email)
+
+
+async def send_on_the_bus(nats_url: str, user: User, bot_id: UUID | None) -> str:
+    """A market order published as another service would (the bots service, for `bot_id`)."""
+    order_id = uuid.uuid4()
+    intent = OrderRequested(
+        meta=new_meta("bots", correlation_id=order_id),
+        order_id=order_id,
+        user_id=user.uuid,
+        account_id=uuid.uuid4(),
+        client_order_id=f"bot-{order_id.hex[:16]}",
+        venue="paper",
+        symbol="BTC/USDT",
+        side=Side.BUY,
+        type=OrderType.MARKET,
+        quantity=Decimal("0.001"),
+        bot_id=bot_id,
+    )
+    nc = await natsauth.connect_operator(nats_url)
+    try:
+        partition = subjects.partition_of(user.uuid, PARTITIONS)
+        env = envelope(subjects.order_requested(partition, user.uuid), intent)
+        await nc.jetstream().publish(env.subject, env.payload, headers=env.headers)
+    finally:
+        await nc.close()
+    return str(order_id)
+
+
+def orders(api: httpx.Client, user: User, **params: str) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = ok(api.get("/api/orders", params=params, headers=user.headers))
+    return found
+
+
+def test_strategies_are_the_five_built_ins_with_their_config_schemas(api: httpx.Client) -> None:
+    user = trader(api)
+
+    listed = ok(api.get("/api/strategies", headers=user.headers))
+    grid = ok(api.get("/api/strategies/grid", headers=user.headers))
+
+    assert {s["id"] for s in listed} == BUILT_INS
+    assert all(s["configSchema"]["type"] == "object" and s["configSchema"]["properties"] for s in listed)
+    assert {"lower", "upper", "levels", "quantityPerLevel"} <= set(grid["configSchema"]["required"])
+
+
+def test_a_bots_orders_carry_its_id_and_are_filtered_by_it(api: httpx.Client, stack: Stack) -> None:
+    user, bot, other_bot = trader(api), uuid.uuid4(), uuid.uuid4()
+    by_bot = run_async(lambda: send_on_the_bus(stack.nats_url, user, bot))
+    by_other_bot = run_async(lambda: send_on_the_bus(stack.nats_url, user, other_bot))
+    by_hand = run_async(lambda: send_on_the_bus(stack.nats_url, user, None))
+
+    everything = eventually_sync(lambda: orders(api, user), lambda found: len(found) == 3)
+
+    assert {o["id"]: o["botId"] for o in everything} == {
+        by_bot: str(bot),
+        by_other_bot: str(other_bot),
+        by_hand: None,
+    }
+    assert [o["id"] for o in orders(api, user, botId=str(bot))] == [by_bot]
+    one = ok(api.get(f"/api/orders/{by_bot}", headers=user.headers))
+    assert one["botId"] == str(bot)
+
+
+def test_another_users_bot_orders_are_not_shown(api: httpx.Client, stack: Stack) -> None:
+    owner, stranger, bot = trader(api), trader(api), uuid.uuid4()
+    sent = run_async(lambda: send_on_the_bus(stack.nats_url, owner, bot))
+    eventually_sync(lambda: orders(api, owner, botId=str(bot)), lambda found: len(found) == 1)
+
+    assert orders(api, stranger, botId=str(bot)) == []
+    assert api.get(f"/api/orders/{sent}", headers=stranger.headers).status_code == 404
