@@ -17,7 +17,7 @@ from tradeplane.runtime.outbox import envelope
 
 from tests.support import natsauth
 from tests.support.client import PASSWORD, User, eventually_sync, login, ok
-from tests.support.servers import QUIET_ENV, Stack, run_async
+from tests.support.servers import Stack, module_stack, run_async
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 
@@ -27,12 +27,10 @@ BUILT_INS = {"rebalancer", "grid", "dca", "trend", "mean_reversion"}
 
 @pytest.fixture(scope="module")
 def stack(postgres_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    running = Stack(tmp_path_factory.mktemp("gateway-bots"), postgres_server_url=postgres_server_url)
-    try:
-        running.start(services=["gateway"], env=QUIET_ENV, partitions=PARTITIONS)
+    """The gateway alone: the orders arrive on the bus as a bot sends them."""
+    workdir = tmp_path_factory.mktemp("gateway-bots")
+    with module_stack(workdir, postgres_server_url, services=["gateway"]) as running:
         yield running
-    finally:
-        running.stop()
 
 
 @pytest.fixture(scope="module")

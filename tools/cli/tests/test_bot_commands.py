@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -13,7 +13,6 @@ import pytest
 from nats.aio.msg import Msg
 from tradeplane.cli import bots, main
 from tradeplane.cli.nats import EmbeddedNats
-from tradeplane.cli.probe import free_port
 from tradeplane.contracts import Role, subjects
 from tradeplane.contracts.queries import BOTS, Query, Reply
 from typer.testing import CliRunner
@@ -155,15 +154,6 @@ def test_a_refusal_of_the_bots_service_is_printed_and_exits_1(fake: FakeBots) ->
 
 
 # On a real nats-server: the query on the wire
-
-
-@pytest.fixture
-def nats_server(tmp_path: Path) -> Iterator[EmbeddedNats]:
-    server = EmbeddedNats(
-        tmp_path / "nats", port=free_port(), monitor_port=free_port(), log_path=tmp_path / "nats.log"
-    )
-    with server:
-        yield server
 
 
 async def _answer_once(url: str, reply: Reply) -> tuple[str, Query]:
