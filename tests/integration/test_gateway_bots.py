@@ -12,10 +12,8 @@ from uuid import UUID
 
 import httpx
 import pytest
-from tradeplane.contracts import OrderRequested, OrderType, Side, new_meta, subjects
-from tradeplane.runtime.outbox import envelope
 
-from tests.support import natsauth
+from tests.support.bot_orders import bot_order, publish_orders
 from tests.support.client import PASSWORD, User, eventually_sync, login, ok
 from tests.support.servers import Stack, module_stack, run_async
 
@@ -47,28 +45,9 @@ def trader(api: httpx.Client) -> User:
 
 async def send_on_the_bus(nats_url: str, user: User, bot_id: UUID | None) -> str:
     """A market order published as another service would (the bots service, for `bot_id`)."""
-    order_id = uuid.uuid4()
-    intent = OrderRequested(
-        meta=new_meta("bots", correlation_id=order_id),
-        order_id=order_id,
-        user_id=user.uuid,
-        account_id=uuid.uuid4(),
-        client_order_id=f"bot-{order_id.hex[:16]}",
-        venue="paper",
-        symbol="BTC/USDT",
-        side=Side.BUY,
-        type=OrderType.MARKET,
-        quantity=Decimal("0.001"),
-        bot_id=bot_id,
-    )
-    nc = await natsauth.connect_operator(nats_url)
-    try:
-        partition = subjects.partition_of(user.uuid, PARTITIONS)
-        env = envelope(subjects.order_requested(partition, user.uuid), intent)
-        await nc.jetstream().publish(env.subject, env.payload, headers=env.headers)
-    finally:
-        await nc.close()
-    return str(order_id)
+    intent = bot_order(user.uuid, uuid.uuid4(), Decimal("0.001"), bot_id)
+    sent: list[str] = await publish_orders(nats_url, [intent], PARTITIONS)
+    return sent[0]
 
 
 def orders(api: httpx.Client, user: User, **params: str) -> list[dict[str, Any]]:
