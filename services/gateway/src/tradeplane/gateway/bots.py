@@ -56,6 +56,7 @@ Allocation = Annotated[
         max_length=20,
         description="The share of the account the bot may use, per asset.",
         examples=[{"USDT": "5000"}],
+        json_schema_extra={"additionalProperties": False},
     ),
 ]
 Config = Annotated[

@@ -45,8 +45,10 @@ async def _bot(gw: Gateway, user: Principal, bot_id: UUID) -> dict[str, Any] | R
 
 @router.post("", status_code=201, response_model=Bot)
 async def create_bot(body: BotCreate, user: Trader, gw: Gw) -> Response:
-    """Create a bot (Stopped) on one of the caller's venue accounts; 422 names a config field that does
-    not fit the strategy."""
+    """Create a bot (Stopped) on one of the caller's venue accounts.
+
+    A config that does not fit the strategy's schema is a 422 naming the field (`config.<field>`).
+    """
     check_config(body.strategy, body.config)
     return await forward(gw, user, BOTS, "bots.create", body.params(), 201)
 
@@ -66,8 +68,10 @@ async def get_bot(bot_id: UUID, user: CurrentUser, gw: Gw) -> Response:
 
 @router.put("/{bot_id:uuid}", response_model=Bot, responses=CONFLICT)
 async def update_bot(bot_id: UUID, body: BotUpdate, user: Trader, gw: Gw) -> Response:
-    """Change a bot's name, config, dry run or allocation; a running bot takes only the config fields its
-    strategy marks updatable (else 409 BOT_RUNNING)."""
+    """Change a bot's name, config (the whole config), dry run or allocation.
+
+    A running bot takes only the config fields its strategy marks updatable (else 409 BOT_RUNNING).
+    """
     if body.config is not None:
         bot = await _bot(gw, user, bot_id)
         if isinstance(bot, Response):
@@ -102,8 +106,7 @@ async def resume_bot(bot_id: UUID, user: Trader, gw: Gw) -> Response:
 
 @router.post("/{bot_id:uuid}/stop", response_model=Bot, responses=CONFLICT)
 async def stop_bot(bot_id: UUID, user: Trader, gw: Gw, body: BotStop | None = None) -> Response:
-    """Stop a bot; by default its open orders are cancelled (`cancelOpenOrders`) and positions kept
-    (`closePositions`)."""
+    """Stop a bot: its open orders are cancelled and its positions kept, unless the body says otherwise."""
     stop = body or BotStop()
     params = _id(bot_id) | stop.model_dump(mode="json", by_alias=True)
     return await forward(gw, user, BOTS, "bots.stop", params)
