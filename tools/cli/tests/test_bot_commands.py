@@ -75,6 +75,22 @@ def test_list_asks_for_every_users_bots_and_prints_them(fake: FakeBots) -> None:
     assert str(BOT) in result.output and "grid-btc" in result.output and "Running" in result.output
 
 
+def test_list_prints_names_as_they_are(fake: FakeBots) -> None:
+    fake.replies["bots.admin_list"] = Reply.success([bot(name="[bold]loud[/bold]")])
+
+    result = runner.invoke(main.app, ["bot", "list"])
+
+    assert "[bold]loud[/bold]" in result.output
+
+
+def test_list_without_bots_says_so(fake: FakeBots) -> None:
+    fake.replies["bots.admin_list"] = Reply.success([])
+
+    result = runner.invoke(main.app, ["bot", "list"])
+
+    assert result.exit_code == 0 and "0 bots" in result.output
+
+
 def test_list_of_one_user_by_id(fake: FakeBots) -> None:
     result = runner.invoke(main.app, ["bot", "list", "--user", str(OWNER)])
 

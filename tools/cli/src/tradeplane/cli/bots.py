@@ -15,6 +15,7 @@ from nats.errors import NoRespondersError
 from nats.errors import TimeoutError as NatsTimeout
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 from tradeplane.contracts import Role, subjects
 from tradeplane.contracts.queries import BOTS, Caller, Query, Reply
 
@@ -85,16 +86,19 @@ def stop_params(bot_id: UUID, keep_orders: bool) -> dict[str, Any]:
     return {"id": str(bot_id), "cancelOpenOrders": not keep_orders, "closePositions": False}
 
 
-def _cell(value: Any) -> str:
+def _cell(value: Any) -> Text:
+    """Plain text: a bot's name is never read as console markup."""
     if value is None:
-        return ""
+        return Text("")
     if isinstance(value, bool):
-        return "yes" if value else "no"
-    return str(value)
+        return Text("yes" if value else "no")
+    return Text(str(value))
 
 
-def print_bots(console: Console, bots: Sequence[Mapping[str, Any]]) -> None:
-    """One row a bot; columns the bots service did not send stay out."""
+def print_bots(console: Console, answer: Any) -> None:
+    """The bot (or list of bots) the service answered, one row a bot; columns it did not send stay out."""
+    found = answer if isinstance(answer, list) else [answer]
+    bots: Sequence[Mapping[str, Any]] = [bot for bot in found if isinstance(bot, Mapping)]
     shown = [c for c in COLUMNS if any(c in bot for bot in bots)] or list(COLUMNS[:5])
     table = Table(*shown, title=f"{len(bots)} bots", title_justify="left")
     for bot in bots:

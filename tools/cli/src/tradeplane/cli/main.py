@@ -294,7 +294,7 @@ def bot_list(
     from . import bots
 
     found = _ask_bots("bots.admin_list", bots.list_params(_bot_user(user) if user else None), timeout)
-    bots.print_bots(Console(), found if isinstance(found, list) else [])
+    bots.print_bots(Console(), found)
 
 
 @bot_app.command("start")
@@ -307,7 +307,7 @@ def bot_start(
 
     from . import bots
 
-    bots.print_bots(Console(), [_ask_bots("bots.start", {"id": str(bot_id)}, timeout)])
+    bots.print_bots(Console(), _ask_bots("bots.start", {"id": str(bot_id)}, timeout))
 
 
 @bot_app.command("stop")
@@ -323,7 +323,7 @@ def bot_stop(
 
     from . import bots
 
-    bots.print_bots(Console(), [_ask_bots("bots.stop", bots.stop_params(bot_id, keep_orders), timeout)])
+    bots.print_bots(Console(), _ask_bots("bots.stop", bots.stop_params(bot_id, keep_orders), timeout))
 
 
 @app.command()
