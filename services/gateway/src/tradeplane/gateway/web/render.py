@@ -16,7 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, select_autoescape
 from tradeplane.contracts import Role
 
 from ..auth.principal import Principal
@@ -80,7 +80,6 @@ def tojson(value: Any) -> str:
 ENV = Environment(
     loader=FileSystemLoader(TEMPLATES),
     autoescape=select_autoescape(["html"]),
-    undefined=StrictUndefined,
     trim_blocks=True,
     lstrip_blocks=True,
 )
