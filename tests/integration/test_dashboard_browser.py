@@ -125,7 +125,11 @@ def test_a_trader_connects_a_venue_and_watches_an_order_live_then_cancels_it(
             user = login(api, trader.email)
             venue = ok(api.get("/api/venues", headers=user.headers))[0]["id"]
             body = {"venueId": venue, "symbol": "ETH/USDT", "side": "Buy", "type": "Limit"}
-            placed = ok(api.post("/api/orders", json=body | {"quantity": "0.01", "price": "1000"}, headers=user.headers))
+            placed = ok(
+                api.post(
+                    "/api/orders", json=body | {"quantity": "0.01", "price": "1000"}, headers=user.headers
+                )
+            )
         other = page.locator(f"tr[data-order-id='{placed['order']['id']}']")
         expect(other.locator(".status")).to_have_text("Open")  # placed elsewhere, shown here without a reload
         assert page.evaluate("window.__sameDocument") is True
@@ -152,7 +156,9 @@ def test_a_trader_connects_a_venue_and_watches_an_order_live_then_cancels_it(
     assert web.outside == []
 
 
-def test_a_viewer_sees_no_action_buttons_and_is_refused(stack: Stack, browser: object, tmp_path: Path) -> None:
+def test_a_viewer_sees_no_action_buttons_and_is_refused(
+    stack: Stack, browser: object, tmp_path: Path
+) -> None:
     stack.start(env=QUIET_ENV)
     base = stack.url("gateway")
     with httpx.Client(base_url=base, timeout=30) as api:

@@ -9,7 +9,6 @@ connect time: a page that reloads its data on `ready` and resumes from there mis
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -61,7 +60,12 @@ ORDER_EVENTS = tuple(
 )
 PORTFOLIO_EVENTS = tuple(
     event_type(build(_ANYONE))
-    for build in (subjects.position_changed, subjects.trade_closed, subjects.fill_booked, subjects.pnl_updated)
+    for build in (
+        subjects.position_changed,
+        subjects.trade_closed,
+        subjects.fill_booked,
+        subjects.pnl_updated,
+    )
 )
 
 
@@ -160,7 +164,7 @@ async def stream(
     events = _events(gw, spec, user.id, after)
     try:  # fail here (503 envelope), not inside the stream, when JetStream is unreachable
         first = await anext(events)
-    except (nats.errors.Error, nats.js.errors.Error, asyncio.TimeoutError) as exc:
+    except (TimeoutError, nats.errors.Error, nats.js.errors.Error) as exc:
         raise ApiError(503, "SERVICE_UNAVAILABLE", "live updates are unavailable; try again") from exc
 
     async def body() -> AsyncIterator[bytes]:

@@ -22,7 +22,7 @@ from pydantic.alias_generators import to_camel
 from tradeplane.contracts import HaltScope, OrderStatus, OrderType, Role
 
 from ..auth.principal import Principal
-from ..deps import ACCESS_COOKIE, Gw, MaybeUser, Paging, _admin, _writer
+from ..deps import Gw, MaybeUser, Paging, _admin, _writer
 from ..envelope import ApiError
 from ..routes import admin as admin_api
 from ..routes import auth as auth_api
@@ -160,7 +160,12 @@ async def logout(request: Request, gw: Gw, user: MaybeUser) -> Response:
 
 
 async def _overview(
-    request: Request, user: Principal, gw: Gw, notice: str | None = None, error: str | None = None, status: int = 200
+    request: Request,
+    user: Principal,
+    gw: Gw,
+    notice: str | None = None,
+    error: str | None = None,
+    status: int = 200,
 ) -> Response:
     portfolio, history, allocation, halt = await asyncio.gather(
         _maybe(portfolio_api.portfolio(user, gw, None)),
@@ -248,7 +253,9 @@ def _valid_symbol(symbol: str) -> bool:
 async def _orders_context(user: Principal, gw: Gw, filters: Mapping[str, Any]) -> dict[str, Any]:
     status = OrderStatus(filters["status"]) if filters.get("status") else None
     async with gw.rt.engine.connect() as conn:
-        answer = await orders_api.list_orders(user, conn, Paging(1, 50), status, filters.get("symbol") or None)
+        answer = await orders_api.list_orders(
+            user, conn, Paging(1, 50), status, filters.get("symbol") or None
+        )
     body = orjson.loads(bytes(answer.body))
     return {
         "orders": body["data"],
@@ -425,7 +432,9 @@ async def create_webhook(request: Request, user: PageUser, gw: Gw) -> Response:
 
     async def act() -> str:
         _writer(user)
-        body = WebhookCreate.model_validate({"url": fields.get("url", ""), "events": fields.get("events", [])})
+        body = WebhookCreate.model_validate(
+            {"url": fields.get("url", ""), "events": fields.get("events", [])}
+        )
         created.update(data_of(await webhooks_api.create_webhook(body, user, gw)))
         return _("Endpoint added.")
 
@@ -461,14 +470,18 @@ INTEGER_LIMITS = frozenset(
 )
 
 
-def limit_fields(limits: Mapping[str, Any] | None, form: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+def limit_fields(
+    limits: Mapping[str, Any] | None, form: Mapping[str, Any] | None = None
+) -> list[dict[str, Any]]:
     rows = []
     for name in RiskCeilings.model_fields:
         alias = to_camel(name)
         value = (form or {}).get(alias)
         if value is None and limits is not None:
             value = limits.get(name, limits.get(alias))
-        rows.append({"name": alias, "label": LIMIT_LABELS.get(name, name), "value": "" if value is None else value})
+        rows.append(
+            {"name": alias, "label": LIMIT_LABELS.get(name, name), "value": "" if value is None else value}
+        )
     return rows
 
 
