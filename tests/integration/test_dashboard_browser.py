@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.client import PASSWORD, User, login, ok, register
+from tests.support.client import PASSWORD, User, eventually_sync, login, ok, register
 from tests.support.servers import QUIET_ENV, Stack
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
@@ -63,6 +63,9 @@ class Session:
         self.context.route(re.compile(r"^(?!" + re.escape(base) + r").*"), self._refuse)
         self.page = self.context.new_page()
         self.page.on("dialog", lambda dialog: dialog.accept())  # the confirmations say yes
+        self.errors: list[str] = []
+        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+        self.page.on("console", lambda msg: msg.type == "error" and self.errors.append(msg.text))
 
     def _refuse(self, route: object) -> None:
         self.outside.append(route.request.url)  # type: ignore[attr-defined]
@@ -82,13 +85,24 @@ class Session:
         self.page.screenshot(path=str(self.screens / f"{name}.png"), full_page=True)
 
     def close(self) -> None:
+        if self.errors or self.outside:
+            self.shot("last")
         self.context.close()
+
+
+LIVE_PRICES = QUIET_ENV | {
+    "TP_FEED_ENABLED": "true",
+    "TP_PNL_SNAPSHOT_SECONDS": "1",
+    "TP_PNL_ACCOUNT_REFRESH_SECONDS": "1",
+}
+"""The paper feed on and pnl quick to find the new account and snapshot its equity: the overview shows
+a value and draws its chart."""
 
 
 def test_a_trader_connects_a_venue_and_watches_an_order_live_then_cancels_it(
     stack: Stack, browser: object, tmp_path: Path
 ) -> None:
-    stack.start(env=QUIET_ENV)
+    stack.start(env=LIVE_PRICES)
     base = stack.url("gateway")
     with httpx.Client(base_url=base, timeout=30) as api:
         trader = register(api)
@@ -142,6 +156,8 @@ def test_a_trader_connects_a_venue_and_watches_an_order_live_then_cancels_it(
 
         page.click("nav >> text=Overview")
         expect(page.locator("#killswitch-button")).to_be_visible()
+        eventually_sync(lambda: page.goto("/") and page.locator("#equity-chart.drawn canvas").count(), bool)
+        expect(page.locator("#total-value")).to_contain_text(",")  # 100,000 USDT and 1 BTC, valued
         web.shot("overview")
 
         page.click("nav >> text=Settings")
@@ -154,6 +170,7 @@ def test_a_trader_connects_a_venue_and_watches_an_order_live_then_cancels_it(
     finally:
         web.close()
     assert web.outside == []
+    assert web.errors == []
 
 
 def test_a_viewer_sees_no_action_buttons_and_is_refused(
@@ -208,3 +225,4 @@ def test_a_viewer_sees_no_action_buttons_and_is_refused(
     finally:
         web.close()
     assert web.outside == []
+    assert web.errors == []
