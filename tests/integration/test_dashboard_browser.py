@@ -159,6 +159,12 @@ def test_a_trader_connects_a_venue_and_watches_an_order_live_then_cancels_it(
         eventually_sync(lambda: page.goto("/") and page.locator("#equity-chart.drawn canvas").count(), bool)
         expect(page.locator("#total-value")).to_contain_text(",")  # 100,000 USDT and 1 BTC, valued
         web.shot("overview")
+        page.check("#killswitch input[name=confirm]")
+        page.click("#killswitch-button")
+        expect(page.locator("#halt-state")).to_contain_text("Your trading is halted")
+        page.check("#killswitch input[name=confirm]")
+        page.click("#killswitch-button")
+        expect(page.locator("#halt-state")).to_contain_text("Your trading is running")
 
         page.click("nav >> text=Settings")
         page.select_option("#language-form select", "uk")

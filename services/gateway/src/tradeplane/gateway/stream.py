@@ -93,6 +93,10 @@ CHANNELS: dict[str, Channel] = {
     ),
     # tp.risk.state.<user_id>
     "alerts": Channel(streams.RISK, subjects.risk_state, (event_type(subjects.risk_state(_ANYONE)),)),
+    # tp.market.ticker.<venue>.<symbol>: public prices, the same for everyone
+    "market": Channel(
+        streams.MARKET, lambda _: subjects.ALL_TICKERS, (event_type(subjects.ticker("paper", "BTC/USDT")),)
+    ),
 }
 
 
@@ -155,7 +159,7 @@ async def stream(
     gw: Gw,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
 ) -> StreamingResponse:
-    """The caller's live events of a channel (`orders`, `portfolio`, `alerts`) as Server-Sent Events;
+    """The caller's live events of a channel (`orders`, `portfolio`, `alerts`, `market`) as Server-Sent Events;
     reconnect with `Last-Event-ID` to resume after the last event seen."""
     spec = CHANNELS.get(channel)
     if spec is None:
