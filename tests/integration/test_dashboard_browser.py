@@ -65,18 +65,22 @@ class Session:
         self.page.on("dialog", lambda dialog: dialog.accept())  # the confirmations say yes
         self.errors: list[str] = []
         self.page.on("pageerror", lambda error: self.errors.append(str(error)))
-        self.page.on("console", lambda msg: msg.type == "error" and self.errors.append(msg.text))
+        self.page.on("console", self._console)
+
+    def _console(self, message: object) -> None:
+        if message.type == "error":  # type: ignore[attr-defined]
+            self.errors.append(message.text)  # type: ignore[attr-defined]
 
     def _refuse(self, route: object) -> None:
         self.outside.append(route.request.url)  # type: ignore[attr-defined]
         route.abort()  # type: ignore[attr-defined]
 
-    def sign_in(self, email: str) -> None:
+    def sign_in(self, email: str, password: str = PASSWORD) -> None:
         page = self.page
         page.goto("/")
         expect(page).to_have_url(re.compile(r"/login$"))
         page.fill("input[name=email]", email)
-        page.fill("input[name=password]", PASSWORD)
+        page.fill("input[name=password]", password)
         page.click("form[action='/login'] button[type=submit]")
         expect(page.locator("h1")).to_have_text("Overview")
 
@@ -232,3 +236,23 @@ def test_a_viewer_sees_no_action_buttons_and_is_refused(
         web.close()
     assert web.outside == []
     assert web.errors == []
+
+    admin_web = Session(browser, base, tmp_path / "screens")
+    page = admin_web.page
+    try:
+        admin_web.sign_in(stack.admin_email, stack.admin_password)
+        page.click("nav >> text=Admin")
+        row = page.locator(f"#users tr[data-user-id='{viewer.id}']")
+        expect(row.locator("select[name=role]")).to_have_value("viewer")
+        expect(page.locator("#audit")).to_contain_text("user.role")
+        page.check("#global-killswitch input[name=confirm]")
+        page.click("#global-killswitch button[type=submit]")
+        expect(page.locator("#global-state")).to_contain_text("halted for everyone")
+        admin_web.shot("admin")
+        page.check("#global-killswitch input[name=confirm]")
+        page.click("#global-killswitch button[type=submit]")
+        expect(page.locator("#global-state")).to_contain_text("running for everyone")
+    finally:
+        admin_web.close()
+    assert admin_web.outside == []
+    assert admin_web.errors == []

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Annotated, Any, get_args
 from urllib.parse import urlsplit
 from uuid import UUID
@@ -21,7 +22,9 @@ from pydantic import TypeAdapter, ValidationError
 from pydantic.alias_generators import to_camel
 from tradeplane.contracts import HaltScope, OrderStatus, OrderType, Role
 
+from ..adapters import repo
 from ..auth.principal import Principal
+from ..context import Gateway
 from ..deps import Gw, MaybeUser, Paging, _admin, _writer
 from ..envelope import ApiError
 from ..routes import admin as admin_api
@@ -104,16 +107,53 @@ async def _form(request: Request) -> dict[str, Any]:
     return fields
 
 
-Action = Callable[[], Awaitable[str]]
+@dataclass(frozen=True)
+class Outcome:
+    """What a form's action did, shown on the page it renders again."""
+
+    notice: str | None = None
+    error: str | None = None
+    status: int = 200
+    form: Mapping[str, Any] = field(default_factory=dict)
+    """The fields to show again after a refusal, for the user to fix."""
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    """More for the page (a webhook's secret, shown once)."""
+
+    def context(self) -> dict[str, Any]:
+        return {"notice": self.notice, "error": self.error, "form": self.form, **self.extra}
 
 
-async def _attempt(action: Action) -> tuple[str | None, str | None, int]:
-    """Run a form's action: (notice, None, 200) when it worked, (None, why, status) when refused."""
+NOTHING = Outcome()
+Page = Callable[[Request, Principal, Gateway, Outcome], Awaitable[Response]]
+Act = Callable[[dict[str, Any], i18n.Translate], Awaitable[Outcome]]
+
+
+async def _post(
+    request: Request,
+    user: Principal,
+    gw: Gateway,
+    page: Page,
+    act: Act,
+    allowed: Callable[[Principal], object] = _writer,
+    keep_form: bool = False,
+) -> Response:
+    """A form's action for `allowed` users (traders and admins unless said), then its page again: with a
+    notice, or with why it was refused (the API's status and message) and, when `keep_form`, the form."""
+    fields = await _form(request)
+    translate = i18n.translator(viewer(request, user).language)
     try:
-        return await action(), None, 200
+        allowed(user)
+        outcome = await act(fields, translate)
     except (ApiError, ValidationError) as exc:
         message, status = _problem(exc)
-        return None, message, status
+        outcome = Outcome(error=message, status=status, form=fields if keep_form else {})
+    return await page(request, user, gw, outcome)
+
+
+def _page(
+    request: Request, user: Principal, template: str, context: Mapping[str, Any], outcome: Outcome
+) -> Response:
+    return render(request, template, viewer(request, user), {**context, **outcome.context()}, outcome.status)
 
 
 # Sign in and out
@@ -123,58 +163,50 @@ async def _attempt(action: Action) -> tuple[str | None, str | None, int]:
 async def login_page(request: Request, user: MaybeUser, lang: str | None = None) -> Response:
     if user is not None:
         return go(request, "/")
-    who = viewer(request, None)
-    if lang in i18n.LANGUAGES:
-        who = Viewer(None, lang)
+    chosen = lang if lang in i18n.LANGUAGES else None
+    who = Viewer(None, chosen) if chosen else viewer(request, None)
     response = render(request, "login.html", who, {"email": ""})
-    if lang in i18n.LANGUAGES:
-        response.set_cookie(i18n.COOKIE, lang, max_age=365 * 86400, samesite="lax", path="/")
+    if chosen:
+        _remember_language(response, chosen)
     return response
+
+
+def _remember_language(response: Response, language: str) -> None:
+    response.set_cookie(i18n.COOKIE, language, max_age=365 * 86400, samesite="lax", path="/")
 
 
 @router.post("/login", response_class=HTMLResponse)
 async def login(request: Request, gw: Gw) -> Response:
     fields = await _form(request)
     who = viewer(request, None)
+    credentials = {"email": fields.get("email", ""), "password": fields.get("password", "")}
     try:
-        body = LoginRequest.model_validate(
-            {"email": fields.get("email", ""), "password": fields.get("password", "")}
-        )
-        answer = await auth_api.login(body, gw)
+        answer = await auth_api.login(LoginRequest.model_validate(credentials), gw)
     except (ApiError, ValidationError) as exc:
         message, status = _problem(exc)
-        _ = i18n.translator(who.language)
-        error = _("Wrong email or password.") if status in (401, 422) else message
-        return render(request, "login.html", who, {"email": fields.get("email", ""), "error": error}, status)
+        error = i18n.translator(who.language)("Wrong email or password.") if status in (401, 422) else message
+        return render(request, "login.html", who, {"email": credentials["email"], "error": error}, status)
     return go(request, "/", answer)
 
 
 @router.post("/logout")
 async def logout(request: Request, gw: Gw, user: MaybeUser) -> Response:
     await _form(request)
-    answer = await auth_api.logout(gw, user, None)
-    return go(request, "/login", answer)
+    return go(request, "/login", await auth_api.logout(gw, user, None))
 
 
-# Overview
+# Overview and the kill switches
+
+OFF = {"active": False, "reason": None}
 
 
-async def _overview(
-    request: Request,
-    user: Principal,
-    gw: Gw,
-    notice: str | None = None,
-    error: str | None = None,
-    status: int = 200,
-) -> Response:
+async def _overview(request: Request, user: Principal, gw: Gateway, outcome: Outcome = NOTHING) -> Response:
     portfolio, history, allocation, halt = await asyncio.gather(
         _maybe(portfolio_api.portfolio(user, gw, None)),
         _maybe(portfolio_api.equity_history(user, gw)),
         _maybe(portfolio_api.allocation(user, gw)),
         _maybe(killswitch_api.killswitch_status(user, gw, None)),
     )
-    unavailable = portfolio is None or history is None or halt is None
-    off = {"active": False, "reason": None}
     context = {
         "portfolio": portfolio or {"positions": []},
         "history": [
@@ -183,13 +215,11 @@ async def _overview(
             if point.get("equity") is not None
         ],
         "allocation": allocation or [],
-        "halt": halt or {"global": off, "user": off},
-        "unavailable": unavailable,
+        "halt": halt or {"global": OFF, "user": OFF},
+        "unavailable": portfolio is None or history is None or halt is None,
         "live_events": _events("portfolio"),
-        "notice": notice,
-        "error": error,
     }
-    return render(request, "overview.html", viewer(request, user), context, status)
+    return _page(request, user, "overview.html", context, outcome)
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -197,33 +227,32 @@ async def overview(request: Request, user: PageUser, gw: Gw) -> Response:
     return await _overview(request, user, gw)
 
 
+def _switch(scope: HaltScope, user: Principal, gw: Gateway) -> Act:
+    """Engage or release a kill switch (the form's `action`), once "I am sure" is ticked."""
+    engaged, released = (
+        ("Your trading is halted.", "Your trading is running.")
+        if scope is HaltScope.USER
+        else ("Trading is halted for everyone.", "Trading is running for everyone.")
+    )
+
+    async def act(fields: dict[str, Any], _: i18n.Translate) -> Outcome:
+        if fields.get("confirm") != "yes":
+            raise ApiError(422, "NOT_CONFIRMED", _("Tick “I am sure” to confirm."))
+        body = KillSwitchCommand(
+            scope=scope, reason=str(fields.get("reason") or _("From the dashboard"))[:200]
+        )
+        if fields.get("action") == "deactivate":
+            data_of(await killswitch_api.deactivate(body, user, gw))
+            return Outcome(notice=_(released))
+        data_of(await killswitch_api.activate(body, user, gw))
+        return Outcome(notice=_(engaged))
+
+    return act
+
+
 @router.post("/killswitch", response_class=HTMLResponse)
 async def killswitch(request: Request, user: PageUser, gw: Gw) -> Response:
-    fields = await _form(request)
-    _ = i18n.translator(viewer(request, user).language)
-
-    async def act() -> str:
-        _writer(user)
-        engage = fields.get("action") != "deactivate"
-        _confirmed(fields, _)
-        body = KillSwitchCommand(scope=HaltScope.USER, reason=_reason(fields, _))
-        if engage:
-            data_of(await killswitch_api.activate(body, user, gw))
-            return _("Your trading is halted.")
-        data_of(await killswitch_api.deactivate(body, user, gw))
-        return _("Your trading is running.")
-
-    notice, error, status = await _attempt(act)
-    return await _overview(request, user, gw, notice, error, status)
-
-
-def _confirmed(fields: Mapping[str, Any], _: Callable[..., str]) -> None:
-    if fields.get("confirm") != "yes":
-        raise ApiError(422, "NOT_CONFIRMED", _("Tick “I am sure” to confirm."))
-
-
-def _reason(fields: Mapping[str, Any], _: Callable[..., str]) -> str:
-    return str(fields.get("reason") or _("From the dashboard"))[:200]
+    return await _post(request, user, gw, _overview, _switch(HaltScope.USER, user, gw))
 
 
 def _events(channel: str) -> str:
@@ -233,7 +262,7 @@ def _events(channel: str) -> str:
 # Orders
 
 
-def _order_filters(request: Request) -> dict[str, Any]:
+def _order_filters(request: Request) -> dict[str, str]:
     status = request.query_params.get("status") or ""
     symbol = (request.query_params.get("symbol") or "").strip().upper()
     return {
@@ -250,7 +279,7 @@ def _valid_symbol(symbol: str) -> bool:
     return True
 
 
-async def _orders_context(user: Principal, gw: Gw, filters: Mapping[str, Any]) -> dict[str, Any]:
+async def _orders_context(user: Principal, gw: Gateway, filters: Mapping[str, str]) -> dict[str, Any]:
     status = OrderStatus(filters["status"]) if filters.get("status") else None
     async with gw.rt.engine.connect() as conn:
         answer = await orders_api.list_orders(
@@ -267,27 +296,14 @@ async def _orders_context(user: Principal, gw: Gw, filters: Mapping[str, Any]) -
     }
 
 
-async def _orders(
-    request: Request,
-    user: Principal,
-    gw: Gw,
-    notice: str | None = None,
-    error: str | None = None,
-    status: int = 200,
-    form: Mapping[str, Any] | None = None,
-) -> Response:
-    filters = _order_filters(request)
+async def _orders(request: Request, user: Principal, gw: Gateway, outcome: Outcome = NOTHING) -> Response:
     context, venues = await asyncio.gather(
-        _orders_context(user, gw, filters), _maybe(venues_api.list_venues(user, gw))
+        _orders_context(user, gw, _order_filters(request)), _maybe(venues_api.list_venues(user, gw))
     )
-    context |= {
-        "venues": venues or [],
-        "order_types": [t.value for t in OrderType],
-        "form": {"clientOrderId": f"web-{uuid.uuid4().hex[:20]}", **(form or {})},
-        "notice": notice,
-        "error": error,
-    }
-    return render(request, "orders.html", viewer(request, user), context, status)
+    # A fresh clientOrderId per form: a form sent twice is one order. A refused form keeps its own.
+    form = {"clientOrderId": f"web-{uuid.uuid4().hex[:20]}", **outcome.form}
+    context |= {"venues": venues or [], "order_types": [t.value for t in OrderType]}
+    return _page(request, user, "orders.html", context, replace(outcome, form=form))
 
 
 @router.get("/orders", response_class=HTMLResponse)
@@ -304,42 +320,29 @@ async def orders_table(request: Request, user: PageUser, gw: Gw) -> Response:
 ORDER_FIELDS = ("venueId", "symbol", "side", "type", "quantity", "price", "stopPrice", "clientOrderId")
 
 
+def _order_words(answer: Mapping[str, Any], _: i18n.Translate) -> dict[str, str]:
+    order = answer["order"]
+    return {"side": _(order["side"]), "quantity": order["quantity"], "symbol": order["symbol"]}
+
+
 @router.post("/orders", response_class=HTMLResponse)
 async def place_order(request: Request, user: PageUser, gw: Gw) -> Response:
-    fields = await _form(request)
-    _ = i18n.translator(viewer(request, user).language)
-
-    async def act() -> str:
-        _writer(user)
+    async def act(fields: dict[str, Any], _: i18n.Translate) -> Outcome:
         given = {k: fields[k] for k in ORDER_FIELDS if fields.get(k)}
-        if "symbol" in given:
-            given["symbol"] = str(given["symbol"]).upper()
-        order = data_of(await orders_api.place_order(PlaceOrder.model_validate(given), user, gw, None))
-        return _("Order placed: %(side)s %(quantity)s %(symbol)s.", **_order_words(order["order"], _))
+        given["symbol"] = str(given.get("symbol", "")).upper()
+        answer = data_of(await orders_api.place_order(PlaceOrder.model_validate(given), user, gw, None))
+        return Outcome(notice=_("Order placed: %(side)s %(quantity)s %(symbol)s.", **_order_words(answer, _)))
 
-    notice, error, status = await _attempt(act)
-    kept = {k: v for k, v in fields.items() if k != "clientOrderId"} if error else {}
-    if error and fields.get("clientOrderId"):  # the same order when the user fixes and resends it
-        kept["clientOrderId"] = fields["clientOrderId"]
-    return await _orders(request, user, gw, notice, error, status, kept)
-
-
-def _order_words(order: Mapping[str, Any], _: Callable[..., str]) -> dict[str, str]:
-    return {"side": _(order["side"]), "quantity": order["quantity"], "symbol": order["symbol"]}
+    return await _post(request, user, gw, _orders, act, keep_form=True)
 
 
 @router.post("/orders/{order_id:uuid}/cancel", response_class=HTMLResponse)
 async def cancel_order(order_id: UUID, request: Request, user: PageUser, gw: Gw) -> Response:
-    await _form(request)
-    _ = i18n.translator(viewer(request, user).language)
+    async def act(fields: dict[str, Any], _: i18n.Translate) -> Outcome:
+        answer = data_of(await orders_api.cancel_order(order_id, user, gw))
+        return Outcome(notice=_("Cancelling: %(side)s %(quantity)s %(symbol)s.", **_order_words(answer, _)))
 
-    async def act() -> str:
-        _writer(user)
-        order = data_of(await orders_api.cancel_order(order_id, user, gw))
-        return _("Cancelling: %(side)s %(quantity)s %(symbol)s.", **_order_words(order["order"], _))
-
-    notice, error, status = await _attempt(act)
-    return await _orders(request, user, gw, notice, error, status)
+    return await _post(request, user, gw, _orders, act)
 
 
 # Venues
@@ -356,20 +359,11 @@ def parse_balances(text: str) -> dict[str, str]:
     return balances
 
 
-async def _venues(
-    request: Request,
-    user: Principal,
-    gw: Gw,
-    notice: str | None = None,
-    error: str | None = None,
-    status: int = 200,
-    form: Mapping[str, Any] | None = None,
-) -> Response:
+async def _venues(request: Request, user: Principal, gw: Gateway, outcome: Outcome = NOTHING) -> Response:
     venues = await _maybe(venues_api.list_venues(user, gw)) or []
     found = await asyncio.gather(*(_maybe(venues_api.venue_balance(UUID(v["id"]), user, gw)) for v in venues))
     balances = {v["id"]: b for v, b in zip(venues, found, strict=True) if b is not None}
-    context = {"venues": venues, "balances": balances, "form": form or {}, "notice": notice, "error": error}
-    return render(request, "venues.html", viewer(request, user), context, status)
+    return _page(request, user, "venues.html", {"venues": venues, "balances": balances}, outcome)
 
 
 @router.get("/venues", response_class=HTMLResponse)
@@ -379,44 +373,27 @@ async def venues(request: Request, user: PageUser, gw: Gw) -> Response:
 
 @router.post("/venues", response_class=HTMLResponse)
 async def connect_venue(request: Request, user: PageUser, gw: Gw) -> Response:
-    fields = await _form(request)
-    _ = i18n.translator(viewer(request, user).language)
-
-    async def act() -> str:
-        _writer(user)
+    async def act(fields: dict[str, Any], _: i18n.Translate) -> Outcome:
         body = {"venue": "paper", "initialBalances": parse_balances(str(fields.get("balances", "")))}
         if fields.get("label"):
             body["label"] = fields["label"]
         data_of(await venues_api.connect_venue(ConnectVenue.model_validate(body), user, gw))
-        return _("Paper account connected.")
+        return Outcome(notice=_("Paper account connected."))
 
-    notice, error, status = await _attempt(act)
-    return await _venues(request, user, gw, notice, error, status, fields if error else None)
+    return await _post(request, user, gw, _venues, act, keep_form=True)
 
 
 # Webhooks
 
 
-async def _webhooks(
-    request: Request,
-    user: Principal,
-    gw: Gw,
-    notice: str | None = None,
-    error: str | None = None,
-    status: int = 200,
-    extra: Mapping[str, Any] | None = None,
-) -> Response:
+async def _webhooks(request: Request, user: Principal, gw: Gateway, outcome: Outcome = NOTHING) -> Response:
     context = {
         "webhooks": await _maybe(webhooks_api.list_webhooks(user, gw)) or [],
         "webhook_events": WEBHOOK_EVENTS,
         "default_events": ("trade_entry", "trade_exit"),
         "created": None,
-        "form": {},
-        "notice": notice,
-        "error": error,
-        **(extra or {}),
     }
-    return render(request, "webhooks.html", viewer(request, user), context, status)
+    return _page(request, user, "webhooks.html", context, outcome)
 
 
 @router.get("/webhooks", response_class=HTMLResponse)
@@ -426,28 +403,20 @@ async def webhooks(request: Request, user: PageUser, gw: Gw) -> Response:
 
 @router.post("/webhooks", response_class=HTMLResponse)
 async def create_webhook(request: Request, user: PageUser, gw: Gw) -> Response:
-    fields = await _form(request)
-    _ = i18n.translator(viewer(request, user).language)
-    created: dict[str, Any] = {}
-
-    async def act() -> str:
-        _writer(user)
+    async def act(fields: dict[str, Any], _: i18n.Translate) -> Outcome:
         body = WebhookCreate.model_validate(
             {"url": fields.get("url", ""), "events": fields.get("events", [])}
         )
-        created.update(data_of(await webhooks_api.create_webhook(body, user, gw)))
-        return _("Endpoint added.")
+        created = data_of(await webhooks_api.create_webhook(body, user, gw))
+        return Outcome(notice=_("Endpoint added."), extra={"created": created})
 
-    notice, error, status = await _attempt(act)
-    extra = {"created": created or None, "form": fields if error else {}}
-    return await _webhooks(request, user, gw, notice, error, status, extra)
+    return await _post(request, user, gw, _webhooks, act, keep_form=True)
 
 
 @router.get("/webhooks/{webhook_id:uuid}", response_class=HTMLResponse)
 async def deliveries(webhook_id: UUID, request: Request, user: PageUser, gw: Gw) -> Response:
     found = await _maybe(webhooks_api.deliveries(webhook_id, user, gw, Paging(1, 50)))
-    context = {"deliveries": found or []}
-    return render(request, "deliveries.html", viewer(request, user), context)
+    return _page(request, user, "deliveries.html", {"deliveries": found or []}, NOTHING)
 
 
 # Settings
@@ -466,22 +435,22 @@ LIMIT_LABELS: dict[str, str] = {
 }
 """The scalar risk limits a trader sets on the page (RiskCeilings' fields), with their labels."""
 INTEGER_LIMITS = frozenset(
-    name for name, field in RiskCeilings.model_fields.items() if int in get_args(field.annotation)
+    name for name, spec in RiskCeilings.model_fields.items() if int in get_args(spec.annotation)
 )
 
 
 def limit_fields(
     limits: Mapping[str, Any] | None, form: Mapping[str, Any] | None = None
 ) -> list[dict[str, Any]]:
+    """The form's rows: the value the user just sent (refused), else the current limit, else blank."""
     rows = []
     for name in RiskCeilings.model_fields:
         alias = to_camel(name)
         value = (form or {}).get(alias)
         if value is None and limits is not None:
             value = limits.get(name, limits.get(alias))
-        rows.append(
-            {"name": alias, "label": LIMIT_LABELS.get(name, name), "value": "" if value is None else value}
-        )
+        label = LIMIT_LABELS.get(name, name)
+        rows.append({"name": alias, "label": label, "value": "" if value is None else value})
     return rows
 
 
@@ -491,30 +460,18 @@ def limits_body(fields: Mapping[str, Any]) -> dict[str, Any]:
     for name in RiskCeilings.model_fields:
         alias = to_camel(name)
         text = str(fields.get(alias) or "").strip().replace(" ", "").replace(",", "")
-        if not text:
-            continue
-        body[alias] = int(text) if name in INTEGER_LIMITS and text.isdigit() else text
+        if text:
+            body[alias] = int(text) if name in INTEGER_LIMITS and text.isdigit() else text
     return body
 
 
-async def _settings(
-    request: Request,
-    user: Principal,
-    gw: Gw,
-    who: Viewer | None = None,
-    notice: str | None = None,
-    error: str | None = None,
-    status: int = 200,
-    form: Mapping[str, Any] | None = None,
-) -> Response:
+async def _settings(request: Request, user: Principal, gw: Gateway, outcome: Outcome = NOTHING) -> Response:
     current = await _maybe(settings_api.get_trading_settings(user, gw, None)) or {}
     context = {
-        "limit_fields": limit_fields(current.get("limits"), form),
+        "limit_fields": limit_fields(current.get("limits"), outcome.form),
         "state": current.get("state"),
-        "notice": notice,
-        "error": error,
     }
-    return render(request, "settings.html", who or viewer(request, user), context, status)
+    return _page(request, user, "settings.html", context, outcome)
 
 
 @router.get("/settings", response_class=HTMLResponse)
@@ -524,17 +481,12 @@ async def settings(request: Request, user: PageUser, gw: Gw) -> Response:
 
 @router.post("/settings/limits", response_class=HTMLResponse)
 async def put_limits(request: Request, user: PageUser, gw: Gw) -> Response:
-    fields = await _form(request)
-    _ = i18n.translator(viewer(request, user).language)
-
-    async def act() -> str:
-        _writer(user)
+    async def act(fields: dict[str, Any], _: i18n.Translate) -> Outcome:
         body = TradingLimits.model_validate(limits_body(fields))
         data_of(await settings_api.put_trading_settings(body, user, gw, None))
-        return _("Risk limits saved.")
+        return Outcome(notice=_("Risk limits saved."))
 
-    notice, error, status = await _attempt(act)
-    return await _settings(request, user, gw, None, notice, error, status, fields if error else None)
+    return await _post(request, user, gw, _settings, act, keep_form=True)
 
 
 @router.post("/settings/language", response_class=HTMLResponse)
@@ -542,44 +494,37 @@ async def put_language(request: Request, user: PageUser, gw: Gw) -> Response:
     fields = await _form(request)
     language = str(fields.get("language", ""))
     if language not in i18n.LANGUAGES:
-        who = viewer(request, user)
-        error = i18n.translator(who.language)("Unknown language.")
-        return await _settings(request, user, gw, who, None, error, 422)
+        error = i18n.translator(viewer(request, user).language)("Unknown language.")
+        return await _settings(request, user, gw, Outcome(error=error, status=422))
     # Anyone may choose their language, viewers too: it is their profile, not trading.
-    data_of(await auth_api.update_profile(ProfileUpdate(language=language), user, gw))
-    who = Viewer(user, language)
-    notice = i18n.translator(language)("Language saved.")
-    response = await _settings(request, user, gw, who, notice)
-    response.set_cookie(i18n.COOKIE, language, max_age=365 * 86400, samesite="lax", path="/")
+    saved = data_of(await auth_api.update_profile(ProfileUpdate(language=language), user, gw))
+    async with gw.rt.engine.connect() as conn:  # the page renders in the language just saved
+        row = await repo.user_by_id(conn, UUID(saved["user"]["id"]))
+    if row is not None:
+        user = Principal(row, user.session_id, user.expires_at)
+    response = await _settings(
+        request, user, gw, Outcome(notice=i18n.translator(language)("Language saved."))
+    )
+    _remember_language(response, language)
     return response
 
 
 # Admin
 
 
-async def _admin_page(
-    request: Request,
-    user: Principal,
-    gw: Gw,
-    notice: str | None = None,
-    error: str | None = None,
-    status: int = 200,
-) -> Response:
+async def _admin_page(request: Request, user: Principal, gw: Gateway, outcome: Outcome = NOTHING) -> Response:
     _admin(user)
     async with gw.rt.engine.connect() as conn:
         users_answer = await admin_api.list_users(user, gw, conn, Paging(1, 100))
         audit_answer = await compliance_api.audit_log(user, conn, Paging(1, 50), None)
-    off = {"active": False, "reason": None}
     halt = await _maybe(killswitch_api.killswitch_status(user, gw, None))
     context = {
         "users": data_of(users_answer),
         "audit": data_of(audit_answer),
-        "halt": halt or {"global": off, "user": off},
+        "halt": halt or {"global": OFF, "user": OFF},
         "roles": [r.value for r in Role],
-        "notice": notice,
-        "error": error,
     }
-    return render(request, "admin.html", viewer(request, user), context, status)
+    return _page(request, user, "admin.html", context, outcome)
 
 
 @router.get("/admin", response_class=HTMLResponse)
@@ -589,50 +534,27 @@ async def admin(request: Request, user: PageUser, gw: Gw) -> Response:
 
 @router.post("/admin/killswitch", response_class=HTMLResponse)
 async def global_killswitch(request: Request, user: PageUser, gw: Gw) -> Response:
-    fields = await _form(request)
-    _ = i18n.translator(viewer(request, user).language)
-
-    async def act() -> str:
-        _admin(user)
-        _confirmed(fields, _)
-        body = KillSwitchCommand(scope=HaltScope.GLOBAL, reason=_reason(fields, _))
-        if fields.get("action") == "deactivate":
-            data_of(await killswitch_api.deactivate(body, user, gw))
-            return _("Trading is running for everyone.")
-        data_of(await killswitch_api.activate(body, user, gw))
-        return _("Trading is halted for everyone.")
-
-    notice, error, status = await _attempt(act)
-    return await _admin_page(request, user, gw, notice, error, status)
+    return await _post(request, user, gw, _admin_page, _switch(HaltScope.GLOBAL, user, gw), _admin)
 
 
 @router.post("/admin/users/{user_id:uuid}/role", response_class=HTMLResponse)
 async def set_role(user_id: UUID, request: Request, user: PageUser, gw: Gw) -> Response:
-    fields = await _form(request)
-    _ = i18n.translator(viewer(request, user).language)
+    async def act(fields: dict[str, Any], _: i18n.Translate) -> Outcome:
+        body = RoleUpdate.model_validate({"role": fields.get("role", "")})
+        row = data_of(await admin_api.set_user_role(user_id, body, user, gw))
+        return Outcome(notice=_("%(email)s is now: %(role)s.", email=row["email"], role=_(row["role"])))
 
-    async def act() -> str:
-        _admin(user)
-        row = data_of(await admin_api.set_user_role(user_id, RoleUpdate.model_validate(fields), user, gw))
-        return _("%(email)s is now: %(role)s.", email=row["email"], role=_(row["role"]))
-
-    notice, error, status = await _attempt(act)
-    return await _admin_page(request, user, gw, notice, error, status)
+    return await _post(request, user, gw, _admin_page, act, _admin)
 
 
 @router.post("/admin/users/{user_id:uuid}/enable", response_class=HTMLResponse)
 async def enable_user(user_id: UUID, request: Request, user: PageUser, gw: Gw) -> Response:
-    await _form(request)
-    _ = i18n.translator(viewer(request, user).language)
-
-    async def act() -> str:
-        _admin(user)
+    async def act(fields: dict[str, Any], _: i18n.Translate) -> Outcome:
         async with gw.rt.engine.connect() as conn:
             data_of(await admin_api.enable_user(user_id, user, gw, conn))
-        return _("The user may trade again.")
+        return Outcome(notice=_("The user may trade again."))
 
-    notice, error, status = await _attempt(act)
-    return await _admin_page(request, user, gw, notice, error, status)
+    return await _post(request, user, gw, _admin_page, act, _admin)
 
 
 def install(app: FastAPI) -> None:
