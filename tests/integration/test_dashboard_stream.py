@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.client import Api, User, eventually, resting_buy
+from tests.support.client import Api, User, eventually, market, resting_buy
 from tests.support.servers import QUIET_ENV, Stack, run_async
 from tests.support.sse import Event, events
 
@@ -28,16 +28,18 @@ def _for(order_id: str, kind: str) -> Callable[[list[Event]], bool]:
 class Reader:
     """One SSE connection read in the background into `seen`."""
 
-    def __init__(self, http: httpx.AsyncClient, who: User, last_event_id: int | None = None) -> None:
+    def __init__(
+        self, http: httpx.AsyncClient, who: User, last_event_id: int | None = None, channel: str = "orders"
+    ) -> None:
         headers = dict(who.headers)
         if last_event_id is not None:
             headers["Last-Event-ID"] = str(last_event_id)
         self.seen: list[Event] = []
         self.status = 0
-        self._task = asyncio.create_task(self._read(http, headers))
+        self._task = asyncio.create_task(self._read(http, f"/api/stream/{channel}", headers))
 
-    async def _read(self, http: httpx.AsyncClient, headers: dict[str, str]) -> None:
-        async with http.stream("GET", "/api/stream/orders", headers=headers, timeout=None) as response:
+    async def _read(self, http: httpx.AsyncClient, path: str, headers: dict[str, str]) -> None:
+        async with http.stream("GET", path, headers=headers, timeout=None) as response:
             self.status = response.status_code
             async for event in events(response):
                 self.seen.append(event)
@@ -145,3 +147,39 @@ def test_a_reconnect_with_last_event_id_misses_nothing(stack: Stack) -> None:
     assert [(e.id, e.type, e.data) for e in resumed] == [(e.id, e.type, e.data) for e in missed]
     # And what came before the gap is not sent again.
     assert {e.id for e in result["before"][1:]}.isdisjoint({e.id for e in resumed})
+
+
+async def portfolio_and_prices(stack: Stack) -> dict[str, Any]:
+    async with httpx.AsyncClient(base_url=stack.url("gateway"), timeout=30) as http:
+        api = Api(http, stack)
+        alice, bob = await api.trader(name="alice"), await api.trader(name="bob")
+        portfolio = Reader(http, alice, channel="portfolio")
+        prices = Reader(http, bob, channel="market")
+        await portfolio.until(lambda seen: bool(seen))
+        ticks = await prices.until(lambda seen: any(e.type == "market.ticker" for e in seen))
+        bobs = await api.filled(bob, market(bob.account))
+        alices = await api.filled(alice, market(alice.account))
+        seen = await portfolio.until(
+            lambda seen: any(
+                e.type == "position.changed" and e.data.get("symbol") == "BTC/USDT" for e in seen
+            )
+        )
+        await portfolio.close()
+        await prices.close()
+        return {"alice": alice, "seen": seen, "ticks": ticks, "orders": (alices["id"], bobs["id"])}
+
+
+def test_the_portfolio_channel_sends_a_users_own_position_changes_and_market_sends_prices(
+    stack: Stack,
+) -> None:
+    stack.start(env=QUIET_ENV | {"TP_FEED_ENABLED": "true"})
+
+    result = run_async(lambda: portfolio_and_prices(stack))
+
+    seen: list[Event] = result["seen"]
+    assert seen[0].type == "ready"
+    owners = {e.data["fill"]["user_id"] if e.type == "trade.booked" else e.data["user_id"] for e in seen[1:]}
+    assert owners == {result["alice"].id}
+    assert "position.changed" in {e.type for e in seen}
+    tick = next(e for e in result["ticks"] if e.type == "market.ticker")
+    assert tick.data["symbol"] and tick.data["last"]
