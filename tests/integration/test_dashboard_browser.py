@@ -157,6 +157,28 @@ def test_a_trader_connects_a_venue_and_watches_an_order_live_then_cancels_it(
         btc.locator("button", has_text="Cancel").click()
         expect(btc.locator(".status")).to_have_text("Cancelled")
         expect(btc.locator("button", has_text="Cancel")).to_have_count(0)
+        page.select_option("#order-filters select[name=status]", "Cancelled")
+        expect(page.locator("#orders-table tbody tr")).to_have_count(1)
+        expect(page.locator("#orders-table tbody tr .status")).to_have_text("Cancelled")
+
+        page.click("nav >> text=Webhooks")
+        page.fill("#create-webhook input[name=url]", "http://127.0.0.1:9/tradeplane")
+        page.click("#create-webhook button[type=submit]")
+        secret = page.locator("#new-secret .secret-value").inner_text()
+        assert len(secret) > 20
+        expect(page.locator("#webhook-list tbody tr")).to_have_count(1)
+        web.shot("webhooks")
+        page.click("nav >> text=Webhooks")
+        expect(page.locator("#new-secret")).to_have_count(0)
+        expect(page.locator("#webhook-list tbody tr")).to_have_count(1)
+        assert secret not in page.content()  # shown once
+
+        page.click("nav >> text=Settings")
+        page.fill("#limits-form input[name=maxDailyTrades]", "123")
+        page.click("#limits-form button[type=submit]")
+        expect(page.locator(".flash.notice")).to_contain_text("Risk limits saved")
+        expect(page.locator("#limits-form input[name=maxDailyTrades]")).to_have_value("123")
+        web.shot("settings")
 
         page.click("nav >> text=Overview")
         expect(page.locator("#killswitch-button")).to_be_visible()

@@ -23,7 +23,9 @@ LOCALE = Path(__file__).parent / "locale"
 UK: dict[str, str] = json.loads((LOCALE / "uk.json").read_text(encoding="utf-8"))
 """English message → Ukrainian: one JSON object, edited by hand (a unit test checks every message has one)."""
 
-CATALOGUES: dict[str, dict[str, str]] = {"en": {}, "uk": UK}
+EN: dict[str, str] = json.loads((LOCALE / "en.json").read_text(encoding="utf-8"))
+"""English labels for the codes that serve as message ids (`trade_entry` → `Trade entry`)."""
+CATALOGUES: dict[str, dict[str, str]] = {"en": EN, "uk": UK}
 
 
 def normalize(code: str | None) -> str | None:
