@@ -199,6 +199,13 @@ def test_a_trader_connects_a_venue_and_watches_an_order_live_then_cancels_it(
         page.click("nav >> text=Ордери")
         expect(page.locator("#orders-table")).to_contain_text("Скасований")
         web.shot("orders-uk")
+        page.set_viewport_size({"width": 390, "height": 844})
+        web.shot("orders-phone")
+
+        page.click(".who form[action='/logout'] button")
+        expect(page).to_have_url(re.compile(r"/login$"))
+        page.goto("/orders")
+        expect(page).to_have_url(re.compile(r"/login$"))  # the session ended
     finally:
         web.close()
     assert web.outside == []
