@@ -137,6 +137,11 @@ async def _events(gw: Gateway, channel: Channel, user_id: UUID, after: int | Non
             except nats.errors.TimeoutError:
                 yield b": keepalive\n\n"
                 continue
+            except (nats.errors.Error, nats.js.errors.Error) as exc:
+                # NATS went away (a restart, the gateway stopping): end the stream; the browser
+                # reconnects with Last-Event-ID and resumes where it was.
+                log.info("live stream ended", extra={"reason": type(exc).__name__})
+                return
             try:
                 data = orjson.loads(msg.data)
             except orjson.JSONDecodeError:
