@@ -16,7 +16,17 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.client import PASSWORD, User, eventually_sync, login, ok, register
+from tests.support.client import (
+    PASSWORD,
+    User,
+    eventually_sync,
+    login,
+    market,
+    ok,
+    place,
+    register,
+    settled,
+)
 from tests.support.servers import QUIET_ENV, Stack
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
@@ -184,6 +194,16 @@ def test_a_trader_connects_a_venue_and_watches_an_order_live_then_cancels_it(
         expect(page.locator("#killswitch-button")).to_be_visible()
         eventually_sync(lambda: page.goto("/") and page.locator("#equity-chart.drawn canvas").count(), bool)
         expect(page.locator("#total-value")).to_contain_text(",")  # 100,000 USDT and 1 BTC, valued
+        page.evaluate("window.__sameDocument = true")
+        expect(page.locator("#positions")).to_have_count(0)
+        with httpx.Client(base_url=base, timeout=30) as api:
+            user = login(api, trader.email).with_account(venue)
+            eventually_sync(  # a fresh risk replica refuses market orders until it heard a price
+                lambda: settled(api, user, place(api, user, market(user.account, quantity="0.01"))["id"]),
+                lambda order: order["status"] == "Filled",
+            )
+        expect(page.locator("#positions")).to_contain_text("BTC/USDT")  # a live update, no reload
+        assert page.evaluate("window.__sameDocument") is True
         web.shot("overview")
         page.check("#killswitch input[name=confirm]")
         page.click("#killswitch-button")
