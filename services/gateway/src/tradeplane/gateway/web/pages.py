@@ -222,11 +222,6 @@ async def _overview(request: Request, user: Principal, gw: Gateway, outcome: Out
     return _page(request, user, "overview.html", context, outcome)
 
 
-@router.get("/", response_class=HTMLResponse)
-async def overview(request: Request, user: PageUser, gw: Gw) -> Response:
-    return await _overview(request, user, gw)
-
-
 def _switch(scope: HaltScope, user: Principal, gw: Gateway) -> Act:
     """Engage or release a kill switch (the form's `action`), once "I am sure" is ticked."""
     engaged, released = (
@@ -306,11 +301,6 @@ async def _orders(request: Request, user: Principal, gw: Gateway, outcome: Outco
     return _page(request, user, "orders.html", context, replace(outcome, form=form))
 
 
-@router.get("/orders", response_class=HTMLResponse)
-async def orders(request: Request, user: PageUser, gw: Gw) -> Response:
-    return await _orders(request, user, gw)
-
-
 @router.get("/orders/table", response_class=HTMLResponse)
 async def orders_table(request: Request, user: PageUser, gw: Gw) -> Response:
     context = await _orders_context(user, gw, _order_filters(request))
@@ -366,11 +356,6 @@ async def _venues(request: Request, user: Principal, gw: Gateway, outcome: Outco
     return _page(request, user, "venues.html", {"venues": venues, "balances": balances}, outcome)
 
 
-@router.get("/venues", response_class=HTMLResponse)
-async def venues(request: Request, user: PageUser, gw: Gw) -> Response:
-    return await _venues(request, user, gw)
-
-
 @router.post("/venues", response_class=HTMLResponse)
 async def connect_venue(request: Request, user: PageUser, gw: Gw) -> Response:
     async def act(fields: dict[str, Any], _: i18n.Translate) -> Outcome:
@@ -394,11 +379,6 @@ async def _webhooks(request: Request, user: Principal, gw: Gateway, outcome: Out
         "created": None,
     }
     return _page(request, user, "webhooks.html", context, outcome)
-
-
-@router.get("/webhooks", response_class=HTMLResponse)
-async def webhooks(request: Request, user: PageUser, gw: Gw) -> Response:
-    return await _webhooks(request, user, gw)
 
 
 @router.post("/webhooks", response_class=HTMLResponse)
@@ -474,11 +454,6 @@ async def _settings(request: Request, user: Principal, gw: Gateway, outcome: Out
     return _page(request, user, "settings.html", context, outcome)
 
 
-@router.get("/settings", response_class=HTMLResponse)
-async def settings(request: Request, user: PageUser, gw: Gw) -> Response:
-    return await _settings(request, user, gw)
-
-
 @router.post("/settings/limits", response_class=HTMLResponse)
 async def put_limits(request: Request, user: PageUser, gw: Gw) -> Response:
     async def act(fields: dict[str, Any], _: i18n.Translate) -> Outcome:
@@ -527,11 +502,6 @@ async def _admin_page(request: Request, user: Principal, gw: Gateway, outcome: O
     return _page(request, user, "admin.html", context, outcome)
 
 
-@router.get("/admin", response_class=HTMLResponse)
-async def admin(request: Request, user: PageUser, gw: Gw) -> Response:
-    return await _admin_page(request, user, gw)
-
-
 @router.post("/admin/killswitch", response_class=HTMLResponse)
 async def global_killswitch(request: Request, user: PageUser, gw: Gw) -> Response:
     return await _post(request, user, gw, _admin_page, _switch(HaltScope.GLOBAL, user, gw), _admin)
@@ -555,6 +525,26 @@ async def enable_user(user_id: UUID, request: Request, user: PageUser, gw: Gw) -
         return Outcome(notice=_("The user may trade again."))
 
     return await _post(request, user, gw, _admin_page, act, _admin)
+
+
+def _show(page: Page) -> Callable[[Request, Principal, Gateway], Awaitable[Response]]:
+    async def show(request: Request, user: PageUser, gw: Gw) -> Response:
+        return await page(request, user, gw, NOTHING)
+
+    return show
+
+
+PAGES: dict[str, Page] = {
+    "/": _overview,
+    "/orders": _orders,
+    "/venues": _venues,
+    "/webhooks": _webhooks,
+    "/settings": _settings,
+    "/admin": _admin_page,
+}
+"""The pages a link opens: each one's function renders it after a form's action too."""
+for _path, _page_of in PAGES.items():
+    router.add_api_route(_path, _show(_page_of), methods=["GET"], response_class=HTMLResponse)
 
 
 def install(app: FastAPI) -> None:
