@@ -222,10 +222,15 @@ def test_a_trader_connects_a_venue_and_watches_an_order_live_then_cancels_it(
         page.set_viewport_size({"width": 390, "height": 844})
         web.shot("orders-phone")
 
+        web.context.clear_cookies(name="tp_access")  # as when the access token expires
+        page.goto("/orders")
+        expect(page).to_have_url(re.compile(r"/orders$"))  # renewed from the refresh cookie
+        expect(page.locator("#orders-table")).to_contain_text("ETH/USDT")
+
         page.click(".who form[action='/logout'] button")
         expect(page).to_have_url(re.compile(r"/login$"))
         page.goto("/orders")
-        expect(page).to_have_url(re.compile(r"/login$"))  # the session ended
+        expect(page).to_have_url(re.compile(r"/login$"))  # the session ended, its refresh token too
     finally:
         web.close()
     assert web.outside == []

@@ -272,3 +272,24 @@ def test_a_form_from_another_site_is_refused(client: TestClient) -> None:
     )
     assert answer.status_code == 403
     assert "another site" in answer.text
+
+
+@pytest.mark.parametrize(
+    ("target", "local"),
+    [
+        ("/orders?status=Open", "/orders?status=Open"),
+        ("//evil.test/x", "/"),
+        ("https://evil.test", "/"),
+        (None, "/"),
+    ],
+)
+def test_a_renewed_session_returns_only_to_a_page_of_this_site(target: str | None, local: str) -> None:
+    assert pages._local(target) == local
+
+
+def test_a_page_with_a_refresh_cookie_renews_the_session_instead_of_asking_to_sign_in(
+    client: TestClient,
+) -> None:
+    client.cookies.set(pages.REFRESH_COOKIE, "some-refresh-token")
+    answer = client.get("/orders?status=Open", follow_redirects=False)
+    assert answer.headers["location"] == "/session/refresh?next=%2Forders%3Fstatus%3DOpen"

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Annotated, Any, get_args
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 from uuid import UUID
 
 import orjson
@@ -40,8 +40,10 @@ from ..schemas import (
     ConnectVenue,
     KillSwitchCommand,
     LoginRequest,
+    LogoutRequest,
     PlaceOrder,
     ProfileUpdate,
+    RefreshRequest,
     RiskCeilings,
     RoleUpdate,
     Symbol,
@@ -60,10 +62,30 @@ WEBHOOK_EVENTS: tuple[str, ...] = get_args(WebhookEvent)
 _SYMBOL: TypeAdapter[str] = TypeAdapter(Symbol)
 
 
-def _signed_in(user: MaybeUser) -> Principal:
+REFRESH_COOKIE = "tp_refresh"
+"""The browser's refresh token (HttpOnly): an expired access cookie is renewed from it, without asking
+the user to sign in again, until the session ends (sign out, password change, refresh token reuse)."""
+
+
+def _signed_in(request: Request, user: MaybeUser) -> Principal:
     if user is None:
-        raise SignIn
+        if request.cookies.get(REFRESH_COOKIE):
+            raise SignIn(f"/session/refresh?{urlencode({'next': _here(request)})}")
+        raise SignIn("/login")
     return user
+
+
+def _here(request: Request) -> str:
+    """The page the user is on (for htmx requests the page that asked, not the fragment)."""
+    current = urlsplit(request.headers.get("HX-Current-URL") or str(request.url))
+    return _local(current.path + (f"?{current.query}" if current.query else ""))
+
+
+def _local(target: str | None) -> str:
+    """`target` when it is a path on this site, else the overview (no redirect to another site)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
 
 
 PageUser = Annotated[Principal, Depends(_signed_in)]
@@ -186,13 +208,45 @@ async def login(request: Request, gw: Gw) -> Response:
         message, status = _problem(exc)
         error = i18n.translator(who.language)("Wrong email or password.") if status in (401, 422) else message
         return render(request, "login.html", who, {"email": credentials["email"], "error": error}, status)
-    return go(request, "/", answer)
+    return _keep_refresh(go(request, "/", answer), answer, gw)
+
+
+def _keep_refresh(response: Response, answer: Response | None, gw: Gateway) -> Response:
+    """Set the refresh cookie from a token pair `answer` (sign in, renewal); clear it without one."""
+    if answer is None:
+        response.delete_cookie(REFRESH_COOKIE, path="/", secure=gw.settings.cookie_secure, httponly=True)
+        return response
+    token = data_of(answer)["refresh_token"]
+    days = gw.settings.refresh_token_days
+    response.set_cookie(
+        REFRESH_COOKIE,
+        token,
+        max_age=days * 86400,
+        path="/",
+        secure=gw.settings.cookie_secure,
+        httponly=True,
+        samesite="lax",
+    )
+    return response
+
+
+@router.get("/session/refresh")
+async def refresh_session(request: Request, gw: Gw, next: str = "/") -> Response:
+    """Renew an expired access cookie from the refresh cookie, then back to the page (or to sign in)."""
+    try:
+        body = RefreshRequest(refresh_token=request.cookies.get(REFRESH_COOKIE, ""))
+        answer = await auth_api.refresh(body, gw)
+    except (ApiError, ValidationError):
+        return _keep_refresh(go(request, "/login"), None, gw)
+    return _keep_refresh(go(request, _local(next), answer), answer, gw)
 
 
 @router.post("/logout")
 async def logout(request: Request, gw: Gw, user: MaybeUser) -> Response:
     await _form(request)
-    return go(request, "/login", await auth_api.logout(gw, user, None))
+    token = request.cookies.get(REFRESH_COOKIE)
+    ending = LogoutRequest(refresh_token=token) if token else None
+    return _keep_refresh(go(request, "/login", await auth_api.logout(gw, user, ending)), None, gw)
 
 
 # Overview and the kill switches

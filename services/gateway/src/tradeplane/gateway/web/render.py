@@ -135,7 +135,12 @@ def render(
 
 
 class SignIn(Exception):
-    """A page was asked for without a session: the browser goes to the sign-in page."""
+    """A page was asked for without a session: the browser goes to `target` (the sign-in page, or the
+    page that renews the session from its refresh cookie)."""
+
+    def __init__(self, target: str = "/login") -> None:
+        super().__init__(target)
+        self.target = target
 
 
 def go(request: Request, url: str, response: Response | None = None) -> Response:
@@ -161,8 +166,8 @@ class PageRoute(APIRoute):
         async def guarded(request: Request) -> Response:
             try:
                 return await handler(request)
-            except SignIn:
-                return go(request, "/login")
+            except SignIn as exc:
+                return go(request, exc.target)
             except ApiError as exc:
                 return _error_page(request, exc.message, exc.status)
             except (HTTPException, RequestValidationError):

@@ -85,7 +85,17 @@
         });
       });
       source.onopen = showState;
-      source.onerror = showState;
+      source.onerror = function () {
+        showState();
+        if (source.readyState !== 2) return;  /* reconnecting by itself, with Last-Event-ID */
+        /* Closed for good (the stream answered an error): an ended session reloads the page, which
+         * renews it (or asks to sign in); anything else tries again in a while. */
+        delete sources[channel];
+        fetch("/api/auth/session", { credentials: "same-origin" }).then(function (answer) {
+          if (answer.status === 401) window.location.reload();
+          else setTimeout(connectLive, 5000);
+        }, function () { setTimeout(connectLive, 5000); });
+      };
     });
     showState();
   }
