@@ -303,6 +303,9 @@ def test_a_viewer_sees_no_action_buttons_and_is_refused(
         page.click("#global-killswitch button[type=submit]")
         expect(page.locator("#global-state")).to_contain_text("halted for everyone")
         admin_web.shot("admin")
+        page.goto("/api/docs")  # Swagger UI from the vendored files: it draws with no request outside
+        expect(page.locator(".swagger-ui .info .title")).to_contain_text("Tradeplane API")
+        page.goto("/admin")
         page.check("#global-killswitch input[name=confirm]")
         page.click("#global-killswitch button[type=submit]")
         expect(page.locator("#global-state")).to_contain_text("running for everyone")

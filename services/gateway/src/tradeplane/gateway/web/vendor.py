@@ -35,6 +35,12 @@ ASSETS = (
         "lightweight-charts",
         ("dist/lightweight-charts.standalone.production.js", "LICENSE"),
     ),
+    Asset(
+        "swagger-ui-dist",
+        "5.36.0",
+        "swagger-ui",
+        ("swagger-ui-bundle.js", "swagger-ui.css", "favicon-32x32.png", "LICENSE", "NOTICE"),
+    ),
 )
 
 
