@@ -56,8 +56,10 @@ def ticker_router(candles: Candles, start: datetime | None) -> NatsRouter:
         except ValidationError:
             log.warning("ignored an undecodable ticker", extra={"subject": msg.raw_message.subject})
         else:
-            pending = msg.raw_message.metadata.num_pending
-            await candles.on_ticker(ticker, pending or 0)
+            try:
+                await candles.on_ticker(ticker, msg.raw_message.metadata.num_pending or 0)
+            except Exception:  # a tick that breaks the builder must not hold up every later one
+                log.exception("a ticker could not be counted", extra={"subject": msg.raw_message.subject})
         await msg.ack()
 
     return router

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -20,7 +20,7 @@ def _num(value: Decimal | None) -> str | None:
 
 def candle(bar: Bar) -> dict[str, Any]:
     return {
-        "t": bar.t.isoformat(),
+        "t": bar.t.astimezone(UTC).isoformat(),
         "open": _num(bar.open),
         "high": _num(bar.high),
         "low": _num(bar.low),

@@ -34,18 +34,20 @@ def _row(bar: Bar) -> dict[str, Any]:
 
 
 def _bar(row: Any) -> Bar:
+    # By mapping: `Row.t` is SQLAlchemy's own (the row as a tuple), not the column.
+    values = row._mapping
     return Bar(
-        venue=row.venue,
-        symbol=row.symbol,
-        timeframe=Timeframe(row.timeframe),
-        t=row.t,
-        open=row.open,
-        high=row.high,
-        low=row.low,
-        close=row.close,
-        volume=row.volume,
-        last_at=row.last_at,
-        closed=row.closed,
+        venue=values["venue"],
+        symbol=values["symbol"],
+        timeframe=Timeframe(values["timeframe"]),
+        t=values["t"],
+        open=values["open"],
+        high=values["high"],
+        low=values["low"],
+        close=values["close"],
+        volume=values["volume"],
+        last_at=values["last_at"],
+        closed=values["closed"],
     )
 
 
