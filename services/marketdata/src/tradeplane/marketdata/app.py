@@ -32,7 +32,8 @@ log = logging.getLogger(__name__)
 
 
 def ticker_router(candles: Candles, start: datetime | None) -> NatsRouter:
-    """Every ticker on the bus, from `start` (the replay after a restart) or from now on, one at a time."""
+    """Every ticker on the bus, one at a time: from `start` (where the stored candles end), or all the
+    stream still holds when nothing is stored yet (a first start, or ticks before the first flush)."""
     router = NatsRouter()
     config = ConsumerConfig(
         max_deliver=-1,
@@ -46,7 +47,7 @@ def ticker_router(candles: Candles, start: datetime | None) -> NatsRouter:
         stream=JStream(streams.MARKET.name, declare=False),
         durable=process_durable(SERVICE, subjects.ALL_TICKERS),
         config=config,
-        deliver_policy=DeliverPolicy.NEW if start is None else DeliverPolicy.BY_START_TIME,
+        deliver_policy=DeliverPolicy.ALL if start is None else DeliverPolicy.BY_START_TIME,
         ack_policy=AckPolicy.MANUAL,
         title="candles:tickers",
     )
