@@ -171,7 +171,7 @@ async def _built_stats(ctx: Context, venue: str, symbol: str) -> dict[str, Any] 
 def _latest(ctx: Context, venue: str, symbol: str) -> Any:
     ticker = ctx.candles.latest.get((venue, symbol))
     if ticker is None:
-        raise QueryError("NO_PRICE", f"no price for {symbol} on {venue} yet", 503)
+        raise QueryError("NO_PRICE", f"no price for {symbol} on {venue} yet", 404, field="symbol")
     return ticker
 
 

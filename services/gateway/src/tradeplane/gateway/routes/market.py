@@ -8,11 +8,11 @@ about; without it, the paper venue. In paths a symbol is written `BTC-USDT` (or 
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 from tradeplane.contracts.market import Timeframe
 from tradeplane.contracts.orders import SYMBOL_PATTERN
 from tradeplane.contracts.queries import EXECUTION, MARKETDATA
@@ -38,12 +38,32 @@ async def prices(user: CurrentUser, gw: Gw, venue_id: VenueId = None) -> Respons
     return await forward(gw, user, EXECUTION, "market.prices", params)
 
 
+SymbolPath = Annotated[
+    str,
+    Path(
+        pattern=r"^[A-Za-z0-9]{1,20}[-/][A-Za-z0-9]{1,20}$",
+        description="`BTC-USDT`, or `BTC/USDT` URL-encoded.",
+        examples=["BTC-USDT"],
+    ),
+]
+
+
 def _symbol(raw: str) -> str:
     """`BTC-USDT` or `BTC/USDT` (any case) → `BTC/USDT`; anything else is 422 INVALID_SYMBOL."""
     symbol = raw.strip().replace("-", "/").upper()
     if not re.fullmatch(SYMBOL_PATTERN, symbol):
         raise ApiError(422, "INVALID_SYMBOL", "a symbol looks like BTC-USDT", field="symbol")
     return symbol
+
+
+def _utc(value: datetime | None, name: str) -> str | None:
+    """An ISO 8601 time in UTC (a time without zone is UTC); 422 INVALID_TIME if it has no UTC form."""
+    if value is None:
+        return None
+    try:
+        return (value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)).isoformat()
+    except (OverflowError, ValueError):
+        raise ApiError(422, "INVALID_TIME", f"{name} is out of range", field=name) from None
 
 
 async def _venue(gw: Gw, user: Principal, venue_id: UUID | None) -> str:
@@ -59,7 +79,7 @@ async def _ask(gw: Gw, user: Principal, name: str, venue_id: UUID | None, params
 
 @router.get("/candles/{symbol:path}", response_model=Ok[list[dict[str, object]]])
 async def candles(
-    symbol: str,
+    symbol: SymbolPath,
     user: CurrentUser,
     gw: Gw,
     venue_id: VenueId = None,
@@ -75,8 +95,8 @@ async def candles(
     params = {
         "symbol": _symbol(symbol),
         "timeframe": timeframe.value,
-        "start": start.isoformat() if start else None,
-        "end": end.isoformat() if end else None,
+        "start": _utc(start, "start"),
+        "end": _utc(end, "end"),
         "limit": limit,
     }
     return await _ask(gw, user, "market.candles", venue_id, params)
@@ -84,7 +104,7 @@ async def candles(
 
 @router.get("/orderbook/{symbol:path}", response_model=Ok[dict[str, object]])
 async def orderbook(
-    symbol: str,
+    symbol: SymbolPath,
     user: CurrentUser,
     gw: Gw,
     venue_id: VenueId = None,
@@ -98,7 +118,7 @@ async def orderbook(
 
 @router.get("/trades/{symbol:path}", response_model=Ok[list[dict[str, object]]])
 async def trades(
-    symbol: str,
+    symbol: SymbolPath,
     user: CurrentUser,
     gw: Gw,
     venue_id: VenueId = None,
