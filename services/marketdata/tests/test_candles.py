@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -19,7 +20,7 @@ def at(seconds: float) -> datetime:
     return T0 + timedelta(seconds=seconds)
 
 
-def feed(builder: CandleBuilder, ticks: list[tuple[float, str]]) -> list[Bar]:
+def feed(builder: CandleBuilder, ticks: Sequence[tuple[float, str]]) -> list[Bar]:
     closed = []
     for seconds, price in ticks:
         closed += builder.add("paper", "BTC/USDT", Decimal(price), at(seconds))
