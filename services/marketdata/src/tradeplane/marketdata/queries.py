@@ -7,9 +7,10 @@ exchange's public endpoints, fetched on demand and cached briefly.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any, Self
 
 from faststream.nats import NatsRouter
@@ -176,19 +177,10 @@ def _latest(ctx: Context, venue: str, symbol: str) -> Any:
 
 
 def router(ctx: Context) -> NatsRouter:
-    def bind(fn: Callable[[Context, Query], Any]) -> QueryHandler:
-        async def handler(q: Query) -> Any:
-            return await fn(ctx, q)
-
-        return handler
-
-    return query_router(
-        MARKETDATA,
-        {
-            "market.candles": bind(candles),
-            "market.orderbook": bind(orderbook),
-            "market.trades": bind(trades),
-            "market.stats": bind(stats),
-        },
-        max_workers=8,
-    )
+    handlers: dict[str, QueryHandler] = {
+        "market.candles": partial(candles, ctx),
+        "market.orderbook": partial(orderbook, ctx),
+        "market.trades": partial(trades, ctx),
+        "market.stats": partial(stats, ctx),
+    }
+    return query_router(MARKETDATA, handlers, max_workers=8)
