@@ -32,7 +32,7 @@ BUSINESS_RULES = {
     "POST /api/orders": "clientOrderId and the Idempotency-Key header, when both are sent, must agree",
     "POST /api/webhooks": "the URL must be http(s) and reach a public address",
     "PATCH /api/webhooks/{webhook_id}": "the URL must be http(s) and reach a public address",
-    "GET /api/market/candles/{symbol}": "start must not be after end",
+    "GET /api/market/candles/{symbol}": "start must not be after end, and both must have a UTC form",
 }
 """Operations whose 422s also follow rules JSON Schema cannot state: a schema-valid request may be refused."""
 ACCEPTED_OR_REFUSED = '["2xx", "3xx", "401", "403", "404", "409", "422", "429"]'

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Path, Query, Response
+from pydantic import BeforeValidator
 from tradeplane.contracts.market import Timeframe
 from tradeplane.contracts.orders import SYMBOL_PATTERN
 from tradeplane.contracts.queries import EXECUTION, MARKETDATA
@@ -56,12 +57,26 @@ def _symbol(raw: str) -> str:
     return symbol
 
 
+_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})")
+
+
+def _iso_only(value: object) -> object:
+    """A time is RFC 3339 text with its zone, as the schema's `date-time` says (pydantic alone would also
+    take a number of seconds, or a date)."""
+    if isinstance(value, str) and not _RFC3339.fullmatch(value.strip()):
+        raise ValueError("a time is RFC 3339 with its zone, e.g. 2026-01-01T00:00:00Z")
+    return value
+
+
+IsoTime = Annotated[datetime, BeforeValidator(_iso_only)]
+
+
 def _utc(value: datetime | None, name: str) -> str | None:
-    """An ISO 8601 time in UTC (a time without zone is UTC); 422 INVALID_TIME if it has no UTC form."""
+    """The time in UTC, ISO 8601; 422 INVALID_TIME if it has no UTC form (year 1 at +05:00)."""
     if value is None:
         return None
     try:
-        return (value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)).isoformat()
+        return value.astimezone(UTC).isoformat()
     except (OverflowError, ValueError):
         raise ApiError(422, "INVALID_TIME", f"{name} is out of range", field=name) from None
 
@@ -85,9 +100,9 @@ async def candles(
     venue_id: VenueId = None,
     timeframe: Annotated[Timeframe, Query()] = Timeframe.H1,
     start: Annotated[
-        datetime | None, Query(description="Earliest open time (ISO 8601; UTC if no zone).")
+        IsoTime | None, Query(description="Earliest open time, e.g. 2026-01-01T00:00:00Z.")
     ] = None,
-    end: Annotated[datetime | None, Query(description="Latest open time (ISO 8601).")] = None,
+    end: Annotated[IsoTime | None, Query(description="Latest open time, e.g. 2026-01-02T00:00:00Z.")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 500,
 ) -> Response:
     """Candles `[{t, open, high, low, close, volume, closed}]`, oldest first: the newest `limit` in
