@@ -72,7 +72,10 @@ class Marketdata:
         self.settings = settings
         self.candles = Candles(rt, settings)
         self.exchanges = Exchanges(
-            settings.ccxt_api_urls, settings.ccxt_timeout_ms, settings.marketdata_cache_seconds
+            settings.ccxt_api_urls,
+            settings.ccxt_timeout_ms,
+            settings.marketdata_cache_seconds,
+            settings.ccxt_rate_limit,
         )
         self.feed = FeedPublisher(
             lambda subject, ticker: publish_message(rt.broker, subject, ticker),

@@ -38,6 +38,8 @@ class Settings(ServiceSettings):
     ccxt_api_urls: dict[str, str] = Field(default_factory=dict)
     """`{exchange id: base URL}` replacing every `urls.api` entry (tests: a local emulator); the same
     variable, TP_CCXT_API_URLS, that execution reads."""
+    ccxt_rate_limit: bool = True
+    """ccxt's own pacing of calls to one exchange (off only against a local emulator)."""
     ccxt_timeout_ms: int = Field(default=3_000, gt=0)
     """Below the gateway's query timeout, so a slow exchange answers VENUE_UNAVAILABLE, not silence."""
 

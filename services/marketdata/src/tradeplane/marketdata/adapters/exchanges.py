@@ -54,8 +54,11 @@ def millis_to_datetime(value: Any) -> datetime | None:
 
 
 class Exchanges:
-    def __init__(self, api_urls: Mapping[str, str], timeout_ms: int, cache_seconds: float) -> None:
+    def __init__(
+        self, api_urls: Mapping[str, str], timeout_ms: int, cache_seconds: float, rate_limit: bool = True
+    ) -> None:
         self._api_urls = dict(api_urls)
+        self._rate_limit = rate_limit
         self._timeout_ms = timeout_ms
         self._cache_seconds = cache_seconds
         self._open: dict[str, Any] = {}
@@ -68,7 +71,7 @@ class Exchanges:
         ccxt = _ccxt()
         if venue not in ccxt.exchanges:
             raise venue_not_found(venue)
-        exchange = getattr(ccxt, venue)({"enableRateLimit": True, "timeout": self._timeout_ms})
+        exchange = getattr(ccxt, venue)({"enableRateLimit": self._rate_limit, "timeout": self._timeout_ms})
         if url := self._api_urls.get(venue):
             api = exchange.urls.get("api")
             exchange.urls["api"] = {name: url for name in api} if isinstance(api, dict) else url
