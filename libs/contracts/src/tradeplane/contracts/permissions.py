@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from . import streams, subjects
-from .queries import EXECUTION, NOTIFIER, PNL, RISK
+from .queries import BOTS, EXECUTION, NOTIFIER, PNL, RISK
 
 GATEWAY = "gateway"
 OPERATOR = "operator"
 """The CLI's user (kill switch, tail, migrations) and the tests' raw publisher: everything, like root."""
-SERVICE_USERS: tuple[str, ...] = (GATEWAY, RISK, EXECUTION, PNL, NOTIFIER)
+SERVICE_USERS: tuple[str, ...] = (GATEWAY, RISK, EXECUTION, PNL, NOTIFIER, BOTS)
 
 _ANYONE = UUID(int=0)
 JETSTREAM = ("$JS.API.>", "$JS.ACK.>", "$JS.FC.>")
@@ -139,6 +139,15 @@ PERMISSIONS: Mapping[str, Permissions] = {
         subscribe=(_queries_of(PNL),),
     ),
     NOTIFIER: _service(NOTIFIER, publish=(), subscribe=(_queries_of(NOTIFIER),)),
+    BOTS: _service(
+        BOTS,
+        publish=(
+            *_per_user(subjects.order_requested, subjects.order_cancel),
+            *_of_user(subjects.bot_status, subjects.bot_log),
+            subjects.query(EXECUTION, "venues.resolve"),
+        ),
+        subscribe=(_queries_of(BOTS),),
+    ),
     OPERATOR: Permissions(publish=(">",), subscribe=(">",), allow_responses=False),
 }
 ALL_USERS: tuple[str, ...] = (*SERVICE_USERS, OPERATOR)
