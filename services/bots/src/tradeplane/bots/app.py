@@ -14,7 +14,7 @@ from tradeplane.contracts.queries import BOTS, EXECUTION, Caller, Reply
 from tradeplane.runtime import Periodic, Runtime, serve
 from tradeplane.runtime.queries import ask, query_router
 
-from . import handlers
+from . import handlers, tasks
 from .adapters.store import SqlStore
 from .adapters.tables import metadata
 from .config import Settings
@@ -52,21 +52,25 @@ def build(settings: Settings) -> Starlette:
         return await ask(rt.broker, EXECUTION, "venues.resolve", caller, params, timeout=timeout)
 
     queries = BotQueries(host, store, resolve)
-    periodic = Periodic()
+    periodic: list[Periodic] = []
 
     async def startup() -> None:
         await halts.load(rt.broker)
         await host.load()
 
     async def started() -> None:
-        periodic.start("bots-timers", settings.bots_tick_seconds, host.tick)
+        periodic.append(tasks.start(host, settings))
+
+    async def stop_tasks() -> None:
+        for loops in periodic:
+            await loops.stop()
 
     serving = query_router(BOTS, queries.handlers(), max_workers=settings.query_max_workers)
     return rt.asgi(
         [handlers.router(host, settings, lambda: rt.broker), serving],
         on_startup=[startup],
         after_startup=[started],
-        on_shutdown=[periodic.stop, halts.stop],
+        on_shutdown=[stop_tasks, halts.stop],
     )
 
 

@@ -41,12 +41,14 @@ from tradeplane.strategies import (
     Intent,
     Market,
     RunOutput,
+    StrategyConfig,
     StrategyContext,
     StrategyDriver,
     registry,
 )
 from tradeplane.strategies.intents import split_symbol
 
+from . import metrics
 from .model import BotChange, BotRecord, FillRow, LogRow, NewOrder, OrderStatus, OrderUpdate, Store
 
 log = logging.getLogger(__name__)
@@ -510,7 +512,8 @@ class Host:
             )
             spec = registry.spec(bot.strategy)
             new_config = None if config is None else spec.config.model_validate(config)
-            changed = set() if new_config is None else _changed_fields(bot.config, new_config)
+            current = spec.config.model_validate(bot.config)
+            changed = set() if new_config is None else _changed_fields(current, new_config)
             if bot.status in ACTIVE:
                 if allocation is not None and allocation != bot.allocation:
                     raise BotRefused(
@@ -618,6 +621,7 @@ class Host:
         data = {"orderId": str(intent.intent_id), "symbol": intent.symbol, "quantity": str(intent.quantity)}
         if refusal is not None:
             driver.order_closed(intent.intent_id)
+            metrics.ORDERS.labels("dry_run" if refusal == "dry run" else "held").inc()
             if refusal == "dry run":
                 self._log(change, at, "info", f"dry run: would {describe(intent)}", data)
             else:
@@ -652,6 +656,7 @@ class Host:
                 request=request,
             )
         )
+        metrics.ORDERS.labels("sent").inc()
         self._log(change, at, "info", f"order sent: {describe(intent)}", data)
 
     def _cancel(self, change: BotChange, bot: BotRecord, order_id: UUID, run: object, reason: str) -> None:
@@ -671,6 +676,7 @@ class Host:
     def _failed(self, unit: Unit, exc: Exception, now: datetime, fill: Fill | None) -> BotChange:
         """The bot goes to Error with the reason; its state stays as last committed (with `fill` booked)."""
         unit.driver = None
+        metrics.ERRORS.inc()
         reason = f"the strategy raised {type(exc).__name__}: {exc}"[:1000]
         bot = unit.bot.but(status=BotStatus.ERROR, error=reason, last_activity=now, next_run_at=None)
         if fill is not None:
@@ -735,6 +741,7 @@ class Host:
             for unit, _ in changes:
                 unit.driver = None
             raise
+        metrics.RUNS.inc(len(changes))
         for unit, change in changes:
             if change.bot.status is BotStatus.ERROR:
                 unit.driver = None
@@ -743,8 +750,10 @@ class Host:
                 if update.status in OrderStatus.TERMINAL:
                     self._orders.pop(update.order_id, None)
             self._route(unit)
+        metrics.ACTIVE.set(sum(1 for u in self.units.values() if u.bot.status in ACTIVE))
 
 
-def _changed_fields(current: dict[str, Any], config: Any) -> set[str]:
-    new = config.model_dump(mode="json", by_alias=True)
-    return {name for name in set(current) | set(new) if current.get(name) != new.get(name)}
+def _changed_fields(current: StrategyConfig, config: StrategyConfig) -> set[str]:
+    """The config fields (camelCase) whose values differ."""
+    old, new = (c.model_dump(mode="json", by_alias=True) for c in (current, config))
+    return {name for name in set(old) | set(new) if old.get(name) != new.get(name)}
