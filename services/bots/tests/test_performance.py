@@ -45,7 +45,7 @@ def test_a_fee_in_the_base_asset_counts_at_the_fill_price_and_a_losing_trade_los
 
     assert result.fees == Decimal("1.00")
     assert result.realized == Decimal("-20")
-    assert result.win_rate == 0 and result.profit_factor is None
+    assert result.win_rate == 0 and result.profit_factor == 0
     assert result.open_positions == 0
 
 
