@@ -68,7 +68,7 @@ def subscriptions(host: Host, settings: Settings) -> tuple[Subscription[Any], ..
             streams.MARKET,
             f"bots-candles-{me}",
             on_candle,
-            max_workers=4,
+            max_workers=1,  # in order: a bot skips a candle older than the last it saw
             ack_wait=CANDLE_ACK_WAIT,
         ),
         Subscription(
