@@ -37,11 +37,12 @@ async def data(nats_url: str, who: User | UUID, name: str, params: dict[str, Any
     return reply.data
 
 
-async def publish_candle(
-    nats_url: str, symbol: str, t: datetime, close: Decimal, timeframe: Timeframe = Timeframe.M1
-) -> None:
-    """A closed candle as marketdata would publish it (flat: open = high = low = close)."""
-    candle = CandleClosed(
+def candle(
+    symbol: str, t: datetime, close: Decimal, timeframe: Timeframe = Timeframe.M1
+) -> tuple[str, bytes, dict[str, str]]:
+    """Subject, payload and headers of a closed candle as marketdata would publish it (flat: open = high =
+    low = close)."""
+    closed = CandleClosed(
         meta=new_meta("test-marketdata"),
         venue="paper",
         symbol=symbol,
@@ -53,11 +54,17 @@ async def publish_candle(
         close=close,
         volume=Decimal(1),
     )
+    headers = {"Nats-Msg-Id": candle_msg_id("paper", symbol, timeframe, t)}
+    return subjects.candle("paper", symbol, timeframe.value), closed.model_dump_json().encode(), headers
+
+
+async def publish_candle(
+    nats_url: str, symbol: str, t: datetime, close: Decimal, timeframe: Timeframe = Timeframe.M1
+) -> None:
     nc = await connect_operator(nats_url)
     try:
-        headers = {"Nats-Msg-Id": candle_msg_id("paper", symbol, timeframe, t)}
-        subject = subjects.candle("paper", symbol, timeframe.value)
-        await nc.jetstream().publish(subject, candle.model_dump_json().encode(), headers=headers)
+        subject, payload, headers = candle(symbol, t, close, timeframe)
+        await nc.jetstream().publish(subject, payload, headers=headers)
     finally:
         await nc.close()
 
