@@ -245,14 +245,20 @@ QUIET_ENV = {"TP_FEED_ENABLED": "false", "TP_RISK_HEARTBEAT_TIMEOUT_SECONDS": "0
 
 @contextmanager
 def module_stack(
-    workdir: Path, postgres_server_url: str, *, executors: int = 1, env: Mapping[str, str] | None = None
+    workdir: Path,
+    postgres_server_url: str,
+    *,
+    executors: int = 1,
+    env: Mapping[str, str] | None = None,
+    services: Sequence[str] = SERVICES,
 ) -> Iterator[Stack]:
-    """Every service running against a fresh database; starting one takes seconds, so share it."""
+    """Every service (or `services`) running against a fresh database; starting one takes seconds, so
+    share it."""
     stack = Stack(
         workdir, postgres_server_url=postgres_server_url, shared_nats_url=os.environ.get("TP_NATS_URL")
     )
     try:
-        stack.start(executors=executors, env={**QUIET_ENV, **(env or {})})
+        stack.start(services, executors=executors, env={**QUIET_ENV, **(env or {})})
         yield stack
     finally:
         stack.stop()

@@ -1,14 +1,17 @@
-"""Shared helpers for the CLI tests: the fake service command and a check that processes are gone."""
+"""Shared helpers for the CLI tests: the fake service command, a check that processes are gone, and a
+real nats-server."""
 
 from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import psutil
 import pytest
+from tradeplane.cli.nats import EmbeddedNats
+from tradeplane.cli.probe import free_port
 
 FAKE_SERVICE = Path(__file__).with_name("fake_service.py")
 WaitGone = Callable[[Iterable[int]], list[int]]
@@ -45,3 +48,13 @@ def fake_command() -> Callable[[str], list[str]]:
 @pytest.fixture
 def wait_gone() -> WaitGone:
     return _wait_gone
+
+
+@pytest.fixture
+def nats_server(tmp_path: Path) -> Iterator[EmbeddedNats]:
+    """A nats-server of the test's own, without auth, stopped after it."""
+    server = EmbeddedNats(
+        tmp_path / "nats", port=free_port(), monitor_port=free_port(), log_path=tmp_path / "nats.log"
+    )
+    with server:
+        yield server
