@@ -1,20 +1,24 @@
-"""Bots on the real stack: a rebalancer on a paper account plans in dry run and sends nothing, trades
-back within its drift threshold when live (its orders carry its id), is refused plainly by the default
-position cap, and sends nothing while its user is halted."""
+"""Bots through the public API on the real stack: a rebalancer on a paper account plans in dry run and
+sends nothing, trades back within its drift threshold when live (its orders carry its id), is refused
+plainly by the default position cap, and sends nothing while its user is halted; the bots process
+SIGKILLed while 50 bots trade resumes every bot and requests no order twice (the last test: it moves
+the bots' clocks a day ahead)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 import httpx
 import pytest
-from tradeplane.contracts.queries import Reply
+from tradeplane.contracts.market import Timeframe
 
-from tests.support.bots import ask, data, requested_by_bots
-from tests.support.client import Api, User, eventually, ok
+from tests.support.bots import publish_candle, requested_by_bots
+from tests.support.client import WIDE_LIMITS, Api, User, eventually, ok
 from tests.support.servers import Stack, module_stack
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
@@ -38,8 +42,12 @@ async def api(stack: Stack) -> AsyncIterator[Api]:
         yield api
 
 
+async def create(api: Api, who: User, body: dict[str, Any]) -> httpx.Response:
+    return await api.http.post("/api/bots", json=body, headers=who.headers)
+
+
 async def rebalancer(api: Api, who: User, dry_run: bool) -> dict[str, Any]:
-    params = {
+    body = {
         "name": "half and half",
         "strategy": "rebalancer",
         "venueId": who.account,
@@ -47,16 +55,33 @@ async def rebalancer(api: Api, who: User, dry_run: bool) -> dict[str, Any]:
         "allocation": ALLOCATION,
         "dryRun": dry_run,
     }
-    return await data(api.stack.nats_url, who, "bots.create", params)  # type: ignore[no-any-return]
+    response = await create(api, who, body)
+    assert response.status_code == 201, response.text
+    return response.json()["data"]  # type: ignore[no-any-return]
+
+
+async def act(api: Api, who: User, bot: dict[str, Any], action: str, body: Any = None) -> dict[str, Any]:
+    """`POST /api/bots/{id}/<action>` (start, pause, resume, stop, run): the bot after it."""
+    path = f"/api/bots/{bot['id']}/{action}"
+    return ok(await api.http.post(path, json=body, headers=who.headers))  # type: ignore[no-any-return]
+
+
+async def get(api: Api, who: User, bot: dict[str, Any], part: str = "") -> Any:
+    return ok(
+        await api.http.get(f"/api/bots/{bot['id']}{part}", headers=who.headers, params={"pageSize": 100})
+    )
 
 
 async def logs(api: Api, who: User, bot: dict[str, Any]) -> list[str]:
-    lines = await data(api.stack.nats_url, who, "bots.logs", {"id": bot["id"], "pageSize": 100})
-    return [line["message"] for line in lines]
+    return [line["message"] for line in await get(api, who, bot, "/logs")]
 
 
 async def bot_orders(api: Api, who: User, bot: dict[str, Any]) -> list[dict[str, Any]]:
-    return await data(api.stack.nats_url, who, "bots.orders", {"id": bot["id"]})  # type: ignore[no-any-return]
+    return await get(api, who, bot, "/orders")  # type: ignore[no-any-return]
+
+
+def error_of(response: httpx.Response) -> tuple[int, str]:
+    return response.status_code, response.json()["error"]["code"]
 
 
 async def trader(api: Api, position_pct: int | None) -> User:
@@ -75,41 +100,41 @@ def btc_weight(balances: dict[str, Any]) -> Decimal:
 
 async def test_a_config_that_does_not_fit_the_schema_is_refused_naming_the_field(api: Api) -> None:
     who = await trader(api, None)
-    params = {
+    body = {
         "name": "bad",
         "strategy": "rebalancer",
         "venueId": who.account,
         "config": {**REBALANCER, "intervalSeconds": 5},
     }
-    reply = await ask(api.stack.nats_url, who, "bots.create", params)
+    response = await create(api, who, body)
 
-    assert reply.error is not None and (reply.error.code, reply.error.status) == ("VALIDATION_ERROR", 422)
-    assert "config.intervalSeconds" in [f["field"] for f in reply.error.details["fields"]]
+    assert error_of(response) == (422, "VALIDATION_ERROR")
+    assert "config.intervalSeconds" in [f["field"] for f in response.json()["error"]["details"]["fields"]]
 
 
 async def test_a_bot_on_another_users_account_is_refused_not_found(api: Api) -> None:
     owner, other = await trader(api, None), await trader(api, None)
-    params = {"name": "x", "strategy": "rebalancer", "venueId": owner.account, "config": REBALANCER}
+    body = {"name": "x", "strategy": "rebalancer", "venueId": owner.account, "config": REBALANCER}
 
-    reply = await ask(api.stack.nats_url, other, "bots.create", params)
+    response = await create(api, other, body)
 
-    assert reply.error is not None and reply.error.status == 404, reply
+    assert response.status_code == 404, response.text
 
 
 async def test_another_users_bot_is_not_found(api: Api) -> None:
     owner, other = await trader(api, None), await trader(api, None)
     bot = await rebalancer(api, owner, dry_run=True)
 
-    reply: Reply = await ask(api.stack.nats_url, other, "bots.get", {"id": bot["id"]})
+    response = await api.http.get(f"/api/bots/{bot['id']}", headers=other.headers)
 
-    assert reply.error is not None and (reply.error.code, reply.error.status) == ("NOT_FOUND", 404)
+    assert error_of(response) == (404, "NOT_FOUND")
 
 
 async def test_dry_run_logs_the_plan_and_sends_nothing(api: Api) -> None:
     who = await trader(api, 60)
     bot = await rebalancer(api, who, dry_run=True)
 
-    started = await data(api.stack.nats_url, who, "bots.start", {"id": bot["id"]})
+    started = await act(api, who, bot, "start")
     lines = await eventually(lambda: logs(api, who, bot), lambda ls: any("dry run" in m for m in ls))
 
     assert started["status"] == "Running" and started["nextRunAt"] is not None
@@ -121,10 +146,10 @@ async def test_dry_run_logs_the_plan_and_sends_nothing(api: Api) -> None:
 async def test_live_run_brings_the_holdings_within_the_drift_threshold(api: Api) -> None:
     who = await trader(api, 60)
     bot = await rebalancer(api, who, dry_run=True)
-    await data(api.stack.nats_url, who, "bots.start", {"id": bot["id"]})
-    await data(api.stack.nats_url, who, "bots.update", {"id": bot["id"], "dryRun": False})
+    await act(api, who, bot, "start")
+    ok(await api.http.put(f"/api/bots/{bot['id']}", json={"dryRun": False}, headers=who.headers))
 
-    await data(api.stack.nats_url, who, "bots.run", {"id": bot["id"]})
+    await act(api, who, bot, "run")
     orders = await eventually(
         lambda: bot_orders(api, who, bot), lambda os: os and all(o["status"] == "Filled" for o in os)
     )
@@ -134,22 +159,25 @@ async def test_live_run_brings_the_holdings_within_the_drift_threshold(api: Api)
     assert all(o["botId"] == bot["id"] for o in orders)
     sent = await requested_by_bots(api.stack.nats_url)
     assert all(sent[UUID(o["id"])] == 1 for o in orders), sent
-    performance = await data(api.stack.nats_url, who, "bots.performance", {"id": bot["id"]})
-    assert Decimal(performance["fees"]) > 0, performance
+    performance = await eventually(
+        lambda: get(api, who, bot, "/performance"), lambda p: Decimal(p["fees"]) > 0
+    )
+    assert performance["totalTrades"] == 0 and Decimal(performance["unrealizedPnl"]) <= 0, performance
 
 
 async def test_with_the_default_position_cap_the_orders_are_rejected_and_the_bot_says_why(api: Api) -> None:
     who = await trader(api, None)
     bot = await rebalancer(api, who, dry_run=False)
 
-    await data(api.stack.nats_url, who, "bots.start", {"id": bot["id"]})
+    await act(api, who, bot, "start")
     lines = await eventually(
         lambda: logs(api, who, bot), lambda ls: any("MAX_POSITION" in m for m in ls), timeout=30
     )
-    shown = await data(api.stack.nats_url, who, "bots.get", {"id": bot["id"]})
+    shown = await get(api, who, bot)
 
     assert any(m.startswith("rejected by risk: MAX_POSITION") for m in lines), lines
     assert shown["status"] == "Running" and "MAX_POSITION" in (shown["error"] or ""), shown
+    assert [o["status"] for o in await bot_orders(api, who, bot)] == ["Rejected"]
 
 
 async def test_a_halted_users_bot_sends_nothing_until_the_release(api: Api) -> None:
@@ -159,32 +187,98 @@ async def test_a_halted_users_bot_sends_nothing_until_the_release(api: Api) -> N
     body = {"scope": "user", "reason": "drill", "userId": who.id}
     ok(await api.http.post("/api/killswitch/activate", json=body, headers=admin.headers))
 
-    await data(api.stack.nats_url, who, "bots.start", {"id": bot["id"]})
+    await act(api, who, bot, "start")
     lines = await eventually(lambda: logs(api, who, bot), lambda ls: any("order not sent" in m for m in ls))
     assert any("user halt" in m for m in lines), lines
     assert await bot_orders(api, who, bot) == []
 
     ok(await api.http.post("/api/killswitch/deactivate", json=body, headers=admin.headers))
+
+    async def run_and_list() -> list[dict[str, Any]]:
+        await act(api, who, bot, "run")
+        return await bot_orders(api, who, bot)
+
     # Released: the next run sends its order.
-    await eventually(lambda: run_and_list(api, who, bot), bool)
+    await eventually(run_and_list, bool)
 
 
-async def run_and_list(api: Api, who: User, bot: dict[str, Any]) -> list[dict[str, Any]]:
-    await data(api.stack.nats_url, who, "bots.run", {"id": bot["id"]})
-    return await bot_orders(api, who, bot)
-
-
-async def test_stop_deletes_only_a_stopped_bot(api: Api) -> None:
+async def test_only_a_stopped_bot_is_deleted(api: Api) -> None:
     who = await trader(api, None)
     bot = await rebalancer(api, who, dry_run=True)
-    await data(api.stack.nats_url, who, "bots.start", {"id": bot["id"]})
+    await act(api, who, bot, "start")
 
-    refused = await ask(api.stack.nats_url, who, "bots.delete", {"id": bot["id"]})
-    stopped = await data(api.stack.nats_url, who, "bots.stop", {"id": bot["id"]})
-    deleted = await data(api.stack.nats_url, who, "bots.delete", {"id": bot["id"]})
+    refused = await api.http.delete(f"/api/bots/{bot['id']}", headers=who.headers)
+    stopped = await act(api, who, bot, "stop", {"cancelOpenOrders": True})
+    deleted = await api.http.delete(f"/api/bots/{bot['id']}", headers=who.headers)
 
-    assert refused.error is not None and (refused.error.code, refused.error.status) == (
-        "BOT_NOT_STOPPED",
-        409,
-    )
-    assert stopped["status"] == "Stopped" and deleted == {"deleted": True}
+    assert error_of(refused) == (409, "BOT_NOT_STOPPED")
+    assert stopped["status"] == "Stopped" and deleted.status_code in (200, 204), deleted.text
+
+
+USERS, BOTS_EACH = 10, 5
+CANDLES, KILL_AT, RESTART_AT = 24, 8, 12
+DCA = {
+    "symbol": "BTC/USDT",
+    "orderQuote": "20",
+    "maxOrders": 100,
+    "priceDropPct": "0.01",
+    "takeProfitPct": "50",
+}
+"""A ladder that buys on every lower close while its last buy is settled: orders flow all the time."""
+
+
+async def ladders(api: Api, who: User) -> list[dict[str, Any]]:
+    found = []
+    for i in range(BOTS_EACH):
+        body = {
+            "name": f"ladder {i}",
+            "strategy": "dca",
+            "venueId": who.account,
+            "config": DCA,
+            "allocation": {"USDT": "2000"},
+        }
+        response = await create(api, who, body)
+        assert response.status_code == 201, response.text
+        found.append(await act(api, who, response.json()["data"], "start"))
+    return found
+
+
+async def test_a_killed_bots_process_resumes_every_bot_and_sends_no_order_twice(api: Api) -> None:
+    users = [await api.trader(limits=WIDE_LIMITS) for _ in range(USERS)]
+    started = {who.id: await ladders(api, who) for who in users}
+    stack = api.stack
+    # Candles ahead of the wall clock: a bot's last run is then the last candle's close, not a fill's time.
+    first = Timeframe.M1.floor(datetime.now(UTC)) + timedelta(days=1)
+
+    for i in range(CANDLES):
+        if i == KILL_AT:
+            stack.kill("bots")
+        if i == RESTART_AT:
+            await asyncio.to_thread(stack.restart, "bots")
+        await publish_candle(stack.nats_url, "BTC/USDT", first + timedelta(minutes=i), BTC - 10 * i)
+        await asyncio.sleep(0.4)
+
+    last_close = (first + timedelta(minutes=CANDLES)).isoformat()
+
+    async def all_bots() -> list[dict[str, Any]]:
+        pages = [
+            ok(await api.http.get("/api/bots", params={"pageSize": 100}, headers=w.headers)) for w in users
+        ]
+        return [bot for page in pages for bot in page]
+
+    def caught_up(bots: list[dict[str, Any]]) -> bool:
+        return all(b["lastRunAt"] is not None and b["lastRunAt"] >= last_close for b in bots)
+
+    bots = await eventually(all_bots, caught_up, 90)
+    assert sorted(b["id"] for b in bots) == sorted(b["id"] for found in started.values() for b in found)
+    assert all(b["status"] == "Running" and b["error"] is None for b in bots), bots
+
+    sent = await requested_by_bots(stack.nats_url)
+    assert sum(sent.values()) > len(bots), "the bots kept trading"
+    assert [order for order, times in sent.items() if times > 1] == []
+    for who in users:
+        for bot in started[who.id]:
+            orders = await bot_orders(api, who, bot)
+            assert {UUID(o["id"]) for o in orders} <= set(sent)
+            # One buy at most per candle: a replay that made new ids would show as more.
+            assert len(orders) <= CANDLES
