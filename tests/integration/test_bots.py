@@ -118,7 +118,7 @@ async def test_a_bot_on_another_users_account_is_refused_not_found(api: Api) -> 
 
     response = await create(api, other, body)
 
-    assert response.status_code == 404, response.text
+    assert error_of(response) == (404, "VENUE_NOT_FOUND")
 
 
 async def test_another_users_bot_is_not_found(api: Api) -> None:
@@ -127,7 +127,7 @@ async def test_another_users_bot_is_not_found(api: Api) -> None:
 
     response = await api.http.get(f"/api/bots/{bot['id']}", headers=other.headers)
 
-    assert error_of(response) == (404, "NOT_FOUND")
+    assert error_of(response) == (404, "BOT_NOT_FOUND")
 
 
 async def test_dry_run_logs_the_plan_and_sends_nothing(api: Api) -> None:

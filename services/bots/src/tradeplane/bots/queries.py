@@ -50,6 +50,7 @@ class ListParams(Paged):
 
 class AdminListParams(ListParams):
     user_id: UUID | None = Field(default=None, alias="userId")
+    page_size: int = Field(default=100, ge=1, le=1000, alias="pageSize")
 
 
 class IdParams(_Params):
@@ -133,7 +134,7 @@ class BotQueries:
             error = reply.error
             if error is not None and error.status != 404:
                 raise QueryError(error.code, error.message, error.status)
-            raise QueryError("NOT_FOUND", "no such venue account", 404, field="venueId")
+            raise QueryError("VENUE_NOT_FOUND", "no such venue account", 404, field="venueId")
         account = reply.data
         user_id = UUID(str(account["user_id"]))
         record = BotRecord(
@@ -233,7 +234,7 @@ class BotQueries:
         bot_id = IdParams.model_validate(q.params).id
         unit = await self.host.unit(bot_id)
         if unit is None or not (q.caller.is_admin or unit.bot.user_id == q.caller.user_id):
-            raise QueryError("NOT_FOUND", "no such bot", 404)
+            raise QueryError("BOT_NOT_FOUND", "no such bot", 404)
         return unit
 
     async def _act(self, action: Awaitable[Any]) -> Any:

@@ -44,6 +44,7 @@ def bot(record: BotRecord, perf: Performance, prices: dict[str, Decimal]) -> dic
     base = allocation_value(record, prices)
     return {
         "id": str(record.id),
+        "userId": str(record.user_id),
         "name": record.name,
         "strategy": record.strategy,
         "strategyVersion": record.strategy_version,
