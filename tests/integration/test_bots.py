@@ -215,6 +215,46 @@ async def test_only_a_stopped_bot_is_deleted(api: Api) -> None:
     assert stopped["status"] == "Stopped" and deleted.status_code in (200, 204), deleted.text
 
 
+async def test_a_grid_fills_a_level_and_stop_leaves_nothing_open(api: Api) -> None:
+    who = await api.trader({"USDT": "100000", "BTC": "1"}, limits=WIDE_LIMITS)
+    body = {
+        "name": "grid",
+        "strategy": "grid",
+        "venueId": who.account,
+        "config": {
+            "symbol": "BTC/USDT",
+            "lower": "63000",
+            "upper": "67000",
+            "levels": 5,
+            "quantityPerLevel": "0.001",
+        },
+        "allocation": {"USDT": "5000", "BTC": "0.01"},
+    }
+    response = await create(api, who, body)
+    assert response.status_code == 201, response.text
+    bot = await act(api, who, response.json()["data"], "start")
+    await publish_candle(api.stack.nats_url, "BTC/USDT", Timeframe.M1.floor(datetime.now(UTC)), BTC)
+    placed = await eventually(
+        lambda: api.orders(who), lambda os: len([o for o in os if o["status"] == "Open"]) == 4
+    )
+    assert sorted(Decimal(o["price"]) for o in placed) == [63000, 64000, 66000, 67000]
+
+    await api.set_price(who, "BTC/USDT", Decimal("63900"))
+    orders = await eventually(
+        lambda: bot_orders(api, who, bot),
+        lambda os: any(o["status"] == "Filled" for o in os) and len(os) == 5,
+    )
+    replaced = [o for o in orders if o["status"] == "Open"]
+    assert ("Sell", Decimal(65000)) in [(o["side"], Decimal(o["price"])) for o in replaced], orders
+
+    stopped = await act(api, who, bot, "stop", {"cancelOpenOrders": True})
+    assert stopped["status"] == "Stopped"
+    await eventually(
+        lambda: api.orders(who), lambda os: not [o for o in os if o["status"] in ("Open", "Pending")]
+    )
+    await api.set_price(who, "BTC/USDT", BTC)
+
+
 USERS, BOTS_EACH = 10, 5
 CANDLES, KILL_AT, RESTART_AT = 24, 8, 12
 DCA = {
