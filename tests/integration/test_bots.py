@@ -215,6 +215,39 @@ async def test_only_a_stopped_bot_is_deleted(api: Api) -> None:
     assert stopped["status"] == "Stopped" and deleted.status_code in (200, 204), deleted.text
 
 
+async def test_two_bots_on_one_account_each_spend_only_their_own_allocation(api: Api) -> None:
+    who = await trader(api, 60)
+    all_in = {"targets": {"BTC": "1", "USDT": "0"}, "intervalSeconds": 3600, "driftThresholdPct": "1"}
+    limits = {Decimal(1000): None, Decimal(3000): None}
+    made = []
+    for limit in limits:
+        body = {
+            "name": f"all in {limit}",
+            "strategy": "rebalancer",
+            "venueId": who.account,
+            "config": all_in,
+            "allocation": {"USDT": str(limit)},
+        }
+        response = await create(api, who, body)
+        assert response.status_code == 201, response.text
+        made.append(await act(api, who, response.json()["data"], "start"))
+
+    def settled(orders: list[dict[str, Any]]) -> bool:
+        return bool(orders) and all(o["status"] == "Filled" for o in orders)
+
+    for bot, limit in zip(made, limits, strict=True):
+
+        async def placed(bot: dict[str, Any] = bot) -> list[dict[str, Any]]:
+            return await bot_orders(api, who, bot)
+
+        orders = await eventually(placed, settled)
+        spent = sum(
+            (Decimal(o["filledQuantity"]) * Decimal(o["averagePrice"]) + Decimal(o["fee"]) for o in orders),
+            Decimal(0),
+        )
+        assert limit * Decimal("0.9") < spent <= limit, (limit, orders)
+
+
 async def test_a_grid_fills_a_level_and_stop_leaves_nothing_open(api: Api) -> None:
     who = await api.trader({"USDT": "100000", "BTC": "1"}, limits=WIDE_LIMITS)
     body = {
@@ -240,12 +273,14 @@ async def test_a_grid_fills_a_level_and_stop_leaves_nothing_open(api: Api) -> No
     assert sorted(Decimal(o["price"]) for o in placed) == [63000, 64000, 66000, 67000]
 
     await api.set_price(who, "BTC/USDT", Decimal("63900"))
-    orders = await eventually(
-        lambda: bot_orders(api, who, bot),
-        lambda os: any(o["status"] == "Filled" for o in os) and len(os) == 5,
-    )
-    replaced = [o for o in orders if o["status"] == "Open"]
-    assert ("Sell", Decimal(65000)) in [(o["side"], Decimal(o["price"])) for o in replaced], orders
+
+    def open_sell_above(orders: list[dict[str, Any]]) -> bool:
+        sells = [o for o in orders if o["side"] == "Sell" and o["status"] == "Open"]
+        return any(Decimal(o["price"]) == 65000 for o in sells)
+
+    # The filled buy at 64 000 became a sell one level up.
+    orders = await eventually(lambda: bot_orders(api, who, bot), open_sell_above)
+    assert [Decimal(o["price"]) for o in orders if o["status"] == "Filled"] == [64000], orders
 
     stopped = await act(api, who, bot, "stop", {"cancelOpenOrders": True})
     assert stopped["status"] == "Stopped"
