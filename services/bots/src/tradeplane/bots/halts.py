@@ -55,9 +55,12 @@ class HaltWatch:
         self._task = asyncio.create_task(self._follow(watcher), name="bots-halt-watch")
 
     async def _follow(self, watcher: Any) -> None:
-        async for entry in watcher:
-            if entry is not None:
-                self.apply(entry.key, entry.value, entry.operation)
+        try:
+            async for entry in watcher:
+                if entry is not None:
+                    self.apply(entry.key, entry.value, entry.operation)
+        except Exception:
+            log.exception("the halt bucket watch stopped; halts are no longer followed")
 
     async def stop(self) -> None:
         if self._task is not None:
