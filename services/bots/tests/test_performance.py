@@ -4,23 +4,29 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from uuid import uuid4
 
-from tradeplane.bots.domain.performance import BotFill, performance
+from tradeplane.bots.domain.performance import performance
+from tradeplane.bots.model import FillRow
 
 NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
+BOT = uuid4()
 
 
 def fill(
     side: str, quantity: str, price: str, fee: str = "1", hours_ago: int = 1, fee_currency: str = "USDT"
-) -> BotFill:
-    return BotFill(
-        "BTC/USDT",
-        side,
-        Decimal(quantity),
-        Decimal(price),
-        Decimal(fee),
-        fee_currency,
-        NOW - timedelta(hours=hours_ago),
+) -> FillRow:
+    return FillRow(
+        order_id=uuid4(),
+        fill_id="f",
+        bot_id=BOT,
+        symbol="BTC/USDT",
+        side=side,
+        quantity=Decimal(quantity),
+        price=Decimal(price),
+        fee=Decimal(fee),
+        fee_currency=fee_currency,
+        filled_at=NOW - timedelta(hours=hours_ago),
     )
 
 

@@ -16,7 +16,7 @@ from tradeplane.strategies import LogLevel, registry
 
 from . import views
 from .adapters.store import SqlStore
-from .domain.performance import BotFill, Performance, performance
+from .domain.performance import Performance, performance
 from .host import BotRefused, Host, Unit, symbols_of
 from .model import BotRecord
 
@@ -256,10 +256,7 @@ class BotQueries:
         now = self.host.clock()
         return {
             b.id: performance(
-                (
-                    BotFill(f.symbol, f.side, f.quantity, f.price, f.fee, f.fee_currency, f.filled_at)
-                    for f in fills[b.id]
-                ),
+                fills[b.id],
                 self._prices(b),
                 now,
             )

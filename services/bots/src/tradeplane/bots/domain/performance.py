@@ -11,19 +11,28 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Protocol
 
 ZERO = Decimal(0)
 
 
-@dataclass(frozen=True, slots=True)
-class BotFill:
-    symbol: str
-    side: str
-    quantity: Decimal
-    price: Decimal
-    fee: Decimal
-    fee_currency: str
-    at: datetime
+class BotFill(Protocol):
+    """A fill of one of the bot's orders (a `bot_fills` row)."""
+
+    @property
+    def symbol(self) -> str: ...
+    @property
+    def side(self) -> str: ...
+    @property
+    def quantity(self) -> Decimal: ...
+    @property
+    def price(self) -> Decimal: ...
+    @property
+    def fee(self) -> Decimal: ...
+    @property
+    def fee_currency(self) -> str: ...
+    @property
+    def filled_at(self) -> datetime: ...
 
 
 @dataclass
@@ -74,7 +83,7 @@ def performance(fills: Iterable[BotFill], prices: Mapping[str, Decimal], now: da
         base = fill.symbol.split("/")[0]
         lot = lots.setdefault(fill.symbol, _Lot())
         result.fees += fill.fee * fill.price if fill.fee_currency == base else fill.fee
-        if now - fill.at <= timedelta(hours=24):
+        if now - fill.filled_at <= timedelta(hours=24):
             result.fills_last_24h += 1
         if fill.side == "Buy":
             lot.quantity += fill.quantity
