@@ -55,6 +55,17 @@ class Requested:
             self.at.setdefault(order["symbol"], []).append(now)
 
 
+async def _candle_seconds(stack: Stack) -> float:
+    """The bots process's own mean time per candle so far, from its /metrics (ms)."""
+    async with httpx.AsyncClient(base_url=stack.url("bots"), timeout=10) as http:
+        text = (await http.get("/metrics")).text
+    found = {}
+    for name in ("tp_bots_candle_seconds_sum", "tp_bots_candle_seconds_count"):
+        line = next(row for row in text.splitlines() if row.startswith(name))
+        found[name] = float(line.split()[-1])
+    return 1000 * found["tp_bots_candle_seconds_sum"] / max(found["tp_bots_candle_seconds_count"], 1)
+
+
 async def _bots(api: Api, who: User, symbols: list[str]) -> None:
     async def one(symbol: str) -> None:
         params = {
@@ -100,10 +111,14 @@ async def bots_phase(api: Api, quick: bool = False) -> None:
         if i % 10 == 9:
             await asyncio.sleep(0.02)
     cpu, wall = cpu_seconds(pid) - cpu0, time.perf_counter() - wall0
+    inside = await _candle_seconds(stack)
     print(line(f"bots: candle -> order requested ({count} bots)", samples or [float("nan")]))
     print(
         f"{'  bots process CPU meanwhile':<48} {100 * cpu / wall:.1f} % of a core "
         f"({len(samples) / wall:.0f} candles/s, {count - len(samples)} without an order in 200 ms)"
+    )
+    print(
+        f"{'  of which inside the bots process (mean)':<48} {inside:.2f} ms a candle (tp_bots_candle_seconds)"
     )
 
     # One candle to every bot at once: the slowest of them waits behind the others.

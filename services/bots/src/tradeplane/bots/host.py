@@ -292,6 +292,10 @@ class Host:
             close=closed.close,
             volume=closed.volume,
         )
+        with metrics.CANDLE_SECONDS.time():
+            return await self._fan_out(closed, candle, ids)
+
+    async def _fan_out(self, closed: CandleClosed, candle: Candle, ids: list[UUID]) -> int:
         key = f"{closed.symbol}|{closed.timeframe.value}"
         ran = 0
         for start in range(0, len(ids), self.batch_size):
