@@ -423,3 +423,18 @@ async def test_a_running_bot_takes_only_updatable_fields() -> None:
     assert updated.config["driftThresholdPct"] == "2"
     assert (quote.value.code, quote.value.details) == ("BOT_RUNNING", {"fields": ["quote"]})
     assert allocation.value.code == "BOT_RUNNING"
+
+
+async def test_a_replica_runs_only_the_bots_of_its_own_partitions() -> None:
+    store = FakeStore()
+    host = make_host(store)
+    bot = await new_bot(host, "grid", GRID)
+    other = Host(store, partitions=16, owned=[(host.partition(USER) + 1) % 16], clock=Clock())
+    unit = await other.unit(bot.id)
+    assert unit is not None
+
+    with pytest.raises(BotRefused) as refused:
+        await other.start(unit)
+
+    assert (refused.value.code, refused.value.status) == ("BOT_NOT_OWNED", 503)
+    assert store.bots[bot.id].status is BotStatus.STOPPED

@@ -421,7 +421,13 @@ class Host:
         self.units[bot.id] = Unit(bot)
         return bot
 
+    def _owned(self, bot: BotRecord) -> None:
+        """Only the replica that owns the bot's partition runs it (another would run it a second time)."""
+        if not self.owns(bot.user_id):
+            raise BotRefused("BOT_NOT_OWNED", "this bots process does not run this user's bots", 503)
+
     async def start(self, unit: Unit) -> BotRecord:
+        self._owned(unit.bot)
         async with unit.lock:
             bot = unit.bot
             if bot.status is BotStatus.RUNNING:
@@ -445,6 +451,7 @@ class Host:
         return await self._switch(unit, BotStatus.PAUSED, BotStatus.RUNNING, "resumed")
 
     async def _switch(self, unit: Unit, source: BotStatus, target: BotStatus, reason: str) -> BotRecord:
+        self._owned(unit.bot)
         async with unit.lock:
             bot = unit.bot
             if bot.status is target:
