@@ -7,7 +7,8 @@ then measures, in one run:
 - orders/s end to end with 200 users submitting at once, and gateway read latency meanwhile;
 - kill switch: activate → last executor ack, with 1,000 accounts holding resting orders;
 - 1,000 running bots on one bots process: candle published → order requested, and its CPU share;
-- PnL booking of 1,000,000 fills (fills/s, peak memory).
+- PnL booking of 1,000,000 fills (fills/s, peak memory);
+- a backtest of a year of 1-minute candles through the grid strategy (candles/s, no services).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from pathlib import Path
 from tradeplane.cli.postgres import EmbeddedPostgres
 from tradeplane.cli.probe import free_port
 
-from tests.bench import bench_bots, bench_pnl
+from tests.bench import bench_backtest, bench_bots, bench_pnl
 from tests.bench.scenarios import run_all
 from tests.support.servers import Stack
 
@@ -51,6 +52,7 @@ def main() -> None:
             if not os.environ.get("TP_DATABASE_URL"):
                 postgres.stop()
     bench_pnl.main(["--fills", "100000" if quick else "1000000"])
+    bench_backtest.main(["--days", "30" if quick else "365"])
 
 
 if __name__ == "__main__":

@@ -7,11 +7,7 @@ import time
 from datetime import datetime
 
 from tradeplane.contracts import OrderRequested, RejectCode, utcnow
-from tradeplane.runtime import Runtime
-
-from . import events, metrics
-from .adapters import repo
-from .domain import (
+from tradeplane.riskrules import (
     Approved,
     Decision,
     ProposedOrder,
@@ -21,6 +17,10 @@ from .domain import (
     record_order,
     roll_day,
 )
+from tradeplane.runtime import Runtime
+
+from . import events, metrics
+from .adapters import repo
 from .equity import EquitySource
 from .killswitch import KillSwitch
 from .market import Prices
