@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from decimal import Decimal
 
 from tradeplane.contracts import (
     OrderApproved,
     OrderRejected,
     RejectCode,
-    Ticker,
-    new_meta,
     subjects,
 )
 from tradeplane.risk.domain import RiskState
 from tradeplane.risk.market import Prices
 from tradeplane.risk.pretrade import PreTrade
 from tradeplane.risk.profiles import Profiles
+from tradeplane.runtime.testing import ticker
 
 from .fakes import USER, FakeDecisions, FakeEquity, FakeHalts, order_request
 
@@ -36,19 +34,7 @@ def pretrade(
 
 def btc_at(last: str) -> Prices:
     prices = Prices()
-    price = Decimal(last)
-    now = datetime.now(UTC)
-    prices.update(
-        Ticker(
-            meta=new_meta("execution"),
-            venue="paper",
-            symbol="BTC/USDT",
-            bid=price,
-            ask=price,
-            last=price,
-            at=now,
-        )
-    )
+    prices.update(ticker("paper", "BTC/USDT", last))
     return prices
 
 

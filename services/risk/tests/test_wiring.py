@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from decimal import Decimal
 from typing import cast
 
 import pytest
@@ -15,8 +13,6 @@ from tradeplane.contracts import (
     OrderApproved,
     OrderRejected,
     RejectCode,
-    Ticker,
-    new_meta,
     subjects,
 )
 from tradeplane.risk import handlers
@@ -26,7 +22,7 @@ from tradeplane.risk.pretrade import PreTrade
 from tradeplane.risk.profiles import Profiles
 from tradeplane.risk.tracking import Tracker
 from tradeplane.runtime import Runtime
-from tradeplane.runtime.testing import dead_letters, deliver, wired
+from tradeplane.runtime.testing import dead_letters, deliver, ticker, wired
 
 from .fakes import USER, FakeDecisions, FakeEquity, FakeHalts, order_request
 
@@ -64,20 +60,10 @@ async def test_an_order_request_on_its_partition_subject_is_decided(risk: Wired)
 async def test_a_ticker_gives_market_orders_their_reference_price(risk: Wired) -> None:
     risk.store.limit(USER, max_order_notional="1000", max_position_pct="100")
     before, after = order_request("0.03", None), order_request("0.03", None)
-    price = Decimal(50_000)
-    ticker = Ticker(
-        meta=new_meta("execution"),
-        venue="paper",
-        symbol="BTC/USDT",
-        bid=price,
-        ask=price,
-        last=price,
-        at=datetime.now(UTC),
-    )
     subject = subjects.order_requested(0, USER)
 
     await deliver(risk.broker, subject, before)
-    await deliver(risk.broker, subjects.ticker("paper", "BTC/USDT"), ticker)
+    await deliver(risk.broker, subjects.ticker("paper", "BTC/USDT"), ticker("paper", "BTC/USDT", "50000"))
     await deliver(risk.broker, subject, after)
 
     assert [(r.order_id, r.code) for r in risk.store.committed.of(OrderRejected)] == [

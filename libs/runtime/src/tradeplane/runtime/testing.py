@@ -9,10 +9,12 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from faststream.nats import JStream, NatsBroker
-from tradeplane.contracts import DeadLettered, Message, streams
+from tradeplane.contracts import DeadLettered, Message, Ticker, new_meta, streams
 
 from .subscriptions import Subscription, subscribe
 
@@ -48,6 +50,15 @@ async def deliver(broker: NatsBroker, subject: str, message: Message | bytes) ->
     stream = streams.stream_for(subject).name
     body = message if isinstance(message, bytes) else message.model_dump_json().encode()
     await broker.publish(body, subject, stream=stream, reply_to=jetstream_reply(stream, next(_sequence)))
+
+
+def ticker(venue: str, symbol: str, last: str) -> Ticker:
+    """A ticker from execution with bid, ask and last all at `last`, as of now."""
+    price = Decimal(last)
+    now = datetime.now(UTC)
+    return Ticker(
+        meta=new_meta("execution"), venue=venue, symbol=symbol, bid=price, ask=price, last=price, at=now
+    )
 
 
 @dataclass
