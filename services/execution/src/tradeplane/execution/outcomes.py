@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -141,23 +142,25 @@ def new_record(ctx: OrderContext) -> OrderRecord:
 
 def rejected(ctx: OrderContext, record: OrderRecord, code: RejectCode, reason: str) -> Outcome:
     """Refused before or by the venue: the order never rests anywhere."""
-    reason = reason[:500]
-    event = OrderRejected(
-        meta=ctx.meta(),
-        order_id=ctx.order_id,
-        user_id=ctx.user_id,
-        account_id=ctx.account_id,
-        code=code,
-        reason=reason,
-    )
-    record = apply_reject(record, reason)
-    return Outcome(ctx, record, events=((subjects.order_rejected(ctx.partition, ctx.user_id), event),))
+    return _closed(ctx, record, OrderRejected, subjects.order_rejected, code, reason)
 
 
 def failed(ctx: OrderContext, record: OrderRecord, code: RejectCode, reason: str) -> Outcome:
     """The venue call errored and will not be retried; the order is closed as rejected."""
+    return _closed(ctx, record, OrderFailed, subjects.order_failed, code, reason)
+
+
+def _closed(
+    ctx: OrderContext,
+    record: OrderRecord,
+    kind: type[OrderRejected | OrderFailed],
+    subject: Callable[[int, UUID], str],
+    code: RejectCode,
+    reason: str,
+) -> Outcome:
+    """The order closed as rejected, told by a `kind` event on its `subject`."""
     reason = reason[:500]
-    event = OrderFailed(
+    event = kind(
         meta=ctx.meta(),
         order_id=ctx.order_id,
         user_id=ctx.user_id,
@@ -166,7 +169,7 @@ def failed(ctx: OrderContext, record: OrderRecord, code: RejectCode, reason: str
         reason=reason,
     )
     record = apply_reject(record, reason)
-    return Outcome(ctx, record, events=((subjects.order_failed(ctx.partition, ctx.user_id), event),))
+    return Outcome(ctx, record, events=((subject(ctx.partition, ctx.user_id), event),))
 
 
 def canceled(ctx: OrderContext, record: OrderRecord, reason: str) -> Outcome:

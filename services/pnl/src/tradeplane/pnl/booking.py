@@ -101,24 +101,7 @@ class Booker:
 
 
 def trade_closed(cause: OrderFilled, trade: ClosedTrade) -> TradeClosed:
-    event: TradeClosed = cause.caused(
-        TradeClosed,
-        PRODUCER,
-        trade_id=trade.trade_id,
-        user_id=trade.user_id,
-        account_id=trade.account_id,
-        symbol=trade.symbol,
-        side=trade.side,
-        quantity=trade.quantity,
-        entry_price=trade.entry_price,
-        exit_price=trade.exit_price,
-        entry_at=trade.entry_at,
-        exit_at=trade.exit_at,
-        fees=trade.fees,
-        pnl_usd=trade.pnl_usd,
-        pnl_pct=trade.pnl_pct,
-        duration_seconds=trade.duration_seconds,
-    )
+    event: TradeClosed = cause.caused(TradeClosed, PRODUCER, **trade.as_dict())
     return event
 
 
