@@ -109,10 +109,7 @@ async def test_order_left_sending_by_a_crash_is_looked_up_and_not_resent_when_th
 ) -> None:
     acct = h.store.add(account())
     msg = approval(acct)
-    h.store.rows[msg.order_id] = SendState.SENDING
-    await h.venue.submit(
-        TrackedOrder(OrderContext.of(msg, 0), new_record(OrderContext.of(msg, 0))).venue_order()
-    )
+    await h.crashed_while_sending(msg, landed=True)
 
     await h.session(acct).approve(msg)
 
@@ -123,7 +120,7 @@ async def test_order_left_sending_by_a_crash_is_looked_up_and_not_resent_when_th
 async def test_order_left_sending_by_a_crash_is_sent_when_the_venue_does_not_know_it(h: Harness) -> None:
     acct = h.store.add(account())
     msg = approval(acct)
-    h.store.rows[msg.order_id] = SendState.SENDING
+    await h.crashed_while_sending(msg, landed=False)
 
     await h.session(acct).approve(msg)
 

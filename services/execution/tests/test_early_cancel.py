@@ -15,8 +15,6 @@ from tradeplane.contracts import (
     new_meta,
 )
 from tradeplane.execution.adapters.accounts import Account
-from tradeplane.execution.domain.order_state import SendState
-from tradeplane.execution.outcomes import OrderContext, TrackedOrder, new_record
 
 from .fakes import NOW, Harness, account, approval
 
@@ -124,7 +122,7 @@ async def test_send_interrupted_by_a_crash_then_cancelled_is_not_resent_when_the
 ) -> None:
     acct = h.store.add(account())
     msg = limit(acct)
-    h.store.rows[msg.order_id] = SendState.SENDING
+    await h.crashed_while_sending(msg, landed=False)
     session = h.session(acct)
 
     await session.cancel(cancel_of(msg))
@@ -139,9 +137,7 @@ async def test_send_interrupted_by_a_crash_then_cancelled_is_cancelled_at_the_ve
 ) -> None:
     acct = h.store.add(account())
     msg = limit(acct)
-    h.store.rows[msg.order_id] = SendState.SENDING
-    ctx = OrderContext.of(msg, 0)
-    await h.venue.submit(TrackedOrder(ctx, new_record(ctx)).venue_order())  # it landed before the crash
+    await h.crashed_while_sending(msg, landed=True)
     session = h.session(acct)
 
     await session.cancel(cancel_of(msg))

@@ -21,7 +21,14 @@ USER = UUID("00000000-0000-4000-8000-00000000000a")
 ACCOUNT = UUID("00000000-0000-4000-8000-00000000000b")
 
 
-def order_request(quantity: str = "0.01", price: str | None = "50000", **more: Any) -> OrderRequested:
+def order_request(
+    quantity: str = "0.01",
+    price: str | None = "50000",
+    *,
+    type: OrderType | None = None,
+    stop_price: str | None = None,
+    **more: Any,
+) -> OrderRequested:
     """A BTC/USDT buy on the paper venue: a limit order at `price`, a market order when it is None."""
     return OrderRequested(
         meta=new_meta("gateway"),
@@ -32,9 +39,10 @@ def order_request(quantity: str = "0.01", price: str | None = "50000", **more: A
         venue="paper",
         symbol="BTC/USDT",
         side=more.pop("side", Side.BUY),
-        type=OrderType.LIMIT if price is not None else OrderType.MARKET,
+        type=type or (OrderType.LIMIT if price is not None else OrderType.MARKET),
         quantity=Decimal(quantity),
         price=None if price is None else Decimal(price),
+        stop_price=None if stop_price is None else Decimal(stop_price),
         **more,
     )
 
