@@ -1,14 +1,18 @@
-"""Shared helpers for the CLI tests: the fake service command and a check that processes are gone."""
+"""Shared helpers for the CLI tests: the fake service command, a check that processes are gone, and an
+embedded nats-server."""
 
 from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
+from tradeplane.cli.nats import EmbeddedNats
+from tradeplane.cli.probe import free_port
 
 FAKE_SERVICE = Path(__file__).with_name("fake_service.py")
 WaitGone = Callable[[Iterable[int]], list[int]]
@@ -45,3 +49,21 @@ def fake_command() -> Callable[[str], list[str]]:
 @pytest.fixture
 def wait_gone() -> WaitGone:
     return _wait_gone
+
+
+def embedded_nats(tmp_path: Path, port: int | None = None, **options: Any) -> EmbeddedNats:
+    """A nats-server (not started yet) keeping its data and log under `tmp_path`, on free ports."""
+    return EmbeddedNats(
+        tmp_path / "nats",
+        port=port or free_port(),
+        monitor_port=free_port(),
+        log_path=tmp_path / "nats.log",
+        **options,
+    )
+
+
+@pytest.fixture
+def nats_server(tmp_path: Path) -> Iterator[EmbeddedNats]:
+    """A running nats-server with JetStream, stopped after the test."""
+    with embedded_nats(tmp_path) as server:
+        yield server

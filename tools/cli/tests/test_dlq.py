@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import nats
 import pytest
@@ -25,15 +24,6 @@ pytestmark = pytest.mark.integration
 FILLED = "tp.order.filled.3.1b2c3d4e-0000-4000-8000-000000000001"
 ANY = LetterFilter()
 APPROVED = "tp.order.approved.3.1b2c3d4e-0000-4000-8000-000000000001"
-
-
-@pytest.fixture
-def nats_server(tmp_path: Path) -> Iterator[EmbeddedNats]:
-    server = EmbeddedNats(
-        tmp_path / "nats", port=free_port(), monitor_port=free_port(), log_path=tmp_path / "nats.log"
-    )
-    with server:
-        yield server
 
 
 @pytest.fixture

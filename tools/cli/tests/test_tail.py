@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -14,7 +12,6 @@ import httpx
 import nats
 import pytest
 from tradeplane.cli.nats import EmbeddedNats
-from tradeplane.cli.probe import free_port
 from tradeplane.cli.tail import TailFilter, decode, event_type, format_line, tail
 from tradeplane.contracts import subjects
 
@@ -126,15 +123,6 @@ def test_line_for_a_payload_that_is_not_json_gives_its_size() -> None:
     line = format_line("tp.dlq.x.y", decode(data), len(data), RECEIVED)
 
     assert line.endswith("<8 bytes, not JSON>")
-
-
-@pytest.fixture
-def nats_server(tmp_path: Path) -> Iterator[EmbeddedNats]:
-    server = EmbeddedNats(
-        tmp_path / "nats", port=free_port(), monitor_port=free_port(), log_path=tmp_path / "nats.log"
-    )
-    with server:
-        yield server
 
 
 @pytest.mark.integration
