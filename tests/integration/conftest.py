@@ -9,13 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.servers import (
-    Stack,
-    create_database,
-    remove_database,
-    start_nats,
-    start_postgres,
-)
+from tests.support.databases import temporary_database
+from tests.support.servers import Stack, start_nats, start_postgres
 
 
 @pytest.fixture(scope="session")
@@ -50,17 +45,15 @@ def database_url(postgres_server_url: str) -> Iterator[str]:
     if url := os.environ.get("TP_DATABASE_URL"):
         yield url
         return
-    url = create_database(postgres_server_url, prefix="tp_session")
-    yield url
-    remove_database(postgres_server_url, url)
+    with temporary_database(postgres_server_url, "tp_session") as url:
+        yield url
 
 
 @pytest.fixture
 def fresh_database_url(postgres_server_url: str) -> Iterator[str]:
     """A new, empty database for one test, dropped after it."""
-    url = create_database(postgres_server_url)
-    yield url
-    remove_database(postgres_server_url, url)
+    with temporary_database(postgres_server_url) as url:
+        yield url
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Self
 
+import pytest
 from tradeplane.cli import devsecrets
 from tradeplane.cli.database import drop_database, ensure_database, sqlalchemy_url
 from tradeplane.cli.nats import EmbeddedNats
@@ -256,3 +257,18 @@ def module_stack(
         yield stack
     finally:
         stack.stop()
+
+
+def shared_stack(
+    name: str, *, executors: int = 1, env: Mapping[str, str] | None = None
+) -> Callable[..., Iterator[Stack]]:
+    """A module-scoped `stack` fixture: every service running for all of a module's tests
+    (`stack = shared_stack("risk-acceptance", env=...)` in the module)."""
+
+    @pytest.fixture(scope="module")
+    def stack(postgres_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+        workdir = tmp_path_factory.mktemp(name)
+        with module_stack(workdir, postgres_server_url, executors=executors, env=env) as running:
+            yield running
+
+    return stack
