@@ -51,7 +51,7 @@ from tradeplane.contracts.queries import Caller, Query, Reply
 from tradeplane.risk.domain import RiskState, TransitionCode
 
 from tests.support.natsauth import connect_operator, operator_env
-from tests.support.servers import REPO_ROOT, Stack
+from tests.support.servers import REPO_ROOT, Stack, running_stack
 
 pytestmark = pytest.mark.integration
 
@@ -63,16 +63,10 @@ ADMIN = Caller(user_id=uuid4(), role=Role.ADMIN, email="admin@example.com")
 @pytest.fixture(scope="module")
 def risk(postgres_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """One risk process for the module; every test trades as its own new user."""
-    stack = Stack(
-        tmp_path_factory.mktemp("risk"),
-        postgres_server_url=postgres_server_url,
-        shared_nats_url=os.environ.get("TP_NATS_URL"),
-    )
-    try:
-        stack.start(services=["risk"], partitions=PARTITIONS, env={"TP_RISK_SWEEP_SECONDS": "0.3"})
+    env = {"TP_RISK_SWEEP_SECONDS": "0.3"}
+    workdir = tmp_path_factory.mktemp("risk")
+    with running_stack(workdir, postgres_server_url, ["risk"], partitions=PARTITIONS, env=env) as stack:
         yield stack
-    finally:
-        stack.stop()
 
 
 @pytest.fixture

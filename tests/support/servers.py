@@ -245,18 +245,30 @@ QUIET_ENV = {"TP_FEED_ENABLED": "false", "TP_RISK_HEARTBEAT_TIMEOUT_SECONDS": "0
 
 
 @contextmanager
-def module_stack(
-    workdir: Path, postgres_server_url: str, *, executors: int = 1, env: Mapping[str, str] | None = None
+def running_stack(
+    workdir: Path, postgres_server_url: str, services: Sequence[str] = SERVICES, **options: Any
 ) -> Iterator[Stack]:
-    """Every service running against a fresh database; starting one takes seconds, so share it."""
+    """`services` running against a fresh database (on the shared NATS server when TP_NATS_URL is set),
+    stopped afterwards; `options` as `Stack.start` takes them."""
     stack = Stack(
         workdir, postgres_server_url=postgres_server_url, shared_nats_url=os.environ.get("TP_NATS_URL")
     )
     try:
-        stack.start(executors=executors, env={**QUIET_ENV, **(env or {})})
+        stack.start(services, **options)
         yield stack
     finally:
         stack.stop()
+
+
+@contextmanager
+def module_stack(
+    workdir: Path, postgres_server_url: str, *, executors: int = 1, env: Mapping[str, str] | None = None
+) -> Iterator[Stack]:
+    """Every service running against a fresh database; starting one takes seconds, so share it."""
+    with running_stack(
+        workdir, postgres_server_url, executors=executors, env={**QUIET_ENV, **(env or {})}
+    ) as stack:
+        yield stack
 
 
 def shared_stack(
