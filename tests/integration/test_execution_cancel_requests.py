@@ -3,7 +3,7 @@ pruned when old."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 from uuid import uuid4
@@ -16,7 +16,7 @@ from tradeplane.execution.adapters.store import Arrival, SqlStore
 from tradeplane.execution.adapters.tables import cancel_requests, metadata
 from tradeplane.runtime import Outbox
 
-from tests.support.databases import engine_for, temporary_database
+from tests.support.databases import database_engine
 
 pytestmark = pytest.mark.integration
 
@@ -24,14 +24,8 @@ MIGRATIONS = Path(tradeplane.execution.__file__).parent / "migrations"
 
 
 @pytest.fixture(scope="module")
-def execution_database(postgres_server_url: str) -> Iterator[str]:
-    with temporary_database(postgres_server_url, "tp_exec", MIGRATIONS) as url:
-        yield url
-
-
-@pytest.fixture
-async def engine(execution_database: str) -> AsyncIterator[AsyncEngine]:
-    async with engine_for(execution_database) as engine:
+async def engine(postgres_server_url: str) -> AsyncIterator[AsyncEngine]:
+    async with database_engine(postgres_server_url, "tp_exec", MIGRATIONS) as engine:
         yield engine
 
 

@@ -14,17 +14,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tradeplane.execution.adapters.nonces import NonceStore, nonce_stats, reset_nonces
 from tradeplane.execution.domain.nonce import MICROS
 
-from tests.support.databases import create_nonce_table, engine_for, temporary_database
+from tests.support.databases import nonce_engine
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
 async def engine(postgres_server_url: str) -> AsyncIterator[AsyncEngine]:
-    with temporary_database(postgres_server_url, "tp_nonces") as url:
-        async with engine_for(url) as engine:
-            await create_nonce_table(engine)
-            yield engine
+    async with nonce_engine(postgres_server_url, "tp_nonces") as engine:
+        yield engine
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from tradeplane.execution.adapters.nonces import NonceStore, nonce_stats
 from tradeplane.execution.adapters.venue import Credentials, VenueCallError, VenueOrder, client_order_id_for
 from tradeplane.execution.domain.nonce import MICROS
 
-from tests.support.databases import create_nonce_table, engine_for, temporary_database
+from tests.support.databases import nonce_engine
 from tests.support.kraken_emulator import KrakenEmulator
 
 pytestmark = pytest.mark.integration
@@ -46,10 +46,8 @@ def emulator(server: KrakenEmulator) -> KrakenEmulator:
 
 @pytest.fixture(scope="module")
 async def engine(postgres_server_url: str) -> AsyncIterator[AsyncEngine]:
-    with temporary_database(postgres_server_url, "tp_ccxt") as url:
-        async with engine_for(url) as engine:
-            await create_nonce_table(engine)
-            yield engine
+    async with nonce_engine(postgres_server_url, "tp_ccxt") as engine:
+        yield engine
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -22,7 +22,7 @@ from tradeplane.pnl.domain.ratios import max_drawdown
 from tradeplane.pnl.domain.trades import ClosedTrade
 from tradeplane.pnl.domain.valuation import TOTAL, Figures
 
-from tests.support.databases import engine_for, temporary_database
+from tests.support.databases import database_engine
 
 pytestmark = pytest.mark.integration
 
@@ -32,14 +32,8 @@ MIGRATIONS = Path(tradeplane.pnl.__file__).parent / "migrations"
 
 
 @pytest.fixture(scope="module")
-def pnl_database(postgres_server_url: str) -> Iterator[str]:
-    with temporary_database(postgres_server_url, "tp_pnl", MIGRATIONS) as url:
-        yield url
-
-
-@pytest.fixture
-async def engine(pnl_database: str) -> AsyncIterator[AsyncEngine]:
-    async with engine_for(pnl_database) as engine:
+async def engine(postgres_server_url: str) -> AsyncIterator[AsyncEngine]:
+    async with database_engine(postgres_server_url, "tp_pnl", MIGRATIONS) as engine:
         yield engine
 
 

@@ -39,8 +39,22 @@ async def engine_for(url: str) -> AsyncIterator[AsyncEngine]:
         await engine.dispose()
 
 
-async def create_nonce_table(engine: AsyncEngine) -> None:
-    """Execution's nonce table alone, for tests of the nonce store without the rest of the schema."""
-    async with engine.begin() as conn:
-        await conn.execute(text("CREATE SCHEMA IF NOT EXISTS execution"))
-        await conn.run_sync(lambda sync: nonce_table().create(sync, checkfirst=True))
+@asynccontextmanager
+async def database_engine(
+    server_url: str, prefix: str, migrations: Path | None = None
+) -> AsyncIterator[AsyncEngine]:
+    """An engine on a `temporary_database`; both gone afterwards."""
+    with temporary_database(server_url, prefix, migrations) as url:
+        async with engine_for(url) as engine:
+            yield engine
+
+
+@asynccontextmanager
+async def nonce_engine(server_url: str, prefix: str) -> AsyncIterator[AsyncEngine]:
+    """An engine on a temporary database holding execution's nonce table alone: for tests of the nonce
+    store without the rest of the schema."""
+    async with database_engine(server_url, prefix) as engine:
+        async with engine.begin() as conn:
+            await conn.execute(text("CREATE SCHEMA IF NOT EXISTS execution"))
+            await conn.run_sync(lambda sync: nonce_table().create(sync, checkfirst=True))
+        yield engine

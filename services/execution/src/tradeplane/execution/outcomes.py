@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
 from tradeplane.contracts import (
@@ -97,6 +98,15 @@ class OrderContext:
             producer=_instance_producer, correlation_id=self.correlation_id, causation_id=self.causation_id
         )
 
+    def about(self) -> dict[str, Any]:
+        """What every event about the order starts with: its meta (the approval as cause) and its ids."""
+        return {
+            "meta": self.meta(),
+            "order_id": self.order_id,
+            "user_id": self.user_id,
+            "account_id": self.account_id,
+        }
+
 
 @dataclass(slots=True)
 class TrackedOrder:
@@ -161,10 +171,7 @@ def _closed(
     """The order closed as rejected, told by a `kind` event on its `subject`."""
     reason = reason[:500]
     event = kind(
-        meta=ctx.meta(),
-        order_id=ctx.order_id,
-        user_id=ctx.user_id,
-        account_id=ctx.account_id,
+        **ctx.about(),
         code=code,
         reason=reason,
     )
@@ -207,10 +214,7 @@ def apply_report(
 
 def _accepted_event(ctx: OrderContext, venue_order_id: str) -> Event:
     event = OrderAccepted(
-        meta=ctx.meta(),
-        order_id=ctx.order_id,
-        user_id=ctx.user_id,
-        account_id=ctx.account_id,
+        **ctx.about(),
         venue_order_id=venue_order_id,
         accepted_at=utcnow(),
     )
@@ -219,10 +223,7 @@ def _accepted_event(ctx: OrderContext, venue_order_id: str) -> Event:
 
 def _filled_event(ctx: OrderContext, record: OrderRecord, fill: VenueFillReport) -> Event:
     event = OrderFilled(
-        meta=ctx.meta(),
-        order_id=ctx.order_id,
-        user_id=ctx.user_id,
-        account_id=ctx.account_id,
+        **ctx.about(),
         fill_id=fill.fill_id,
         venue=ctx.venue,
         symbol=ctx.symbol,
@@ -241,10 +242,7 @@ def _filled_event(ctx: OrderContext, record: OrderRecord, fill: VenueFillReport)
 
 def _canceled_event(ctx: OrderContext, record: OrderRecord) -> Event:
     event = OrderCanceled(
-        meta=ctx.meta(),
-        order_id=ctx.order_id,
-        user_id=ctx.user_id,
-        account_id=ctx.account_id,
+        **ctx.about(),
         reason=record.reason,
         filled_quantity=record.filled_quantity,
     )
