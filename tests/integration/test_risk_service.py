@@ -22,7 +22,6 @@ import pytest
 from nats.aio.client import Client
 from nats.aio.subscription import Subscription
 from tradeplane.cli.database import libpq_url
-from tradeplane.cli.probe import free_port, http_ok, wait_until
 from tradeplane.contracts import (
     HaltEngaged,
     HaltReleased,
@@ -585,20 +584,8 @@ async def test_a_second_replica_loads_and_follows_the_kill_switch(risk: Stack, t
 
 def _spawn_replica(stack: Stack, name: str) -> str:
     """Start another risk process sharing the stack's NATS and database; returns its base URL."""
-    port = free_port()
-    proc = stack.spawn(
-        name,
-        [sys.executable, "-m", "tradeplane.risk"],
-        env={"TP_HTTP_PORT": str(port), "TP_INSTANCE_ID": name, **stack.credentials("risk")},
-    )
-    with httpx.Client() as client:
-        wait_until(
-            lambda: http_ok(client, f"http://127.0.0.1:{port}/readyz"),
-            timeout=60,
-            what=name,
-            failed=lambda: None if proc.alive else proc.tail(),
-        )
-    return f"http://127.0.0.1:{port}"
+    env = {"TP_INSTANCE_ID": name, **stack.credentials("risk")}
+    return stack.spawn_serving(name, [sys.executable, "-m", "tradeplane.risk"], env)
 
 
 async def _release(trader: Trader) -> None:

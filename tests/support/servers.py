@@ -17,12 +17,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Self
 
+import httpx
 import pytest
 from tradeplane.cli import devsecrets
 from tradeplane.cli.database import drop_database, ensure_database, sqlalchemy_url
 from tradeplane.cli.nats import EmbeddedNats
 from tradeplane.cli.postgres import EmbeddedPostgres
-from tradeplane.cli.probe import StartupError, free_port
+from tradeplane.cli.probe import StartupError, free_port, http_ok, wait_until
 from tradeplane.cli.processes import ChildProcess
 from tradeplane.cli.services import (
     SERVICES,
@@ -180,6 +181,21 @@ class Stack:
         )
         self.extra[name] = proc
         return proc
+
+    def spawn_serving(self, name: str, argv: Sequence[str], env: Mapping[str, str] | None = None) -> str:
+        """`spawn` a process serving HTTP (on a free port it gets as TP_HTTP_PORT) and wait until its
+        /readyz answers 200; its base URL."""
+        port = free_port()
+        proc = self.spawn(name, argv, {"TP_HTTP_PORT": str(port), **(env or {})})
+        base_url = f"http://127.0.0.1:{port}"
+        with httpx.Client() as client:
+            wait_until(
+                lambda: http_ok(client, f"{base_url}/readyz"),
+                timeout=60,
+                what=name,
+                failed=lambda: None if proc.alive else proc.tail(),
+            )
+        return base_url
 
     def credentials(self, user: str) -> dict[str, str]:
         """`TP_NATS_USER`/`TP_NATS_PASSWORD` (and execution's key) of one service, for a process of it."""
