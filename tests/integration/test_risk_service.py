@@ -181,6 +181,12 @@ class Trader:
         result: RiskStateChanged = await next_message(self.subs["state"], RiskStateChanged)
         return result
 
+    async def realizes_loss(self, loss: str, *, equity: str) -> RiskStateChanged:
+        """Report `equity`, then a realized `loss` from it; the trading-state change risk makes of that."""
+        await self.pnl(equity=equity)
+        await self.pnl(equity=str(Decimal(equity) - Decimal(loss)), realized=f"-{loss}")
+        return await self.state_change()
+
     async def pnl(self, equity: str, realized: str = "0") -> None:
         """Publish a PnL update and wait until risk has applied it."""
         update = PnlUpdated(
@@ -290,10 +296,8 @@ async def test_redelivered_order_request_is_decided_once(risk: Stack, trader: Tr
 
 
 async def test_daily_loss_halts_and_after_release_the_cap_still_rejects_daily_loss(trader: Trader) -> None:
-    await trader.pnl(equity="10000")
-    await trader.pnl(equity="9850", realized="-150")
+    change = await trader.realizes_loss("150", equity="10000")
 
-    change = await trader.state_change()
     assert (change.current, change.reason_code) == (TradingState.HALTED, "DAILY_LOSS")
     assert await trader.rejected_with() is RejectCode.TRADING_HALTED
 
@@ -303,20 +307,15 @@ async def test_daily_loss_halts_and_after_release_the_cap_still_rejects_daily_lo
 
 async def test_weekly_loss_halts_with_its_code(trader: Trader) -> None:
     await trader.put_limits(maxDailyLossUsd="500", maxWeeklyLossUsd="500")
-    await trader.pnl(equity="100000")
-    await trader.pnl(equity="99500", realized="-500")
-
-    change = await trader.state_change()
+    change = await trader.realizes_loss("500", equity="100000")
 
     assert (change.current, change.reason_code) == (TradingState.HALTED, "WEEKLY_LOSS")
 
 
 async def test_circuit_breaker_halts_until_released_then_rejects_increasing_orders(trader: Trader) -> None:
     await trader.put_limits(maxDailyLossUsd="1000", maxWeeklyLossUsd="1000")
-    await trader.pnl(equity="10000")
-    await trader.pnl(equity="9650", realized="-350")
+    change = await trader.realizes_loss("350", equity="10000")
 
-    change = await trader.state_change()
     assert (change.current, change.reason_code) == (TradingState.HALTED, "CIRCUIT_BREAKER")
     assert await trader.rejected_with() is RejectCode.TRADING_HALTED
 
