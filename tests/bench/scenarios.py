@@ -185,7 +185,7 @@ async def run_all(stack: Stack, quick: bool = False) -> None:
     core_ms, js_ms = await raw_nats(stack.nats_url, 200 if quick else 2000)
     watch = Watch()
     await watch.start(stack.nats_url)
-    limits = httpx.Limits(max_connections=128, max_keepalive_connections=128)
+    limits = httpx.Limits(max_connections=128, max_keepalive_connections=128, keepalive_expiry=30)
     async with httpx.AsyncClient(base_url=stack.url("gateway"), timeout=30, limits=limits) as http:
         api = Api(http, stack)
         admin = await api.admin()

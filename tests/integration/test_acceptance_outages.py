@@ -16,8 +16,7 @@ from decimal import Decimal
 import httpx
 import pytest
 from tradeplane.cli.postgres import EmbeddedPostgres
-from tradeplane.contracts import DeadLettered, OrderRequested, OrderType, Side, new_meta, streams, subjects
-from tradeplane.runtime.outbox import envelope
+from tradeplane.contracts import DeadLettered, streams
 
 from tests.integration.test_acceptance_crash import (
     assert_paper_balance_moved_once_per_fill,
@@ -26,6 +25,7 @@ from tests.integration.test_acceptance_crash import (
     paper_traders,
 )
 from tests.support import natsauth
+from tests.support.bot_orders import bot_order, publish_orders
 from tests.support.client import TERMINAL, User, eventually_sync, market
 from tests.support.load import Placement, Placer
 from tests.support.market import publish_ticker
@@ -88,31 +88,11 @@ async def dead_letters(nats_url: str) -> list[DeadLettered]:
 
 async def send_as_a_bot(nats_url: str, traders: Sequence[Trader], count: int) -> list[str]:
     """Market orders published on the bus the way a bot places them; returns their ids."""
-    nc = await natsauth.connect_operator(nats_url)
-    ids = []
-    try:
-        for i in range(count):
-            user, account = traders[i % len(traders)]
-            order_id = uuid.uuid4()
-            intent = OrderRequested(
-                meta=new_meta("bots", correlation_id=order_id),
-                order_id=order_id,
-                user_id=uuid.UUID(user.id),
-                account_id=uuid.UUID(account),
-                client_order_id=f"bot-{order_id.hex[:16]}",
-                venue="paper",
-                symbol="BTC/USDT",
-                side=Side.BUY,
-                type=OrderType.MARKET,
-                quantity=Decimal("0.0002"),
-            )
-            partition = subjects.partition_of(intent.user_id, PARTITIONS)
-            env = envelope(subjects.order_requested(partition, intent.user_id), intent)
-            await nc.jetstream().publish(env.subject, env.payload, headers=env.headers)
-            ids.append(str(order_id))
-    finally:
-        await nc.close()
-    return ids
+    intents = []
+    for i in range(count):
+        user, account = traders[i % len(traders)]
+        intents.append(bot_order(uuid.UUID(user.id), uuid.UUID(account), Decimal("0.0002")))
+    return await publish_orders(nats_url, intents, PARTITIONS)
 
 
 def orders_through(

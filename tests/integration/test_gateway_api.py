@@ -397,6 +397,16 @@ def test_order_is_accepted_pending_rounded_and_requested_on_the_users_partition(
     assert subject == subjects.order_requested(partition(user), user.uuid)
 
 
+def test_an_order_placed_by_hand_has_no_bot(gateway: Gateway) -> None:
+    user = register(gateway)
+
+    order = place(gateway, user, with_venue(gateway, user)).json()["data"]["order"]
+
+    assert order["botId"] is None and order_of(gateway, user, order["id"])["botId"] is None
+    sent = eventually_sync(lambda: gateway.execution.sent("requested", order["id"]), bool, timeout=10)
+    assert sent[0]["bot_id"] is None
+
+
 def test_same_client_order_id_twice_returns_the_same_order(gateway: Gateway) -> None:
     user = register(gateway)
     venue = with_venue(gateway, user)

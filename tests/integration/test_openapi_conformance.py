@@ -31,6 +31,8 @@ BUSINESS_RULES = {
     "POST /api/orders": "clientOrderId and the Idempotency-Key header, when both are sent, must agree",
     "POST /api/webhooks": "the URL must be http(s) and reach a public address",
     "PATCH /api/webhooks/{webhook_id}": "the URL must be http(s) and reach a public address",
+    "POST /api/bots": "the config must fit the schema of the strategy the body names",
+    "PUT /api/bots/{bot_id}": "the config must fit the schema of the bot's strategy",
 }
 """Operations whose 422s also follow rules JSON Schema cannot state: a schema-valid request may be refused."""
 ACCEPTED_OR_REFUSED = '["2xx", "3xx", "401", "403", "404", "409", "422", "429"]'

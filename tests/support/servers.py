@@ -278,11 +278,17 @@ def running_stack(
 
 @contextmanager
 def module_stack(
-    workdir: Path, postgres_server_url: str, *, executors: int = 1, env: Mapping[str, str] | None = None
+    workdir: Path,
+    postgres_server_url: str,
+    *,
+    executors: int = 1,
+    env: Mapping[str, str] | None = None,
+    services: Sequence[str] = SERVICES,
 ) -> Iterator[Stack]:
-    """Every service running against a fresh database; starting one takes seconds, so share it."""
+    """Every service (or `services`) running against a fresh database; starting one takes seconds, so
+    share it."""
     with running_stack(
-        workdir, postgres_server_url, executors=executors, env={**QUIET_ENV, **(env or {})}
+        workdir, postgres_server_url, services, executors=executors, env={**QUIET_ENV, **(env or {})}
     ) as stack:
         yield stack
 

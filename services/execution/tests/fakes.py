@@ -30,11 +30,11 @@ from tradeplane.execution.adapters.venue import (
     VenueOrder,
     VenueOrderReport,
 )
-from tradeplane.execution.domain.markets import PAPER_MARKETS, MarketSpec
 from tradeplane.execution.domain.order_state import OrderRecord, SendState
 from tradeplane.execution.halts import HaltBook
 from tradeplane.execution.market import LatestTickers
 from tradeplane.execution.outcomes import Event, OrderContext, Outcome, TrackedOrder, new_record
+from tradeplane.paper.markets import PAPER_MARKETS, MarketSpec
 
 NOW = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 

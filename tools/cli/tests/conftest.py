@@ -1,5 +1,5 @@
-"""Shared helpers for the CLI tests: the fake service command, a check that processes are gone, and an
-embedded nats-server."""
+"""Shared helpers for the CLI tests: the fake service command, a check that processes are gone, and a
+real nats-server."""
 
 from __future__ import annotations
 
@@ -64,6 +64,6 @@ def embedded_nats(tmp_path: Path, port: int | None = None, **options: Any) -> Em
 
 @pytest.fixture
 def nats_server(tmp_path: Path) -> Iterator[EmbeddedNats]:
-    """A running nats-server with JetStream, stopped after the test."""
+    """A nats-server of the test's own, without auth, stopped after it."""
     with embedded_nats(tmp_path) as server:
         yield server

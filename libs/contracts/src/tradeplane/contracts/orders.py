@@ -28,6 +28,8 @@ class OrderIntent(Message):
     price: Quantity | None = None
     stop_price: Quantity | None = None
     reduce_only: bool = False
+    bot_id: UUID | None = None
+    """The bot that placed the order; None for an order a user placed by hand."""
 
     @model_validator(mode="after")
     def _prices_fit_type(self) -> Self:

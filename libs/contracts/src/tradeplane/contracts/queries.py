@@ -134,3 +134,34 @@ NOTIFIER_QUERIES = {
     "webhooks.deliveries": "{id, page?, pageSize?} -> [delivery]",
     "webhooks.stats": "{} -> stats",
 }
+BOTS = "bots"
+BOTS_QUERIES = {
+    # `bot` is the Bot object of docs/api.md (camelCase): {id, name, strategy, venueId, venue, environment,
+    # status, dryRun, config, allocation, createdAt, startedAt, lastActivity, lastRunAt, nextRunAt, error,
+    # profitLoss, profitLossPercent, tradesLast24h, activePositions}. The gateway validates `config` against
+    # the strategy's schema first (422 naming the field); the bots service validates again.
+    "bots.create": "{name, strategy, venueId, config, allocation?, dryRun?} -> bot  (404 unknown venue)",
+    "bots.list": "{page?, pageSize?, status?} -> [bot] (paged)",
+    "bots.get": "{id} -> bot",
+    "bots.update": "{id, name?, config?, dryRun?, allocation?} -> bot  (409 BOT_RUNNING: not updatable)",
+    "bots.delete": "{id} -> {deleted: true}  (409 BOT_NOT_STOPPED)",
+    "bots.start": "{id} -> bot",
+    "bots.pause": "{id} -> bot",
+    "bots.resume": "{id} -> bot",
+    "bots.stop": "{id, cancelOpenOrders?: true, closePositions?: false} -> bot",
+    "bots.run": "{id} -> bot  (one run now: the rebalancer's manual rebalance; 409 unless Running)",
+    "bots.logs": "{id, page?, pageSize?, level?} -> [{at, level, message, data}] (paged, newest first)",
+    "bots.performance": "{id} -> the /api/pnl summary fields for this bot's fills alone",
+    "bots.admin_list": "{userId?} -> [bot]  (admins: every user's bots)",
+}
+MARKETDATA = "marketdata"
+MARKETDATA_QUERIES = {
+    "market.candles": (
+        "{symbol, venue?, timeframe, start?, end?, limit?} -> [{t, open, high, low, close, volume}]"
+    ),
+    "market.orderbook": "{symbol, venue?, depth?} -> {bids: [[price, qty]], asks: [[price, qty]], timestamp}",
+    "market.trades": "{symbol, venue?, limit?} -> [{id, price, quantity, side, timestamp}]",
+    "market.stats": (
+        "{venue?} -> [{symbol, venue, last, change24h, changePct24h, high24h, low24h, volume24h}]"
+    ),
+}

@@ -86,6 +86,11 @@ def ticker(venue: str, symbol: str) -> str:
     return f"{PREFIX}.market.ticker.{venue}.{symbol_token(symbol)}"
 
 
+def candle(venue: str, symbol: str, timeframe: str) -> str:
+    """A closed candle: `tp.market.candle.<venue>.<BTC-USDT>.<1m>`."""
+    return f"{PREFIX}.market.candle.{venue}.{symbol_token(symbol)}.{timeframe}"
+
+
 def position_changed(user_id: UUID) -> str:
     return f"{PREFIX}.position.changed.{user_id}"
 
@@ -154,6 +159,7 @@ ALL_ORDER_FAILED = f"{PREFIX}.order.failed.>"
 ALL_HALTS_ENGAGED = f"{PREFIX}.halt.engaged.>"
 ALL_HALTS_RELEASED = f"{PREFIX}.halt.released.>"
 ALL_TICKERS = f"{PREFIX}.market.ticker.>"
+ALL_CANDLES = f"{PREFIX}.market.candle.>"
 ALL_VENUE = f"{PREFIX}.venue.>"
 ALL_VENUE_ERRORS = f"{PREFIX}.venue.error.>"
 ALL_VENUE_OK = f"{PREFIX}.venue.ok.>"

@@ -159,6 +159,9 @@ async def _metrics(request: Request) -> Response:
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 
+KEEP_ALIVE_SECONDS = 75
+
+
 def serve(app: Any, settings: ServiceSettings) -> None:
     """Run an ASGI app the way every service runs: uvloop, no access log, our JSON logging."""
     uvicorn.run(
@@ -170,6 +173,9 @@ def serve(app: Any, settings: ServiceSettings) -> None:
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=10,
+        # Longer than any client's or proxy's idle keep-alive (httpx 5 s, ingress-nginx 60 s): a server
+        # that closes an idle connection first races the client reusing it (httpx.ReadError under load).
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
     )
 
 

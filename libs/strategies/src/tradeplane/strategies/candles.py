@@ -2,36 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from enum import StrEnum
+from datetime import datetime
 from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from tradeplane.contracts import NonNegative, Quantity, UtcDatetime
+from tradeplane.contracts.market import Timeframe
 from tradeplane.contracts.orders import SYMBOL_PATTERN
 
-
-class Timeframe(StrEnum):
-    M1 = "1m"
-    M5 = "5m"
-    M15 = "15m"
-    H1 = "1h"
-    H4 = "4h"
-    D1 = "1d"
-
-    @property
-    def duration(self) -> timedelta:
-        return _DURATIONS[self]
-
-
-_DURATIONS = {
-    Timeframe.M1: timedelta(minutes=1),
-    Timeframe.M5: timedelta(minutes=5),
-    Timeframe.M15: timedelta(minutes=15),
-    Timeframe.H1: timedelta(hours=1),
-    Timeframe.H4: timedelta(hours=4),
-    Timeframe.D1: timedelta(days=1),
-}
+__all__ = ["Candle", "Timeframe"]
 
 
 class Candle(BaseModel):

@@ -24,6 +24,8 @@ from tradeplane.contracts import (
     VenueErrorCategory,
     subjects,
 )
+from tradeplane.paper.feed import Tick
+from tradeplane.paper.markets import InvalidOrder, MarketSpec, market_for, validate_and_round
 from tradeplane.runtime import telemetry
 
 from . import metrics
@@ -31,8 +33,6 @@ from .adapters.accounts import Account
 from .adapters.paper_venue import PaperVenue
 from .adapters.store import Store
 from .adapters.venue import Venue, VenueCallError, VenueOrderReport
-from .domain.feed import Tick
-from .domain.markets import InvalidOrder, MarketSpec, market_for, validate_and_round
 from .domain.order_state import SendState
 from .halts import HaltBook
 from .market import LatestTickers

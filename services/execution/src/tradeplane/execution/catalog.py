@@ -7,9 +7,10 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from tradeplane.paper.markets import PAPER_MARKETS, MarketSpec
+
 from . import views
 from .adapters.accounts import Account
-from .domain.markets import PAPER_MARKETS, MarketSpec
 
 Loader = Callable[[Account], Awaitable[list[MarketSpec]]]
 

@@ -21,6 +21,7 @@ from tradeplane.contracts import (
     streams,
     subjects,
 )
+from tradeplane.paper.markets import PAPER_MARKETS
 from tradeplane.runtime import Periodic, Runtime, TransientError, publish_message
 
 from . import metrics, tasks
@@ -31,7 +32,6 @@ from .adapters.paper_venue import PaperVenue, initial_state, tick_of
 from .adapters.store import SqlStore
 from .adapters.venue import Venue, VenueCallError
 from .config import Settings
-from .domain.markets import PAPER_MARKETS
 from .halts import HaltBook
 from .killswitch import KillSwitch
 from .market import FeedPublisher, LatestTickers

@@ -10,10 +10,10 @@ from decimal import Decimal
 from typing import Any
 
 from tradeplane.contracts import Ticker, new_meta, subjects, utcnow
+from tradeplane.paper.feed import SyntheticFeed, Tick
+from tradeplane.paper.markets import PAPER_MARKETS, PAPER_START_PRICES
 
 from .adapters.paper_venue import tick_of
-from .domain.feed import SyntheticFeed, Tick
-from .domain.markets import PAPER_MARKETS, PAPER_START_PRICES
 from .outcomes import PRODUCER
 
 log = logging.getLogger(__name__)

@@ -25,6 +25,8 @@ from tradeplane.contracts.queries import (
     QueryError,
     credentials_context,
 )
+from tradeplane.paper.engine import PaperEngine
+from tradeplane.paper.markets import MarketSpec
 from tradeplane.runtime.crypto import SealError, open_sealed
 
 from . import views
@@ -33,8 +35,6 @@ from .adapters.accounts import Account, AccountCache, Vault
 from .adapters.paper_venue import DEFAULT_BALANCES, balances_of, initial_state
 from .adapters.venue import Credentials, Venue, VenueCallError
 from .catalog import MarketCatalog
-from .domain.markets import MarketSpec
-from .domain.paper import PaperEngine
 from .market import LatestTickers
 
 _CURRENCY = re.compile(r"^[A-Z0-9]{1,16}$")

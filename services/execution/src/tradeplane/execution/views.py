@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from tradeplane.paper.markets import MarketSpec
+
 from .adapters.accounts import Account
-from .domain.markets import MarketSpec
 
 
 def account(a: Account) -> dict[str, Any]:

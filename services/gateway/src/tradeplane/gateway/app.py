@@ -25,6 +25,7 @@ from .metrics import RequestMetrics
 from .routes import (
     admin,
     auth,
+    bots,
     compliance,
     killswitch,
     market,
@@ -33,6 +34,7 @@ from .routes import (
     pnl,
     portfolio,
     settings,
+    strategies,
     venues,
     webhooks,
 )
@@ -55,6 +57,8 @@ ROUTERS = (
     admin,
     compliance,
     monitoring,
+    strategies,
+    bots,
 )
 
 

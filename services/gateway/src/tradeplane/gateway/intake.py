@@ -143,6 +143,7 @@ def _row(intent: OrderRequested) -> dict[str, Any]:
         "stop_price": intent.stop_price,
         "client_order_id": intent.client_order_id,
         "status": OrderStatus.PENDING.value,
+        "bot_id": intent.bot_id,
     }
 
 

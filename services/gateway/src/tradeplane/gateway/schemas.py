@@ -324,6 +324,8 @@ class OrderOut(Out):
     reject_reason: str | None
     reject_code: RejectCode | None
     """Why a Rejected order was refused (by risk, or by its venue); `rejectReason`/`error` say it in words."""
+    bot_id: UUID | None
+    """The bot that placed the order; null for an order placed by hand."""
 
 
 class OrderAccepted(Out):

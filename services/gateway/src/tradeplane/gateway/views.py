@@ -50,6 +50,7 @@ def order_out(row: Row[Any]) -> OrderOut:
         error=row.error,
         reject_reason=row.reject_reason,
         reject_code=row.reject_code,
+        bot_id=row.bot_id,
     )
 
 

@@ -1,1 +1,1 @@
-"""Operator CLI: the embedded stack (tradeplane up), migrations, users, kill switch, tail."""
+"""Operator CLI: the embedded stack (tradeplane up), migrations, users, kill switch, bots, tail."""

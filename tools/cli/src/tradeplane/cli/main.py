@@ -7,7 +7,7 @@ import os
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from importlib.metadata import version as package_version
-from typing import TYPE_CHECKING, Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 from uuid import UUID
 
 import typer
@@ -19,6 +19,7 @@ from .settings import StackSettings
 
 if TYPE_CHECKING:
     from nats.js import JetStreamContext
+    from tradeplane.contracts.queries import Reply
 
     from .dlq import LetterFilter
 
@@ -29,6 +30,8 @@ user_app = typer.Typer(no_args_is_help=True, help="Platform users.")
 app.add_typer(user_app, name="user")
 dlq_app = typer.Typer(no_args_is_help=True, help="Dead letters: messages a consumer refused, and why.")
 app.add_typer(dlq_app, name="dlq")
+bot_app = typer.Typer(no_args_is_help=True, help="Every user's bots (as an admin): list, start, stop.")
+app.add_typer(bot_app, name="bot")
 
 
 @app.command()
@@ -232,6 +235,95 @@ def dlq_replay(
     if missing:
         typer.echo(f"no such letter (or filtered out): {', '.join(map(str, missing))}", err=True)
         raise typer.Exit(1)
+
+
+BotsTimeout = Annotated[
+    float, typer.Option("--timeout", min=0.1, help="Seconds to wait for the bots service.")
+]
+
+
+def _ask_bots(name: str, params: dict[str, Any], timeout: float) -> Any:
+    """The data of the bots service's answer; exit 1 with its error (or NATS's) on stderr."""
+    from nats.errors import NoServersError
+    from rich.console import Console
+
+    from . import bots
+
+    settings = StackSettings()
+    url = operator.nats_url(settings, os.environ)
+    credentials = operator.nats_credentials(settings, os.environ)
+    try:
+        reply: Reply = asyncio.run(bots.ask(url, credentials, name, params, timeout))
+    except (OSError, NoServersError) as exc:
+        typer.echo(f"cannot reach NATS at {url}: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    if not reply.ok:
+        bots.print_error(Console(stderr=True), reply)
+        raise typer.Exit(1)
+    return reply.data
+
+
+def _bot_user(user: str) -> UUID:
+    import psycopg
+
+    from . import bots
+
+    def by_email(email: str) -> UUID:
+        return bots.user_id_by_email(operator.database_url(StackSettings(), os.environ), email)
+
+    try:
+        return bots.resolve_user(user, by_email)
+    except bots.UnknownUser as exc:
+        typer.echo(f"no user has the email {user}", err=True)
+        raise typer.Exit(1) from exc
+    except psycopg.OperationalError as exc:
+        typer.echo(f"cannot reach the database to look up {user}: {exc}", err=True)
+        raise typer.Exit(1) from exc
+
+
+@bot_app.command("list")
+def bot_list(
+    user: Annotated[
+        str | None, typer.Option("--user", help="Only this user's bots: their email or user id.")
+    ] = None,
+    timeout: BotsTimeout = 5.0,
+) -> None:
+    """Every user's bots (or one user's): id, user, name, strategy, status, venue, last run, error."""
+    from rich.console import Console
+
+    from . import bots
+
+    found = _ask_bots("bots.admin_list", bots.list_params(_bot_user(user) if user else None), timeout)
+    bots.print_bots(Console(), found)
+
+
+@bot_app.command("start")
+def bot_start(
+    bot_id: Annotated[UUID, typer.Argument(help="The bot's id (from `tradeplane bot list`).")],
+    timeout: BotsTimeout = 5.0,
+) -> None:
+    """Start a bot, whoever owns it."""
+    from rich.console import Console
+
+    from . import bots
+
+    bots.print_bots(Console(), _ask_bots("bots.start", {"id": str(bot_id)}, timeout))
+
+
+@bot_app.command("stop")
+def bot_stop(
+    bot_id: Annotated[UUID, typer.Argument(help="The bot's id (from `tradeplane bot list`).")],
+    keep_orders: Annotated[
+        bool, typer.Option("--keep-orders", help="Leave the bot's open orders resting (default: cancel).")
+    ] = False,
+    timeout: BotsTimeout = 5.0,
+) -> None:
+    """Stop a bot, whoever owns it; its open orders are cancelled unless --keep-orders."""
+    from rich.console import Console
+
+    from . import bots
+
+    bots.print_bots(Console(), _ask_bots("bots.stop", bots.stop_params(bot_id, keep_orders), timeout))
 
 
 @app.command()

@@ -24,8 +24,8 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.ext.asyncio import AsyncEngine
 from tradeplane.contracts import LiquiditySide, OrderStatus, OrderType, VenueErrorCategory
+from tradeplane.paper.markets import MarketSpec
 
-from ..domain.markets import MarketSpec
 from .ccxt_errors import classify
 from .nonces import NonceStore, store_for
 from .venue import AccountInfo, Credentials, VenueCallError, VenueFillReport, VenueOrder, VenueOrderReport

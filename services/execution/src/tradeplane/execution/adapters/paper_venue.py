@@ -12,11 +12,11 @@ from typing import Any
 from uuid import UUID
 
 from tradeplane.contracts import OrderStatus, Ticker, utcnow
+from tradeplane.paper.book import PaperOrder, PaperSettings, PaperUpdate
+from tradeplane.paper.engine import PaperEngine
+from tradeplane.paper.feed import Tick
+from tradeplane.paper.markets import PAPER_MARKETS, MarketSpec
 
-from ..domain.feed import Tick
-from ..domain.markets import PAPER_MARKETS, MarketSpec
-from ..domain.paper import PaperEngine
-from ..domain.paper_book import PaperOrder, PaperSettings, PaperUpdate
 from .venue import VenueFillReport, VenueOrder, VenueOrderReport, client_order_id_for
 
 DEFAULT_BALANCES = {"USDT": Decimal("10000")}

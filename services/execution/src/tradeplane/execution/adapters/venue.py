@@ -42,8 +42,7 @@ from tradeplane.contracts import (
     Side,
     VenueErrorCategory,
 )
-
-from ..domain.markets import MarketSpec
+from tradeplane.paper.markets import MarketSpec
 
 
 def client_order_id_for(order_id: UUID) -> str:

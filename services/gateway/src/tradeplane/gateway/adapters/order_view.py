@@ -52,6 +52,7 @@ async def page(
     statuses: Collection[OrderStatus] = (),
     symbol: str | None = None,
     account_id: UUID | None = None,
+    bot_id: UUID | None = None,
     offset: int = 0,
     limit: int = 20,
 ) -> tuple[Sequence[Row[Any]], int]:
@@ -62,6 +63,8 @@ async def page(
         conditions.append(orders.c.symbol == symbol)
     if account_id:
         conditions.append(orders.c.account_id == account_id)
+    if bot_id:
+        conditions.append(orders.c.bot_id == bot_id)
     rows = (
         await conn.execute(
             select(orders)

@@ -93,10 +93,19 @@ orders = Table(
     Column("error", String(600)),
     Column("reject_reason", String(600)),
     Column("reject_code", String(32)),
+    Column("bot_id", Uuid),
     UniqueConstraint("user_id", "client_order_id", name="uq_gateway_orders_client_order_id"),
     Index("ix_gateway_orders_user_created", "user_id", "created_at"),
+    Index(
+        "ix_gateway_orders_user_bot_created",
+        "user_id",
+        "bot_id",
+        "created_at",
+        postgresql_where=text("bot_id IS NOT NULL"),
+    ),
 )
-"""The user-facing view of orders, projected from the order lifecycle events."""
+"""The user-facing view of orders, projected from the order lifecycle events; `bot_id` names the bot that
+placed the order (null for orders placed by hand)."""
 
 audit_log = Table(
     "audit_log",

@@ -40,6 +40,7 @@ async def list_orders(
     status: OrderStatus | None = None,
     symbol: Annotated[Symbol | None, Query()] = None,
     venue_id: Annotated[UUID | None, Query(alias="venueId")] = None,
+    bot_id: Annotated[UUID | None, Query(alias="botId", description="Only the orders of this bot.")] = None,
 ) -> Response:
     """The caller's orders, newest first."""
     rows, total = await order_view.page(
@@ -48,6 +49,7 @@ async def list_orders(
         statuses=(status,) if status else (),
         symbol=symbol,
         account_id=venue_id,
+        bot_id=bot_id,
         offset=pages.offset,
         limit=pages.page_size,
     )

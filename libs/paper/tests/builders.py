@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from tradeplane.contracts import OrderType, Side
-from tradeplane.execution.domain.feed import Tick
-from tradeplane.execution.domain.paper import PaperEngine
-from tradeplane.execution.domain.paper_book import PaperAccount, PaperOrder, PaperSettings
+from tradeplane.paper.book import PaperAccount, PaperOrder, PaperSettings
+from tradeplane.paper.engine import PaperEngine
+from tradeplane.paper.feed import Tick
 
 T0 = datetime(2025, 1, 6, 12, 0, tzinfo=UTC)
 

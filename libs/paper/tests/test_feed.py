@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from tradeplane.execution.domain.feed import SyntheticFeed, Tick
-from tradeplane.execution.domain.markets import PAPER_MARKETS, PAPER_START_PRICES
+from tradeplane.paper.feed import SyntheticFeed, Tick
+from tradeplane.paper.markets import PAPER_MARKETS, PAPER_START_PRICES
 
 from .builders import at
 

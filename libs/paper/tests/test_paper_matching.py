@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from tradeplane.contracts import LiquiditySide, OrderStatus, OrderType, RejectCode, Side
-from tradeplane.execution.domain.paper import PaperEngine
+from tradeplane.paper.engine import PaperEngine
 
 from .builders import at, btc_tick, make_engine, order
 

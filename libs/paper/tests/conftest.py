@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from tradeplane.execution.domain.paper import PaperEngine
+from tradeplane.paper.engine import PaperEngine
 
 from .builders import btc_tick, make_engine
 

@@ -9,9 +9,9 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from tradeplane.contracts import OrderType, Side
-from tradeplane.execution.domain.feed import Tick
-from tradeplane.execution.domain.paper import PaperEngine
-from tradeplane.execution.domain.paper_book import PaperFill, PaperOrder, PaperUpdate
+from tradeplane.paper.book import PaperFill, PaperOrder, PaperUpdate
+from tradeplane.paper.engine import PaperEngine
+from tradeplane.paper.feed import Tick
 
 from .builders import at, btc_tick, make_engine
 

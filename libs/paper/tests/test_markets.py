@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 from tradeplane.contracts import OrderType, Side
-from tradeplane.execution.domain.markets import (
+from tradeplane.paper.markets import (
     PAPER_MARKETS,
     PAPER_START_PRICES,
     InvalidOrder,

@@ -28,9 +28,7 @@ from typing import Any
 
 from tradeplane.contracts import LiquiditySide, OrderStatus, OrderType, RejectCode, Side
 
-from .feed import Tick
-from .markets import PAPER_MARKETS, InvalidOrder, MarketSpec, floor_to, market_for, validate_and_round
-from .paper_book import (
+from .book import (
     PaperAccount,
     PaperFill,
     PaperOrder,
@@ -44,6 +42,8 @@ from .paper_book import (
     tick_from_dict,
     tick_to_dict,
 )
+from .feed import Tick
+from .markets import PAPER_MARKETS, InvalidOrder, MarketSpec, floor_to, market_for, validate_and_round
 
 _ENTRY_PHASE = {
     OrderType.MARKET: Phase.MARKET,

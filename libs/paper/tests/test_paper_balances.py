@@ -6,7 +6,7 @@ import json
 from decimal import Decimal
 
 from tradeplane.contracts import OrderStatus, OrderType, RejectCode, Side
-from tradeplane.execution.domain.paper import PaperEngine
+from tradeplane.paper.engine import PaperEngine
 
 from .builders import at, btc_tick, make_engine, order
 

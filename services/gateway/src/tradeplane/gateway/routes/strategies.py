@@ -1,0 +1,34 @@
+"""The built-in strategies a bot can run, with the JSON Schema of each one's config (served by the gateway
+itself from `tradeplane.strategies`)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Response
+from tradeplane.strategies import STRATEGIES
+
+from ..bots import StrategyOut, strategy_json
+from ..deps import CurrentUser
+from ..envelope import ApiError, EnvelopeRoute, ok
+from ..schemas import ERRORS, Ok
+
+router = APIRouter(prefix="/api/strategies", tags=["strategies"], route_class=EnvelopeRoute, responses=ERRORS)
+_ALL: list[dict[str, Any]] = [strategy_json(spec) for spec in STRATEGIES.values()]
+
+
+@router.get("", response_model=Ok[list[StrategyOut]])
+async def list_strategies(user: CurrentUser) -> Response:
+    """The built-in strategies: id, name, type, description, configSchema, updatableFields, version."""
+    return ok(_ALL)
+
+
+@router.get("/{strategy_id}", response_model=Ok[StrategyOut])
+async def get_strategy(
+    strategy_id: Annotated[str, Path(max_length=64, examples=["rebalancer"])], user: CurrentUser
+) -> Response:
+    """One strategy; 404 STRATEGY_NOT_FOUND for an id no built-in has."""
+    found = STRATEGIES.get(strategy_id)
+    if found is None:
+        raise ApiError(404, "STRATEGY_NOT_FOUND", "no such strategy", known=list(STRATEGIES))
+    return ok(strategy_json(found))
