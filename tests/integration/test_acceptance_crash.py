@@ -3,7 +3,6 @@ duplicates none (each order ends with exactly one outcome, reaches the venue at 
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections import Counter
 from collections.abc import Collection, Iterator, Sequence
@@ -19,20 +18,17 @@ from tests.support.client import (
     TERMINAL,
     User,
     balances,
-    connect_kraken,
     connect_paper,
     eventually_sync,
     market,
-    new_secret,
     ok,
     orders_of,
     register,
 )
-from tests.support.emulator_thread import EmulatorThread
+from tests.support.emulator_thread import EmulatorThread, emulator_fixture, kraken_stack, kraken_trader
 from tests.support.load import Placement, Placer
-from tests.support.market import publish_ticker
 from tests.support.natsauth import connect_operator
-from tests.support.servers import Stack, module_stack, run_async
+from tests.support.servers import Stack, run_async
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 
@@ -42,26 +38,9 @@ PACE = 0.1
 """Seconds each placing thread waits before an order: the stream outlasts the moment of the crash."""
 
 
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[EmulatorThread]:
-    with EmulatorThread(hang_seconds=3) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def stack(
-    emulator: EmulatorThread, postgres_server_url: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Stack]:
-    env = {
-        "TP_CCXT_API_URLS": json.dumps({"kraken": emulator.url}),
-        "TP_CCXT_RATE_LIMIT": "false",
-        "TP_CCXT_TIMEOUT_MS": "3000",
-        "TP_LIVE_POLL_SECONDS": "0.5",
-    }
-    with module_stack(tmp_path_factory.mktemp("crash"), postgres_server_url, env=env) as running:
-        # The paper venue fills at this price; risk judges every market order's size by it.
-        run_async(lambda: publish_ticker(running.nats_url, "BTC/USDT", BTC_PRICE))
-        yield running
+emulator = emulator_fixture(hang_seconds=3)
+stack = kraken_stack("crash", {"TP_CCXT_TIMEOUT_MS": "3000", "TP_LIVE_POLL_SECONDS": "0.5"}, BTC_PRICE)
+"""The paper venue fills at BTC_PRICE too."""
 
 
 @pytest.fixture(scope="module")
@@ -200,14 +179,6 @@ def test_execution_killed_with_paper_orders_in_flight_fills_each_once_and_loses_
         assert_paper_balance_moved_once_per_fill(
             api, user, account, [o for o in found.values() if o["venueId"] == account]
         )
-
-
-def kraken_trader(api: httpx.Client, emulator: EmulatorThread) -> tuple[User, str, str]:
-    user, key, secret = register(api), f"key-{uuid.uuid4().hex[:8]}", new_secret()
-    emulator.call(emulator.emulator.add_account, key, secret, {"USDT": Decimal(10_000)})
-    connected = connect_kraken(api, user, key, secret)
-    assert connected.status_code == 201, connected.text
-    return user, key, connected.json()["data"]["id"]
 
 
 def test_execution_killed_with_live_orders_in_flight_sends_each_to_kraken_exactly_once(
