@@ -26,7 +26,7 @@ from tests.support.client import (
     register,
 )
 from tests.support.emulator_thread import EmulatorThread, emulator_fixture, kraken_stack, kraken_trader
-from tests.support.load import Placement, Placer
+from tests.support.load import Placement, placing
 from tests.support.natsauth import connect_operator
 from tests.support.servers import Stack, run_async
 
@@ -156,17 +156,11 @@ def test_execution_killed_with_paper_orders_in_flight_fills_each_once_and_loses_
         for user, account in [traders[i % len(traders)]]
     ]
     users = [user for user, _ in traders]
-    placer = Placer(stack.url("gateway"), pace=PACE)
-    try:
-        futures = placer.submit(placements)
+    with placing(stack.url("gateway"), placements, pace=PACE):
         eventually_sync(lambda: filled_so_far(api, users), lambda n: n >= 30, timeout=60)
         stack.kill("execution")
         filled_at_kill = filled_so_far(api, users)
         stack.restart("execution")
-    finally:
-        placer.close()
-    for future in futures:
-        future.result()  # a placing thread's error fails the test
     assert filled_at_kill < 80, "the stream ended before the crash"
 
     def done(o: dict[str, Any]) -> bool:
@@ -198,9 +192,7 @@ def test_execution_killed_with_live_orders_in_flight_sends_each_to_kraken_exactl
     def answers_withheld() -> bool:
         return all(not emulator.emulator.accounts[key].faults for key in keys)
 
-    placer = Placer(stack.url("gateway"), pace=PACE)
-    try:
-        futures = placer.submit(placements)
+    with placing(stack.url("gateway"), placements, pace=PACE):
         eventually_sync(lambda: len(received()), lambda n: n >= 30, timeout=60)
         # Each account's call in flight is carried out at the venue, and its answer never comes back.
         for key in keys:
@@ -209,10 +201,6 @@ def test_execution_killed_with_live_orders_in_flight_sends_each_to_kraken_exactl
         stack.kill("execution")
         sent_at_kill = len(received())
         stack.restart("execution")
-    finally:
-        placer.close()
-    for future in futures:
-        future.result()  # a placing thread's error fails the test
     assert sent_at_kill < 100, "the stream ended before the crash"
 
     found = final_orders(api, placements, lambda o: o["status"] in TERMINAL)
@@ -238,17 +226,11 @@ def test_risk_killed_mid_stream_decides_every_order_once(api: httpx.Client, stac
         for user, account in [traders[i % len(traders)]]
     ]
     users = [user for user, _ in traders]
-    placer = Placer(stack.url("gateway"), pace=PACE)
-    try:
-        futures = placer.submit(placements)
+    with placing(stack.url("gateway"), placements, pace=PACE) as placer:
         eventually_sync(lambda: filled_so_far(api, users), lambda n: n >= 15, timeout=60)
         stack.kill("risk")
         answered_at_kill = placer.answered
         stack.restart("risk")
-    finally:
-        placer.close()
-    for future in futures:
-        future.result()  # a placing thread's error fails the test
     assert answered_at_kill < 60, "the stream ended before the crash"
 
     found = final_orders(api, placements, lambda o: o["status"] in TERMINAL)
@@ -273,16 +255,10 @@ def test_gateway_killed_mid_stream_retried_requests_get_the_same_order(
         for i in range(60)
         for user, account in [traders[i % len(traders)]]
     ]
-    placer = Placer(stack.url("gateway"), pace=PACE)
-    try:
-        futures = placer.submit(placements)
+    with placing(stack.url("gateway"), placements, pace=PACE) as placer:
         eventually_sync(lambda: placer.answered, lambda n: n >= 20, timeout=60)
         stack.kill("gateway")
         stack.restart("gateway")
-    finally:
-        placer.close()
-    for future in futures:
-        future.result()  # a placing thread's error fails the test
     assert sum(p.failures for p in placements) > 0, "no request met the crash"
 
     found = final_orders(api, placements, lambda o: o["status"] in TERMINAL)
