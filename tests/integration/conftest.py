@@ -7,6 +7,7 @@ import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
+from uuid import UUID, uuid4
 
 import pytest
 from tradeplane.cli.processes import EmbeddedServer
@@ -53,6 +54,12 @@ def database_url(postgres_server_url: str) -> Iterator[str]:
         return
     with temporary_database(postgres_server_url, "tp_session") as url:
         yield url
+
+
+@pytest.fixture
+def account() -> UUID:
+    """A new venue account id."""
+    return uuid4()
 
 
 @pytest.fixture

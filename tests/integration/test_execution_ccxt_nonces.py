@@ -7,7 +7,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from itertools import pairwise
-from uuid import UUID, uuid4
+from uuid import UUID
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -23,11 +23,6 @@ pytestmark = pytest.mark.integration
 async def engine(postgres_server_url: str) -> AsyncIterator[AsyncEngine]:
     async with nonce_engine(postgres_server_url, "tp_nonces") as engine:
         yield engine
-
-
-@pytest.fixture
-def account() -> UUID:
-    return uuid4()
 
 
 async def test_200_concurrent_calls_get_strictly_increasing_nonces(

@@ -50,11 +50,6 @@ async def engine(postgres_server_url: str) -> AsyncIterator[AsyncEngine]:
         yield engine
 
 
-@pytest.fixture
-def account() -> UUID:
-    return uuid4()
-
-
 def open_venue(
     emulator: KrakenEmulator, engine: AsyncEngine, account: UUID, settings: CcxtSettings = SETTINGS
 ) -> CcxtVenue:

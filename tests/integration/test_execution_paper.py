@@ -97,8 +97,13 @@ class Bus:
 
     async def approve(self, user: UUID, account: UUID, **order: Any) -> OrderApproved:
         approval = approval_for(user, account, **order)
-        await self.publish(subjects.order_approved(subjects.partition_of(user, PARTITIONS), user), approval)
+        await self.send(approval)
         return approval
+
+    async def send(self, approval: OrderApproved) -> None:
+        """Publish an approval on its user's partition subject, as risk does."""
+        user = approval.user_id
+        await self.publish(subjects.order_approved(subjects.partition_of(user, PARTITIONS), user), approval)
 
     async def resting(
         self, user: UUID, account: UUID, symbol: str, quantity: str, price: str
@@ -274,7 +279,7 @@ async def test_cancel_that_arrives_before_its_approval_ends_the_order_cancelled_
     query = "SELECT reason FROM execution.cancel_requests WHERE order_id = %s"
     await eventually(lambda: bool(sql(paper_stack, query, order.order_id)), bool)
 
-    await bus.publish(subjects.order_approved(subjects.partition_of(user, PARTITIONS), user), order)
+    await bus.send(order)
 
     [canceled] = await bus.wait_kind(order.order_id, "canceled")
     assert bus.kinds(order.order_id) == ["cancel", "canceled"]
@@ -290,10 +295,10 @@ async def test_an_approval_delivered_again_with_a_new_event_id_is_executed_once(
     account = await bus.paper_account(user)
     await bus.ticker("BTC/USDT", "64000.00", "64002.00")
     first = await bus.approve(user, account, quantity="0.001")
-    await bus.publish(subjects.order_approved(subjects.partition_of(user, PARTITIONS), user), first)
+    await bus.send(first)
     again = first.model_copy(update={"meta": new_meta("test")})
 
-    await bus.publish(subjects.order_approved(subjects.partition_of(user, PARTITIONS), user), again)
+    await bus.send(again)
     await bus.wait_kind(first.order_id, "filled")
     marker = await bus.approve(user, account, quantity="0.001")  # same account: processed after `again`
     await bus.wait_kind(marker.order_id, "filled")
