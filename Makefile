@@ -5,7 +5,7 @@ TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 VENV := .venv
 RUN := $(UV) run --frozen --no-sync
-PYTEST_UNIT := libs/contracts/tests libs/runtime/tests libs/paper/tests libs/strategies/tests tools/cli/tests $(wildcard services/*/tests) tests/deploy
+PYTEST_UNIT := libs/contracts/tests libs/runtime/tests libs/paper/tests libs/strategies/tests libs/backtest/tests tools/cli/tests $(wildcard services/*/tests) tests/deploy
 
 .PHONY: help setup run test test-unit test-integration bench lint lint-mypy fmt clean
 
@@ -48,7 +48,7 @@ lint: setup
 
 # The code and its tests (tests under non-strict settings: see pyproject's mypy overrides).
 lint-mypy: setup
-	$(RUN) mypy libs/contracts/src libs/runtime/src libs/paper/src libs/strategies/src services/*/src tools/cli/src \
+	$(RUN) mypy libs/contracts/src libs/runtime/src libs/paper/src libs/strategies/src libs/riskrules/src libs/backtest/src services/*/src tools/cli/src \
 		tests libs/*/tests services/*/tests tools/cli/tests
 
 fmt: setup

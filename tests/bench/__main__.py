@@ -6,7 +6,8 @@ then measures, in one run:
 - REST order → accepted by the paper venue, p50/p99, one order at a time;
 - orders/s end to end with 200 users submitting at once, and gateway read latency meanwhile;
 - kill switch: activate → last executor ack, with 1,000 accounts holding resting orders;
-- PnL booking of 1,000,000 fills (fills/s, peak memory).
+- PnL booking of 1,000,000 fills (fills/s, peak memory);
+- a backtest of a year of 1-minute candles through the grid strategy (candles/s, no services).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from pathlib import Path
 from tradeplane.cli.postgres import EmbeddedPostgres
 from tradeplane.cli.probe import free_port
 
-from tests.bench import bench_pnl
+from tests.bench import bench_backtest, bench_pnl
 from tests.bench.scenarios import run_all
 from tests.support.servers import Stack
 
@@ -49,6 +50,7 @@ def main() -> None:
             if not os.environ.get("TP_DATABASE_URL"):
                 postgres.stop()
     bench_pnl.main(["--fills", "100000" if quick else "1000000"])
+    bench_backtest.main(["--days", "30" if quick else "365"])
 
 
 if __name__ == "__main__":

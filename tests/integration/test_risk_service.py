@@ -47,7 +47,7 @@ from tradeplane.contracts import (
     subjects,
 )
 from tradeplane.contracts.queries import Caller, Query, Reply
-from tradeplane.risk.domain import RiskState, TransitionCode
+from tradeplane.riskrules import RiskState, TransitionCode
 
 from tests.support.natsauth import connect_operator, operator_env
 from tests.support.servers import REPO_ROOT, Stack, running_stack

@@ -251,3 +251,21 @@ def test_quote_leaves_a_symbol_with_a_resting_order_to_on_tick() -> None:
     rest = engine.lookup("rest")
     assert rest is not None and rest.status is OrderStatus.OPEN
     assert engine.on_tick(btc_tick(3, "63000.00", "63001.00"))[0].status is OrderStatus.FILLED
+
+
+def test_limit_band_bounds_the_ticks_that_can_fill_a_resting_limit(engine: PaperEngine) -> None:
+    assert engine.limit_band("BTC/USDT") == (None, None)
+    engine.submit(order("b1", Side.BUY, OrderType.LIMIT, "0.01", "64000"), at(1))
+    engine.submit(order("b2", Side.BUY, OrderType.LIMIT, "0.01", "64500"), at(1))
+    engine.submit(order("s1", Side.SELL, OrderType.LIMIT, "0.01", "66000"), at(1))
+    assert engine.limit_band("BTC/USDT") == (Decimal("64500"), Decimal("66000"))
+    assert engine.limit_band("ETH/USDT") == (None, None)
+    # Inside the band nothing fills; at its edge the order does.
+    assert engine.on_tick(btc_tick(2, "64500.01", "65999.99")) == []
+    assert [u.order_id for u in engine.on_tick(btc_tick(3, "64400", "64500"))] == ["b2"]
+    assert engine.limit_band("BTC/USDT") == (Decimal("64000"), Decimal("66000"))
+
+
+def test_limit_band_is_none_while_a_stop_waits(engine: PaperEngine) -> None:
+    engine.submit(order("st", Side.SELL, OrderType.STOP, "0.01", stop_price="60000"), at(1))
+    assert engine.limit_band("BTC/USDT") is None

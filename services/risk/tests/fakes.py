@@ -14,7 +14,7 @@ from uuid import UUID, uuid4
 from tradeplane.contracts import Message, OrderRequested, OrderType, Side, new_meta
 from tradeplane.risk.adapters.decisions import Outcome
 from tradeplane.risk.adapters.repo import ProfileRow, StateRow, StoredDecision
-from tradeplane.risk.domain import RiskState
+from tradeplane.riskrules import RiskState
 from tradeplane.runtime.testing import Emitted
 
 USER = UUID("00000000-0000-4000-8000-00000000000a")

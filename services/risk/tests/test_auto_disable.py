@@ -2,7 +2,8 @@
 
 import pytest
 from tradeplane.contracts import VenueErrorCategory as Category
-from tradeplane.risk.domain import Disabled, Enabled, RiskState, enable, on_venue_error, on_venue_success
+from tradeplane.risk.domain import enable, on_venue_error, on_venue_success
+from tradeplane.riskrules import Disabled, Enabled, RiskState
 
 
 def after(*events: Category | None, threshold: int = 5):

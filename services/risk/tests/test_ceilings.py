@@ -5,8 +5,8 @@ from decimal import Decimal
 import pytest
 from pydantic import ValidationError
 from tradeplane.risk.config import Ceilings
-from tradeplane.risk.domain import RiskLimits
 from tradeplane.risk.domain.ceilings import CAPPED, excesses, view
+from tradeplane.riskrules import RiskLimits
 
 CEILINGS = Ceilings().limits()
 DEFAULTS = RiskLimits()

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from tradeplane.contracts import RejectCode, Side, TradingState
-from tradeplane.risk.domain import (
+from tradeplane.riskrules import (
     Approved,
     ProposedOrder,
     Rejected,

@@ -16,7 +16,7 @@ from tradeplane.contracts import (
     subjects,
 )
 from tradeplane.risk import events
-from tradeplane.risk.domain import Approved, Disabled, Enabled, Rejected, StateChanged, TransitionCode
+from tradeplane.riskrules import Approved, Disabled, Enabled, Rejected, StateChanged, TransitionCode
 
 from .fakes import order_request
 

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from tradeplane.contracts import Side, TradingState
-from tradeplane.risk.domain import (
+from tradeplane.riskrules import (
     Fill,
     RiskLimits,
     RiskState,

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 from pydantic import ValidationError
-from tradeplane.risk.domain import RiskLimits, TradingHours
+from tradeplane.riskrules import RiskLimits, TradingHours
 
 
 def error_fields(data: dict[str, Any]) -> list[tuple[str | int, ...]]:

@@ -10,10 +10,10 @@ from tradeplane.contracts import (
     RejectCode,
     subjects,
 )
-from tradeplane.risk.domain import RiskState
 from tradeplane.risk.market import Prices
 from tradeplane.risk.pretrade import PreTrade
 from tradeplane.risk.profiles import Profiles
+from tradeplane.riskrules import RiskState
 from tradeplane.runtime.testing import ticker
 
 from .fakes import USER, FakeDecisions, FakeEquity, FakeHalts, order_request

@@ -5,9 +5,9 @@ from uuid import uuid4
 import pytest
 from pydantic import ValidationError
 from tradeplane.risk.cli import request, run
-from tradeplane.risk.domain import RiskLimits
 from tradeplane.risk.params import HaltCommand, PageParams
 from tradeplane.risk.queries import merged_limits
+from tradeplane.riskrules import RiskLimits
 
 
 def test_limits_not_named_keep_their_current_value():

@@ -6,7 +6,7 @@ from decimal import Decimal
 from uuid import uuid4
 
 from tradeplane.contracts import TradingState, VenueErrorCategory
-from tradeplane.risk.domain import RiskState, TransitionCode
+from tradeplane.riskrules import RiskState, TransitionCode
 
 ACCOUNT = uuid4()
 

@@ -82,6 +82,28 @@ class PaperEngine:
         if not any(r.order.symbol == tick.symbol for r in self._orders.values()):
             self.on_tick(tick)
 
+    def limit_band(self, symbol: str) -> tuple[Decimal | None, Decimal | None] | None:
+        """(highest resting buy limit, lowest resting sell limit) on `symbol`, None where there is none.
+
+        A tick whose ask is above the first and whose bid is below the second fills nothing, so a host
+        replaying many ticks (a backtest) may skip it, giving only the latest price before the next
+        submit. None when an order of the symbol waits on a stop or takes liquidity at market: then
+        any tick may move it.
+        """
+        buy: Decimal | None = None
+        sell: Decimal | None = None
+        for resting in self._orders.values():
+            order = resting.order
+            if order.symbol != symbol:
+                continue
+            if resting.phase is not Phase.LIMIT or order.price is None:
+                return None
+            if order.side is Side.BUY:
+                buy = order.price if buy is None else max(buy, order.price)
+            else:
+                sell = order.price if sell is None else min(sell, order.price)
+        return buy, sell
+
     def open_orders(self) -> list[PaperUpdate]:
         return [self._update(resting, []) for resting in self._orders.values()]
 
@@ -137,6 +159,13 @@ class PaperEngine:
             return []
         updates = []
         for resting in [r for r in self._orders.values() if r.order.symbol == tick.symbol]:
+            order = resting.order
+            if (
+                resting.phase is Phase.LIMIT
+                and order.price is not None
+                and not _crosses(order.side, order.price, _touch(order.side, tick))
+            ):
+                continue  # a resting limit this tick does not reach: nothing to match or report
             update = self._match(resting, spec, tick, tick.at, entering=False)
             if update.fills or update.triggered or update.status.is_terminal:
                 updates.append(update)

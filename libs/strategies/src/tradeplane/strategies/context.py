@@ -261,6 +261,8 @@ class StrategyContext:
 
     def pop_due_timers(self) -> list[str]:
         """The timers due at `now`, earliest first; periodic ones are rescheduled past `now`."""
+        if not self._timers:
+            return []
         due = sorted((t.due, name) for name, t in self._timers.items() if t.due <= self._now)
         for _, name in due:
             timer = self._timers.pop(name)

@@ -6,9 +6,8 @@ from decimal import Decimal
 from typing import Self
 
 from pydantic import BaseModel, Field, model_validator
+from tradeplane.riskrules import RiskLimits
 from tradeplane.runtime.settings import ServiceSettings
-
-from .domain import RiskLimits
 
 
 class Ceilings(BaseModel):

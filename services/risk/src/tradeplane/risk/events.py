@@ -19,8 +19,7 @@ from tradeplane.contracts import (
     subjects,
 )
 from tradeplane.contracts.orders import OrderIntent
-
-from .domain import Approved, Decision, Disabled, Enabled, StateChanged, Transition
+from tradeplane.riskrules import Approved, Decision, Disabled, Enabled, StateChanged, Transition
 
 PRODUCER = "risk"
 REASON_MAX = 500

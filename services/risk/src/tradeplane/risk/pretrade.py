@@ -10,10 +10,7 @@ from typing import Protocol
 from uuid import UUID
 
 from tradeplane.contracts import OrderRequested, RejectCode, utcnow
-
-from . import events, metrics
-from .adapters.decisions import DecisionStore, Outcome
-from .domain import (
+from tradeplane.riskrules import (
     Approved,
     Decision,
     ProposedOrder,
@@ -23,6 +20,9 @@ from .domain import (
     record_order,
     roll_day,
 )
+
+from . import events, metrics
+from .adapters.decisions import DecisionStore, Outcome
 from .market import Prices
 from .profiles import Profile, Profiles
 

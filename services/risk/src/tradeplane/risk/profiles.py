@@ -8,9 +8,9 @@ from datetime import datetime, tzinfo
 from uuid import UUID
 
 from pydantic import ValidationError
+from tradeplane.riskrules import RiskLimits, user_zone
 
 from .adapters.repo import ProfileRow
-from .domain import RiskLimits, user_zone
 
 log = logging.getLogger(__name__)
 

@@ -12,12 +12,12 @@ from pydantic import ValidationError
 from pydantic.alias_generators import to_camel
 from sqlalchemy.ext.asyncio import AsyncConnection
 from tradeplane.contracts.queries import RISK, Caller, Query, QueryError, Reply
+from tradeplane.riskrules import RiskLimits, RiskState, user_zone
 from tradeplane.runtime import Runtime
 from tradeplane.runtime.queries import query_router
 
 from . import access, events, views
 from .adapters import halt_rows, repo
-from .domain import RiskLimits, RiskState, user_zone
 from .domain.ceilings import Excess, excesses, view
 from .killswitch import KillSwitch
 from .params import CeilingsPut, EnableParams, HaltCommand, PageParams, SettingsPut, UserParams, UsersParams

@@ -11,23 +11,12 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 from tradeplane.contracts import Message, OrderFilled, PnlUpdated, VenueError, VenueSucceeded, utcnow
+from tradeplane.riskrules import Disabled, Fill, RiskState, Transition, on_fill, on_pnl, release, roll_day
 from tradeplane.runtime import Runtime
 
 from . import events, metrics
 from .adapters import repo
-from .domain import (
-    Disabled,
-    Fill,
-    RiskState,
-    Transition,
-    enable,
-    on_fill,
-    on_pnl,
-    on_venue_error,
-    on_venue_success,
-    release,
-    roll_day,
-)
+from .domain import enable, on_venue_error, on_venue_success
 from .profiles import Profile, Profiles
 
 log = logging.getLogger(__name__)

@@ -6,9 +6,9 @@ from collections.abc import Callable
 from typing import Any
 
 from tradeplane.contracts import HaltEngaged, utcnow
+from tradeplane.riskrules.lifecycle import roll_day
+from tradeplane.riskrules.state import RiskState
 
-from .domain.lifecycle import roll_day
-from .domain.state import RiskState
 from .profiles import Profile
 
 

@@ -7,6 +7,7 @@ import os
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from importlib.metadata import version as package_version
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 from uuid import UUID
 
@@ -30,6 +31,8 @@ user_app = typer.Typer(no_args_is_help=True, help="Platform users.")
 app.add_typer(user_app, name="user")
 dlq_app = typer.Typer(no_args_is_help=True, help="Dead letters: messages a consumer refused, and why.")
 app.add_typer(dlq_app, name="dlq")
+data_app = typer.Typer(no_args_is_help=True, help="Candle datasets for backtests.")
+app.add_typer(data_app, name="data")
 bot_app = typer.Typer(no_args_is_help=True, help="Every user's bots (as an admin): list, start, stop.")
 app.add_typer(bot_app, name="bot")
 
@@ -342,6 +345,82 @@ def partitions(
         )
         raise typer.Exit(2)
     typer.echo(format_partitions(owned))
+
+
+@app.command()
+def backtest(
+    strategy: Annotated[
+        str, typer.Option("--strategy", help="Strategy id, e.g. grid (GET /api/strategies).")
+    ],
+    config: Annotated[Path, typer.Option("--config", help="The strategy's config, a JSON file.")],
+    timeframe: Annotated[str, typer.Option("--timeframe", help="1m, 5m, 15m, 1h, 4h or 1d.")],
+    start: Annotated[str, typer.Option("--start", help="UTC start, ISO 8601 (e.g. 2024-01-01T00:00:00Z).")],
+    end: Annotated[str, typer.Option("--end", help="UTC end (exclusive), ISO 8601.")],
+    balances: Annotated[
+        list[str], typer.Option("--balances", help="Starting balances ASSET=AMOUNT (repeatable or a,b).")
+    ],
+    symbol: Annotated[
+        list[str] | None,
+        typer.Option("--symbol", help="Market to replay (repeatable); default the config's."),
+    ] = None,
+    dataset: Annotated[
+        str, typer.Option("--dataset", help="synthetic:<uptrend|downtrend|range|crash>:<seed> or csv:<path>.")
+    ] = "synthetic:range:42",
+    limits: Annotated[
+        Path | None, typer.Option("--limits", help="Risk limits JSON (fields of PUT /api/settings/trading).")
+    ] = None,
+    intrabar: Annotated[str, typer.Option("--intrabar", help="adaptive or ohlc.")] = "adaptive",
+    seed: Annotated[int, typer.Option("--seed", min=0, help="The strategy's random seed.")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as canonical JSON.")] = False,
+    output: Annotated[Path | None, typer.Option("--output", help="Also write the result JSON here.")] = None,
+) -> None:
+    """Backtest a strategy offline and print its report (metrics, trades, rejections, hashes)."""
+    from rich.console import Console
+
+    from . import backtest as backtesting
+
+    console = Console()
+    try:
+        fields = {
+            "strategy": strategy,
+            "config": backtesting.read_json(config, "config"),
+            "symbols": symbol or None,
+            "timeframe": timeframe,
+            "start": start,
+            "end": end,
+            "initialBalances": backtesting.parse_balances(balances),
+            "dataset": dataset,
+            "limits": None if limits is None else backtesting.read_json(limits, "limits"),
+            "intrabar": intrabar,
+            "seed": seed,
+        }
+        backtesting.run(fields, console, as_json=as_json, output=output)
+    except backtesting.UsageError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from exc
+
+
+@data_app.command("import")
+def data_import(
+    file: Annotated[Path, typer.Argument(help="CSV with the header t,open,high,low,close,volume.")],
+    symbol: Annotated[str, typer.Option("--symbol", help="The market the candles are of.")] = "BTC/USDT",
+    timeframe: Annotated[str, typer.Option("--timeframe", help="1m, 5m, 15m, 1h, 4h or 1d.")] = "1m",
+) -> None:
+    """Check a candle CSV (errors name the line) and print its range and sha256."""
+    from rich.console import Console
+    from tradeplane.strategies.candles import Timeframe
+
+    from . import backtest as backtesting
+
+    if timeframe not in {t.value for t in Timeframe}:
+        raise typer.BadParameter(
+            f"unknown timeframe {timeframe!r}; one of {', '.join(t.value for t in Timeframe)}"
+        )
+    try:
+        backtesting.import_csv(file, symbol, Timeframe(timeframe), Console())
+    except backtesting.UsageError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from exc
 
 
 @app.command()

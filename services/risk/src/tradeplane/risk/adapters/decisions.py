@@ -9,9 +9,9 @@ from typing import Protocol
 from uuid import UUID
 
 from tradeplane.contracts import Message
+from tradeplane.riskrules import RiskState
 from tradeplane.runtime import Outbox, Tx
 
-from ..domain import RiskState
 from . import repo
 
 Outcome = tuple[bool, str | None, str | None]

@@ -12,8 +12,8 @@ from sqlalchemy import Update, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 from tradeplane.contracts import TradingState
+from tradeplane.riskrules import RiskState
 
-from ..domain import RiskState
 from .tables import ceilings, decisions, fills_seen, profiles, states
 
 

@@ -1,39 +1,8 @@
-"""Pure risk logic (no I/O): limits, per-user state and its transitions, and pre-trade checks."""
+"""Risk logic of the service itself (no I/O): auto-disable on venue errors and the platform ceilings.
+
+The pure rules every order is checked against (limits, state, caps, pre-trade checks) live in
+`tradeplane.riskrules`, shared with backtests."""
 
 from .auto_disable import DEFAULT_THRESHOLD, enable, on_venue_error, on_venue_success
-from .caps import Breach, breaches
-from .checks import Approved, Decision, ProposedOrder, Rejected, check_order, record_order
-from .lifecycle import Fill, on_fill, on_pnl, release, roll_day
-from .limits import RiskLimits, TradingHours
-from .periods import user_zone
-from .state import RiskState
-from .transitions import Disabled, Enabled, StateChanged, Transition, TransitionCode
 
-__all__ = [
-    "DEFAULT_THRESHOLD",
-    "Approved",
-    "Breach",
-    "Decision",
-    "Disabled",
-    "Enabled",
-    "Fill",
-    "ProposedOrder",
-    "Rejected",
-    "RiskLimits",
-    "RiskState",
-    "StateChanged",
-    "TradingHours",
-    "Transition",
-    "TransitionCode",
-    "breaches",
-    "check_order",
-    "enable",
-    "on_fill",
-    "on_pnl",
-    "on_venue_error",
-    "on_venue_success",
-    "record_order",
-    "release",
-    "roll_day",
-    "user_zone",
-]
+__all__ = ["DEFAULT_THRESHOLD", "enable", "on_venue_error", "on_venue_success"]

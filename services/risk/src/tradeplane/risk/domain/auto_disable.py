@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from tradeplane.contracts import VenueErrorCategory
-
-from .state import RiskState
-from .transitions import Disabled, Enabled
+from tradeplane.riskrules.state import RiskState
+from tradeplane.riskrules.transitions import Disabled, Enabled
 
 Result = tuple[RiskState, list[Disabled | Enabled]]
 

@@ -11,8 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic.alias_generators import to_camel
-
-from .limits import RiskLimits
+from tradeplane.riskrules.limits import RiskLimits
 
 CAPPED: tuple[str, ...] = tuple(
     name for name in RiskLimits.model_fields if name not in ("allowed_symbols", "trading_hours")
