@@ -33,6 +33,7 @@ BUSINESS_RULES = {
     "PATCH /api/webhooks/{webhook_id}": "the URL must be http(s) and reach a public address",
     "POST /api/bots": "the config must fit the schema of the strategy the body names",
     "PUT /api/bots/{bot_id}": "the config must fit the schema of the bot's strategy",
+    "GET /api/market/candles/{symbol}": "start must not be after end, and both must have a UTC form",
 }
 """Operations whose 422s also follow rules JSON Schema cannot state: a schema-valid request may be refused."""
 ACCEPTED_OR_REFUSED = '["2xx", "3xx", "401", "403", "404", "409", "422", "429"]'

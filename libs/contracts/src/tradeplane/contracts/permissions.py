@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from . import streams, subjects
-from .queries import EXECUTION, NOTIFIER, PNL, RISK
+from .queries import EXECUTION, MARKETDATA, NOTIFIER, PNL, RISK
 
 GATEWAY = "gateway"
 OPERATOR = "operator"
 """The CLI's user (kill switch, tail, migrations) and the tests' raw publisher: everything, like root."""
-SERVICE_USERS: tuple[str, ...] = (GATEWAY, RISK, EXECUTION, PNL, NOTIFIER)
+SERVICE_USERS: tuple[str, ...] = (GATEWAY, RISK, EXECUTION, PNL, NOTIFIER, MARKETDATA)
 
 _ANYONE = UUID(int=0)
 JETSTREAM = ("$JS.API.>", "$JS.ACK.>", "$JS.FC.>")
@@ -120,7 +120,6 @@ PERMISSIONS: Mapping[str, Permissions] = {
                 subjects.venue_ok,
             ),
             family(subjects.halt_ack("any")),
-            family(subjects.ticker("any", "any"), 2),
         ),
         subscribe=(_queries_of(EXECUTION), subjects.heartbeat(RISK)),
     ),
@@ -139,6 +138,11 @@ PERMISSIONS: Mapping[str, Permissions] = {
         subscribe=(_queries_of(PNL),),
     ),
     NOTIFIER: _service(NOTIFIER, publish=(), subscribe=(_queries_of(NOTIFIER),)),
+    MARKETDATA: _service(
+        MARKETDATA,
+        publish=(family(subjects.ticker("any", "any"), 2), family(subjects.candle("any", "any", "any"), 3)),
+        subscribe=(_queries_of(MARKETDATA),),
+    ),
     OPERATOR: Permissions(publish=(">",), subscribe=(">",), allow_responses=False),
 }
 ALL_USERS: tuple[str, ...] = (*SERVICE_USERS, OPERATOR)
