@@ -12,14 +12,13 @@ import os
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.support.client import PASSWORD, ok
-from tests.support.servers import Stack, module_stack
+from tests.support.servers import Stack, shared_stack
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
 
@@ -44,10 +43,7 @@ SESSION_ENDING = "POST /api/auth/logout"
 """Would end the session every other request authenticates with."""
 
 
-@pytest.fixture(scope="module")
-def stack(postgres_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    with module_stack(tmp_path_factory.mktemp("openapi"), postgres_server_url) as running:
-        yield running
+stack = shared_stack("openapi")
 
 
 def trader_token(base_url: str) -> str:
