@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from . import streams, subjects
-from .queries import EXECUTION, NOTIFIER, PNL, RISK
+from .queries import BACKTESTS, EXECUTION, NOTIFIER, PNL, RISK
 
 GATEWAY = "gateway"
 OPERATOR = "operator"
 """The CLI's user (kill switch, tail, migrations) and the tests' raw publisher: everything, like root."""
-SERVICE_USERS: tuple[str, ...] = (GATEWAY, RISK, EXECUTION, PNL, NOTIFIER)
+SERVICE_USERS: tuple[str, ...] = (GATEWAY, RISK, EXECUTION, PNL, NOTIFIER, BACKTESTS)
 
 _ANYONE = UUID(int=0)
 JETSTREAM = ("$JS.API.>", "$JS.ACK.>", "$JS.FC.>")
@@ -139,6 +139,14 @@ PERMISSIONS: Mapping[str, Permissions] = {
         subscribe=(_queries_of(PNL),),
     ),
     NOTIFIER: _service(NOTIFIER, publish=(), subscribe=(_queries_of(NOTIFIER),)),
+    BACKTESTS: _service(
+        BACKTESTS,
+        publish=(
+            *_of_user(subjects.backtest_progress, subjects.backtest_done),
+            subjects.query(RISK, "settings.get"),
+        ),
+        subscribe=(_queries_of(BACKTESTS),),
+    ),
     OPERATOR: Permissions(publish=(">",), subscribe=(">",), allow_responses=False),
 }
 ALL_USERS: tuple[str, ...] = (*SERVICE_USERS, OPERATOR)
