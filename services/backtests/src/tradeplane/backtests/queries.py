@@ -82,7 +82,7 @@ def check_dataset(dataset: Any) -> None:
         raise _unavailable(dataset, "CSV datasets run with the CLI (`tradeplane backtest`), not the API")
 
 
-async def _user_limits(ctx: Context, q: Query) -> Any:
+async def _user_limits(ctx: Context, q: Query) -> dict[str, Any]:
     """The caller's own risk limits (risk's `settings.get`), so a backtest rejects as live would."""
     reply = await ctx.ask_risk(q)
     if not reply.ok or not isinstance(reply.data, dict) or "limits" not in reply.data:
@@ -91,17 +91,19 @@ async def _user_limits(ctx: Context, q: Query) -> Any:
             "the risk service did not give your limits; try again, or give `limits` in the request",
             503,
         )
-    return reply.data["limits"]
+    limits: dict[str, Any] = reply.data["limits"]
+    return limits
 
 
 async def create(ctx: Context, q: Query) -> dict[str, Any]:
-    """Validate the request, fill in the caller's limits, queue it (429 BACKTEST_LIMIT when the caller
+    """Validate the request, take the caller's own limits (the fields of `limits` override them), queue it (429 BACKTEST_LIMIT when the caller
     already has `per_user` queued or running)."""
     params = dict(q.params)
     check_dataset(params.get("dataset"))
-    request = BacktestRequest.model_validate(params)  # 422 naming the field, before asking risk
-    if request.limits is None:
-        request = BacktestRequest.model_validate(params | {"limits": await _user_limits(ctx, q)})
+    BacktestRequest.model_validate(params)  # 422 naming the field, before asking risk
+    given = params.get("limits") or {}
+    limits = {**await _user_limits(ctx, q), **given}
+    request = BacktestRequest.model_validate(params | {"limits": limits})
     try:
         row = await ctx.store.create(uuid4(), q.caller.user_id, request.canonical(), ctx.per_user)
     except LimitReached as exc:
