@@ -96,8 +96,8 @@ async def _user_limits(ctx: Context, q: Query) -> dict[str, Any]:
 
 
 async def create(ctx: Context, q: Query) -> dict[str, Any]:
-    """Validate the request, take the caller's own limits (the fields of `limits` override them), queue it (429 BACKTEST_LIMIT when the caller
-    already has `per_user` queued or running)."""
+    """Validate the request, take the caller's own limits (the fields of `limits` override them) and
+    queue it (429 BACKTEST_LIMIT when the caller already has `per_user` queued or running)."""
     params = dict(q.params)
     check_dataset(params.get("dataset"))
     BacktestRequest.model_validate(params)  # 422 naming the field, before asking risk
