@@ -103,6 +103,7 @@ def test_execution_is_a_stateful_set_and_the_other_services_deployments(rendered
         "pnl": "Deployment",
         "notifier": "Deployment",
         "execution": "StatefulSet",
+        "backtests": "Deployment",
     }
 
 

@@ -11,7 +11,7 @@ from tradeplane.contracts import permissions
 from . import devsecrets
 from .settings import StackSettings
 
-SERVICES: tuple[str, ...] = ("risk", "execution", "pnl", "notifier", "gateway")
+SERVICES: tuple[str, ...] = ("risk", "execution", "pnl", "notifier", "backtests", "gateway")
 """Every service, in start order: the gateway last, so it opens to users when the rest is up."""
 
 Command = Callable[[str], list[str]]
@@ -132,6 +132,7 @@ def settings_ports(settings: StackSettings) -> Callable[[str], int]:
         "risk": settings.risk_port,
         "pnl": settings.pnl_port,
         "notifier": settings.notifier_port,
+        "backtests": settings.backtests_port,
     }
 
     def port_of(name: str) -> int:
