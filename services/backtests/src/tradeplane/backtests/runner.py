@@ -60,6 +60,8 @@ class ProcessRun:
         return max(0.0, min(1.0, float(self._progress.value)))
 
     def done(self) -> bool:
+        if self._conn.closed:
+            return True
         return self._conn.poll() or not self._process.is_alive()
 
     async def outcome(self) -> Outcome:
@@ -70,7 +72,8 @@ class ProcessRun:
             except EOFError:
                 message = None
         await asyncio.to_thread(self._process.join, 5.0)
-        self._conn.close()
+        if not self._conn.closed:
+            self._conn.close()
         if message is None:
             return Outcome(
                 error=f"the backtest process ended unexpectedly (exit code {self._process.exitcode})"
@@ -87,7 +90,8 @@ class ProcessRun:
             if self._process.is_alive():
                 self._process.kill()
                 self._process.join(2.0)
-        self._conn.close()
+        if not self._conn.closed:
+            self._conn.close()
 
 
 class ProcessRunner:
