@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from tradeplane.backtest import BacktestRequest
 from tradeplane.contracts.backtests import BacktestStatus
 from tradeplane.contracts.queries import BACKTESTS, RISK, Query, QueryError, Reply
-from tradeplane.runtime.queries import QueryHandler, ask, query_router
+from tradeplane.runtime.queries import ask, bound, query_router
 
 from . import store, views
 from .store import LimitReached, SqlJobStore
@@ -174,20 +174,11 @@ async def compare(ctx: Context, q: Query) -> list[dict[str, Any]]:
 
 
 def router(ctx: Context) -> NatsRouter:
-    def bind(fn: Callable[[Context, Query], Awaitable[Any]]) -> QueryHandler:
-        async def handler(q: Query) -> Any:
-            return await fn(ctx, q)
-
-        return handler
-
-    return query_router(
-        BACKTESTS,
-        {
-            "backtests.create": bind(create),
-            "backtests.list": bind(list_all),
-            "backtests.get": bind(get),
-            "backtests.delete": bind(delete),
-            "backtests.compare": bind(compare),
-        },
-        max_workers=4,
-    )
+    handlers = {
+        "backtests.create": create,
+        "backtests.list": list_all,
+        "backtests.get": get,
+        "backtests.delete": delete,
+        "backtests.compare": compare,
+    }
+    return query_router(BACKTESTS, bound(ctx, handlers), max_workers=4)
