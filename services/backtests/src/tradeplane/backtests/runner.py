@@ -9,8 +9,12 @@ Progress is a shared double the engine's progress hook writes; the result comes 
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import logging
 import multiprocessing
+import os
+import signal
+import sys
 from collections.abc import Mapping
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -25,9 +29,27 @@ _CONTEXT = multiprocessing.get_context("spawn")
 """Spawned, not forked: the parent runs an event loop and threads a fork would copy mid-state."""
 
 
-def run_in_child(request: Mapping[str, Any], progress: Synchronized[float], conn: Connection) -> None:
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(parent: int) -> None:
+    """Linux: the child gets SIGKILL when the worker dies, even by SIGKILL (no orphan keeps burning CPU
+    on a job that is requeued anyway)."""
+    if sys.platform == "linux":
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        except (OSError, AttributeError):
+            log.debug("prctl unavailable; an orphaned backtest runs to its end")
+    if os.getppid() != parent:  # the worker died before the line above took effect
+        os._exit(1)
+
+
+def run_in_child(
+    request: Mapping[str, Any], progress: Synchronized[float], conn: Connection, parent: int
+) -> None:
     """The child's body: run the backtest, send `("ok", canonical json, result hash, dataset hash)` or
     `("error", message)`."""
+    _die_with_parent(parent)
     try:
         from tradeplane.backtest import BacktestRequest, DatasetError, run_backtest
 
@@ -51,7 +73,9 @@ class ProcessRun:
         self._progress: Synchronized[float] = _CONTEXT.Value("d", 0.0)
         self._conn, child_conn = _CONTEXT.Pipe(duplex=False)
         self._process: BaseProcess = _CONTEXT.Process(
-            target=run_in_child, args=(dict(request), self._progress, child_conn), daemon=True
+            target=run_in_child,
+            args=(dict(request), self._progress, child_conn, os.getpid()),
+            daemon=True,
         )
         self._process.start()
         child_conn.close()
