@@ -7,7 +7,7 @@ VENV := .venv
 RUN := $(UV) run --frozen --no-sync
 PYTEST_UNIT := libs/contracts/tests libs/runtime/tests libs/paper/tests libs/strategies/tests libs/backtest/tests tools/cli/tests $(wildcard services/*/tests) tests/deploy
 
-.PHONY: help setup run test test-unit test-integration bench lint lint-mypy fmt clean
+.PHONY: help setup run test test-unit test-integration chromium bench lint lint-mypy fmt clean
 
 help:
 	@echo "make run    start the embedded stack (NATS, PostgreSQL, every service)"
@@ -35,7 +35,15 @@ test: setup test-unit test-integration
 test-unit: setup
 	d=$$(mktemp -d -t tp-unit-XXXXXX); $(RUN) pytest -q --basetemp=$$d $(PYTEST_UNIT); rc=$$?; rm -rf $$d; exit $$rc
 
-test-integration: setup
+# The browser tests drive the system Chromium (Playwright cannot download its own browser here).
+CHROMIUM := /usr/bin/chromium
+
+chromium:
+	@test -x $(CHROMIUM) || { \
+		if [ "$$(id -u)" = 0 ]; then apt-get install -y chromium || { apt-get update && apt-get install -y chromium; }; \
+		else echo "the browser tests need $(CHROMIUM): run 'sudo apt-get install -y chromium'" >&2; exit 1; fi; }
+
+test-integration: setup chromium
 	d=$$(mktemp -d -t tp-integration-XXXXXX); $(RUN) pytest -q --basetemp=$$d tests/integration; rc=$$?; rm -rf $$d; exit $$rc
 
 bench: setup

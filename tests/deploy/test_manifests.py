@@ -102,6 +102,8 @@ def test_execution_is_a_stateful_set_and_the_other_services_deployments(rendered
         "risk": "Deployment",
         "pnl": "Deployment",
         "notifier": "Deployment",
+        "marketdata": "Deployment",
+        "bots": "Deployment",
         "execution": "StatefulSet",
         "backtests": "Deployment",
     }

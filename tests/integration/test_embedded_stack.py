@@ -129,7 +129,9 @@ def test_stack_runs_every_real_service_until_ready(stack: Stack) -> None:
 @needs_services
 def test_tradeplane_up_serves_readyz_and_ctrl_c_leaves_nothing_running(tmp_path: Path) -> None:
     ports = {f"TP_{name}_PORT": str(free_port()) for name in ("NATS", "NATS_MONITOR", "POSTGRES", "GATEWAY")}
-    ports |= {f"TP_{name}_PORT": str(free_port()) for name in ("RISK", "PNL", "NOTIFIER", "EXECUTION")}
+    ports |= {
+        f"TP_{name}_PORT": str(free_port()) for name in ("RISK", "PNL", "NOTIFIER", "EXECUTION", "MARKETDATA")
+    }
     env = (
         {k: v for k, v in os.environ.items() if not k.startswith("TP_")}
         | ports

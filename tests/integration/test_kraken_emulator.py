@@ -77,6 +77,23 @@ async def test_fetch_tickers_returns_each_requested_symbol(kraken: ccxt.kraken) 
     assert set(tickers) == {"BTC/USDT", "ETH/USDT"}
 
 
+async def test_public_book_trades_and_candles_are_at_the_price_the_test_set(
+    emulator: KrakenEmulator, kraken: ccxt.kraken
+) -> None:
+    emulator.set_price("ETH/USDT", Decimal("2500"))
+
+    book = await kraken.fetch_order_book("ETH/USDT", 3)
+    trades = await kraken.fetch_trades("ETH/USDT")
+    candles = await kraken.fetch_ohlcv("ETH/USDT", "5m")
+
+    assert [len(book["bids"]), len(book["asks"])] == [3, 3]
+    assert book["bids"][0][0] < 2500 < book["asks"][0][0]
+    assert {t["price"] for t in trades} == {2500} and {t["side"] for t in trades} <= {"buy", "sell"}
+    assert {c[4] for c in candles} == {2500} and all(c[0] % 300_000 == 0 for c in candles)
+    with pytest.raises(ccxt.BadSymbol):
+        await kraken.fetch_order_book("DOGE/USDT")
+
+
 async def test_fetch_balance_reports_the_seeded_funds(kraken: ccxt.kraken) -> None:
     balance = await kraken.fetch_balance()
 

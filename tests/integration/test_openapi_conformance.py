@@ -34,6 +34,7 @@ BUSINESS_RULES = {
     "PATCH /api/webhooks/{webhook_id}": "the URL must be http(s) and reach a public address",
     "POST /api/bots": "the config must fit the schema of the strategy the body names",
     "PUT /api/bots/{bot_id}": "the config must fit the schema of the bot's strategy",
+    "GET /api/market/candles/{symbol}": "start must not be after end, and both must have a UTC form",
     "POST /api/backtests": "the config must fit the strategy's schema; period, symbols and dataset must fit",
     "POST /api/strategies/{strategy_id}/backtest": "the strategy must exist and the config fit its schema",
     "POST /api/strategies/compare": "the backtests compared must be the caller's own",

@@ -76,4 +76,50 @@ def public_result(method: str, params: Mapping[str, str], prices: Mapping[str, D
         return {p.id: p.document() for p in _wanted_pairs(params)}
     if method == "Ticker":
         return {p.id: _ticker(p, prices[p.id]) for p in _wanted_pairs(params)}
+    if method in _MARKET_DATA:
+        if not params.get("pair"):
+            raise KrakenError("EGeneral:Invalid arguments")
+        pair = _wanted_pairs(params)[0]
+        return _MARKET_DATA[method](pair, prices[pair.id], params, now)
     raise KrakenError("EGeneral:Unknown method")
+
+
+def _depth(pair: Pair, price: Decimal, params: Mapping[str, str], now: datetime) -> dict[str, Any]:
+    """A book of `count` levels (default 10) one price unit apart around the emulator's price."""
+    count = min(int(params.get("count") or 10), 100)
+    unit = pair.tick_size
+    stamp = int(now.timestamp())
+
+    def side(sign: int) -> list[list[Any]]:
+        return [
+            [pair.fmt_price(price + sign * unit * i), pair.fmt_volume(Decimal(i)), stamp]
+            for i in range(1, count + 1)
+        ]
+
+    return {pair.id: {"asks": side(1), "bids": side(-1)}}
+
+
+def _trades(pair: Pair, price: Decimal, params: Mapping[str, str], now: datetime) -> dict[str, Any]:
+    """Three recent trades at the emulator's price, a second apart (newest last, as Kraken sends them)."""
+    stamps = [now.timestamp() - n for n in (2, 1, 0)]
+    volume = pair.fmt_volume(Decimal("0.01"))
+    rows = [
+        [pair.fmt_price(price), volume, round(t, 4), "b" if i % 2 else "s", "m", "", 1000 + i]
+        for i, t in enumerate(stamps)
+    ]
+    return {pair.id: rows, "last": str(int(stamps[-1] * 1e9))}
+
+
+def _ohlc(pair: Pair, price: Decimal, params: Mapping[str, str], now: datetime) -> dict[str, Any]:
+    """Flat candles at the emulator's price: the last 10 of `interval` minutes (default 1)."""
+    width = int(params.get("interval") or 1) * 60
+    current = int(now.timestamp()) // width * width
+    last = pair.fmt_price(price)
+    rows = [
+        [current - width * n, last, last, last, last, last, pair.fmt_volume(Decimal(1)), 1]
+        for n in range(9, -1, -1)
+    ]
+    return {pair.id: rows, "last": current}
+
+
+_MARKET_DATA = {"Depth": _depth, "Trades": _trades, "OHLC": _ohlc}

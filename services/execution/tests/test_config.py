@@ -20,15 +20,8 @@ def test_malformed_or_out_of_range_partitions_are_refused(text: str) -> None:
         parse_partitions(text, 16)
 
 
-def test_unset_partitions_mean_all_of_them_and_the_feed_with_partition_zero() -> None:
-    settings = Settings(partitions=4)
-
-    assert (settings.owned_partitions, settings.publishes_feed) == ((0, 1, 2, 3), True)
-
-
-def test_replica_without_partition_zero_does_not_publish_the_feed_unless_told() -> None:
-    assert not Settings(partitions=4, executor_partitions="1-3").publishes_feed
-    assert Settings(partitions=4, executor_partitions="1-3", feed_enabled=True).publishes_feed
+def test_unset_partitions_mean_all_of_them() -> None:
+    assert Settings(partitions=4).owned_partitions == (0, 1, 2, 3)
 
 
 def test_master_key_is_required_outside_development() -> None:

@@ -91,3 +91,11 @@ def test_each_service_gets_only_its_own_nats_password_and_only_execution_its_pri
     assert {spec.env[devsecrets.EXECUTION_PUBLIC_KEY] for spec in specs} == {
         secrets[devsecrets.EXECUTION_PUBLIC_KEY]
     }
+
+
+def test_marketdata_starts_before_execution_on_its_own_port(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("TP_MARKETDATA_PORT", "TP_EXECUTION_PORT"):
+        monkeypatch.delenv(name, raising=False)
+    specs = service_specs(["execution", "marketdata"], port_of=settings_ports(StackSettings()), env={})
+
+    assert [(s.name, s.port) for s in specs] == [("marketdata", 8105), ("execution-0", 8110)]

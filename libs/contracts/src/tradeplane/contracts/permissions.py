@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from . import streams, subjects
-from .queries import BACKTESTS, EXECUTION, NOTIFIER, PNL, RISK
+from .queries import BACKTESTS, BOTS, EXECUTION, MARKETDATA, NOTIFIER, PNL, RISK
 
 GATEWAY = "gateway"
 OPERATOR = "operator"
 """The CLI's user (kill switch, tail, migrations) and the tests' raw publisher: everything, like root."""
-SERVICE_USERS: tuple[str, ...] = (GATEWAY, RISK, EXECUTION, PNL, NOTIFIER, BACKTESTS)
+SERVICE_USERS: tuple[str, ...] = (GATEWAY, RISK, EXECUTION, PNL, NOTIFIER, MARKETDATA, BOTS, BACKTESTS)
 
 _ANYONE = UUID(int=0)
 JETSTREAM = ("$JS.API.>", "$JS.ACK.>", "$JS.FC.>")
@@ -120,7 +120,6 @@ PERMISSIONS: Mapping[str, Permissions] = {
                 subjects.venue_ok,
             ),
             family(subjects.halt_ack("any")),
-            family(subjects.ticker("any", "any"), 2),
         ),
         subscribe=(_queries_of(EXECUTION), subjects.heartbeat(RISK)),
     ),
@@ -139,6 +138,20 @@ PERMISSIONS: Mapping[str, Permissions] = {
         subscribe=(_queries_of(PNL),),
     ),
     NOTIFIER: _service(NOTIFIER, publish=(), subscribe=(_queries_of(NOTIFIER),)),
+    MARKETDATA: _service(
+        MARKETDATA,
+        publish=(family(subjects.ticker("any", "any"), 2), family(subjects.candle("any", "any", "any"), 3)),
+        subscribe=(_queries_of(MARKETDATA),),
+    ),
+    BOTS: _service(
+        BOTS,
+        publish=(
+            *_per_user(subjects.order_requested, subjects.order_cancel),
+            *_of_user(subjects.bot_status, subjects.bot_log),
+            subjects.query(EXECUTION, "venues.resolve"),
+        ),
+        subscribe=(_queries_of(BOTS),),
+    ),
     BACKTESTS: _service(
         BACKTESTS,
         publish=(

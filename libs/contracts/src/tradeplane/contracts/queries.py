@@ -151,6 +151,7 @@ BOTS_QUERIES = {
     "bots.stop": "{id, cancelOpenOrders?: true, closePositions?: false} -> bot",
     "bots.run": "{id} -> bot  (one run now: the rebalancer's manual rebalance; 409 unless Running)",
     "bots.logs": "{id, page?, pageSize?, level?} -> [{at, level, message, data}] (paged, newest first)",
+    "bots.orders": "{id} -> [{id, botId, symbol, side, type, quantity, price, status, filledQuantity, fees}]",
     "bots.performance": "{id} -> the /api/pnl summary fields for this bot's fills alone",
     "bots.admin_list": "{userId?} -> [bot]  (admins: every user's bots)",
 }

@@ -1,32 +1,17 @@
-"""The executor's settings: which partitions it owns, the paper feed, the kill switch and the master key."""
+"""The executor's settings: which partitions it owns, the kill switch and the master key."""
 
 from __future__ import annotations
 
 import logging
-from decimal import Decimal
 from typing import Self
 
 from pydantic import Field, SecretStr, model_validator
 from tradeplane.runtime.crypto import Keyring
-from tradeplane.runtime.settings import ServiceSettings
+from tradeplane.runtime.settings import ServiceSettings, parse_partitions
 
 log = logging.getLogger(__name__)
 
-
-def parse_partitions(text: str, partitions: int) -> tuple[int, ...]:
-    """`0-15`, `0,3,5` or `0-3,8` → sorted partition numbers, each below `partitions`."""
-    owned: set[int] = set()
-    for part in filter(None, (p.strip() for p in text.split(","))):
-        low, sep, high = part.partition("-")
-        first, last = (int(low), int(high)) if sep else (int(low), int(low))
-        if first > last:
-            raise ValueError(f"empty partition range {part!r}")
-        owned.update(range(first, last + 1))
-    if not owned:
-        raise ValueError("no partitions given")
-    if max(owned) >= partitions or min(owned) < 0:
-        raise ValueError(f"partitions must lie in 0-{partitions - 1}")
-    return tuple(sorted(owned))
+__all__ = ["Settings", "parse_partitions"]
 
 
 class Settings(ServiceSettings):
@@ -56,13 +41,6 @@ class Settings(ServiceSettings):
     """Opens exchange credentials sealed to execution's public key by the gateway (`crypto.seal`);
     required outside development. The public key goes to the gateway (TP_EXECUTION_PUBLIC_KEY)."""
 
-    feed_enabled: bool | None = None
-    """Publish the paper venue's synthetic feed; unset means: when this executor owns partition 0."""
-    feed_seed: int = 42
-    feed_interval_seconds: float = Field(default=1.0, gt=0)
-    feed_volatility_bps: Decimal = Field(default=Decimal("5"), ge=0)
-    feed_spread_bps: Decimal = Field(default=Decimal("1"), ge=0)
-
     risk_heartbeat_timeout_seconds: float = Field(default=5.0, ge=0)
     """No risk heartbeat for this long halts this executor; 0 disables the check."""
     halt_cancel_timeout_seconds: float = Field(default=10.0, gt=0)
@@ -88,10 +66,6 @@ class Settings(ServiceSettings):
         if self.executor_partitions is None:
             return tuple(range(self.partitions))
         return parse_partitions(self.executor_partitions, self.partitions)
-
-    @property
-    def publishes_feed(self) -> bool:
-        return 0 in self.owned_partitions if self.feed_enabled is None else self.feed_enabled
 
     def keyring(self) -> Keyring:
         """The configured keyring; in development without one, a key that lives as long as the process."""

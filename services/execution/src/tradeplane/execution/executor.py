@@ -1,4 +1,4 @@
-"""The executor: account actors for its partitions, the kill switch, market data and the startup sequence."""
+"""The executor: account actors for its partitions, the kill switch, latest prices and the startup order."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from tradeplane.contracts import (
     subjects,
 )
 from tradeplane.paper.markets import PAPER_MARKETS
-from tradeplane.runtime import Periodic, Runtime, TransientError, publish_message
+from tradeplane.runtime import Periodic, Runtime, TransientError
 
 from . import metrics, tasks
 from .account_actor import AccountActor, Deps
@@ -34,7 +34,7 @@ from .adapters.venue import Venue, VenueCallError
 from .config import Settings
 from .halts import HaltBook
 from .killswitch import KillSwitch
-from .market import FeedPublisher, LatestTickers
+from .market import LatestTickers
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +60,6 @@ class Executor:
         self.killswitch = KillSwitch(
             self.pool, self.store, settings.executor_id, settings.halt_cancel_timeout_seconds
         )
-        self.feed: FeedPublisher | None = None
         self.closing = False
         self._periodic: Periodic | None = None
 
@@ -139,23 +138,11 @@ class Executor:
     async def started(self) -> None:
         """After consumers run: re-read the KV (closing the gap before the halt subscription), start loops."""
         await self.load_halts()
-        if self.settings.publishes_feed:
-            self.feed = FeedPublisher(
-                lambda subject, ticker: publish_message(self.broker, subject, ticker),
-                self.tickers,
-                seed=self.settings.feed_seed,
-                interval=self.settings.feed_interval_seconds,
-                volatility_bps=self.settings.feed_volatility_bps,
-                spread_bps=self.settings.feed_spread_bps,
-            )
-            self.feed.start()
         self._periodic = tasks.start(self.pool, self.store, self.halts, self.settings)
 
     async def shutdown(self) -> None:
         """Refuse new work (it is redelivered), let jobs in hand finish, then stop."""
         self.closing = True
-        if self.feed is not None:
-            await self.feed.stop()
         if self._periodic is not None:
             await self._periodic.stop()
         await self.pool.drain(self.settings.shutdown_drain_seconds)

@@ -26,6 +26,8 @@ class StackSettings(BaseSettings):
     risk_port: Port = Field(default=8101, ge=1, le=65535)
     pnl_port: Port = Field(default=8102, ge=1, le=65535)
     notifier_port: Port = Field(default=8103, ge=1, le=65535)
+    bots_port: Port = Field(default=8104, ge=1, le=65535)
+    marketdata_port: Port = Field(default=8105, ge=1, le=65535)
     backtests_port: Port = Field(default=8106, ge=1, le=65535)
     execution_port: Port = Field(default=8110, ge=1, le=65535)
     executors: int = Field(default=1, ge=1, le=64)

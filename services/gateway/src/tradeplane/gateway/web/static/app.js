@@ -1,0 +1,115 @@
+/* Tradeplane dashboard: draws the equity chart and keeps live parts of a page current.
+ *
+ * An element with data-live="<channel>" is re-read (its hx-trigger "live") when /api/stream/<channel>
+ * reports one of the events named in data-live-events. The browser's EventSource reconnects by itself
+ * and sends Last-Event-ID, so the gateway resumes right after the last event this page saw.
+ */
+(function () {
+  "use strict";
+
+  var sources = {};
+  var timers = {};
+
+  function drawCharts(root) {
+    if (!window.LightweightCharts) return;
+    root.querySelectorAll("[data-equity]").forEach(function (el) {
+      if (el.getAttribute("data-drawn")) return;
+      el.setAttribute("data-drawn", "1");
+      var byTime = {};
+      JSON.parse(el.getAttribute("data-equity") || "[]").forEach(function (p) {
+        var t = Math.floor(Date.parse(p.time) / 1000);
+        if (!isNaN(t)) byTime[t] = parseFloat(p.value);
+      });
+      var data = Object.keys(byTime).map(Number).sort(function (a, b) { return a - b; })
+        .map(function (t) { return { time: t, value: byTime[t] }; });
+      var chart = window.LightweightCharts.createChart(el, {
+        autoSize: true,
+        layout: { background: { color: "transparent" }, textColor: "#475569", fontFamily: "inherit" },
+        grid: { vertLines: { color: "#eef2f7" }, horzLines: { color: "#eef2f7" } },
+        rightPriceScale: { borderVisible: false },
+        timeScale: { borderVisible: false, timeVisible: true, secondsVisible: false },
+        handleScroll: false,
+        handleScale: false
+      });
+      var series = chart.addAreaSeries({
+        lineColor: "#2563eb", topColor: "rgba(37, 99, 235, 0.28)", bottomColor: "rgba(37, 99, 235, 0.02)",
+        lineWidth: 2, priceLineVisible: false
+      });
+      series.setData(data);
+      chart.timeScale().fitContent();
+      el.classList.add("drawn");
+    });
+  }
+
+  function refresh(channel) {
+    var el = document.querySelector('[data-live="' + channel + '"]');
+    if (el && window.htmx) window.htmx.trigger(el, "live");
+  }
+
+  /* Re-read soon after an event, and once more a moment later: the gateway's own view of an order
+   * may apply the event a little after the browser hears of it. */
+  function schedule(channel) {
+    clearTimeout(timers[channel + ":soon"]);
+    timers[channel + ":soon"] = setTimeout(function () { refresh(channel); }, 100);
+    clearTimeout(timers[channel + ":settle"]);
+    timers[channel + ":settle"] = setTimeout(function () { refresh(channel); }, 1500);
+  }
+
+  function showState() {
+    var dot = document.getElementById("live-dot");
+    var open = Object.keys(sources).some(function (c) { return sources[c].readyState === 1; });
+    if (dot) dot.classList.toggle("on", open);
+  }
+
+  function connectLive() {
+    var wanted = {};
+    document.querySelectorAll("[data-live]").forEach(function (el) {
+      wanted[el.getAttribute("data-live")] = (el.getAttribute("data-live-events") || "").split(" ");
+    });
+    Object.keys(sources).forEach(function (channel) {
+      if (!wanted[channel]) {
+        sources[channel].close();
+        delete sources[channel];
+        document.documentElement.removeAttribute("data-live-" + channel);
+      }
+    });
+    Object.keys(wanted).forEach(function (channel) {
+      if (sources[channel] || !window.EventSource) return;
+      var source = new EventSource("/api/stream/" + channel);
+      sources[channel] = source;
+      wanted[channel].forEach(function (type) {
+        if (!type) return;
+        source.addEventListener(type, function () {
+          if (type === "ready") document.documentElement.setAttribute("data-live-" + channel, "ready");
+          schedule(channel);
+        });
+      });
+      source.onopen = showState;
+      source.onerror = function () {
+        showState();
+        if (source.readyState !== 2) return;  /* reconnecting by itself, with Last-Event-ID */
+        /* Closed for good (the stream answered an error): an ended session reloads the page, which
+         * renews it (or asks to sign in); anything else tries again in a while. */
+        delete sources[channel];
+        fetch("/api/auth/session", { credentials: "same-origin" }).then(function (answer) {
+          if (answer.status === 401) window.location.reload();
+          else setTimeout(connectLive, 5000);
+        }, function () { setTimeout(connectLive, 5000); });
+      };
+    });
+    showState();
+  }
+
+  function init(root) {
+    drawCharts(root || document);
+    connectLive();
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    init(document);
+    document.body.addEventListener("htmx:afterSettle", function (ev) { init(ev.target); });
+  });
+  window.addEventListener("pagehide", function () {
+    Object.keys(sources).forEach(function (c) { sources[c].close(); });
+  });
+})();

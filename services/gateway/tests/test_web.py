@@ -1,0 +1,304 @@
+"""The dashboard's pages without a stack: templates render in English and Ukrainian, every message has
+its translation, viewers get no action buttons, pages load nothing from elsewhere and run no inline script."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from pathlib import Path
+from typing import Any, get_args
+
+import pytest
+from fastapi.testclient import TestClient
+from starlette.requests import Request
+from tradeplane.contracts import OrderStatus, OrderType, Role, Side, TradingState
+from tradeplane.gateway import stream
+from tradeplane.gateway.envelope import ApiError
+from tradeplane.gateway.schemas import WebhookEvent
+from tradeplane.gateway.web import i18n, pages, vendor
+from tradeplane.gateway.web.render import TEMPLATES, Viewer, number, render
+
+from .conftest import principal
+
+MESSAGE = re.compile(r"""_\(\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')""")
+
+
+def _literal_messages() -> set[str]:
+    sources = [*TEMPLATES.glob("*.html"), Path(pages.__file__)]
+    found = set()
+    for source in sources:
+        for double, single in MESSAGE.findall(source.read_text()):
+            found.add(double or single)
+    return found | set(pages.LIMIT_LABELS.values())
+
+
+def test_every_message_of_the_pages_has_a_ukrainian_translation() -> None:
+    shown = {
+        *_literal_messages(),
+        *(s.value for s in OrderStatus),
+        *(t.value for t in OrderType),
+        *(s.value for s in Side),
+        *(r.value for r in Role),
+        *(s.value for s in TradingState),
+        *get_args(WebhookEvent),
+    }
+    missing = sorted(m for m in shown if m not in i18n.UK)
+    assert missing == []
+    assert len(shown) > 150
+
+
+def test_translations_keep_their_arguments() -> None:
+    for message, translated in i18n.UK.items():
+        assert re.findall(r"%\((\w+)\)s", message) == re.findall(r"%\((\w+)\)s", translated) or sorted(
+            re.findall(r"%\((\w+)\)s", message)
+        ) == sorted(re.findall(r"%\((\w+)\)s", translated)), message
+
+
+@pytest.mark.parametrize(
+    ("profile", "cookie", "accept", "chosen"),
+    [
+        ("uk", None, None, "uk"),
+        ("en", "uk", "uk-UA", "en"),
+        (None, "ua", None, "uk"),
+        (None, None, "de-DE,uk;q=0.8,en;q=0.5", "uk"),
+        ("fr", None, "fr", "en"),
+    ],
+)
+def test_the_language_comes_from_the_profile_then_the_switch_then_the_browser(
+    profile: str | None, cookie: str | None, accept: str | None, chosen: str
+) -> None:
+    assert i18n.choose(profile, cookie, accept) == chosen
+
+
+def _request(path: str = "/orders") -> Request:
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": path,
+        "root_path": "",
+        "scheme": "http",
+        "server": ("testserver", 80),
+        "query_string": b"",
+        "headers": [],
+    }
+    return Request(scope)
+
+
+ORDER = {
+    "id": str(uuid.uuid4()),
+    "symbol": "BTC/USDT",
+    "side": "Buy",
+    "type": "Limit",
+    "quantity": "0.001",
+    "price": "20000",
+    "averagePrice": None,
+    "filledQuantity": "0",
+    "status": "Open",
+    "createdAt": "2026-12-07T18:30:05.123Z",
+    "rejectReason": None,
+    "error": None,
+}
+CONTEXTS: dict[str, dict[str, Any]] = {
+    "login.html": {"email": ""},
+    "overview.html": {
+        "portfolio": {
+            "totalValue": "100000",
+            "dailyPnL": "-12.5",
+            "dailyPnLPercent": "-0.01",
+            "netPnl": "3",
+            "fees": "1.2",
+            "positions": [
+                {
+                    "symbol": "BTC/USDT",
+                    "venue": "paper",
+                    "side": "long",
+                    "quantity": "0.5",
+                    "entryPrice": "60000",
+                    "currentPrice": "65000",
+                    "unrealizedPnL": "2500",
+                }
+            ],
+        },
+        "history": [{"time": "2026-12-07T18:00:00Z", "value": "100000"}],
+        "allocation": [{"asset": "BTC", "value": "32500", "percent": "24.5"}],
+        "halt": {"global": {"active": False}, "user": {"active": False}},
+        "unavailable": False,
+        "live_events": "ready pnl.updated",
+    },
+    "orders.html": {
+        "orders": [ORDER],
+        "total": 1,
+        "filters": {"status": "", "symbol": ""},
+        "statuses": [s.value for s in OrderStatus],
+        "open_statuses": pages.OPEN_STATUSES,
+        "live_events": "ready order.accepted",
+        "venues": [{"id": str(uuid.uuid4()), "venue": "paper", "label": "Practice"}],
+        "order_types": [t.value for t in OrderType],
+        "form": {},
+    },
+    "venues.html": {
+        "venues": [{"id": "v1", "venue": "paper", "label": None, "status": "active", "createdAt": None}],
+        "balances": {"v1": {"USDT": {"free": "100000", "used": "0", "total": "100000"}}},
+        "form": {},
+    },
+    "webhooks.html": {
+        "webhooks": [
+            {"id": "w1", "url": "https://example.com/h", "events": ["trade_entry"], "enabled": True}
+        ],
+        "webhook_events": pages.WEBHOOK_EVENTS,
+        "default_events": ("trade_entry",),
+        "created": {"secret": "whsec_shown-once"},
+        "form": {},
+    },
+    "deliveries.html": {"deliveries": [{"type": "trade_entry", "status": "succeeded", "attempts": 1}]},
+    "settings.html": {
+        "limit_fields": pages.limit_fields({"max_daily_trades": 50}),
+        "state": {"tradingState": "Active", "tradesToday": 2, "dailyPnl": "5", "drawdownPct": "0"},
+    },
+    "admin.html": {
+        "users": [
+            {
+                "id": "u1",
+                "email": "someone@example.com",
+                "role": "trader",
+                "orders": {"total": 3, "open": 1},
+                "risk": {"disabled": True, "tradingState": "Active"},
+            }
+        ],
+        "audit": [{"occurredAt": "2026-12-07T18:00:00Z", "actor": "a", "action": "killswitch.activate"}],
+        "halt": {"global": {"active": True, "reason": "maintenance"}, "user": {"active": False}},
+        "roles": [r.value for r in Role],
+    },
+    "error.html": {"message": "only admins may do this", "status": 403},
+}
+
+
+def _page(template: str, role: Role = Role.TRADER, language: str = "en") -> str:
+    user = principal(role)
+    response = render(_request(), template, Viewer(user, language), CONTEXTS[template])
+    return bytes(response.body).decode()
+
+
+@pytest.mark.parametrize("template", sorted(CONTEXTS))
+@pytest.mark.parametrize("language", ["en", "uk"])
+def test_every_page_renders_in_both_languages(template: str, language: str) -> None:
+    html = _page(template, Role.ADMIN, language)
+    assert f'<html lang="{language}">' in html
+    nav = "Ордери" if language == "uk" else "Orders"
+    assert f">{nav}</a>" in html
+
+
+def test_a_ukrainian_page_shows_no_english_of_its_own() -> None:
+    html = _page("orders.html", language="uk")
+    assert "Розмістити ордер" in html and "Відкритий" in html and "Скасувати" in html
+    for english in ("Place an order", "Cancel", "Open", "Filter", "Quantity"):
+        assert f">{english}<" not in html
+
+
+def test_a_viewer_gets_no_action_buttons() -> None:
+    trader = _page("orders.html", Role.TRADER)
+    viewer = _page("orders.html", Role.VIEWER)
+    assert 'id="place-order"' in trader and 'action="/orders/' in trader
+    assert 'id="place-order"' not in viewer and "<button" not in viewer.split('id="orders-table"')[1]
+    assert 'action="/killswitch"' in _page("overview.html", Role.TRADER)
+    assert 'action="/killswitch"' not in _page("overview.html", Role.VIEWER)
+    for template, form in (("venues.html", "connect-paper"), ("webhooks.html", "create-webhook")):
+        assert f'id="{form}"' not in _page(template, Role.VIEWER)
+    assert "Save limits" not in _page("settings.html", Role.VIEWER)
+    assert ">Admin</a>" not in _page("orders.html", Role.TRADER)
+    assert ">Admin</a>" in _page("orders.html", Role.ADMIN)
+
+
+def test_pages_run_only_the_gateways_own_scripts() -> None:
+    for template in CONTEXTS:
+        html = _page(template, Role.ADMIN)
+        scripts = re.findall(r"<script\b[^>]*>", html)
+        assert scripts and all(re.search(r'src="/static/[^"]+"', tag) for tag in scripts), scripts
+        assert not re.search(r"\son[a-z]+=", html), template  # no inline event handlers
+        loaded = re.findall(r'<(?:script|link|img)\b[^>]*(?:src|href)="([^"]+)"', html)
+        assert all(url.startswith("/static/") for url in loaded), loaded
+
+
+def test_the_vendored_assets_are_the_pinned_versions_with_their_licences() -> None:
+    for asset in vendor.ASSETS:
+        folder = vendor.VENDOR / asset.folder
+        assert (folder / "VERSION").read_text().strip() == f"{asset.package}@{asset.version}"
+        assert (folder / "LICENSE").stat().st_size > 500
+        for name in asset.files:
+            assert (folder / Path(name).name).stat().st_size > 0
+    dashboard = _page("login.html")
+    for script in ("htmx/htmx.min.js", "lightweight-charts/lightweight-charts.standalone.production.js"):
+        assert f"/static/vendor/{script}" in dashboard
+
+
+def test_amounts_read_as_people_write_them() -> None:
+    assert number("100000") == "100,000.00"
+    assert number("100000", None) == "100,000"
+    assert number("-0.00012300", None) == "-0.000123"
+    assert number(None) == "—"
+
+
+def test_balances_and_limits_from_the_forms() -> None:
+    assert pages.parse_balances("usdt=100000, BTC = 1;\nETH=2.5") == {
+        "USDT": "100000",
+        "BTC": "1",
+        "ETH": "2.5",
+    }
+    body = pages.limits_body({"maxDailyTrades": "50", "maxOrderNotional": "1,000", "maxPositionPct": ""})
+    assert body == {"maxDailyTrades": 50, "maxOrderNotional": "1000"}
+
+
+def test_an_sse_event_is_id_type_and_one_line_of_json() -> None:
+    assert stream.frame("order.accepted", {"a": 1}, 42) == b'id: 42\nevent: order.accepted\ndata: {"a":1}\n\n'
+    assert stream.event_type(f"tp.order.accepted.3.{uuid.uuid4()}") == "order.accepted"
+    assert stream.CHANNELS["orders"].events[0] == "order.requested"
+    with pytest.raises(ApiError) as refused:
+        stream._resume_after("12; DROP")
+    assert refused.value.status == 400
+
+
+def test_a_page_without_a_session_asks_to_sign_in(client: TestClient) -> None:
+    assert client.get("/orders", follow_redirects=False).headers["location"] == "/login"
+    boosted = client.get("/orders", headers={"HX-Request": "true"}, follow_redirects=False)
+    assert boosted.headers["HX-Redirect"] == "/login"
+    page = client.get("/login?lang=uk")
+    assert "Увійти" in page.text and page.cookies.get(i18n.COOKIE) == "uk"
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+
+
+def test_a_form_from_another_site_is_refused(client: TestClient) -> None:
+    answer = client.post(
+        "/login", data={"email": "a@b.c", "password": "x"}, headers={"Origin": "https://evil.test"}
+    )
+    assert answer.status_code == 403
+    assert "another site" in answer.text
+
+
+@pytest.mark.parametrize(
+    ("target", "local"),
+    [
+        ("/orders?status=Open", "/orders?status=Open"),
+        ("//evil.test/x", "/"),
+        ("https://evil.test", "/"),
+        (None, "/"),
+    ],
+)
+def test_a_renewed_session_returns_only_to_a_page_of_this_site(target: str | None, local: str) -> None:
+    assert pages._local(target) == local
+
+
+def test_a_page_with_a_refresh_cookie_renews_the_session_instead_of_asking_to_sign_in(
+    client: TestClient,
+) -> None:
+    client.cookies.set(pages.REFRESH_COOKIE, "some-refresh-token")
+    answer = client.get("/orders?status=Open", follow_redirects=False)
+    assert answer.headers["location"] == "/session/refresh?next=%2Forders%3Fstatus%3DOpen"
+
+
+def test_swagger_ui_loads_only_the_vendored_files(client: TestClient) -> None:
+    page = client.get("/api/docs")
+    assert page.status_code == 200
+    loaded = re.findall(r"""(?:src|href|url)\s*[=:]\s*['"]([^'"]+)['"]""", page.text)
+    assert loaded and all(url.startswith(("/static/", "/api/")) for url in loaded), loaded
+    assert "cdn" not in page.text and '"validatorUrl": null' in page.text
+    assert client.get("/static/vendor/swagger-ui/swagger-ui-bundle.js").status_code == 200

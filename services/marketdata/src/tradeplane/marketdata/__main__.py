@@ -1,0 +1,5 @@
+"""`python -m tradeplane.marketdata` runs the market data service."""
+
+from .app import main
+
+main()
