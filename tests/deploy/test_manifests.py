@@ -105,6 +105,7 @@ def test_execution_is_a_stateful_set_and_the_other_services_deployments(rendered
         "marketdata": "Deployment",
         "bots": "Deployment",
         "execution": "StatefulSet",
+        "backtests": "Deployment",
     }
 
 

@@ -34,6 +34,9 @@ BUSINESS_RULES = {
     "POST /api/bots": "the config must fit the schema of the strategy the body names",
     "PUT /api/bots/{bot_id}": "the config must fit the schema of the bot's strategy",
     "GET /api/market/candles/{symbol}": "start must not be after end, and both must have a UTC form",
+    "POST /api/backtests": "the config must fit the strategy's schema; period, symbols and dataset must fit",
+    "POST /api/strategies/{strategy_id}/backtest": "the strategy must exist and the config fit its schema",
+    "POST /api/strategies/compare": "the backtests compared must be the caller's own",
 }
 """Operations whose 422s also follow rules JSON Schema cannot state: a schema-valid request may be refused."""
 ACCEPTED_OR_REFUSED = '["2xx", "3xx", "401", "403", "404", "409", "422", "429"]'

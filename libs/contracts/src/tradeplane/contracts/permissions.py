@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from . import streams, subjects
-from .queries import BOTS, EXECUTION, MARKETDATA, NOTIFIER, PNL, RISK
+from .queries import BACKTESTS, BOTS, EXECUTION, MARKETDATA, NOTIFIER, PNL, RISK
 
 GATEWAY = "gateway"
 OPERATOR = "operator"
 """The CLI's user (kill switch, tail, migrations) and the tests' raw publisher: everything, like root."""
-SERVICE_USERS: tuple[str, ...] = (GATEWAY, RISK, EXECUTION, PNL, NOTIFIER, MARKETDATA, BOTS)
+SERVICE_USERS: tuple[str, ...] = (GATEWAY, RISK, EXECUTION, PNL, NOTIFIER, MARKETDATA, BOTS, BACKTESTS)
 
 _ANYONE = UUID(int=0)
 JETSTREAM = ("$JS.API.>", "$JS.ACK.>", "$JS.FC.>")
@@ -151,6 +151,14 @@ PERMISSIONS: Mapping[str, Permissions] = {
             subjects.query(EXECUTION, "venues.resolve"),
         ),
         subscribe=(_queries_of(BOTS),),
+    ),
+    BACKTESTS: _service(
+        BACKTESTS,
+        publish=(
+            *_of_user(subjects.backtest_progress, subjects.backtest_done),
+            subjects.query(RISK, "settings.get"),
+        ),
+        subscribe=(_queries_of(BACKTESTS),),
     ),
     OPERATOR: Permissions(publish=(">",), subscribe=(">",), allow_responses=False),
 }

@@ -166,3 +166,13 @@ MARKETDATA_QUERIES = {
         "{venue?} -> [{symbol, venue, last, change24h, changePct24h, high24h, low24h, volume24h}]"
     ),
 }
+BACKTESTS = "backtests"
+BACKTESTS_QUERIES = {
+    # `backtest` is the Backtest object of docs/api.md: {id, status, progress, request, error, result,
+    # resultHash, datasetHash, createdAt, startedAt, finishedAt}; `result` only in `backtests.get`.
+    "backtests.create": "{BacktestRequest fields} -> backtest  (422 naming the field; 429 BACKTEST_LIMIT)",
+    "backtests.list": "{page?, pageSize?, status?} -> [backtest without result] (paged, newest first)",
+    "backtests.get": "{id} -> backtest with result  (404 BACKTEST_NOT_FOUND, also for another user's)",
+    "backtests.delete": "{id} -> backtest (Queued or Running: Cancelled) or {id, deleted: true} (finished)",
+    "backtests.compare": "{backtestIds: [...]} -> [{id, strategy, status, metrics, resultHash}]",
+}

@@ -95,7 +95,15 @@ DLQ = StreamSpec(
     description="Dead letters",
 )
 
-ALL_STREAMS: tuple[StreamSpec, ...] = (ORDERS, HALTS, VENUE, MARKET, PNL, RISK, AUDIT, BOTS, DLQ)
+BACKTESTS = StreamSpec(
+    "TP_BACKTESTS",
+    (f"{PREFIX}.backtest.>",),
+    max_age=timedelta(days=7),
+    max_bytes=256 * MiB,
+    description="Backtest job progress and completion",
+)
+
+ALL_STREAMS: tuple[StreamSpec, ...] = (ORDERS, HALTS, VENUE, MARKET, PNL, RISK, AUDIT, BOTS, DLQ, BACKTESTS)
 
 HALT_BUCKET = "tp_halts"
 """KV bucket with the kill switch state: key `global` or `user.<user_id>`, value a HaltEngaged JSON."""

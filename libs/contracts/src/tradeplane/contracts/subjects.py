@@ -190,3 +190,16 @@ def approved_for_partition(partition: int) -> str:
 
 def cancel_for_partition(partition: int) -> str:
     return f"{PREFIX}.order.cancel.{partition}.*"
+
+
+def backtest_progress(user_id: UUID) -> str:
+    """A backtest job of the user moved (status or progress): `tp.backtest.progress.<user>`."""
+    return f"{PREFIX}.backtest.progress.{user_id}"
+
+
+def backtest_done(user_id: UUID) -> str:
+    """A backtest job of the user finished (Done, Failed or Cancelled): `tp.backtest.done.<user>`."""
+    return f"{PREFIX}.backtest.done.{user_id}"
+
+
+ALL_BACKTESTS = f"{PREFIX}.backtest.>"
