@@ -6,6 +6,7 @@ Pure and synchronous: no I/O but reading a CSV file, no wall clock, no floats in
 
 from .data import Dataset, DatasetError, Period, Regime, open_dataset, parse_csv, synthetic
 from .engine import ENGINE_VERSION, Backtest, run_backtest
+from .replay import Recording, TickReplay, replay_ticks
 from .report import BacktestResult
 from .request import BacktestRequest, Intrabar
 
@@ -18,9 +19,12 @@ __all__ = [
     "DatasetError",
     "Intrabar",
     "Period",
+    "Recording",
     "Regime",
+    "TickReplay",
     "open_dataset",
     "parse_csv",
+    "replay_ticks",
     "run_backtest",
     "synthetic",
 ]

@@ -226,11 +226,14 @@ class Backtest:
         self._mark(closes)
 
     def _first_candle(self, candle: Candle) -> None:
-        symbol = candle.symbol
-        self._first_open[symbol] = candle.open
-        self._prices[symbol] = candle.open
+        self._opening(candle.symbol, candle.open, candle.t)
+
+    def _opening(self, symbol: str, price: Decimal, at: datetime) -> None:
+        """The first price of a symbol: the ledger opens what is held of it at that price."""
+        self._first_open[symbol] = price
+        self._prices[symbol] = price
         base = self._markets[symbol].base
-        self.ledger.opening(symbol, self.engine.account.balance(base), candle.open, candle.t)
+        self.ledger.opening(symbol, self.engine.account.balance(base), price, at)
 
     def _walk(self, candle: Candle) -> None:
         """The candle's four ticks, each given to the matching unless it can reach no resting order
