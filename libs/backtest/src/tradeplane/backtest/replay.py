@@ -17,6 +17,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
+from tradeplane.contracts import Ticker
+from tradeplane.contracts.market import CandleClosed
 from tradeplane.paper.book import PaperSettings
 from tradeplane.paper.feed import Tick
 from tradeplane.paper.markets import PAPER_MARKETS, MarketSpec
@@ -28,6 +30,22 @@ from .report import BacktestResult
 from .request import BacktestRequest
 
 Event = Tick | Candle
+
+
+def event_of(message: Ticker | CandleClosed) -> Event:
+    """The replay's event for a ticker or closed candle read back from the bus."""
+    if isinstance(message, Ticker):
+        return Tick(message.symbol, message.bid, message.ask, message.last, message.at)
+    return Candle(
+        symbol=message.symbol,
+        timeframe=message.timeframe,
+        t=message.t,
+        open=message.open,
+        high=message.high,
+        low=message.low,
+        close=message.close,
+        volume=message.volume,
+    )
 
 
 @dataclass(frozen=True, slots=True)
