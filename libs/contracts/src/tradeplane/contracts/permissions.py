@@ -157,6 +157,7 @@ PERMISSIONS: Mapping[str, Permissions] = {
         publish=(
             *_of_user(subjects.backtest_progress, subjects.backtest_done),
             subjects.query(RISK, "settings.get"),
+            subjects.query(MARKETDATA, "market.candles"),
         ),
         subscribe=(_queries_of(BACKTESTS),),
     ),
