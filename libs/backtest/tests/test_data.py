@@ -99,13 +99,26 @@ def test_symbols_are_merged_in_time_order() -> None:
     [
         ("synthetic:sideways:1", "unknown regime 'sideways'"),
         ("synthetic:range:x", "must be a whole number"),
-        ("recorded", "need the marketdata service"),
-        ("ftp:somewhere", "is not synthetic:<regime>:<seed> or csv:<path>"),
+        ("ftp:somewhere", "is not synthetic:<regime>:<seed>, csv:<path> or recorded"),
     ],
 )
 def test_a_bad_spec_says_what_is_wrong(spec: str, message: str) -> None:
     with pytest.raises(DatasetError, match=message):
         parse_spec(spec)
+
+
+def test_recorded_candles_need_the_host_to_give_them() -> None:
+    with pytest.raises(DatasetError, match="need the marketdata service"):
+        open_dataset("recorded", ["BTC/USDT"], period(Timeframe.H1, 3))
+
+
+def test_recorded_candles_are_replayed_within_the_period_and_none_is_a_clear_error() -> None:
+    stored = list(synthetic(Regime.RANGE, 1, "BTC/USDT", period(Timeframe.H1, 5)))
+    dataset = open_dataset("recorded", ["BTC/USDT"], period(Timeframe.H1, 3), recorded={"BTC/USDT": stored})
+    assert list(dataset.candles()) == stored[:3]
+    assert dataset.spec == "recorded"
+    with pytest.raises(DatasetError, match="no recorded 1h candle of BTC/USDT between"):
+        open_dataset("recorded", ["BTC/USDT"], period(Timeframe.H1, 3), recorded={"BTC/USDT": []})
 
 
 CSV = """t,open,high,low,close,volume

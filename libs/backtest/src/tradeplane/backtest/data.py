@@ -119,7 +119,16 @@ class CsvFile:
         return f"csv:{self.path}"
 
 
-DatasetSpec = Synthetic | CsvFile
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """The candles `services/marketdata` stored, handed to `open_dataset` by the host that fetched them."""
+
+    @property
+    def spec(self) -> str:
+        return "recorded"
+
+
+DatasetSpec = Synthetic | CsvFile | Recorded
 
 
 def parse_spec(spec: str) -> DatasetSpec:
@@ -135,9 +144,9 @@ def parse_spec(spec: str) -> DatasetSpec:
         return Synthetic(Regime(regime), int(seed))
     if kind == "csv" and rest:
         return CsvFile(Path(rest))
-    if kind == "recorded":
-        raise DatasetError("recorded candles need the marketdata service; offline, use synthetic or csv")
-    raise DatasetError(f"dataset {spec!r} is not synthetic:<regime>:<seed> or csv:<path>")
+    if spec == "recorded":
+        return Recorded()
+    raise DatasetError(f"dataset {spec!r} is not synthetic:<regime>:<seed>, csv:<path> or recorded")
 
 
 def market(symbol: str, markets: Mapping[str, MarketSpec] = PAPER_MARKETS) -> MarketSpec:
@@ -443,8 +452,10 @@ def open_dataset(
     period: Period,
     *,
     markets: Mapping[str, MarketSpec] = PAPER_MARKETS,
+    recorded: Mapping[str, Sequence[Candle]] | None = None,
 ) -> Dataset:
-    """The dataset `spec` names, for `symbols` over `period` (a CSV holds one symbol)."""
+    """The dataset `spec` names, for `symbols` over `period` (a CSV holds one symbol). `recorded` holds
+    the stored candles of each symbol for the `recorded` dataset (from the marketdata service)."""
     if not symbols:
         raise DatasetError("a backtest needs at least one symbol")
     for symbol in symbols:
@@ -463,9 +474,35 @@ def open_dataset(
             return iter(streams[0]) if len(streams) == 1 else merged(streams)
 
         return Dataset(parsed.spec, ordered, period, generate)
+    if isinstance(parsed, Recorded):
+        return _recorded(ordered, period, recorded)
     if len(ordered) != 1:
         raise DatasetError("a CSV dataset holds one symbol; pass exactly one")
     rows = [c for c in read_csv(parsed.path, ordered[0], period.timeframe) if period.contains(c.t)]
     if not rows:
         raise DatasetError(f"{parsed.path} has no candle between {period.start} and {period.end}")
     return Dataset(parsed.spec, ordered, period, lambda: iter(rows))
+
+
+def _recorded(
+    symbols: tuple[str, ...], period: Period, recorded: Mapping[str, Sequence[Candle]] | None
+) -> Dataset:
+    if recorded is None:
+        raise DatasetError("recorded candles need the marketdata service; offline, use synthetic or csv")
+    per_symbol = []
+    for symbol in symbols:
+        rows = sorted(
+            (c for c in recorded.get(symbol, ()) if period.contains(c.t) and c.timeframe is period.timeframe),
+            key=lambda c: c.t,
+        )
+        if not rows:
+            raise DatasetError(
+                f"no recorded {period.timeframe} candle of {symbol} between {period.start.isoformat()} "
+                f"and {period.end.isoformat()}"
+            )
+        per_symbol.append(rows)
+
+    def replay() -> Iterator[Candle]:
+        return iter(per_symbol[0]) if len(per_symbol) == 1 else merged(per_symbol)
+
+    return Dataset("recorded", symbols, period, replay)

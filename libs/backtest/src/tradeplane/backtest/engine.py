@@ -25,7 +25,7 @@ order and close it for the strategy.
 from __future__ import annotations
 
 from collections import Counter, deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -560,6 +560,12 @@ def _fill_json(fill: PaperFill) -> dict[str, Any]:
     }
 
 
-def run_backtest(request: BacktestRequest, progress: Progress | None = None) -> BacktestResult:
-    """Run `request` on its dataset and return the sealed result."""
-    return Backtest(request, progress=progress).run()
+def run_backtest(
+    request: BacktestRequest,
+    progress: Progress | None = None,
+    recorded: Mapping[str, Sequence[Candle]] | None = None,
+) -> BacktestResult:
+    """Run `request` on its dataset and return the sealed result; `recorded` holds the stored candles
+    per symbol for the `recorded` dataset."""
+    dataset = open_dataset(request.dataset, request.markets, request.period, recorded=recorded)
+    return Backtest(request, dataset, progress=progress).run()
