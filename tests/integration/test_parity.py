@@ -106,7 +106,9 @@ def settled(filled: int) -> Any:
 
     def check(orders: list[dict[str, Any]]) -> bool:
         statuses = [o["status"] for o in orders]
-        return statuses.count("Filled") == filled and statuses.count("Open") == 4 and len(orders) == 4 + filled
+        return (
+            statuses.count("Filled") == filled and statuses.count("Open") == 4 and len(orders) == 4 + filled
+        )
 
     return check
 

@@ -9,7 +9,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
-from tradeplane.backtests.jobs import Job, Outcome, Worker, WorkerOptions
+from tradeplane.backtests.jobs import Job, Outcome, Unrunnable, Worker, WorkerOptions
 
 
 @dataclass
@@ -105,7 +105,7 @@ class FakeRunner:
     def __init__(self) -> None:
         self.runs: list[FakeRun] = []
 
-    def start(self, request: Mapping[str, Any]) -> FakeRun:
+    def start(self, request: Mapping[str, Any], data: Any = None) -> FakeRun:
         run = FakeRun(request)
         self.runs.append(run)
         return run
@@ -234,3 +234,21 @@ async def test_stop_terminates_running_children_and_leaves_the_job_for_a_restart
     await restarted.start()
     await until(lambda: len(runner.runs) == 2, "the restarted worker ran it again")
     await restarted.stop()
+
+
+async def test_a_job_whose_data_does_not_exist_fails_with_the_reason_and_never_runs() -> None:
+    store, runner = FakeStore(), FakeRunner()
+
+    async def prepare(job: Job) -> Any:
+        raise Unrunnable("marketdata stored no 1m candle of BTC/USDT")
+
+    worker = Worker(store, runner, OPTIONS, prepare=prepare)
+    job_id = store.add({"dataset": "recorded"})
+    await worker.start()
+    try:
+        await until(lambda: store.rows[job_id].status == "Failed", "the job failed")
+    finally:
+        await worker.stop()
+    assert runner.runs == []
+    outcome = store.rows[job_id].outcome
+    assert outcome is not None and outcome.error == "marketdata stored no 1m candle of BTC/USDT"

@@ -7,7 +7,7 @@ from pathlib import Path
 from starlette.applications import Starlette
 from tradeplane.runtime import Runtime, serve
 
-from . import queries
+from . import queries, recorded
 from .config import Settings
 from .jobs import Worker, WorkerOptions
 from .runner import ProcessRunner
@@ -20,6 +20,7 @@ SERVICE = "backtests"
 def build(settings: Settings) -> Starlette:
     rt = Runtime(SERVICE, settings, metadata, Path(__file__).parent / "migrations")
     jobs = SqlJobStore(rt.outbox)
+    ask_candles = recorded.candles_asker(rt.broker)
     worker = Worker(
         jobs,
         ProcessRunner(),
@@ -31,6 +32,7 @@ def build(settings: Settings) -> Starlette:
             poll_seconds=settings.backtests_poll_seconds,
             max_attempts=settings.backtests_max_attempts,
         ),
+        prepare=recorded.preparer(ask_candles),
     )
     rt.checks["backtest_worker"] = worker.check
     context = queries.Context(
@@ -39,6 +41,7 @@ def build(settings: Settings) -> Starlette:
         per_user=settings.backtests_per_user,
         wake=worker.wake,
         ask_risk=queries.risk_asker(rt.broker),
+        ask_candles=ask_candles,
     )
     # The worker starts once the broker is up (its events go out through the outbox).
     return rt.asgi([queries.router(context)], after_startup=[worker.start], on_shutdown=[worker.stop])

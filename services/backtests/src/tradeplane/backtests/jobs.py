@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -59,6 +59,15 @@ class JobStore(Protocol):
         """Done or Failed; False when the job is no longer this worker's (its result is dropped)."""
 
 
+class Unrunnable(Exception):
+    """The job cannot run (its data does not exist): it fails with this message."""
+
+
+Prepare = Callable[[Job], Awaitable[Any]]
+"""Gathers what a job's run needs from other services (recorded candles) before it starts; raises
+`Unrunnable` to fail the job, anything else leaves it to the lease expiry (an outage: run it later)."""
+
+
 class Run(Protocol):
     """One backtest running somewhere else (a child process)."""
 
@@ -72,7 +81,8 @@ class Run(Protocol):
 
 
 class Runner(Protocol):
-    def start(self, request: Mapping[str, Any]) -> Run: ...
+    def start(self, request: Mapping[str, Any], data: Any = None) -> Run:
+        """Start the run of `request`; `data` is what `Prepare` gathered for it (None without)."""
 
 
 @dataclass(frozen=True)
@@ -86,9 +96,12 @@ class WorkerOptions:
 
 
 class Worker:
-    def __init__(self, store: JobStore, runner: Runner, options: WorkerOptions) -> None:
+    def __init__(
+        self, store: JobStore, runner: Runner, options: WorkerOptions, prepare: Prepare | None = None
+    ) -> None:
         self._store = store
         self._runner = runner
+        self._prepare = prepare
         self._options = options
         self._wake = asyncio.Event()
         self._loop_task: asyncio.Task[None] | None = None
@@ -166,8 +179,15 @@ class Worker:
 
     async def _run(self, job: Job) -> None:
         options = self._options
+        data = None
+        if self._prepare is not None:
+            try:
+                data = await self._prepare(job)
+            except Unrunnable as exc:
+                await self._store.finish(job.id, options.owner, Outcome(error=str(exc)[:2000]))
+                return
         try:
-            run = self._runner.start(job.request)
+            run = self._runner.start(job.request, data)
         except Exception as exc:
             await self._store.finish(job.id, options.owner, Outcome(error=f"could not start: {exc}"))
             return

@@ -15,10 +15,10 @@ from tradeplane.contracts.backtests import BacktestStatus
 from tradeplane.contracts.queries import BACKTESTS, RISK, Query, QueryError, Reply
 from tradeplane.runtime.queries import ask, bound, query_router
 
-from . import store, views
+from . import recorded, store, views
 from .store import LimitReached, SqlJobStore
 
-OFFLINE_DATASETS = "synthetic:<uptrend|downtrend|range|crash>:<seed>"
+OFFLINE_DATASETS = "synthetic:<uptrend|downtrend|range|crash>:<seed> or recorded"
 
 
 class _Params(BaseModel):
@@ -49,6 +49,7 @@ class Context:
     per_user: int
     wake: Callable[[], None]
     ask_risk: AskRisk
+    ask_candles: recorded.AskCandles
 
 
 def risk_asker(broker: NatsBroker) -> AskRisk:
@@ -72,12 +73,9 @@ def _unavailable(dataset: str, why: str) -> QueryError:
 
 
 def check_dataset(dataset: Any) -> None:
-    """Only datasets a worker can reach: `recorded` needs the marketdata service (not wired yet) and
-    `csv:<path>` would read the server's files."""
+    """Only datasets a worker can reach: `csv:<path>` would read the server's files."""
     if not isinstance(dataset, str):
         return
-    if dataset == "recorded":
-        raise _unavailable(dataset, "recorded candles are not reachable from the backtest workers")
     if dataset.startswith("csv:"):
         raise _unavailable(dataset, "CSV datasets run with the CLI (`tradeplane backtest`), not the API")
 
@@ -104,6 +102,13 @@ async def create(ctx: Context, q: Query) -> dict[str, Any]:
     given = params.get("limits") or {}
     limits = {**await _user_limits(ctx, q), **given}
     request = BacktestRequest.model_validate(params | {"limits": limits})
+    if request.dataset == recorded.RECORDED:
+        try:
+            await recorded.check(ctx.ask_candles, q.caller, request)
+        except recorded.MarketdataUnavailable:
+            raise QueryError(
+                "SERVICE_UNAVAILABLE", "the marketdata service did not answer; try again", 503
+            ) from None
     try:
         row = await ctx.store.create(uuid4(), q.caller.user_id, request.canonical(), ctx.per_user)
     except LimitReached as exc:

@@ -45,7 +45,11 @@ def _die_with_parent(parent: int) -> None:
 
 
 def run_in_child(
-    request: Mapping[str, Any], progress: Synchronized[float], conn: Connection, parent: int
+    request: Mapping[str, Any],
+    progress: Synchronized[float],
+    conn: Connection,
+    parent: int,
+    recorded: Mapping[str, Any] | None = None,
 ) -> None:
     """The child's body: run the backtest, send `("ok", canonical json, result hash, dataset hash)` or
     `("error", message)`."""
@@ -57,7 +61,8 @@ def run_in_child(
             progress.value = done
 
         try:
-            result = run_backtest(BacktestRequest.model_validate(dict(request)), progress=report)
+            parsed = BacktestRequest.model_validate(dict(request))
+            result = run_backtest(parsed, progress=report, recorded=recorded)
         except (DatasetError, ValueError) as exc:
             conn.send(("error", str(exc)[:2000]))
             return
@@ -69,12 +74,12 @@ def run_in_child(
 
 
 class ProcessRun:
-    def __init__(self, request: Mapping[str, Any]) -> None:
+    def __init__(self, request: Mapping[str, Any], recorded: Mapping[str, Any] | None = None) -> None:
         self._progress: Synchronized[float] = _CONTEXT.Value("d", 0.0)
         self._conn, child_conn = _CONTEXT.Pipe(duplex=False)
         self._process: BaseProcess = _CONTEXT.Process(
             target=run_in_child,
-            args=(dict(request), self._progress, child_conn, os.getpid()),
+            args=(dict(request), self._progress, child_conn, os.getpid(), recorded),
             daemon=True,
         )
         self._process.start()
@@ -119,5 +124,6 @@ class ProcessRun:
 
 
 class ProcessRunner:
-    def start(self, request: Mapping[str, Any]) -> ProcessRun:
-        return ProcessRun(request)
+    def start(self, request: Mapping[str, Any], data: Any = None) -> ProcessRun:
+        """`data`: the recorded candles per symbol of a `recorded` job."""
+        return ProcessRun(request, data)
