@@ -9,12 +9,16 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import httpx
 import pytest
+from tradeplane.contracts.market import Timeframe
 
 from tests.support.client import PASSWORD, User, eventually_sync, login, ok
+from tests.support.market import publish_ticker
 from tests.support.natsauth import recorded_while
 from tests.support.servers import Stack, module_stack, run_async
 
@@ -65,7 +69,7 @@ METRICS = {
 @pytest.fixture(scope="module")
 def stack(postgres_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     workdir = tmp_path_factory.mktemp("backtests")
-    services = ["risk", "backtests", "gateway"]
+    services = ["risk", "backtests", "gateway", "marketdata"]
     with module_stack(workdir, postgres_server_url, services=services) as running:
         yield running
 
@@ -179,7 +183,7 @@ def test_the_strategy_in_the_path_runs_the_same_backtest(api: httpx.Client) -> N
         ({"config": GRID["config"] | {"levels": "many"}}, (422, "VALIDATION_ERROR", ["config.levels"])),
         ({"end": "2023-12-01T00:00:00Z"}, (422, "VALIDATION_ERROR", ["end"])),
         ({"dataset": "nowhere:1"}, (422, "VALIDATION_ERROR", ["dataset"])),
-        ({"dataset": "recorded"}, (422, "DATASET_UNAVAILABLE", ["dataset"])),
+        ({"dataset": "recorded"}, (422, "NO_RECORDED_CANDLES", ["dataset"])),
         ({"dataset": "csv:/etc/passwd"}, (422, "DATASET_UNAVAILABLE", ["dataset"])),
         ({"strategy": "astrology"}, (422, "VALIDATION_ERROR", ["strategy"])),
         ({"symbols": [f"X{i}/USDT" for i in range(500)]}, (422, "VALIDATION_ERROR", ["symbols"])),
@@ -194,6 +198,62 @@ def test_bad_requests_are_422_naming_the_field(
 
     assert error_of(response) == expected
     assert api.get("/api/backtests", headers=user.headers).json()["pagination"]["totalItems"] == 0
+
+
+RECORDED_PRICES = ["61000", "59900", "61100", "61050"]
+"""One ticker a minute: the grid (60000 / 61000 / 62000) buys at 60000, then sells at 61000."""
+
+
+def test_a_backtest_on_recorded_candles_replays_what_marketdata_stored(
+    api: httpx.Client, stack: Stack
+) -> None:
+    user = trader(api)
+    # Tickers of minutes past, as the paper feed would have sent them: marketdata builds and stores a
+    # candle of each (the timer closes a minute already over).
+    first = Timeframe.M1.floor(datetime.now(UTC)) - timedelta(minutes=30)
+
+    async def publish() -> None:
+        for i, price in enumerate(RECORDED_PRICES):
+            at = first + timedelta(minutes=i, seconds=30)
+            await publish_ticker(stack.nats_url, "BTC/USDT", Decimal(price), at=at)
+
+    run_async(publish)
+    params = {"timeframe": "1m", "start": first.isoformat(), "limit": 100}
+    stored = eventually_sync(
+        lambda: ok(api.get("/api/market/candles/BTC-USDT", params=params, headers=user.headers)),
+        lambda rows: len([r for r in rows if r["closed"]]) == len(RECORDED_PRICES),
+    )
+    body = GRID | {
+        "config": {
+            "symbol": "BTC/USDT",
+            "lower": "60000",
+            "upper": "62000",
+            "levels": 3,
+            "quantityPerLevel": "0.01",
+        },
+        "timeframe": "1m",
+        "start": first.isoformat(),
+        "end": (first + timedelta(minutes=len(RECORDED_PRICES))).isoformat(),
+        "dataset": "recorded",
+        "limits": {"maxPositionPct": 50},
+    }
+
+    done = finished(api, user, queue(api, user, body)["id"])
+
+    assert (done["status"], done["error"]) == ("Done", None)
+    result = done["result"]
+    assert result["dataset"] == {"spec": "recorded", "candles": len(stored), "symbols": ["BTC/USDT"]}
+    # The buy at 60000 and the sell at 61000: one round trip (the reply counts the fills, lists trades).
+    assert result["truncated"]["fills"] == 2
+    trades = [
+        (Decimal(t["entryPrice"]), Decimal(t["exitPrice"]), Decimal(t["quantity"])) for t in result["trades"]
+    ]
+    assert trades == [(60000, 61000, Decimal("0.01"))]
+    # Another range holds nothing marketdata stored: a clear 422, no job.
+    empty = body | {"start": "2024-01-01T00:00:00Z", "end": "2024-01-01T01:00:00Z"}
+    response = api.post("/api/backtests", json=empty, headers=user.headers)
+    assert error_of(response) == (422, "NO_RECORDED_CANDLES", ["dataset"])
+    assert "stored no 1m candle of BTC/USDT" in response.json()["error"]["message"]
 
 
 def test_an_unknown_strategy_in_the_path_is_a_422(api: httpx.Client) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 
 from tradeplane.contracts import Ticker, new_meta, subjects, utcnow
@@ -11,7 +12,7 @@ from tests.support.natsauth import connect_operator
 
 
 async def publish_ticker(
-    nats_url: str, symbol: str, last: Decimal, spread: Decimal = Decimal("0.01")
+    nats_url: str, symbol: str, last: Decimal, spread: Decimal = Decimal("0.01"), at: datetime | None = None
 ) -> None:
     ticker = Ticker(
         meta=new_meta("test-feed"),
@@ -20,7 +21,7 @@ async def publish_ticker(
         bid=last - spread,
         ask=last + spread,
         last=last,
-        at=utcnow(),
+        at=at or utcnow(),
     )
     env = envelope(subjects.ticker("paper", symbol), ticker)
     nc = await connect_operator(nats_url)
