@@ -218,7 +218,7 @@ def test_a_backtest_on_recorded_candles_replays_what_marketdata_stored(
             await publish_ticker(stack.nats_url, "BTC/USDT", Decimal(price), at=at)
 
     run_async(publish)
-    params = {"timeframe": "1m", "start": first.isoformat(), "limit": 100}
+    params: dict[str, str | int] = {"timeframe": "1m", "start": first.isoformat(), "limit": 100}
     stored = eventually_sync(
         lambda: ok(api.get("/api/market/candles/BTC-USDT", params=params, headers=user.headers)),
         lambda rows: len([r for r in rows if r["closed"]]) == len(RECORDED_PRICES),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from tradeplane.backtest.replay import replay_ticks
+from tradeplane.backtest.replay import Event, replay_ticks
 from tradeplane.paper.book import PaperSettings
 from tradeplane.paper.feed import Tick
 
@@ -21,7 +21,8 @@ def tick(last: str, seconds: int) -> Tick:
 def test_tickers_fill_the_grid_in_bus_order_and_the_answers_meet_the_same_ticker() -> None:
     # The grid (60000 / 61000 / 62000, 0.01 each) sees a close of 61000 and places a buy at 60000.
     (candle,) = candles([("61000", "61000", "61000", "61000")])
-    events = [tick("61000", 0), candle, tick("59990", 1), tick("61500", 2), tick("61000", 3)]
+    ticks = [tick("61000", 0), tick("59990", 1), tick("61500", 2), tick("61000", 3)]
+    events: list[Event] = [ticks[0], candle, *ticks[1:]]
 
     result = replay_ticks(request(2), events).to_json()
 
@@ -32,12 +33,12 @@ def test_tickers_fill_the_grid_in_bus_order_and_the_answers_meet_the_same_ticker
         ("Buy", "0.01", "60000", "0.60000", "maker"),
         ("Sell", "0.01", "61000", "0.61000", "maker"),
     ]
-    assert [f["t"] for f in result["fills"]] == [events[2].at.isoformat(), events[3].at.isoformat()]
+    assert [f["t"] for f in result["fills"]] == [ticks[1].at.isoformat(), ticks[2].at.isoformat()]
 
 
 def test_liquidity_per_tick_splits_a_fill_over_the_following_tickers() -> None:
     (candle,) = candles([("61000", "61000", "61000", "61000")])
-    events = [tick("61000", 0), candle, tick("59990", 1), tick("59990", 2)]
+    events: list[Event] = [tick("61000", 0), candle, tick("59990", 1), tick("59990", 2)]
 
     result = replay_ticks(request(2), events, settings=PaperSettings(liquidity_per_tick=Decimal("300")))
 
