@@ -34,7 +34,7 @@ Dataset = Annotated[
         min_length=1,
         max_length=200,
         description='`"synthetic:<uptrend|downtrend|range|crash>:<seed>"` (no network needed) or '
-        '`"recorded"` (422 DATASET_UNAVAILABLE while the workers cannot reach recorded candles).',
+        '`"recorded"` (the candles marketdata stored; 422 NO_RECORDED_CANDLES when there are none).',
         examples=["synthetic:range:42"],
     ),
 ]
