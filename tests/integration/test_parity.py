@@ -1,11 +1,12 @@
 """Parity of paper trading and backtests on the real stack: a grid bot runs on the paper venue while the
 price moves across its levels; the tickers and candles of that period, read back from JetStream in bus
 order, replayed through the backtester with the same config, allocation, limits and paper settings,
-give the very same fills (side, price, quantity, fee, liquidity) in the very same order."""
+give the very same fills (side, price, quantity, fee, liquidity) in the very same order: levels larger
+than the liquidity of one ticker, so every order fills in two parts, two orders on one ticker."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -22,16 +23,19 @@ from tradeplane.paper.book import PaperSettings
 from tests.support.bots import publish_candle
 from tests.support.client import WIDE_LIMITS, Api, User, eventually, ok
 from tests.support.natsauth import connect_operator
-from tests.support.servers import Stack, module_stack
+from tests.support.servers import Stack, shared_stack
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 
 BTC = Decimal("65000")
-GRID = {"symbol": "BTC/USDT", "lower": "63000", "upper": "67000", "levels": 5, "quantityPerLevel": "0.001"}
-ALLOCATION = {"USDT": "5000", "BTC": "0.01"}
+GRID = {"symbol": "BTC/USDT", "lower": "63000", "upper": "67000", "levels": 5, "quantityPerLevel": "1"}
+"""1 BTC a level: more than the paper venue's liquidity per ticker (50,000 USDT), so every level fills
+over two tickers."""
+ALLOCATION = {"USDT": "200000", "BTC": "2"}
 LIMITS = WIDE_LIMITS | {"maxPositionPct": 100}
 MOVES = [
-    # (price, fills so far): each move crosses one or two levels; every fill is answered one level away.
+    # (price, orders filled so far): each move crosses one or two levels and is sent twice (two tickers
+    # complete a level); every filled order is answered one level away.
     (Decimal("63900"), 1),  # the buy at 64000 fills; a sell goes in at 65000
     (Decimal("66100"), 3),  # the sells at 66000 and 65000 fill, in the order they went in
     (Decimal("64500"), 4),  # the buy at 65000 fills
@@ -39,10 +43,7 @@ MOVES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def stack(postgres_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    with module_stack(tmp_path_factory.mktemp("parity"), postgres_server_url) as running:
-        yield running
+stack = shared_stack("parity")
 
 
 @pytest.fixture(scope="module")
@@ -101,6 +102,10 @@ async def fills_of(nats_url: str, who: User) -> list[OrderFilled]:
     return [f for f in fills if f.user_id == who.uuid]
 
 
+def partly_filled(orders: list[dict[str, Any]]) -> bool:
+    return any(o["status"] == "PartiallyFilled" for o in orders)
+
+
 def settled(filled: int) -> Any:
     """The bot's orders once `filled` of them filled and every fill was answered (four open again)."""
 
@@ -144,6 +149,8 @@ async def test_the_recorded_tickers_replayed_through_the_backtester_give_the_bot
     await eventually(bot_orders, settled(0))
     for price, filled in MOVES:
         await api.set_price(who, "BTC/USDT", price)
+        await eventually(bot_orders, partly_filled)
+        await api.set_price(who, "BTC/USDT", price)
         await eventually(bot_orders, settled(filled))
     last = await last_seq(api.stack.nats_url, streams.MARKET.name)
 
@@ -163,7 +170,8 @@ async def test_the_recorded_tickers_replayed_through_the_backtester_give_the_bot
     )
     replayed = replay_ticks(request, events, settings=PaperSettings()).to_json()["fills"]
 
-    assert len(live) == MOVES[-1][1]
+    assert len(live) == 2 * MOVES[-1][1]
+    assert {f.liquidity.value for f in live} == {"maker"}
     assert [(f.side.value, f.price, f.quantity, f.fee, f.liquidity.value) for f in live] == [
         (f["side"], Decimal(f["price"]), Decimal(f["quantity"]), Decimal(f["fee"]), f["liquidity"])
         for f in replayed

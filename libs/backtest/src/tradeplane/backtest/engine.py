@@ -188,12 +188,17 @@ class Backtest:
                 self._progress(min(seen / total, 0.99))
         if step:
             self._step(step)
-        self._process([self.driver.stop(max(self.driver.ctx.now, request.end))], request.end)
+        return self._finish(hasher.hexdigest(), seen)
+
+    def _finish(self, dataset_hash: str, candles: int) -> BacktestResult:
+        """Stop the strategy at the end of the period and seal the result."""
+        end = self.request.end
+        self._process([self.driver.stop(max(self.driver.ctx.now, end))], end)
         curve = self._equity_curve()
         curve.finish()
         if self._progress is not None:
             self._progress(1.0)
-        return self._result(curve, hasher.hexdigest(), seen)
+        return self._result(curve, dataset_hash, candles)
 
     def _step(self, candles: list[Candle]) -> None:
         """The candles of one open time (one per symbol): every path is walked before the strategy sees

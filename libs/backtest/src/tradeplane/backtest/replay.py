@@ -86,12 +86,7 @@ class TickReplay(Backtest):
                 hasher.add(event)
                 candles += 1
                 self._candle(event)
-        self._process([self.driver.stop(max(self.driver.ctx.now, request.end))], request.end)
-        curve = self._equity_curve()
-        curve.finish()
-        if self._progress is not None:
-            self._progress(1.0)
-        return self._result(curve, hasher.hexdigest(), candles)
+        return self._finish(hasher.hexdigest(), candles)
 
     def _tick(self, tick: Tick) -> None:
         symbol = tick.symbol
