@@ -224,13 +224,7 @@ def test_a_backtest_on_recorded_candles_replays_what_marketdata_stored(
         lambda rows: len([r for r in rows if r["closed"]]) == len(RECORDED_PRICES),
     )
     body = GRID | {
-        "config": {
-            "symbol": "BTC/USDT",
-            "lower": "60000",
-            "upper": "62000",
-            "levels": 3,
-            "quantityPerLevel": "0.01",
-        },
+        "config": GRID["config"] | {"upper": "62000", "levels": 3},
         "timeframe": "1m",
         "start": first.isoformat(),
         "end": (first + timedelta(minutes=len(RECORDED_PRICES))).isoformat(),
