@@ -13,9 +13,10 @@ from fastapi.testclient import TestClient
 from starlette.requests import Request
 from tradeplane.contracts import OrderStatus, OrderType, Role, Side, TradingState
 from tradeplane.gateway import stream
+from tradeplane.gateway.bots import BotLogLevel, BotStatus
 from tradeplane.gateway.envelope import ApiError
 from tradeplane.gateway.schemas import WebhookEvent
-from tradeplane.gateway.web import i18n, pages, vendor
+from tradeplane.gateway.web import PAGE_MODULES, bot_pages, i18n, pages, schema_form, vendor
 from tradeplane.gateway.web.render import TEMPLATES, Viewer, number, render
 
 from .conftest import principal
@@ -24,12 +25,24 @@ MESSAGE = re.compile(r"""_\(\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')""")
 
 
 def _literal_messages() -> set[str]:
-    sources = [*TEMPLATES.glob("*.html"), Path(pages.__file__)]
+    sources = [*TEMPLATES.glob("*.html"), *(Path(module.__file__ or "") for module in PAGE_MODULES)]
     found = set()
     for source in sources:
         for double, single in MESSAGE.findall(source.read_text()):
             found.add(double or single)
-    return found | set(pages.LIMIT_LABELS.values())
+    return (
+        found | set(pages.LIMIT_LABELS.values()) | set(bot_pages.ACTION_NOTICES.values()) | _strategy_words()
+    )
+
+
+def _strategy_words() -> set[str]:
+    """The strategies' names and descriptions, and the labels and help of their config fields."""
+    words = set()
+    for strategy in bot_pages.CATALOGUE.values():
+        words |= {strategy["name"], strategy["description"], strategy["id"]}
+        for f in schema_form.fields(strategy["configSchema"]):
+            words |= {f.label, f.description} - {""}
+    return words
 
 
 def test_every_message_of_the_pages_has_a_ukrainian_translation() -> None:
@@ -41,6 +54,10 @@ def test_every_message_of_the_pages_has_a_ukrainian_translation() -> None:
         *(r.value for r in Role),
         *(s.value for s in TradingState),
         *get_args(WebhookEvent),
+        *get_args(BotStatus),
+        *get_args(BotLogLevel),
+        "Paper",
+        "Live",
     }
     missing = sorted(m for m in shown if m not in i18n.UK)
     assert missing == []
@@ -96,6 +113,22 @@ ORDER = {
     "status": "Open",
     "createdAt": "2026-12-07T18:30:05.123Z",
     "rejectReason": None,
+    "error": None,
+}
+BOT = {
+    "id": str(uuid.uuid4()),
+    "name": "BTC 50-50",
+    "strategy": "rebalancer",
+    "venueId": str(uuid.uuid4()),
+    "venue": "paper",
+    "environment": "Paper",
+    "status": "Running",
+    "dryRun": False,
+    "config": {"targets": {"BTC": "0.5", "USDT": "0.5"}, "intervalSeconds": 3600},
+    "allocation": {"USDT": "5000"},
+    "profitLoss": "-1.25",
+    "profitLossPercent": "-0.02",
+    "tradesLast24h": 3,
     "error": None,
 }
 CONTEXTS: dict[str, dict[str, Any]] = {
@@ -170,6 +203,40 @@ CONTEXTS: dict[str, dict[str, Any]] = {
         "roles": [r.value for r in Role],
     },
     "error.html": {"message": "only admins may do this", "status": 403},
+    "bots.html": {
+        "bots": [BOT],
+        "unavailable": False,
+        "strategies": list(bot_pages.CATALOGUE.values()),
+        "live_events": "ready bot.status bot.log",
+    },
+    "bot_new.html": {
+        "strategy": bot_pages.CATALOGUE["rebalancer"],
+        "strategies": list(bot_pages.CATALOGUE.values()),
+        "config_fields": schema_form.fields(
+            bot_pages.CATALOGUE["rebalancer"]["configSchema"],
+            {"targets": {"BTC": "0.6", "USDT": "0.6"}},
+            {"config.targets": "the weights must sum to 1"},
+        ),
+        "allocation_rows": (("USDT", "5000"), ("", "")),
+        "field_errors": {"config.targets": "the weights must sum to 1"},
+        "venues": [{"id": str(uuid.uuid4()), "venue": "paper", "label": "Practice"}],
+        "form": {},
+    },
+    "bot.html": {
+        "bot": BOT,
+        "strategy": bot_pages.CATALOGUE["rebalancer"],
+        "logs": [{"at": "2026-12-07T18:30:05Z", "level": "info", "message": "rebalance: buy 0.1 BTC"}],
+        "performance": {"realizedPnl": "1.5", "unrealizedPnl": "-0.3", "fees": "0.1", "totalTrades": 2},
+        "orders": [ORDER | {"status": "Rejected", "rejectCode": "KILL_SWITCH"}],
+        "open_statuses": pages.OPEN_STATUSES,
+        "halt": {"global": {"active": False}, "user": {"active": True, "reason": "enough"}},
+        "halted_orders": 1,
+        "symbol": "BTC/USDT",
+        "candles": [{"t": "2026-12-07T18:30:00Z", "open": "1", "high": "2", "low": "1", "close": "2"}],
+        "marks": [],
+        "live_events": "ready bot.status bot.log",
+        "order_events": "ready order.accepted",
+    },
 }
 
 
@@ -302,3 +369,77 @@ def test_swagger_ui_loads_only_the_vendored_files(client: TestClient) -> None:
     assert loaded and all(url.startswith(("/static/", "/api/")) for url in loaded), loaded
     assert "cdn" not in page.text and '"validatorUrl": null' in page.text
     assert client.get("/static/vendor/swagger-ui/swagger-ui-bundle.js").status_code == 200
+
+
+REBALANCER = bot_pages.CATALOGUE["rebalancer"]["configSchema"]
+
+
+def test_a_bots_form_is_generated_from_its_strategys_schema() -> None:
+    by_prop = {f.prop: f for f in schema_form.fields(REBALANCER, bot_pages.EXAMPLE_CONFIG["rebalancer"])}
+    assert by_prop["targets"].kind == "map" and by_prop["targets"].required
+    assert by_prop["targets"].rows[:2] == (("BTC", "0.5"), ("USDT", "0.5"))
+    assert by_prop["intervalSeconds"].kind == "integer" and by_prop["intervalSeconds"].value == "3600"
+    assert by_prop["driftThresholdPct"].kind == "decimal" and by_prop["driftThresholdPct"].value == "5"
+    trend = {f.prop: f for f in schema_form.fields(bot_pages.CATALOGUE["trend"]["configSchema"])}
+    assert trend["timeframe"].kind == "enum" and "1h" in trend["timeframe"].options
+    assert trend["timeframe"].value == "1h" and trend["symbol"].placeholder == "BTC/USDT"
+    dca = {f.prop: f for f in schema_form.fields(bot_pages.CATALOGUE["dca"]["configSchema"])}
+    assert dca["intervalSeconds"].kind == "integer" and not dca["intervalSeconds"].required
+
+
+def test_the_posted_form_becomes_the_api_body() -> None:
+    form = {
+        "name": "Half and half",
+        "strategy": "rebalancer",
+        "venueId": "v1",
+        "config.targets.key": ["btc", "USDT", ""],
+        "config.targets.value": ["0.5", "0.5", ""],
+        "config.intervalSeconds": "1,800",
+        "config.driftThresholdPct": "",
+        "config.quote": "USDT",
+        "allocation.key": ["usdt", ""],
+        "allocation.value": ["5000", ""],
+        "dryRun": "yes",
+    }
+    assert bot_pages.bot_body(form) == {
+        "name": "Half and half",
+        "strategy": "rebalancer",
+        "venueId": "v1",
+        "config": {"targets": {"BTC": "0.5", "USDT": "0.5"}, "quote": "USDT", "intervalSeconds": 1800},
+        "allocation": {"USDT": "5000"},
+        "dryRun": True,
+    }
+    assert (
+        bot_pages.bot_body(form | {"config.intervalSeconds": "soon"})["config"]["intervalSeconds"] == "soon"
+    )
+
+
+def test_the_apis_422_is_shown_next_to_its_field() -> None:
+    refused = ApiError(
+        422,
+        "VALIDATION_ERROR",
+        "the config does not fit",
+        fields=[{"field": "config.targets", "message": "the weights must sum to 1"}],
+    )
+    assert pages.field_problems(refused) == {"config.targets": "the weights must sum to 1"}
+    html = _page("bot_new.html")
+    targets = html.split('data-field="config.targets"')[1].split("</fieldset>")[0]
+    assert "the weights must sum to 1" in targets and 'value="0.6"' in targets
+    assert "the weights must sum to 1" not in html.split('data-field="config.targets"')[0]
+
+
+def test_a_bots_page_says_plainly_that_the_kill_switch_halted_it() -> None:
+    html = _page("bot.html")
+    assert 'id="bot-halted"' in html and "Halted by the kill switch." in html and "KILL_SWITCH" in html
+    uk = _page("bot.html", language="uk")
+    assert "Зупинено аварійною зупинкою." in uk and ">Працює<" in uk
+    assert bot_pages.chart_symbol(BOT) == "BTC/USDT"
+    assert bot_pages.chart_symbol({"config": {"symbol": "ETH/USDT"}}) == "ETH/USDT"
+
+
+def test_a_viewer_sees_bots_but_cannot_act_on_them() -> None:
+    trader, viewer = _page("bot.html", Role.TRADER), _page("bot.html", Role.VIEWER)
+    assert 'action="/bots/' in trader and 'id="bot-pause"' in trader
+    assert 'action="/bots/' not in viewer and "<button" not in viewer.split("</header>")[1]
+    assert "/bots/new" in _page("bots.html") and "/bots/new" not in _page("bots.html", Role.VIEWER)
+    assert 'id="create-bot"' not in _page("bot_new.html", Role.VIEWER)

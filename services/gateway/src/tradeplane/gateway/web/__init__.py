@@ -7,8 +7,11 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
-from . import pages
+from . import bot_pages, pages
 from .render import STATIC
+
+PAGE_MODULES = (pages, bot_pages)
+"""The modules whose routes are the pages (bot_pages adds its own to `pages.router`)."""
 
 SWAGGER = "/static/vendor/swagger-ui"
 

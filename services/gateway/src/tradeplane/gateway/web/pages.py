@@ -52,7 +52,7 @@ from ..schemas import (
     WebhookEvent,
 )
 from ..stream import CHANNELS
-from . import i18n
+from . import i18n, schema_form
 from .render import PageRoute, SignIn, Viewer, go, render, viewer
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
@@ -96,7 +96,9 @@ def data_of(response: Response) -> Any:
     body = orjson.loads(bytes(response.body))
     if not body.get("success"):
         err = body.get("error") or {}
-        raise ApiError(response.status_code, err.get("code", "INTERNAL"), err.get("message", ""))
+        found = err.get("details")
+        details: dict[str, Any] = found if isinstance(found, dict) else {}
+        raise ApiError(response.status_code, err.get("code", "INTERNAL"), err.get("message", ""), **details)
     return body["data"]
 
 
@@ -114,6 +116,17 @@ def _problem(exc: ApiError | ValidationError) -> tuple[str, int]:
     first = exc.errors()[0]
     where = ".".join(str(part) for part in first.get("loc", ()) if part != "body")
     return (f"{where}: {first['msg']}" if where else str(first["msg"])), 422
+
+
+def field_problems(exc: ApiError | ValidationError) -> dict[str, str]:
+    """Each refused field's message, by the field's name in the API (`config.targets`, `venueId`)."""
+    if isinstance(exc, ApiError):
+        return schema_form.errors_by_field(exc.details)
+    found: dict[str, str] = {}
+    for err in exc.errors():
+        name = ".".join(str(part) for part in err.get("loc", ()) if part != "body")
+        found[name] = f"{found[name]}; {err['msg']}" if name in found else str(err["msg"])
+    return found
 
 
 async def _form(request: Request) -> dict[str, Any]:
@@ -168,7 +181,10 @@ async def _post(
         outcome = await act(fields, translate)
     except (ApiError, ValidationError) as exc:
         message, status = _problem(exc)
-        outcome = Outcome(error=message, status=status, form=fields if keep_form else {})
+        kept = fields if keep_form else {}
+        outcome = Outcome(
+            error=message, status=status, form=kept, extra={"field_errors": field_problems(exc)}
+        )
     return await page(request, user, gw, outcome)
 
 
@@ -305,7 +321,9 @@ async def killswitch(request: Request, user: PageUser, gw: Gw) -> Response:
 
 
 def _events(channel: str) -> str:
-    return " ".join(("ready", *CHANNELS[channel].events))
+    """The SSE event types a live part of a page listens to (blank: the channel does not exist)."""
+    found = CHANNELS.get(channel)
+    return " ".join(("ready", *found.events)) if found else ""
 
 
 # Orders
