@@ -320,7 +320,7 @@ def test_an_sse_event_is_id_type_and_one_line_of_json() -> None:
     assert stream.event_type(f"tp.order.accepted.3.{uuid.uuid4()}") == "order.accepted"
     assert stream.CHANNELS["orders"].events[0] == "order.requested"
     with pytest.raises(ApiError) as refused:
-        stream._resume_after("12; DROP")
+        stream.resume_after("12; DROP")
     assert refused.value.status == 400
 
 
