@@ -4,6 +4,7 @@ its translation, viewers get no action buttons, pages load nothing from elsewher
 from __future__ import annotations
 
 import re
+import struct
 import uuid
 from pathlib import Path
 from typing import Any, get_args
@@ -283,7 +284,7 @@ def test_pages_run_only_the_gateways_own_scripts() -> None:
         assert scripts and all(re.search(r'src="/static/[^"]+"', tag) for tag in scripts), scripts
         assert not re.search(r"\son[a-z]+=", html), template  # no inline event handlers
         loaded = re.findall(r'<(?:script|link|img)\b[^>]*(?:src|href)="([^"]+)"', html)
-        assert all(url.startswith("/static/") for url in loaded), loaded
+        assert all(url.startswith("/static/") or url == "/manifest.webmanifest" for url in loaded), loaded
 
 
 def test_the_vendored_assets_are_the_pinned_versions_with_their_licences() -> None:
@@ -443,3 +444,21 @@ def test_a_viewer_sees_bots_but_cannot_act_on_them() -> None:
     assert 'action="/bots/' not in viewer and "<button" not in viewer.split("</header>")[1]
     assert "/bots/new" in _page("bots.html") and "/bots/new" not in _page("bots.html", Role.VIEWER)
     assert 'id="create-bot"' not in _page("bot_new.html", Role.VIEWER)
+
+
+def test_the_dashboard_installs_as_an_app_with_its_own_icons(client: TestClient) -> None:
+    answer = client.get("/manifest.webmanifest")
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("application/manifest+json")
+    manifest = answer.json()
+    assert manifest["start_url"] == "/" and manifest["display"] == "standalone" and manifest["theme_color"]
+    sizes = {icon["sizes"] for icon in manifest["icons"]}
+    assert {"192x192", "512x512"} <= sizes
+    for icon in manifest["icons"]:
+        assert icon["src"].startswith("/static/")
+        drawn = client.get(icon["src"])
+        assert drawn.status_code == 200 and drawn.headers["content-type"] == icon["type"]
+        if icon["type"] == "image/png":
+            width, height = struct.unpack(">II", drawn.content[16:24])
+            assert f"{width}x{height}" == icon["sizes"]
+    assert '<link rel="manifest" href="/manifest.webmanifest">' in _page("login.html")
