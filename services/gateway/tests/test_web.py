@@ -134,6 +134,7 @@ BOT = {
 }
 CONTEXTS: dict[str, dict[str, Any]] = {
     "login.html": {"email": ""},
+    "register.html": {"form": {"email": "a@example.com"}, "field_errors": {"password": "too short"}},
     "overview.html": {
         "portfolio": {
             "totalValue": "100000",

@@ -44,6 +44,7 @@ from ..schemas import (
     PlaceOrder,
     ProfileUpdate,
     RefreshRequest,
+    RegisterRequest,
     RiskCeilings,
     RoleUpdate,
     Symbol,
@@ -225,6 +226,30 @@ async def login(request: Request, gw: Gw) -> Response:
         error = i18n.translator(who.language)("Wrong email or password.") if status in (401, 422) else message
         return render(request, "login.html", who, {"email": credentials["email"], "error": error}, status)
     return _keep_refresh(go(request, "/", answer), answer, gw)
+
+
+@router.get("/register", response_class=HTMLResponse)
+async def register_page(request: Request, user: MaybeUser) -> Response:
+    if user is not None:
+        return go(request, "/")
+    return render(request, "register.html", viewer(request, None), {"form": {}})
+
+
+@router.post("/register", response_class=HTMLResponse)
+async def register(request: Request, gw: Gw) -> Response:
+    """A new trader account in the page's language, signed in at once."""
+    fields = await _form(request)
+    who = viewer(request, None)
+    body = {k: fields.get(k, "") for k in ("email", "password", "name")} | {"language": who.language}
+    try:
+        data_of(await auth_api.register(RegisterRequest.model_validate(body), gw))
+        answer = await auth_api.login(LoginRequest.model_validate(body), gw)
+    except (ApiError, ValidationError) as exc:
+        message, status = _problem(exc)
+        kept = {"email": body["email"], "name": body["name"]}
+        context = {"form": kept, "error": message, "field_errors": field_problems(exc)}
+        return render(request, "register.html", who, context, status)
+    return _keep_refresh(go(request, "/venues", answer), answer, gw)
 
 
 def _keep_refresh(response: Response, answer: Response | None, gw: Gateway) -> Response:
