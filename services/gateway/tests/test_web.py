@@ -221,6 +221,7 @@ CONTEXTS: dict[str, dict[str, Any]] = {
         ),
         "allocation_rows": (("USDT", "5000"), ("", "")),
         "field_errors": {"config.targets": "the weights must sum to 1"},
+        "config_errors": ["Value error, the interval is too short"],
         "venues": [{"id": str(uuid.uuid4()), "venue": "paper", "label": "Practice"}],
         "form": {},
     },
@@ -428,6 +429,11 @@ def test_the_apis_422_is_shown_next_to_its_field() -> None:
     targets = html.split('data-field="config.targets"')[1].split("</fieldset>")[0]
     assert "the weights must sum to 1" in targets and 'value="0.6"' in targets
     assert "the weights must sum to 1" not in html.split('data-field="config.targets"')[0]
+    assert "the interval is too short" in html
+    whole = {"config": "Value error, targets must sum to 1", "config.levels": "too many"}
+    by_prop = {f.prop: f for f in schema_form.fields(REBALANCER, None, whole)}
+    assert by_prop["targets"].error == "Value error, targets must sum to 1" and not by_prop["quote"].error
+    assert schema_form.unplaced(whole, REBALANCER) == ["too many"]
 
 
 def test_a_bots_page_says_plainly_that_the_kill_switch_halted_it() -> None:

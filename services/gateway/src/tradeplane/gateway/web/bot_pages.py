@@ -116,6 +116,7 @@ async def _new_bot(request: Request, user: Principal, gw: Gateway, outcome: Outc
             {"properties": {"allocation": {"type": "object"}}}, {"allocation": allocation}, errors, "bot"
         )[0].rows,
         "field_errors": errors,
+        "config_errors": schema_form.unplaced(errors, schema),
         "venues": venues,
     }
     return _page(request, user, "bot_new.html", context, outcome)

@@ -10,6 +10,7 @@ The API's 422 names a field `config.<property>[.<key>]`: `errors_by_field` puts 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -116,17 +117,36 @@ def fields(
                 options=tuple(str(o) for o in spec.get("enum", ())),
                 placeholder=str(examples[0]) if examples else "",
                 updatable=bool(raw.get("updatable") or spec.get("updatable")),
-                error=_error_for(errors or {}, f"{prefix}.{prop}"),
+                error=_error_for(errors or {}, prefix, prop),
                 rows=_rows(value) if kind == "map" else (),
             )
         )
     return shown
 
 
-def _error_for(errors: Mapping[str, str], name: str) -> str:
-    """The messages for `name` and anything inside it (`config.targets.BTC`)."""
-    found = [message for where, message in errors.items() if where == name or where.startswith(name + ".")]
+def _error_for(errors: Mapping[str, str], prefix: str, prop: str) -> str:
+    """The messages for `<prefix>.<prop>` and anything inside it (`config.targets.BTC`), and those about
+    the whole config that name the property ("targets must sum to 1")."""
+    name = f"{prefix}.{prop}"
+    found = [
+        message
+        for where, message in errors.items()
+        if where == name
+        or where.startswith(name + ".")
+        or (where == prefix and re.search(rf"\b{re.escape(prop)}\b", message))
+    ]
     return "; ".join(dict.fromkeys(found))
+
+
+def unplaced(errors: Mapping[str, str], schema: Mapping[str, Any], prefix: str = CONFIG) -> list[str]:
+    """The messages about the config that no field of the form shows (they go above the fields)."""
+    props = list((schema.get("properties") or {}).keys())
+    shown = {message for prop in props for message in _error_for(errors, prefix, prop).split("; ")}
+    return [
+        message
+        for where, message in errors.items()
+        if (where == prefix or where.startswith(prefix + ".")) and message not in shown
+    ]
 
 
 def errors_by_field(details: Mapping[str, Any] | None) -> dict[str, str]:
