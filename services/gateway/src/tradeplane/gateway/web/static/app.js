@@ -95,7 +95,7 @@
    * may apply the event a little after the browser hears of it. */
   function schedule(channel) {
     clearTimeout(timers[channel + ":soon"]);
-    timers[channel + ":soon"] = setTimeout(function () { refresh(channel); }, 100);
+    timers[channel + ":soon"] = setTimeout(function () { refresh(channel); }, 30);
     clearTimeout(timers[channel + ":settle"]);
     timers[channel + ":settle"] = setTimeout(function () { refresh(channel); }, 1500);
   }
