@@ -9,11 +9,12 @@ import uuid
 from pathlib import Path
 from typing import Any, get_args
 
+import orjson
 import pytest
 from fastapi.testclient import TestClient
 from starlette.requests import Request
 from tradeplane.contracts import OrderStatus, OrderType, Role, Side, TradingState
-from tradeplane.gateway import stream
+from tradeplane.gateway import stream, websocket
 from tradeplane.gateway.bots import BotLogLevel, BotStatus
 from tradeplane.gateway.envelope import ApiError
 from tradeplane.gateway.schemas import WebhookEvent
@@ -469,3 +470,29 @@ def test_the_dashboard_installs_as_an_app_with_its_own_icons(client: TestClient)
             width, height = struct.unpack(">II", drawn.content[16:24])
             assert f"{width}x{height}" == icon["sizes"]
     assert '<link rel="manifest" href="/manifest.webmanifest">' in _page("login.html")
+
+
+def test_websocket_messages_are_checked_before_anything_is_done() -> None:
+    assert websocket.parse('{"type": "ping"}') == {"type": "ping"}
+    for bad, code in (("[1]", "BAD_MESSAGE"), ("{", "BAD_MESSAGE"), ('{"type": 3}', "BAD_MESSAGE")):
+        with pytest.raises(ApiError) as refused:
+            websocket.parse(bad)
+        assert refused.value.code == code
+    with pytest.raises(ApiError) as large:
+        websocket.parse('{"type": "ping", "data": "' + "x" * 5000 + '"}')
+    assert large.value.code == "MESSAGE_TOO_LARGE"
+    assert websocket.resume_point({"lastEventId": 41}) == 41
+    assert websocket.resume_point({"lastEventId": "41"}) == 41
+    assert websocket.resume_point(None) is None and websocket.resume_point({}) is None
+    with pytest.raises(ApiError) as bad_id:
+        websocket.resume_point({"lastEventId": "-1"})
+    assert bad_id.value.code == "BAD_LAST_EVENT_ID"
+    sent = orjson.loads(websocket.update("orders", stream.Event(7, "order.accepted", {"a": 1})))
+    assert sent | {"timestamp": None} == {
+        "type": "update",
+        "channel": "orders",
+        "event": "order.accepted",
+        "id": 7,
+        "data": {"a": 1},
+        "timestamp": None,
+    }

@@ -3,7 +3,8 @@ SSE channels (`stream.feed`), several channels on one connection.
 
 Client → server (JSON text frames):
 - `{"type": "auth", "token": "<access token>"}`: needed first unless the handshake carried the session
-  cookie or an `Authorization: Bearer` header.
+  cookie or an `Authorization: Bearer` header; sent again with a renewed token, it keeps the connection
+  open past the first token's expiry (else the error `TOKEN_EXPIRED` and close 4401 at that moment).
 - `{"type": "subscribe", "channel": "orders", "params": {"lastEventId": 41}}`: `lastEventId` (optional)
   resumes right after an event already seen; without it the feed starts now.
 - `{"type": "unsubscribe", "channel": "orders"}`, `{"type": "ping"}`.
@@ -21,6 +22,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 from uuid import UUID
@@ -127,8 +129,10 @@ class Connection:
         if kind == "ping":
             await self.send(_message("pong", None, message.get("data")))
         elif kind == "auth":
-            if self.user is None:
-                self.user = await authenticate(self.gw, str(message.get("token") or ""))
+            fresh = await authenticate(self.gw, str(message.get("token") or ""))
+            if self.user is not None and fresh.id != self.user.id:
+                raise ApiError(403, "FORBIDDEN", "a connection stays with the user it started with")
+            self.user = fresh  # a renewed token extends the connection
         elif self.user is None:
             raise ApiError(401, "UNAUTHORIZED", 'authenticate first: {"type": "auth", "token": "..."}')
         elif kind == "subscribe":
@@ -195,11 +199,15 @@ async def live(ws: WebSocket) -> None:
 
 async def _receive(ws: WebSocket, connection: Connection) -> None:
     while True:
-        wait = AUTH_SECONDS if connection.user is None else None
+        user = connection.user
+        wait = AUTH_SECONDS if user is None else (user.expires_at - datetime.now(UTC)).total_seconds()
         try:
-            received = await asyncio.wait_for(ws.receive(), wait)
+            received = await asyncio.wait_for(ws.receive(), max(wait, 0.0))
         except TimeoutError:
-            await connection.send(error(None, "UNAUTHORIZED", "no credentials: send an auth message"))
+            if user is None:
+                await connection.send(error(None, "UNAUTHORIZED", "no credentials: send an auth message"))
+            else:
+                await connection.send(error(None, "TOKEN_EXPIRED", "the access token expired: reconnect"))
             await _drain_and_close(ws, connection, UNAUTHORIZED_CLOSE)
             return
         if received["type"] == "websocket.disconnect":
