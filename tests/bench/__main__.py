@@ -6,6 +6,7 @@ then measures, in one run:
 - REST order → accepted by the paper venue, p50/p99, one order at a time;
 - orders/s end to end with 200 users submitting at once, and gateway read latency meanwhile;
 - kill switch: activate → last executor ack, with 1,000 accounts holding resting orders;
+- 1,000 running bots on one bots process: candle published → order requested, and its CPU share;
 - PnL booking of 1,000,000 fills (fills/s, peak memory);
 - a backtest of a year of 1-minute candles through the grid strategy (candles/s, no services);
 - the dashboard in headless Chromium: first load, and an order event from the bus to the browser.
@@ -23,7 +24,7 @@ from pathlib import Path
 from tradeplane.cli.postgres import EmbeddedPostgres
 from tradeplane.cli.probe import free_port
 
-from tests.bench import bench_backtest, bench_dashboard, bench_pnl
+from tests.bench import bench_backtest, bench_bots, bench_dashboard, bench_pnl
 from tests.bench.scenarios import run_all
 from tests.support.servers import Stack
 
@@ -46,6 +47,7 @@ def main() -> None:
             )
             print(f"stack ready in {time.perf_counter() - started:.1f} s (3 execution processes)")
             asyncio.run(run_all(stack, quick=quick))
+            asyncio.run(bench_bots.run(stack, quick=quick))
         finally:
             stack.stop()
         try:  # its own small stack: pnl quick to snapshot the new account, so the overview has a chart

@@ -11,7 +11,7 @@ from tests.deploy.kustomize import Obj, containers, pod_spec, render
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "deploy" / "k8s"
 OVERLAYS = ("dev", "prod")
-SERVICES = ("gateway", "risk", "pnl", "notifier", "execution", "marketdata")
+SERVICES = ("gateway", "risk", "pnl", "notifier", "bots", "execution", "marketdata", "backtests")
 WORKLOAD_KINDS = {"Deployment", "StatefulSet", "DaemonSet"}
 
 

@@ -17,6 +17,7 @@ SECRETS = {
     "risk": {"TP_NATS_PASSWORD"},
     "pnl": {"TP_NATS_PASSWORD"},
     "marketdata": {"TP_NATS_PASSWORD"},
+    "bots": {"TP_NATS_PASSWORD"},
 }
 REQUIRED = re.compile(r"\$\{(?P<name>[A-Z0-9_]+):\?[^}]+\}")
 

@@ -103,7 +103,9 @@ def test_execution_is_a_stateful_set_and_the_other_services_deployments(rendered
         "pnl": "Deployment",
         "notifier": "Deployment",
         "marketdata": "Deployment",
+        "bots": "Deployment",
         "execution": "StatefulSet",
+        "backtests": "Deployment",
     }
 
 

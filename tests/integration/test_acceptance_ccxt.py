@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Iterator
 from decimal import Decimal
@@ -26,50 +25,23 @@ from tests.support.client import (
     register,
     settled,
 )
-from tests.support.emulator_thread import EmulatorThread
-from tests.support.market import publish_ticker
+from tests.support.emulator_thread import EmulatorThread, emulator_fixture, kraken_stack, kraken_trader
 from tests.support.natsauth import recorded_while
-from tests.support.servers import Stack, module_stack, run_async
+from tests.support.servers import Stack, run_async
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
 BTC_PRICE = Decimal("60000.0")
 
 
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[EmulatorThread]:
-    with EmulatorThread(hang_seconds=3) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def live_stack(
-    emulator: EmulatorThread, postgres_server_url: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Stack]:
-    env = {
-        "TP_CCXT_API_URLS": json.dumps({"kraken": emulator.url}),
-        "TP_CCXT_RATE_LIMIT": "false",
-        "TP_LIVE_POLL_SECONDS": "0.5",
-    }
-    with module_stack(tmp_path_factory.mktemp("ccxt"), postgres_server_url, env=env) as stack:
-        # Risk judges a market order's size at the last price any venue reported.
-        run_async(lambda: publish_ticker(stack.nats_url, "BTC/USDT", BTC_PRICE))
-        yield stack
+emulator = emulator_fixture(hang_seconds=3)
+live_stack = kraken_stack("ccxt", {"TP_LIVE_POLL_SECONDS": "0.5"}, BTC_PRICE)
 
 
 @pytest.fixture(scope="module")
 def api(live_stack: Stack) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=live_stack.url("gateway"), timeout=30) as client:
         yield client
-
-
-def kraken_trader(api: httpx.Client, emulator: EmulatorThread) -> tuple[User, str, str]:
-    """A trader with a Kraken key funded on the emulator and connected: (user, api key, venue id)."""
-    user, key, secret = register(api), f"key-{uuid.uuid4().hex[:8]}", new_secret()
-    emulator.call(emulator.emulator.add_account, key, secret, {"USDT": Decimal(10000)})
-    connected = connect_kraken(api, user, key, secret)
-    assert connected.status_code == 201, connected.text
-    return user, key, connected.json()["data"]["id"]
 
 
 def test_exchange_credentials_cross_the_bus_sealed(

@@ -3,7 +3,6 @@ duplicates none (each order ends with exactly one outcome, reaches the venue at 
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections import Counter
 from collections.abc import Collection, Iterator, Sequence
@@ -18,20 +17,17 @@ from tests.support.client import (
     TERMINAL,
     User,
     balances,
-    connect_kraken,
     connect_paper,
     eventually_sync,
     market,
-    new_secret,
     ok,
     orders_of,
     register,
 )
-from tests.support.emulator_thread import EmulatorThread
-from tests.support.load import Placement, Placer
-from tests.support.market import publish_ticker
+from tests.support.emulator_thread import EmulatorThread, emulator_fixture, kraken_stack, kraken_trader
+from tests.support.load import Placement, placing
 from tests.support.natsauth import connect_operator
-from tests.support.servers import Stack, module_stack, run_async
+from tests.support.servers import Stack, run_async
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 
@@ -41,26 +37,9 @@ PACE = 0.1
 """Seconds each placing thread waits before an order: the stream outlasts the moment of the crash."""
 
 
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[EmulatorThread]:
-    with EmulatorThread(hang_seconds=3) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def stack(
-    emulator: EmulatorThread, postgres_server_url: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Stack]:
-    env = {
-        "TP_CCXT_API_URLS": json.dumps({"kraken": emulator.url}),
-        "TP_CCXT_RATE_LIMIT": "false",
-        "TP_CCXT_TIMEOUT_MS": "3000",
-        "TP_LIVE_POLL_SECONDS": "0.5",
-    }
-    with module_stack(tmp_path_factory.mktemp("crash"), postgres_server_url, env=env) as running:
-        # The paper venue fills at this price; risk judges every market order's size by it.
-        run_async(lambda: publish_ticker(running.nats_url, "BTC/USDT", BTC_PRICE))
-        yield running
+emulator = emulator_fixture(hang_seconds=3)
+stack = kraken_stack("crash", {"TP_CCXT_TIMEOUT_MS": "3000", "TP_LIVE_POLL_SECONDS": "0.5"}, BTC_PRICE)
+"""The paper venue fills at BTC_PRICE too."""
 
 
 @pytest.fixture(scope="module")
@@ -178,17 +157,11 @@ def test_execution_killed_with_paper_orders_in_flight_fills_each_once_and_loses_
         for user, account in [traders[i % len(traders)]]
     ]
     users = [user for user, _ in traders]
-    placer = Placer(stack.url("gateway"), pace=PACE)
-    try:
-        futures = placer.submit(placements)
+    with placing(stack.url("gateway"), placements, pace=PACE):
         eventually_sync(lambda: filled_so_far(api, users), lambda n: n >= 30, timeout=60)
         stack.kill("execution")
         filled_at_kill = filled_so_far(api, users)
         stack.restart("execution")
-    finally:
-        placer.close()
-    for future in futures:
-        future.result()  # a placing thread's error fails the test
     assert filled_at_kill < 80, "the stream ended before the crash"
 
     def done(o: dict[str, Any]) -> bool:
@@ -201,14 +174,6 @@ def test_execution_killed_with_paper_orders_in_flight_fills_each_once_and_loses_
         assert_paper_balance_moved_once_per_fill(
             api, user, account, [o for o in found.values() if o["venueId"] == account]
         )
-
-
-def kraken_trader(api: httpx.Client, emulator: EmulatorThread) -> tuple[User, str, str]:
-    user, key, secret = register(api), f"key-{uuid.uuid4().hex[:8]}", new_secret()
-    emulator.call(emulator.emulator.add_account, key, secret, {"USDT": Decimal(10_000)})
-    connected = connect_kraken(api, user, key, secret)
-    assert connected.status_code == 201, connected.text
-    return user, key, connected.json()["data"]["id"]
 
 
 def test_execution_killed_with_live_orders_in_flight_sends_each_to_kraken_exactly_once(
@@ -228,9 +193,7 @@ def test_execution_killed_with_live_orders_in_flight_sends_each_to_kraken_exactl
     def answers_withheld() -> bool:
         return all(not emulator.emulator.accounts[key].faults for key in keys)
 
-    placer = Placer(stack.url("gateway"), pace=PACE)
-    try:
-        futures = placer.submit(placements)
+    with placing(stack.url("gateway"), placements, pace=PACE):
         eventually_sync(lambda: len(received()), lambda n: n >= 30, timeout=60)
         # Each account's call in flight is carried out at the venue, and its answer never comes back.
         for key in keys:
@@ -239,10 +202,6 @@ def test_execution_killed_with_live_orders_in_flight_sends_each_to_kraken_exactl
         stack.kill("execution")
         sent_at_kill = len(received())
         stack.restart("execution")
-    finally:
-        placer.close()
-    for future in futures:
-        future.result()  # a placing thread's error fails the test
     assert sent_at_kill < 100, "the stream ended before the crash"
 
     found = final_orders(api, placements, lambda o: o["status"] in TERMINAL)
@@ -268,17 +227,11 @@ def test_risk_killed_mid_stream_decides_every_order_once(api: httpx.Client, stac
         for user, account in [traders[i % len(traders)]]
     ]
     users = [user for user, _ in traders]
-    placer = Placer(stack.url("gateway"), pace=PACE)
-    try:
-        futures = placer.submit(placements)
+    with placing(stack.url("gateway"), placements, pace=PACE) as placer:
         eventually_sync(lambda: filled_so_far(api, users), lambda n: n >= 15, timeout=60)
         stack.kill("risk")
         answered_at_kill = placer.answered
         stack.restart("risk")
-    finally:
-        placer.close()
-    for future in futures:
-        future.result()  # a placing thread's error fails the test
     assert answered_at_kill < 60, "the stream ended before the crash"
 
     found = final_orders(api, placements, lambda o: o["status"] in TERMINAL)
@@ -303,16 +256,10 @@ def test_gateway_killed_mid_stream_retried_requests_get_the_same_order(
         for i in range(60)
         for user, account in [traders[i % len(traders)]]
     ]
-    placer = Placer(stack.url("gateway"), pace=PACE)
-    try:
-        futures = placer.submit(placements)
+    with placing(stack.url("gateway"), placements, pace=PACE) as placer:
         eventually_sync(lambda: placer.answered, lambda n: n >= 20, timeout=60)
         stack.kill("gateway")
         stack.restart("gateway")
-    finally:
-        placer.close()
-    for future in futures:
-        future.result()  # a placing thread's error fails the test
     assert sum(p.failures for p in placements) > 0, "no request met the crash"
 
     found = final_orders(api, placements, lambda o: o["status"] in TERMINAL)

@@ -4,7 +4,6 @@ halt the executor has not heard released yet."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
@@ -16,11 +15,8 @@ from tradeplane.contracts import streams, subjects
 
 from tests.support import natsauth
 from tests.support.client import (
-    User,
-    connect_kraken,
     connect_paper,
     eventually_sync,
-    new_secret,
     ok,
     order,
     place,
@@ -28,8 +24,8 @@ from tests.support.client import (
     resting_buy,
     settled,
 )
-from tests.support.emulator_thread import EmulatorThread
-from tests.support.servers import Stack, module_stack, run_async
+from tests.support.emulator_thread import EmulatorThread, emulator_fixture, kraken_stack, kraken_trader
+from tests.support.servers import Stack, run_async
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 
@@ -38,23 +34,9 @@ ENV = {
     "TP_QUERY_TIMEOUT_SECONDS": "45",
     "TP_VENUE_QUERY_TIMEOUT_SECONDS": "40",
     "TP_CCXT_TIMEOUT_MS": "40000",
-    "TP_CCXT_RATE_LIMIT": "false",
 }
-
-
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[EmulatorThread]:
-    with EmulatorThread(hang_seconds=40) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def stack(
-    emulator: EmulatorThread, postgres_server_url: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Stack]:
-    env = ENV | {"TP_CCXT_API_URLS": json.dumps({"kraken": emulator.url})}
-    with module_stack(tmp_path_factory.mktemp("liveness"), postgres_server_url, env=env) as running:
-        yield running
+emulator = emulator_fixture(hang_seconds=40)
+stack = kraken_stack("liveness", ENV)
 
 
 @pytest.fixture(scope="module")
@@ -63,18 +45,10 @@ def api(stack: Stack) -> Iterator[httpx.Client]:
         yield client
 
 
-def kraken_account(api: httpx.Client, emulator: EmulatorThread) -> tuple[User, str, str]:
-    user, key, secret = register(api), "key-slow", new_secret()
-    emulator.call(emulator.emulator.add_account, key, secret, {"USDT": Decimal(10000)})
-    connected = connect_kraken(api, user, key, secret)
-    assert connected.status_code == 201, connected.text
-    return user, key, connected.json()["data"]["id"]
-
-
 def test_a_slow_exchange_holds_up_no_other_users_balance(
     api: httpx.Client, stack: Stack, emulator: EmulatorThread
 ) -> None:
-    slow_user, key, slow_account = kraken_account(api, emulator)
+    slow_user, key, slow_account = kraken_trader(api, emulator, key="key-slow")
     other = register(api)
     paper = connect_paper(api, other, {"USDT": "2500"})
     emulator.call(emulator.emulator.hold, key)

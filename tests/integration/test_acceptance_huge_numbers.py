@@ -5,30 +5,27 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any
 
 import httpx
 import pytest
 
 from tests.support.client import Api, User
-from tests.support.servers import Stack, module_stack
+from tests.support.servers import Stack, shared_stack
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
 HUGE = ["1e100000000", "9" * 31, "0." + "1" * 41, "NaN", "Infinity"]
 
 
-@pytest.fixture(scope="module")
-def stack(postgres_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    with module_stack(tmp_path_factory.mktemp("huge-numbers"), postgres_server_url) as running:
-        yield running
+stack = shared_stack("huge-numbers")
 
 
 @pytest.fixture(scope="module")
 async def api(stack: Stack) -> AsyncIterator[Api]:
-    async with httpx.AsyncClient(base_url=stack.url("gateway"), timeout=30) as http:
-        yield Api(http, stack)
+    async with Api.on(stack, timeout=30, prices=None) as api:
+        yield api
 
 
 @pytest.fixture(scope="module")

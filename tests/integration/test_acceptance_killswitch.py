@@ -5,12 +5,11 @@ history, and executors halting themselves when the risk service dies."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
-import httpx
 import pytest
 from nats.aio.client import Client as NatsClient
 from nats.aio.msg import Msg
@@ -18,7 +17,6 @@ from nats.aio.subscription import Subscription
 from tradeplane.contracts import HaltAck, OrderAccepted, OrderFilled, subjects
 
 from tests.support.client import (
-    PRICES,
     TERMINAL,
     Api,
     User,
@@ -31,7 +29,7 @@ from tests.support.client import (
     resting_buy,
 )
 from tests.support.natsauth import connect_operator
-from tests.support.servers import Stack, module_stack
+from tests.support.servers import Stack, shared_stack
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 
@@ -43,18 +41,12 @@ WIDE = {"maxOrdersPerMinute": 600, "maxDailyTrades": 5000}
 HALTED = "tp_execution_halted"
 
 
-@pytest.fixture(scope="module")
-def stack(postgres_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    workdir = tmp_path_factory.mktemp("killswitch-acceptance")
-    with module_stack(workdir, postgres_server_url, executors=EXECUTORS, env=ENV) as running:
-        yield running
+stack = shared_stack("killswitch-acceptance", executors=EXECUTORS, env=ENV)
 
 
 @pytest.fixture(scope="module")
 async def api(stack: Stack) -> AsyncIterator[Api]:
-    async with httpx.AsyncClient(base_url=stack.url("gateway"), timeout=30) as http:
-        api = Api(http, stack)
-        await api.prime(PRICES)
+    async with Api.on(stack, timeout=30) as api:
         yield api
 
 

@@ -21,7 +21,7 @@ from tests.support.client import (
     wait_status,
 )
 from tests.support.market import publish_ticker
-from tests.support.servers import Stack, run_async
+from tests.support.servers import QUIET_ENV, Stack, run_async
 
 pytestmark = pytest.mark.integration
 
@@ -30,7 +30,7 @@ PAPER_FEE_TAKER = Decimal("0.002")
 
 @pytest.fixture
 def api(stack: Stack) -> Iterator[httpx.Client]:
-    stack.start(env={"TP_FEED_ENABLED": "false", "TP_RISK_HEARTBEAT_TIMEOUT_SECONDS": "0"})
+    stack.start(env=QUIET_ENV)
     with httpx.Client(base_url=stack.url("gateway"), timeout=15) as client:
         yield client
 
@@ -100,29 +100,14 @@ def test_another_user_sees_404_for_my_account_and_order(api: httpx.Client, stack
     assert api.get(f"/api/venues/{account}/balance", headers=other.headers).status_code == 404
     assert api.get(f"/api/orders/{placed['id']}", headers=other.headers).status_code == 404
     assert api.delete(f"/api/orders/{placed['id']}", headers=other.headers).status_code == 404
-    body = {
-        "venueId": account,
-        "symbol": "SOL/USDT",
-        "side": "Buy",
-        "type": "Limit",
-        "quantity": "1",
-        "price": "100",
-    }
+    body = resting_buy(account, "SOL/USDT", price="100", qty="1")
     assert api.post("/api/orders", json=body, headers=other.headers).status_code == 404
 
 
 def test_the_same_client_order_id_twice_is_one_order(api: httpx.Client, stack: Stack) -> None:
     user = register(api, limits=None)
     account = connect_paper(api, user, {"USDT": "1000"})
-    body = {
-        "venueId": account,
-        "symbol": "SOL/USDT",
-        "side": "Buy",
-        "type": "Limit",
-        "quantity": "1",
-        "price": "100",
-        "clientOrderId": "my-order-1",
-    }
+    body = resting_buy(account, "SOL/USDT", price="100", qty="1") | {"clientOrderId": "my-order-1"}
 
     first = api.post("/api/orders", json=body, headers=user.headers).json()["data"]["order"]
     second = api.post("/api/orders", json=body, headers=user.headers).json()["data"]["order"]

@@ -27,7 +27,7 @@ from tests.integration.test_acceptance_crash import (
 from tests.support import natsauth
 from tests.support.bot_orders import bot_order, publish_orders
 from tests.support.client import TERMINAL, User, eventually_sync, market
-from tests.support.load import Placement, Placer
+from tests.support.load import Placement, placing
 from tests.support.market import publish_ticker
 from tests.support.servers import QUIET_ENV, Stack, run_async, start_postgres
 
@@ -111,19 +111,14 @@ def orders_through(
         for user, account in [traders[i % len(traders)]]
     ]
     users = [user for user, _ in traders]
-    placer = Placer(stack.url("gateway"), workers=4, pace=PACE, give_up_after=OUTAGE_SECONDS * 4)
-    try:
-        futures = placer.submit(placements)
+    options = {"workers": 4, "pace": PACE, "give_up_after": OUTAGE_SECONDS * 4}
+    with placing(stack.url("gateway"), placements, **options) as placer:
         eventually_sync(lambda: filled_so_far(api, users), lambda n: n >= 10, timeout=60)
         answered_at_outage = placer.answered
         stop()
         sent_while_down = while_down(traders)
         time.sleep(OUTAGE_SECONDS)
         start()
-        for future in futures:
-            future.result()
-    finally:
-        placer.close()
     assert answered_at_outage < ORDERS, "the stream ended before the outage"
 
     expected = [p.order_ids[0] for p in placements] + sent_while_down

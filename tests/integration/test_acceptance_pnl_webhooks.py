@@ -9,12 +9,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-import httpx
 import pytest
 from standardwebhooks.webhooks import Webhook
 
-from tests.support.client import PRICES, Api, User, eventually, market, ok
-from tests.support.servers import Stack, module_stack
+from tests.support.client import Api, User, eventually, market, ok
+from tests.support.servers import Stack, shared_stack
 from tests.support.webhook_receiver import WebhookReceiver
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
@@ -22,10 +21,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 START = Decimal("100000")
 
 
-@pytest.fixture(scope="module")
-def stack(postgres_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    with module_stack(tmp_path_factory.mktemp("pnl-acceptance"), postgres_server_url) as running:
-        yield running
+stack = shared_stack("pnl-acceptance")
 
 
 @pytest.fixture(scope="module")
@@ -37,9 +33,7 @@ def receiver() -> Iterator[WebhookReceiver]:
 
 @pytest.fixture(scope="module")
 async def api(stack: Stack) -> AsyncIterator[Api]:
-    async with httpx.AsyncClient(base_url=stack.url("gateway"), timeout=15) as http:
-        api = Api(http, stack)
-        await api.prime(PRICES)
+    async with Api.on(stack) as api:
         yield api
 
 

@@ -4,15 +4,14 @@ traders set their own limits up to the platform ceilings an admin chose."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
-import httpx
 import pytest
 
-from tests.support.client import PRICES, Api, User, code_of, eventually, market, ok, resting_buy
-from tests.support.servers import Stack, module_stack
+from tests.support.client import Api, User, code_of, eventually, market, ok, resting_buy
+from tests.support.servers import Stack, shared_stack
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
@@ -27,19 +26,12 @@ NO_LOSS_CAPS = {
 """Loss caps as loose as the default platform ceilings allow: far beyond what the tests lose."""
 
 
-@pytest.fixture(scope="module")
-def stack(postgres_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    with module_stack(
-        tmp_path_factory.mktemp("risk-acceptance"), postgres_server_url, env=FAST_PNL
-    ) as running:
-        yield running
+stack = shared_stack("risk-acceptance", env=FAST_PNL)
 
 
 @pytest.fixture(scope="module")
 async def api(stack: Stack) -> AsyncIterator[Api]:
-    async with httpx.AsyncClient(base_url=stack.url("gateway"), timeout=15) as http:
-        api = Api(http, stack)
-        await api.prime(PRICES)
+    async with Api.on(stack) as api:
         yield api
 
 

@@ -4,7 +4,6 @@ against 0) until pnl reads them."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
@@ -13,7 +12,7 @@ from tradeplane.contracts import OrderApproved, PnlUpdated, RejectCode, Side, su
 from tests.integration.test_pnl_service import FakeExecution
 from tests.integration.test_risk_service import PARTITIONS, Trader, next_message
 from tests.support import natsauth
-from tests.support.servers import Stack
+from tests.support.servers import Stack, running_stack
 
 pytestmark = pytest.mark.integration
 
@@ -29,16 +28,11 @@ BALANCES = {"USDT": {"free": "100000", "used": "0", "total": "100000"}}
 
 @pytest.fixture(scope="module")
 def stack(postgres_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    running = Stack(
-        tmp_path_factory.mktemp("equity-unknown"),
-        postgres_server_url=postgres_server_url,
-        shared_nats_url=os.environ.get("TP_NATS_URL"),
-    )
-    try:
-        running.start(services=["risk", "pnl"], partitions=PARTITIONS, env=ENV)
+    workdir = tmp_path_factory.mktemp("equity-unknown")
+    with running_stack(
+        workdir, postgres_server_url, ["risk", "pnl"], partitions=PARTITIONS, env=ENV
+    ) as running:
         yield running
-    finally:
-        running.stop()
 
 
 @pytest.fixture

@@ -3,22 +3,20 @@ pruned when old."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 from uuid import uuid4
 
 import pytest
 import tradeplane.execution
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from tradeplane.cli.database import sqlalchemy_url
+from sqlalchemy.ext.asyncio import AsyncEngine
 from tradeplane.contracts import CancelOrder, new_meta, utcnow
 from tradeplane.execution.adapters.store import Arrival, SqlStore
 from tradeplane.execution.adapters.tables import cancel_requests, metadata
 from tradeplane.runtime import Outbox
-from tradeplane.runtime.migrations import upgrade
 
-from tests.support.servers import create_database, remove_database
+from tests.support.databases import database_engine
 
 pytestmark = pytest.mark.integration
 
@@ -26,18 +24,9 @@ MIGRATIONS = Path(tradeplane.execution.__file__).parent / "migrations"
 
 
 @pytest.fixture(scope="module")
-def execution_database(postgres_server_url: str) -> Iterator[str]:
-    url = sqlalchemy_url(create_database(postgres_server_url, prefix="tp_exec"))
-    upgrade(url, MIGRATIONS)
-    yield url
-    remove_database(postgres_server_url, url)
-
-
-@pytest.fixture
-async def engine(execution_database: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_async_engine(execution_database)
-    yield engine
-    await engine.dispose()
+async def engine(postgres_server_url: str) -> AsyncIterator[AsyncEngine]:
+    async with database_engine(postgres_server_url, "tp_exec", MIGRATIONS) as engine:
+        yield engine
 
 
 async def _no_publishing(subject: str, payload: bytes, headers: dict[str, str]) -> None:

@@ -5,42 +5,24 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from itertools import pairwise
-from uuid import UUID, uuid4
+from uuid import UUID
 
 import pytest
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from tradeplane.cli.database import sqlalchemy_url
-from tradeplane.execution.adapters.nonces import NonceStore, nonce_stats, nonce_table, reset_nonces
+from sqlalchemy.ext.asyncio import AsyncEngine
+from tradeplane.execution.adapters.nonces import NonceStore, nonce_stats, reset_nonces
 from tradeplane.execution.domain.nonce import MICROS
 
-from tests.support.servers import create_database, remove_database
+from tests.support.databases import nonce_engine
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
-def nonce_database(postgres_server_url: str) -> Iterator[str]:
-    url = create_database(postgres_server_url, prefix="tp_nonces")
-    yield url
-    remove_database(postgres_server_url, url)
-
-
-@pytest.fixture(scope="module")
-async def engine(nonce_database: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_async_engine(sqlalchemy_url(nonce_database))
-    async with engine.begin() as conn:
-        await conn.execute(text("CREATE SCHEMA IF NOT EXISTS execution"))
-        await conn.run_sync(lambda sync: nonce_table().create(sync, checkfirst=True))
-    yield engine
-    await engine.dispose()
-
-
-@pytest.fixture
-def account() -> UUID:
-    return uuid4()
+async def engine(postgres_server_url: str) -> AsyncIterator[AsyncEngine]:
+    async with nonce_engine(postgres_server_url, "tp_nonces") as engine:
+        yield engine
 
 
 async def test_200_concurrent_calls_get_strictly_increasing_nonces(

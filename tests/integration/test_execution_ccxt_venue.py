@@ -5,15 +5,13 @@ from __future__ import annotations
 import base64
 import os
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from decimal import Decimal
 from uuid import UUID, uuid4
 
 import pytest
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from tradeplane.cli.database import sqlalchemy_url
+from sqlalchemy.ext.asyncio import AsyncEngine
 from tradeplane.contracts import OrderStatus, OrderType, Side, VenueErrorCategory
 from tradeplane.execution.adapters.ccxt_venue import (
     CcxtSettings,
@@ -21,12 +19,12 @@ from tradeplane.execution.adapters.ccxt_venue import (
     create_ccxt_venue,
     verify_credentials,
 )
-from tradeplane.execution.adapters.nonces import NonceStore, nonce_stats, nonce_table
+from tradeplane.execution.adapters.nonces import NonceStore, nonce_stats
 from tradeplane.execution.adapters.venue import Credentials, VenueCallError, VenueOrder, client_order_id_for
 from tradeplane.execution.domain.nonce import MICROS
 
+from tests.support.databases import nonce_engine
 from tests.support.kraken_emulator import KrakenEmulator
-from tests.support.servers import create_database, remove_database
 
 pytestmark = pytest.mark.integration
 
@@ -43,31 +41,13 @@ async def server() -> AsyncIterator[KrakenEmulator]:
 
 @pytest.fixture
 def emulator(server: KrakenEmulator) -> KrakenEmulator:
-    server.reset()
-    server.add_account(KEY, SECRET, {"USDT": Decimal("10000")})
-    return server
+    return server.reset_to(KEY, SECRET)
 
 
 @pytest.fixture(scope="module")
-def venue_database(postgres_server_url: str) -> Iterator[str]:
-    url = create_database(postgres_server_url, prefix="tp_ccxt")
-    yield url
-    remove_database(postgres_server_url, url)
-
-
-@pytest.fixture(scope="module")
-async def engine(venue_database: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_async_engine(sqlalchemy_url(venue_database))
-    async with engine.begin() as conn:
-        await conn.execute(text("CREATE SCHEMA IF NOT EXISTS execution"))
-        await conn.run_sync(lambda sync: nonce_table().create(sync, checkfirst=True))
-    yield engine
-    await engine.dispose()
-
-
-@pytest.fixture
-def account() -> UUID:
-    return uuid4()
+async def engine(postgres_server_url: str) -> AsyncIterator[AsyncEngine]:
+    async with nonce_engine(postgres_server_url, "tp_ccxt") as engine:
+        yield engine
 
 
 def open_venue(

@@ -79,10 +79,12 @@ async def live(live_stack: tuple[Stack, Emulator]) -> AsyncIterator[tuple[Stack,
         yield stack, emulator, bus, key
 
 
-async def connect_kraken(bus: Bus, user: UUID, key: str) -> UUID:
+async def kraken_user(bus: Bus, key: str) -> tuple[UUID, UUID]:
+    """A new user who connected the exchange account of `key`: (user, venue account)."""
+    user = uuid4()
     data = await bus.ask(user, "venues.connect", venue="kraken", apiKey=key, secret=SECRET, label="k")
     assert (data["environment"], data["keyHint"]) == ("Live", key[-4:])
-    return UUID(data["id"])
+    return user, UUID(data["id"])
 
 
 async def test_connecting_with_a_wrong_secret_is_refused_as_invalid_credentials(
@@ -100,8 +102,7 @@ async def test_live_market_buy_is_filled_with_the_venues_trade_and_fee(
     live: tuple[Stack, Emulator, Bus, str],
 ) -> None:
     _, _, bus, key = live
-    user = uuid4()
-    account = await connect_kraken(bus, user, key)
+    user, account = await kraken_user(bus, key)
 
     order = await bus.approve(user, account, quantity="0.01")
 
@@ -113,8 +114,7 @@ async def test_live_market_buy_is_filled_with_the_venues_trade_and_fee(
 
 async def test_nonce_statistics_of_a_live_account_are_served(live: tuple[Stack, Emulator, Bus, str]) -> None:
     _, _, bus, key = live
-    user = uuid4()
-    account = await connect_kraken(bus, user, key)
+    user, account = await kraken_user(bus, key)
     await bus.wait_kind((await bus.approve(user, account, quantity="0.01")).order_id, "filled")
 
     stats = await bus.ask(user, "venues.nonce", id=str(account))
@@ -126,8 +126,7 @@ async def test_sigkill_while_the_venue_withholds_its_answer_sends_the_order_exac
     live: tuple[Stack, Emulator, Bus, str],
 ) -> None:
     stack, emulator, bus, key = live
-    user = uuid4()
-    account = await connect_kraken(bus, user, key)
+    user, account = await kraken_user(bus, key)
     emulator.admin("faults", api_key=key, fault="timeout_after_apply")
 
     delivered_before = await deliveries(stack.nats_url, *APPROVALS)

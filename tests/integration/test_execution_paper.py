@@ -97,8 +97,31 @@ class Bus:
 
     async def approve(self, user: UUID, account: UUID, **order: Any) -> OrderApproved:
         approval = approval_for(user, account, **order)
-        await self.publish(subjects.order_approved(subjects.partition_of(user, PARTITIONS), user), approval)
+        await self.send(approval)
         return approval
+
+    async def send(self, approval: OrderApproved) -> None:
+        """Publish an approval on its user's partition subject, as risk does."""
+        user = approval.user_id
+        await self.publish(subjects.order_approved(subjects.partition_of(user, PARTITIONS), user), approval)
+
+    async def resting(
+        self, user: UUID, account: UUID, symbol: str, quantity: str, price: str
+    ) -> OrderApproved:
+        """Approve a limit order and wait until the venue accepted it (it rests there)."""
+        order = await self.approve(
+            user, account, symbol=symbol, type=OrderType.LIMIT, quantity=quantity, price=price
+        )
+        await self.wait_kind(order.order_id, "accepted")
+        return order
+
+    async def cancel(self, order: OrderApproved) -> None:
+        """Ask the order's executor to cancel it."""
+        user = order.user_id
+        cancel = CancelOrder(
+            meta=new_meta("test"), order_id=order.order_id, user_id=user, account_id=order.account_id
+        )
+        await self.publish(subjects.order_cancel(subjects.partition_of(user, PARTITIONS), user), cancel)
 
     async def ticker(self, symbol: str, bid: str, ask: str) -> None:
         """Publish a ticker and wait until the executor holds it."""
@@ -225,10 +248,7 @@ async def test_limit_buy_rests_until_the_ask_crosses_then_fills_as_maker(bus: Bu
     account = await bus.paper_account(user)
     await bus.ticker("ETH/USDT", "3399.00", "3401.00")
 
-    order = await bus.approve(
-        user, account, symbol="ETH/USDT", type=OrderType.LIMIT, quantity="1", price="3300.00"
-    )
-    await bus.wait_kind(order.order_id, "accepted")
+    order = await bus.resting(user, account, "ETH/USDT", quantity="1", price="3300.00")
     await bus.ticker("ETH/USDT", "3299.00", "3299.50")
 
     [fill] = await bus.wait_kind(order.order_id, "filled")
@@ -240,13 +260,9 @@ async def test_cancel_order_cancels_a_resting_limit_and_releases_its_reservation
     user = uuid4()
     account = await bus.paper_account(user)
     await bus.ticker("SOL/USDT", "149.00", "151.00")
-    order = await bus.approve(
-        user, account, symbol="SOL/USDT", type=OrderType.LIMIT, quantity="10", price="100"
-    )
-    await bus.wait_kind(order.order_id, "accepted")
+    order = await bus.resting(user, account, "SOL/USDT", quantity="10", price="100")
 
-    cancel = CancelOrder(meta=new_meta("test"), order_id=order.order_id, user_id=user, account_id=account)
-    await bus.publish(subjects.order_cancel(subjects.partition_of(user, PARTITIONS), user), cancel)
+    await bus.cancel(order)
 
     await bus.wait_kind(order.order_id, "canceled")
     balance = await bus.ask(user, "venues.balance", id=str(account))
@@ -259,12 +275,11 @@ async def test_cancel_that_arrives_before_its_approval_ends_the_order_cancelled_
     user = uuid4()
     account = await bus.paper_account(user)
     order = approval_for(user, account, type=OrderType.LIMIT, quantity="0.01", price="20000")
-    cancel = CancelOrder(meta=new_meta("test"), order_id=order.order_id, user_id=user, account_id=account)
-    await bus.publish(subjects.order_cancel(subjects.partition_of(user, PARTITIONS), user), cancel)
+    await bus.cancel(order)
     query = "SELECT reason FROM execution.cancel_requests WHERE order_id = %s"
     await eventually(lambda: bool(sql(paper_stack, query, order.order_id)), bool)
 
-    await bus.publish(subjects.order_approved(subjects.partition_of(user, PARTITIONS), user), order)
+    await bus.send(order)
 
     [canceled] = await bus.wait_kind(order.order_id, "canceled")
     assert bus.kinds(order.order_id) == ["cancel", "canceled"]
@@ -280,10 +295,10 @@ async def test_an_approval_delivered_again_with_a_new_event_id_is_executed_once(
     account = await bus.paper_account(user)
     await bus.ticker("BTC/USDT", "64000.00", "64002.00")
     first = await bus.approve(user, account, quantity="0.001")
-    await bus.publish(subjects.order_approved(subjects.partition_of(user, PARTITIONS), user), first)
+    await bus.send(first)
     again = first.model_copy(update={"meta": new_meta("test")})
 
-    await bus.publish(subjects.order_approved(subjects.partition_of(user, PARTITIONS), user), again)
+    await bus.send(again)
     await bus.wait_kind(first.order_id, "filled")
     marker = await bus.approve(user, account, quantity="0.001")  # same account: processed after `again`
     await bus.wait_kind(marker.order_id, "filled")
@@ -321,14 +336,10 @@ async def test_an_account_with_open_orders_cannot_be_deleted_until_they_are_canc
     user = uuid4()
     account = await bus.paper_account(user)
     await bus.ticker("SOL/USDT", "149.00", "151.00")
-    order = await bus.approve(
-        user, account, symbol="SOL/USDT", type=OrderType.LIMIT, quantity="1", price="100"
-    )
-    await bus.wait_kind(order.order_id, "accepted")
+    order = await bus.resting(user, account, "SOL/USDT", quantity="1", price="100")
 
     refused = await bus.reply(user, "venues.delete", id=str(account))
-    cancel = CancelOrder(meta=new_meta("test"), order_id=order.order_id, user_id=user, account_id=account)
-    await bus.publish(subjects.order_cancel(subjects.partition_of(user, PARTITIONS), user), cancel)
+    await bus.cancel(order)
     await bus.wait_kind(order.order_id, "canceled")
     deleted = await bus.reply(user, "venues.delete", id=str(account))
 

@@ -35,9 +35,7 @@ async def server() -> AsyncIterator[KrakenEmulator]:
 
 @pytest.fixture
 def emulator(server: KrakenEmulator) -> KrakenEmulator:
-    server.reset()
-    server.add_account(KEY, SECRET, {"USDT": Decimal("10000")})
-    return server
+    return server.reset_to(KEY, SECRET)
 
 
 def _client(emu: KrakenEmulator, secret: str = SECRET, **options: Any) -> ccxt.kraken:

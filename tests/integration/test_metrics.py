@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Iterator
 from decimal import Decimal
@@ -23,7 +22,7 @@ from tests.support.client import (
     wait_status,
 )
 from tests.support.market import publish_ticker
-from tests.support.servers import Stack, run_async
+from tests.support.servers import Stack, run_async, shared_stack
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
@@ -57,19 +56,8 @@ def receiver() -> Iterator[str]:
     server.server_close()
 
 
-@pytest.fixture(scope="module")
-def stack(postgres_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """One stack for the module: each test reads how much its own order moved the metrics."""
-    running = Stack(
-        tmp_path_factory.mktemp("metrics") / "stack",
-        postgres_server_url=postgres_server_url,
-        shared_nats_url=os.environ.get("TP_NATS_URL"),
-    )
-    try:
-        running.start(env={"TP_FEED_ENABLED": "false", "TP_RISK_HEARTBEAT_TIMEOUT_SECONDS": "0"})
-        yield running
-    finally:
-        running.stop()
+stack = shared_stack("metrics")
+"""One stack for the module: each test reads how much its own order moved the metrics."""
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import threading
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -47,7 +46,7 @@ from tradeplane.contracts.queries import Caller, Query, Reply
 
 from tests.support.client import eventually
 from tests.support.natsauth import connect_operator
-from tests.support.servers import Stack
+from tests.support.servers import Stack, running_stack
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
@@ -147,17 +146,11 @@ def receiver() -> Iterator[Receiver]:
 @pytest.fixture(scope="module")
 def notifier(postgres_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """One notifier shared by the tests that neither restart it nor change its settings."""
-    shared_nats = os.environ.get("TP_NATS_URL")
-    stack = Stack(
-        tmp_path_factory.mktemp("notifier"),
-        postgres_server_url=postgres_server_url,
-        shared_nats_url=shared_nats,
-    )
-    try:
-        stack.start(services=["notifier"], env=FAST_RETRIES, partitions=PARTITIONS)
+    workdir = tmp_path_factory.mktemp("notifier")
+    with running_stack(
+        workdir, postgres_server_url, ["notifier"], env=FAST_RETRIES, partitions=PARTITIONS
+    ) as stack:
         yield stack
-    finally:
-        stack.stop()
 
 
 async def _connect(stack: Stack) -> AsyncIterator[NatsClient]:

@@ -12,14 +12,13 @@ import os
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.support.client import PASSWORD, ok
-from tests.support.servers import Stack, module_stack
+from tests.support.servers import Stack, shared_stack
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
 
@@ -35,6 +34,9 @@ BUSINESS_RULES = {
     "POST /api/bots": "the config must fit the schema of the strategy the body names",
     "PUT /api/bots/{bot_id}": "the config must fit the schema of the bot's strategy",
     "GET /api/market/candles/{symbol}": "start must not be after end, and both must have a UTC form",
+    "POST /api/backtests": "the config must fit the strategy's schema; period, symbols and dataset must fit",
+    "POST /api/strategies/{strategy_id}/backtest": "the strategy must exist and the config fit its schema",
+    "POST /api/strategies/compare": "the backtests compared must be the caller's own",
 }
 """Operations whose 422s also follow rules JSON Schema cannot state: a schema-valid request may be refused."""
 ACCEPTED_OR_REFUSED = '["2xx", "3xx", "401", "403", "404", "409", "422", "429"]'
@@ -44,10 +46,7 @@ SESSION_ENDING = "POST /api/auth/logout"
 """Would end the session every other request authenticates with."""
 
 
-@pytest.fixture(scope="module")
-def stack(postgres_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    with module_stack(tmp_path_factory.mktemp("openapi"), postgres_server_url) as running:
-        yield running
+stack = shared_stack("openapi")
 
 
 def trader_token(base_url: str) -> str:

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import sys
 
-import httpx
 import nats
 import psycopg
 import pytest
 from tradeplane.cli.database import libpq_url
-from tradeplane.cli.probe import free_port, wait_until
 from tradeplane.contracts import streams, subjects
 
 from tests.support.client import eventually_sync
@@ -32,22 +30,7 @@ def _received(stack: Stack) -> list[tuple[int]]:
 
 
 def _start_consumer(stack: Stack, name: str) -> None:
-    port = free_port()
-    proc = stack.spawn(name, [*PROBE, "consume"], env={"TP_HTTP_PORT": str(port)})
-    with httpx.Client() as client:
-        wait_until(
-            lambda: _ready(client, f"http://127.0.0.1:{port}/readyz"),
-            timeout=60,
-            what=name,
-            failed=lambda: None if proc.alive else proc.tail(),
-        )
-
-
-def _ready(client: httpx.Client, url: str) -> bool:
-    try:
-        return client.get(url).status_code == 200
-    except httpx.HTTPError:
-        return False
+    stack.spawn_serving(name, [*PROBE, "consume"])
 
 
 async def _stored_actions(nats_url: str) -> list[str]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -12,8 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import tradeplane.pnl
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
-from tradeplane.cli.database import sqlalchemy_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from tradeplane.contracts import LiquiditySide, OrderFilled, Side, new_meta
 from tradeplane.pnl.adapters import curves, reads, repo
 from tradeplane.pnl.domain.breakdown import Period, breakdown
@@ -22,9 +21,8 @@ from tradeplane.pnl.domain.performance import TradeSums, performance, pnl_totals
 from tradeplane.pnl.domain.ratios import max_drawdown
 from tradeplane.pnl.domain.trades import ClosedTrade
 from tradeplane.pnl.domain.valuation import TOTAL, Figures
-from tradeplane.runtime.migrations import upgrade
 
-from tests.support.servers import create_database, remove_database
+from tests.support.databases import database_engine
 
 pytestmark = pytest.mark.integration
 
@@ -34,18 +32,9 @@ MIGRATIONS = Path(tradeplane.pnl.__file__).parent / "migrations"
 
 
 @pytest.fixture(scope="module")
-def pnl_database(postgres_server_url: str) -> Iterator[str]:
-    url = sqlalchemy_url(create_database(postgres_server_url, prefix="tp_pnl"))
-    upgrade(url, MIGRATIONS)
-    yield url
-    remove_database(postgres_server_url, url)
-
-
-@pytest.fixture
-async def engine(pnl_database: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_async_engine(pnl_database)
-    yield engine
-    await engine.dispose()
+async def engine(postgres_server_url: str) -> AsyncIterator[AsyncEngine]:
+    async with database_engine(postgres_server_url, "tp_pnl", MIGRATIONS) as engine:
+        yield engine
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ equity is just the PnL of the fills.
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -38,7 +37,7 @@ from tradeplane.contracts.queries import Caller, Query, Reply
 
 from tests.support.client import eventually
 from tests.support.natsauth import connect_operator
-from tests.support.servers import Stack
+from tests.support.servers import Stack, running_stack
 
 pytestmark = pytest.mark.integration
 
@@ -161,15 +160,10 @@ async def collected(js: JetStreamContext, subject: str, model: type[T]) -> list[
 @pytest.fixture(scope="module")
 def pnl(postgres_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """One pnl process for the module (like the `stack` fixture, shared); each test has its own user."""
-    running = Stack(
-        tmp_path_factory.mktemp("pnl-stack"),
-        postgres_server_url=postgres_server_url,
-        shared_nats_url=os.environ.get("TP_NATS_URL"),
-    )
-    try:
-        yield running.start(["pnl"], env=FAST)
-    finally:
-        running.stop()
+    with running_stack(
+        tmp_path_factory.mktemp("pnl-stack"), postgres_server_url, ["pnl"], env=FAST
+    ) as running:
+        yield running
 
 
 @pytest.fixture

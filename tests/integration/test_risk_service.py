@@ -22,7 +22,6 @@ import pytest
 from nats.aio.client import Client
 from nats.aio.subscription import Subscription
 from tradeplane.cli.database import libpq_url
-from tradeplane.cli.probe import free_port, http_ok, wait_until
 from tradeplane.contracts import (
     HaltEngaged,
     HaltReleased,
@@ -51,7 +50,7 @@ from tradeplane.contracts.queries import Caller, Query, Reply
 from tradeplane.riskrules import RiskState, TransitionCode
 
 from tests.support.natsauth import connect_operator, operator_env
-from tests.support.servers import REPO_ROOT, Stack
+from tests.support.servers import REPO_ROOT, Stack, running_stack
 
 pytestmark = pytest.mark.integration
 
@@ -63,16 +62,10 @@ ADMIN = Caller(user_id=uuid4(), role=Role.ADMIN, email="admin@example.com")
 @pytest.fixture(scope="module")
 def risk(postgres_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """One risk process for the module; every test trades as its own new user."""
-    stack = Stack(
-        tmp_path_factory.mktemp("risk"),
-        postgres_server_url=postgres_server_url,
-        shared_nats_url=os.environ.get("TP_NATS_URL"),
-    )
-    try:
-        stack.start(services=["risk"], partitions=PARTITIONS, env={"TP_RISK_SWEEP_SECONDS": "0.3"})
+    env = {"TP_RISK_SWEEP_SECONDS": "0.3"}
+    workdir = tmp_path_factory.mktemp("risk")
+    with running_stack(workdir, postgres_server_url, ["risk"], partitions=PARTITIONS, env=env) as stack:
         yield stack
-    finally:
-        stack.stop()
 
 
 @pytest.fixture
@@ -188,6 +181,12 @@ class Trader:
         result: RiskStateChanged = await next_message(self.subs["state"], RiskStateChanged)
         return result
 
+    async def realizes_loss(self, loss: str, *, equity: str) -> RiskStateChanged:
+        """Report `equity`, then a realized `loss` from it; the trading-state change risk makes of that."""
+        await self.pnl(equity=equity)
+        await self.pnl(equity=str(Decimal(equity) - Decimal(loss)), realized=f"-{loss}")
+        return await self.state_change()
+
     async def pnl(self, equity: str, realized: str = "0") -> None:
         """Publish a PnL update and wait until risk has applied it."""
         update = PnlUpdated(
@@ -297,10 +296,8 @@ async def test_redelivered_order_request_is_decided_once(risk: Stack, trader: Tr
 
 
 async def test_daily_loss_halts_and_after_release_the_cap_still_rejects_daily_loss(trader: Trader) -> None:
-    await trader.pnl(equity="10000")
-    await trader.pnl(equity="9850", realized="-150")
+    change = await trader.realizes_loss("150", equity="10000")
 
-    change = await trader.state_change()
     assert (change.current, change.reason_code) == (TradingState.HALTED, "DAILY_LOSS")
     assert await trader.rejected_with() is RejectCode.TRADING_HALTED
 
@@ -310,20 +307,15 @@ async def test_daily_loss_halts_and_after_release_the_cap_still_rejects_daily_lo
 
 async def test_weekly_loss_halts_with_its_code(trader: Trader) -> None:
     await trader.put_limits(maxDailyLossUsd="500", maxWeeklyLossUsd="500")
-    await trader.pnl(equity="100000")
-    await trader.pnl(equity="99500", realized="-500")
-
-    change = await trader.state_change()
+    change = await trader.realizes_loss("500", equity="100000")
 
     assert (change.current, change.reason_code) == (TradingState.HALTED, "WEEKLY_LOSS")
 
 
 async def test_circuit_breaker_halts_until_released_then_rejects_increasing_orders(trader: Trader) -> None:
     await trader.put_limits(maxDailyLossUsd="1000", maxWeeklyLossUsd="1000")
-    await trader.pnl(equity="10000")
-    await trader.pnl(equity="9650", realized="-350")
+    change = await trader.realizes_loss("350", equity="10000")
 
-    change = await trader.state_change()
     assert (change.current, change.reason_code) == (TradingState.HALTED, "CIRCUIT_BREAKER")
     assert await trader.rejected_with() is RejectCode.TRADING_HALTED
 
@@ -591,20 +583,8 @@ async def test_a_second_replica_loads_and_follows_the_kill_switch(risk: Stack, t
 
 def _spawn_replica(stack: Stack, name: str) -> str:
     """Start another risk process sharing the stack's NATS and database; returns its base URL."""
-    port = free_port()
-    proc = stack.spawn(
-        name,
-        [sys.executable, "-m", "tradeplane.risk"],
-        env={"TP_HTTP_PORT": str(port), "TP_INSTANCE_ID": name, **stack.credentials("risk")},
-    )
-    with httpx.Client() as client:
-        wait_until(
-            lambda: http_ok(client, f"http://127.0.0.1:{port}/readyz"),
-            timeout=60,
-            what=name,
-            failed=lambda: None if proc.alive else proc.tail(),
-        )
-    return f"http://127.0.0.1:{port}"
+    env = {"TP_INSTANCE_ID": name, **stack.credentials("risk")}
+    return stack.spawn_serving(name, [sys.executable, "-m", "tradeplane.risk"], env)
 
 
 async def _release(trader: Trader) -> None:

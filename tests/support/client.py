@@ -13,7 +13,8 @@ import inspect
 import os
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from decimal import ROUND_UP, Decimal
 from typing import Any, TypeVar, overload
@@ -153,6 +154,18 @@ class Api:
     def __init__(self, http: httpx.AsyncClient, stack: Stack | None = None) -> None:
         self.http = http
         self._stack = stack
+
+    @classmethod
+    @asynccontextmanager
+    async def on(
+        cls, stack: Stack, timeout: float = 15, prices: Mapping[str, Decimal] | None = PRICES
+    ) -> AsyncIterator[Api]:
+        """An Api on the stack's gateway, its market primed at `prices` first (None: not primed)."""
+        async with httpx.AsyncClient(base_url=stack.url("gateway"), timeout=timeout) as http:
+            api = cls(http, stack)
+            if prices is not None:
+                await api.prime(prices)
+            yield api
 
     @property
     def stack(self) -> Stack:

@@ -86,6 +86,12 @@ class KrakenEmulator:
         self.accounts.clear()
         self.prices = {self._pair(symbol).id: price for symbol, price in DEFAULT_PRICES.items()}
 
+    def reset_to(self, api_key: str, secret_b64: str, usdt: str = "10000") -> KrakenEmulator:
+        """`reset`, then one account holding `usdt` USDT: the start of each test sharing this server."""
+        self.reset()
+        self.add_account(api_key, secret_b64, {"USDT": Decimal(usdt)})
+        return self
+
     def add_account(
         self, api_key: str, secret_b64: str, balances: Mapping[str, Decimal] | None = None
     ) -> None:

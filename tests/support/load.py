@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -79,3 +80,17 @@ class Placer:
             return self._client().post("/api/orders", json=placement.body, headers=placement.user.headers)
         except httpx.TransportError:
             return None
+
+
+@contextmanager
+def placing(base_url: str, placements: Sequence[Placement], **options: Any) -> Iterator[Placer]:
+    """Place `placements` from worker threads (a `Placer` with `options`) while the block runs; after
+    it, wait for every placement: a placing thread's error fails the test."""
+    placer = Placer(base_url, **options)
+    try:
+        futures = placer.submit(placements)
+        yield placer
+    finally:
+        placer.close()
+    for future in futures:
+        future.result()

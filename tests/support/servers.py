@@ -17,11 +17,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Self
 
+import httpx
+import pytest
 from tradeplane.cli import devsecrets
 from tradeplane.cli.database import drop_database, ensure_database, sqlalchemy_url
 from tradeplane.cli.nats import EmbeddedNats
 from tradeplane.cli.postgres import EmbeddedPostgres
-from tradeplane.cli.probe import StartupError, free_port
+from tradeplane.cli.probe import StartupError, free_port, http_ok, wait_until
 from tradeplane.cli.processes import ChildProcess
 from tradeplane.cli.services import (
     SERVICES,
@@ -180,6 +182,21 @@ class Stack:
         self.extra[name] = proc
         return proc
 
+    def spawn_serving(self, name: str, argv: Sequence[str], env: Mapping[str, str] | None = None) -> str:
+        """`spawn` a process serving HTTP (on a free port it gets as TP_HTTP_PORT) and wait until its
+        /readyz answers 200; its base URL."""
+        port = free_port()
+        proc = self.spawn(name, argv, {"TP_HTTP_PORT": str(port), **(env or {})})
+        base_url = f"http://127.0.0.1:{port}"
+        with httpx.Client() as client:
+            wait_until(
+                lambda: http_ok(client, f"{base_url}/readyz"),
+                timeout=60,
+                what=name,
+                failed=lambda: None if proc.alive else proc.tail(),
+            )
+        return base_url
+
     def credentials(self, user: str) -> dict[str, str]:
         """`TP_NATS_USER`/`TP_NATS_PASSWORD` (and execution's key) of one service, for a process of it."""
         return own_credentials(user, self.env)
@@ -244,6 +261,22 @@ QUIET_ENV = {"TP_FEED_ENABLED": "false", "TP_RISK_HEARTBEAT_TIMEOUT_SECONDS": "0
 
 
 @contextmanager
+def running_stack(
+    workdir: Path, postgres_server_url: str, services: Sequence[str] = SERVICES, **options: Any
+) -> Iterator[Stack]:
+    """`services` running against a fresh database (on the shared NATS server when TP_NATS_URL is set),
+    stopped afterwards; `options` as `Stack.start` takes them."""
+    stack = Stack(
+        workdir, postgres_server_url=postgres_server_url, shared_nats_url=os.environ.get("TP_NATS_URL")
+    )
+    try:
+        stack.start(services, **options)
+        yield stack
+    finally:
+        stack.stop()
+
+
+@contextmanager
 def module_stack(
     workdir: Path,
     postgres_server_url: str,
@@ -254,11 +287,22 @@ def module_stack(
 ) -> Iterator[Stack]:
     """Every service (or `services`) running against a fresh database; starting one takes seconds, so
     share it."""
-    stack = Stack(
-        workdir, postgres_server_url=postgres_server_url, shared_nats_url=os.environ.get("TP_NATS_URL")
-    )
-    try:
-        stack.start(services, executors=executors, env={**QUIET_ENV, **(env or {})})
+    with running_stack(
+        workdir, postgres_server_url, services, executors=executors, env={**QUIET_ENV, **(env or {})}
+    ) as stack:
         yield stack
-    finally:
-        stack.stop()
+
+
+def shared_stack(
+    name: str, *, executors: int = 1, env: Mapping[str, str] | None = None
+) -> Callable[..., Iterator[Stack]]:
+    """A module-scoped `stack` fixture: every service running for all of a module's tests
+    (`stack = shared_stack("risk-acceptance", env=...)` in the module)."""
+
+    @pytest.fixture(scope="module")
+    def stack(postgres_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+        workdir = tmp_path_factory.mktemp(name)
+        with module_stack(workdir, postgres_server_url, executors=executors, env=env) as running:
+            yield running
+
+    return stack

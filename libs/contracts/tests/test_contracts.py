@@ -12,6 +12,8 @@ from pydantic import ValidationError
 from tradeplane.contracts import (
     MESSAGE_TYPES,
     AuditRecorded,
+    BotLogged,
+    BotStatusChanged,
     CancelOrder,
     DeadLettered,
     FillBooked,
@@ -178,6 +180,22 @@ SAMPLES: dict[type[Message], dict[str, Any]] = {
         "action": "killswitch.activate",
         "target": "global",
         "reason": "drill",
+    },
+    BotStatusChanged: {
+        "bot_id": uuid4(),
+        "user_id": USER,
+        "account_id": ACCOUNT,
+        "previous": "Running",
+        "status": "Error",
+        "reason": "the strategy raised ValueError: boom",
+    },
+    BotLogged: {
+        "bot_id": uuid4(),
+        "user_id": USER,
+        "at": NOW,
+        "level": "info",
+        "message": "dry run: would buy 0.07 BTC/USDT market",
+        "data": {"quantity": "0.07"},
     },
     DeadLettered: {
         "original_subject": "tp.order.requested.1.x",

@@ -16,7 +16,7 @@ from tradeplane.contracts.permissions import (
     SERVICE_USERS,
     family,
 )
-from tradeplane.contracts.queries import EXECUTION, MARKETDATA, NOTIFIER, PNL, RISK
+from tradeplane.contracts.queries import BOTS, EXECUTION, MARKETDATA, NOTIFIER, PNL, RISK
 
 USER = uuid4()
 
@@ -48,7 +48,7 @@ def test_family_replaces_the_specific_tokens_with_a_tail_wildcard() -> None:
 
 
 def test_only_the_gateway_sends_queries_that_act_for_a_user() -> None:
-    for service in (RISK, EXECUTION, PNL, NOTIFIER, MARKETDATA):
+    for service in (RISK, EXECUTION, PNL, NOTIFIER, MARKETDATA, BOTS):
         assert publishers(subjects.query(service, "anything.new")) == {GATEWAY}
 
 
@@ -68,8 +68,6 @@ def test_only_execution_hears_venue_connects() -> None:
 @pytest.mark.parametrize(
     ("subject", "producer"),
     [
-        (subjects.order_requested(1, USER), GATEWAY),
-        (subjects.order_cancel(1, USER), GATEWAY),
         (subjects.order_approved(1, USER), RISK),
         (subjects.halt_engaged(USER), RISK),
         (subjects.halt_released(None), RISK),
@@ -80,10 +78,22 @@ def test_only_execution_hears_venue_connects() -> None:
         (subjects.candle("paper", "BTC/USDT", "1m"), MARKETDATA),
         (subjects.pnl_updated(USER), PNL),
         (subjects.trade_closed(USER), PNL),
+        (subjects.bot_status(USER), BOTS),
+        (subjects.bot_log(USER), BOTS),
     ],
 )
 def test_each_event_has_exactly_its_producer(subject: str, producer: str) -> None:
     assert publishers(subject) == {producer}
+
+
+def test_orders_and_cancels_come_from_the_gateway_and_bots() -> None:
+    assert publishers(subjects.order_requested(1, USER)) == {GATEWAY, BOTS}
+    assert publishers(subjects.order_cancel(1, USER)) == {GATEWAY, BOTS}
+
+
+def test_bots_ask_execution_only_to_resolve_an_account() -> None:
+    assert publishers(subjects.query(EXECUTION, "venues.resolve")) == {GATEWAY, BOTS}
+    assert subscribers(subjects.query(BOTS, "bots.create")) == {BOTS}
 
 
 def test_rejections_come_from_risk_and_execution() -> None:

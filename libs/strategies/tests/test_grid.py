@@ -5,6 +5,7 @@ from __future__ import annotations
 from tradeplane.contracts import OrderType, Side
 from tradeplane.strategies import Fill, StrategyDriver, run_offline
 from tradeplane.strategies.builtin.grid import Grid, GridConfig
+from tradeplane.strategies.driver import RunOutput
 
 from .builders import T0, D, candles, driver
 
@@ -41,26 +42,29 @@ def test_levels_the_allocation_cannot_cover_are_skipped() -> None:
     assert bot.ctx.free("USDT") == D("5.5")
 
 
+def fill_level(bot: StrategyDriver, price: int, quantity: str = "0.1") -> RunOutput | None:
+    """Fill the grid's order resting at `price` (all of it by default); what the bot answers."""
+    intent = next(o.intent for o in bot.ctx.open_orders if o.intent.price == D(price))
+    return bot.fill(Fill(intent_id=intent.intent_id, quantity=D(quantity), price=D(price), at=T0))
+
+
 def test_a_filled_buy_is_replaced_by_a_sell_one_level_up() -> None:
     bot, _ = placed({"USDT": "1000", "BTC": "1"})
-    buy_95 = next(o.intent for o in bot.ctx.open_orders if o.intent.price == D(95))
-    out = bot.fill(Fill(intent_id=buy_95.intent_id, quantity=D("0.1"), price=D(95), at=T0))
+    out = fill_level(bot, 95)
     assert out is not None
     assert [(i.side, i.price) for i in out.intents] == [(Side.SELL, D(100))]
 
 
 def test_a_filled_sell_is_replaced_by_a_buy_one_level_down() -> None:
     bot, _ = placed({"USDT": "1000", "BTC": "1"})
-    sell_105 = next(o.intent for o in bot.ctx.open_orders if o.intent.price == D(105))
-    out = bot.fill(Fill(intent_id=sell_105.intent_id, quantity=D("0.1"), price=D(105), at=T0))
+    out = fill_level(bot, 105)
     assert out is not None
     assert [(i.side, i.price) for i in out.intents] == [(Side.BUY, D(100))]
 
 
 def test_a_partial_fill_waits_for_the_rest() -> None:
     bot, _ = placed({"USDT": "1000", "BTC": "1"})
-    buy_95 = next(o.intent for o in bot.ctx.open_orders if o.intent.price == D(95))
-    out = bot.fill(Fill(intent_id=buy_95.intent_id, quantity=D("0.05"), price=D(95), at=T0))
+    out = fill_level(bot, 95, "0.05")
     assert out is not None and out.intents == []
 
 

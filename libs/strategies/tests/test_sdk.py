@@ -187,6 +187,18 @@ def test_seeded_random_source_repeats() -> None:
     assert draws[0] == draws[1]
 
 
+def test_a_snapshot_keeps_the_random_source_where_it_stood() -> None:
+    used, fresh = (StrategyContext(BOT, {}, now=T0, seed=7) for _ in range(2))
+    used.random.random()
+    untouched_used, untouched_fresh = (StrategyContext(BOT, {}, now=T0, seed=7) for _ in range(2))
+    untouched_used.restore(used.snapshot())
+    untouched_fresh.restore(fresh.snapshot())
+
+    assert fresh.snapshot()["random"] is None  # never drawn from: nothing to store
+    assert untouched_used.random.random() == used.random.random()
+    assert untouched_fresh.random.random() == fresh.random.random()
+
+
 def test_log_lines_carry_the_injected_time() -> None:
     ctx = StrategyContext(BOT, {}, now=datetime(2026, 3, 1, tzinfo=UTC))
     ctx.log("info", "hello", {"k": "v"})

@@ -33,7 +33,7 @@ from tradeplane.execution.adapters.venue import (
 from tradeplane.execution.domain.order_state import OrderRecord, SendState
 from tradeplane.execution.halts import HaltBook
 from tradeplane.execution.market import LatestTickers
-from tradeplane.execution.outcomes import Event, OrderContext, Outcome, TrackedOrder
+from tradeplane.execution.outcomes import Event, OrderContext, Outcome, TrackedOrder, new_record
 from tradeplane.paper.markets import PAPER_MARKETS, MarketSpec
 
 NOW = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
@@ -259,6 +259,14 @@ class Harness:
 
     def session(self, acct: Account) -> AccountActor:
         return AccountActor(acct.id, self.deps())
+
+    async def crashed_while_sending(self, msg: OrderApproved, *, landed: bool) -> None:
+        """As a crash between marking the order `sending` and storing the venue's answer leaves it;
+        `landed`: the order reached the venue before the crash."""
+        self.store.rows[msg.order_id] = SendState.SENDING
+        if landed:
+            ctx = OrderContext.of(msg, 0)
+            await self.venue.submit(TrackedOrder(ctx, new_record(ctx)).venue_order())
 
     async def _open_venue(self, acct: Account) -> Any:
         if acct.is_paper:

@@ -109,10 +109,7 @@ async def test_order_left_sending_by_a_crash_is_looked_up_and_not_resent_when_th
 ) -> None:
     acct = h.store.add(account())
     msg = approval(acct)
-    h.store.rows[msg.order_id] = SendState.SENDING
-    await h.venue.submit(
-        TrackedOrder(OrderContext.of(msg, 0), new_record(OrderContext.of(msg, 0))).venue_order()
-    )
+    await h.crashed_while_sending(msg, landed=True)
 
     await h.session(acct).approve(msg)
 
@@ -123,7 +120,7 @@ async def test_order_left_sending_by_a_crash_is_looked_up_and_not_resent_when_th
 async def test_order_left_sending_by_a_crash_is_sent_when_the_venue_does_not_know_it(h: Harness) -> None:
     acct = h.store.add(account())
     msg = approval(acct)
-    h.store.rows[msg.order_id] = SendState.SENDING
+    await h.crashed_while_sending(msg, landed=False)
 
     await h.session(acct).approve(msg)
 
@@ -131,25 +128,20 @@ async def test_order_left_sending_by_a_crash_is_sent_when_the_venue_does_not_kno
     assert h.store.rows[msg.order_id] == "done"
 
 
-async def test_network_error_on_a_submit_that_landed_is_resolved_by_lookup_not_resent(h: Harness) -> None:
+@pytest.mark.parametrize(
+    ("landed", "submits"), [(True, 1), (False, 2)], ids=["landed-is-looked-up", "lost-is-sent-again"]
+)
+async def test_network_error_on_a_submit_is_resolved_by_lookup_and_resent_only_when_it_did_not_land(
+    h: Harness, landed: bool, submits: int
+) -> None:
     acct = h.store.add(account())
-    h.venue.submit_errors = [(NETWORK, True)]
+    h.venue.submit_errors = [(NETWORK, landed)]
 
     await h.session(acct).approve(approval(acct))
 
-    assert len(h.venue.submitted) == 1
+    assert len(h.venue.submitted) == submits
     assert len(h.store.of(OrderFilled)) == 1
     assert [e.category for e in h.store.of(VenueError)] == [VenueErrorCategory.NETWORK]
-
-
-async def test_network_error_on_a_submit_that_did_not_land_is_sent_again(h: Harness) -> None:
-    acct = h.store.add(account())
-    h.venue.submit_errors = [(NETWORK, False)]
-
-    await h.session(acct).approve(approval(acct))
-
-    assert len(h.venue.submitted) == 2
-    assert len(h.store.of(OrderFilled)) == 1
 
 
 async def test_success_after_venue_errors_publishes_venue_succeeded(h: Harness) -> None:

@@ -15,8 +15,6 @@ from tradeplane.contracts import (
     new_meta,
 )
 from tradeplane.execution.adapters.accounts import Account
-from tradeplane.execution.domain.order_state import SendState
-from tradeplane.execution.outcomes import OrderContext, TrackedOrder, new_record
 
 from .fakes import NOW, Harness, account, approval
 
@@ -119,36 +117,20 @@ async def test_early_cancel_wins_over_a_halt(h: Harness) -> None:
     assert status(h, msg.order_id) is OrderStatus.CANCELLED
 
 
-async def test_send_interrupted_by_a_crash_then_cancelled_is_not_resent_when_the_venue_lacks_it(
-    h: Harness,
+@pytest.mark.parametrize("landed", [False, True], ids=["venue-lacks-it", "venue-has-it"])
+async def test_send_interrupted_by_a_crash_then_cancelled_is_never_resent_and_cancelled_where_it_is(
+    h: Harness, landed: bool
 ) -> None:
     acct = h.store.add(account())
     msg = limit(acct)
-    h.store.rows[msg.order_id] = SendState.SENDING
+    await h.crashed_while_sending(msg, landed=landed)
     session = h.session(acct)
 
     await session.cancel(cancel_of(msg))
     await session.approve(msg)
 
-    assert h.venue.submitted == []
-    assert status(h, msg.order_id) is OrderStatus.CANCELLED
-
-
-async def test_send_interrupted_by_a_crash_then_cancelled_is_cancelled_at_the_venue_that_has_it(
-    h: Harness,
-) -> None:
-    acct = h.store.add(account())
-    msg = limit(acct)
-    h.store.rows[msg.order_id] = SendState.SENDING
-    ctx = OrderContext.of(msg, 0)
-    await h.venue.submit(TrackedOrder(ctx, new_record(ctx)).venue_order())  # it landed before the crash
-    session = h.session(acct)
-
-    await session.cancel(cancel_of(msg))
-    await session.approve(msg)
-
-    assert len(h.venue.submitted) == 1
-    assert [o.order_id for o in h.venue.cancelled] == [msg.order_id]
+    assert len(h.venue.submitted) == (1 if landed else 0)
+    assert [o.order_id for o in h.venue.cancelled] == ([msg.order_id] if landed else [])
     assert status(h, msg.order_id) is OrderStatus.CANCELLED
 
 

@@ -40,11 +40,30 @@ def make_store(rows: MemoryNonceRows, clock: Clock) -> NonceStore:
     return NonceStore(None, rows=rows, clock=clock)
 
 
-async def test_concurrent_calls_get_distinct_strictly_increasing_nonces(
-    rows: MemoryNonceRows, clock: Clock, account: UUID
-) -> None:
-    store = make_store(rows, clock)
+@pytest.fixture
+def store(rows: MemoryNonceRows, clock: Clock) -> NonceStore:
+    return make_store(rows, clock)
 
+
+@pytest.fixture
+async def used(store: NonceStore, account: UUID) -> NonceStore:
+    """A store that handed out one nonce for `account`."""
+    await store.next(account)
+    return store
+
+
+@pytest.fixture
+async def jumped(used: NonceStore, account: UUID) -> int:
+    """The high-water mark of `used` after two errors in a row jumped it."""
+    for _ in range(2):
+        await used.on_error(account)
+    mark: int = (await used.stats(account))["highWater"]
+    return mark
+
+
+async def test_concurrent_calls_get_distinct_strictly_increasing_nonces(
+    store: NonceStore, account: UUID
+) -> None:
     nonces = await asyncio.gather(*(store.next(account) for _ in range(200)))
 
     assert len(set(nonces)) == 200
@@ -52,9 +71,8 @@ async def test_concurrent_calls_get_distinct_strictly_increasing_nonces(
 
 
 async def test_nonce_increases_when_the_clock_goes_back(
-    rows: MemoryNonceRows, clock: Clock, account: UUID
+    store: NonceStore, clock: Clock, account: UUID
 ) -> None:
-    store = make_store(rows, clock)
     first = await store.next(account)
 
     clock.now -= 10 * MICROS
@@ -63,10 +81,8 @@ async def test_nonce_increases_when_the_clock_goes_back(
 
 
 async def test_nonces_within_the_reserved_block_cost_no_write(
-    rows: MemoryNonceRows, clock: Clock, account: UUID
+    store: NonceStore, rows: MemoryNonceRows, clock: Clock, account: UUID
 ) -> None:
-    store = make_store(rows, clock)
-
     for _ in range(100):
         clock.now += 1_000
         await store.next(account)
@@ -85,57 +101,40 @@ async def test_restarted_store_starts_above_every_nonce_handed_out_before(
     assert after > max(before)
 
 
-async def test_second_error_in_a_row_jumps_the_nonce_a_minute_ahead(
-    rows: MemoryNonceRows, clock: Clock, account: UUID
-) -> None:
-    store = make_store(rows, clock)
-    await store.next(account)
+async def test_second_error_in_a_row_jumps_the_nonce_a_minute_ahead(used: NonceStore, account: UUID) -> None:
+    await used.on_error(account)
+    await used.on_error(account)
 
-    await store.on_error(account)
-    await store.on_error(account)
-
-    assert await store.next(account) >= NOW + 60 * MICROS
-    assert (await store.stats(account))["jumps"] == 1
+    assert await used.next(account) >= NOW + 60 * MICROS
+    assert (await used.stats(account))["jumps"] == 1
 
 
-async def test_single_error_does_not_jump(rows: MemoryNonceRows, clock: Clock, account: UUID) -> None:
-    store = make_store(rows, clock)
-    await store.next(account)
-
-    state = await store.on_error(account)
+async def test_single_error_does_not_jump(used: NonceStore, account: UUID) -> None:
+    state = await used.on_error(account)
 
     assert (state.jumps, state.consecutive_errors) == (0, 1)
 
 
-async def test_success_between_errors_prevents_the_jump(
-    rows: MemoryNonceRows, clock: Clock, account: UUID
-) -> None:
-    store = make_store(rows, clock)
-    await store.next(account)
-
-    await store.on_error(account)
-    await store.on_success(account)
-    state = await store.on_error(account)
+async def test_success_between_errors_prevents_the_jump(used: NonceStore, account: UUID) -> None:
+    await used.on_error(account)
+    await used.on_success(account)
+    state = await used.on_error(account)
 
     assert (state.jumps, state.total_errors) == (0, 2)
 
 
 async def test_success_without_an_error_streak_writes_nothing(
-    rows: MemoryNonceRows, clock: Clock, account: UUID
+    used: NonceStore, rows: MemoryNonceRows, account: UUID
 ) -> None:
-    store = make_store(rows, clock)
-    await store.next(account)
     writes = rows.writes
 
-    await store.on_success(account)
+    await used.on_success(account)
 
     assert rows.writes == writes
 
 
-async def test_stats_of_an_unused_account_are_zero(
-    rows: MemoryNonceRows, clock: Clock, account: UUID
-) -> None:
-    stats = await make_store(rows, clock).stats(account)
+async def test_stats_of_an_unused_account_are_zero(store: NonceStore, account: UUID) -> None:
+    stats = await store.stats(account)
 
     assert stats == {
         "highWater": 0,
@@ -146,49 +145,32 @@ async def test_stats_of_an_unused_account_are_zero(
     }
 
 
-async def test_stats_report_the_last_error_time_in_utc(
-    rows: MemoryNonceRows, clock: Clock, account: UUID
-) -> None:
-    store = make_store(rows, clock)
-
+async def test_stats_report_the_last_error_time_in_utc(store: NonceStore, account: UUID) -> None:
     await store.on_error(account)
 
     assert (await store.stats(account))["lastErrorAt"] == "2025-01-06T12:00:00+00:00"
 
 
 async def test_reset_clears_the_counters_and_keeps_the_mark(
-    rows: MemoryNonceRows, clock: Clock, account: UUID
+    used: NonceStore, jumped: int, account: UUID
 ) -> None:
-    store = make_store(rows, clock)
-    await store.next(account)
-    for _ in range(2):
-        await store.on_error(account)
-    mark = (await store.stats(account))["highWater"]
+    stats = await used.reset(account)
 
-    stats = await store.reset(account)
-
-    assert (stats["jumps"], stats["totalErrors"], stats["highWater"]) == (0, 0, mark)
+    assert (stats["jumps"], stats["totalErrors"], stats["highWater"]) == (0, 0, jumped)
 
 
 async def test_nonce_after_a_reset_stays_above_the_jumped_mark(
-    rows: MemoryNonceRows, clock: Clock, account: UUID
+    used: NonceStore, jumped: int, account: UUID
 ) -> None:
-    store = make_store(rows, clock)
-    await store.next(account)
-    for _ in range(2):
-        await store.on_error(account)
-    mark = (await store.stats(account))["highWater"]
+    await used.reset(account)
 
-    await store.reset(account)
-
-    assert await store.next(account) > mark
+    assert await used.next(account) > jumped
 
 
 async def test_store_raises_above_a_mark_another_store_reserved(
-    rows: MemoryNonceRows, clock: Clock, account: UUID
+    used: NonceStore, rows: MemoryNonceRows, clock: Clock, account: UUID
 ) -> None:
-    first = make_store(rows, clock)
-    await first.next(account)
+    first = used
     other_mark = await rows.raise_mark(account, NOW + 30 * MICROS)
     clock.now += 2 * MICROS  # past the first store's block, so it must write again
 

@@ -1,7 +1,6 @@
 """The messages risk publishes for decisions and transitions."""
 
 from datetime import UTC, datetime
-from decimal import Decimal
 from uuid import uuid4
 
 from tradeplane.contracts import (
@@ -9,37 +8,23 @@ from tradeplane.contracts import (
     OrderApproved,
     OrderRejected,
     OrderRequested,
-    OrderType,
     RejectCode,
     RiskStateChanged,
-    Side,
     TradingState,
     UserDisabled,
     UserEnabled,
-    new_meta,
     subjects,
 )
 from tradeplane.risk import events
 from tradeplane.riskrules import Approved, Disabled, Enabled, Rejected, StateChanged, TransitionCode
 
+from .fakes import order_request
+
 PARTITIONS = 16
 
 
 def request() -> OrderRequested:
-    return OrderRequested(
-        meta=new_meta("gateway"),
-        order_id=uuid4(),
-        user_id=uuid4(),
-        account_id=uuid4(),
-        client_order_id="c1",
-        venue="paper",
-        symbol="BTC/USDT",
-        side=Side.BUY,
-        type=OrderType.LIMIT,
-        quantity=Decimal("0.5"),
-        price=Decimal("100"),
-        reduce_only=True,
-    )
+    return order_request("0.5", "100", user_id=uuid4(), reduce_only=True)
 
 
 def test_approval_carries_every_field_of_the_request():

@@ -1,6 +1,5 @@
 """Reference prices for notional checks, and the equity fallback."""
 
-from datetime import UTC, datetime
 from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
@@ -8,49 +7,32 @@ from uuid import UUID, uuid4
 
 import pytest
 from nats.js.errors import NotFoundError
-from tradeplane.contracts import OrderRequested, OrderType, Side, Ticker, new_meta, subjects
+from tradeplane.contracts import OrderRequested, OrderType, Ticker, subjects
 from tradeplane.risk import equity
 from tradeplane.risk.equity import EquitySource, positive
 from tradeplane.risk.market import Prices, load_latest
+from tradeplane.runtime import testing
+
+from .fakes import order_request
 
 
-def order(kind: OrderType = OrderType.MARKET, **prices: str) -> OrderRequested:
-    return OrderRequested(
-        meta=new_meta("t"),
-        order_id=uuid4(),
-        user_id=uuid4(),
-        account_id=uuid4(),
-        client_order_id="c",
-        venue="paper",
-        symbol="BTC/USDT",
-        side=Side.BUY,
-        type=kind,
-        quantity=Decimal(1),
-        **{k: Decimal(v) for k, v in prices.items()},
-    )
+def order(price: str | None = None, **more: Any) -> OrderRequested:
+    """A market order for 1 BTC/USDT, or a limit order at `price`, from a new user."""
+    return order_request("1", price, user_id=uuid4(), **more)
 
 
 def ticker(venue: str, last: str) -> Ticker:
-    price = Decimal(last)
-    return Ticker(
-        meta=new_meta("t"),
-        venue=venue,
-        symbol="BTC/USDT",
-        bid=price,
-        ask=price,
-        last=price,
-        at=datetime.now(UTC),
-    )
+    return testing.ticker(venue, "BTC/USDT", last)
 
 
 def test_limit_order_is_judged_at_its_limit_price():
     prices = Prices()
     prices.update(ticker("paper", "50000"))
-    assert prices.reference(order(OrderType.LIMIT, price="40000")) == Decimal(40000)
+    assert prices.reference(order("40000")) == Decimal(40000)
 
 
 def test_stop_order_is_judged_at_its_stop_price():
-    assert Prices().reference(order(OrderType.STOP, stop_price="45000")) == Decimal(45000)
+    assert Prices().reference(order(type=OrderType.STOP, stop_price="45000")) == Decimal(45000)
 
 
 def test_market_order_is_judged_at_its_venues_last_price():

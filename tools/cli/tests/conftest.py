@@ -7,6 +7,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
@@ -50,11 +51,19 @@ def wait_gone() -> WaitGone:
     return _wait_gone
 
 
+def embedded_nats(tmp_path: Path, port: int | None = None, **options: Any) -> EmbeddedNats:
+    """A nats-server (not started yet) keeping its data and log under `tmp_path`, on free ports."""
+    return EmbeddedNats(
+        tmp_path / "nats",
+        port=port or free_port(),
+        monitor_port=free_port(),
+        log_path=tmp_path / "nats.log",
+        **options,
+    )
+
+
 @pytest.fixture
 def nats_server(tmp_path: Path) -> Iterator[EmbeddedNats]:
     """A nats-server of the test's own, without auth, stopped after it."""
-    server = EmbeddedNats(
-        tmp_path / "nats", port=free_port(), monitor_port=free_port(), log_path=tmp_path / "nats.log"
-    )
-    with server:
+    with embedded_nats(tmp_path) as server:
         yield server

@@ -4,33 +4,23 @@ from __future__ import annotations
 
 import socket
 import stat
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import nats
 import pytest
 from tradeplane.cli.nats import EmbeddedNats
-from tradeplane.cli.probe import StartupError, free_port
+from tradeplane.cli.probe import StartupError
 from tradeplane.contracts.permissions import ALL_USERS
+
+from .conftest import embedded_nats
 
 pytestmark = pytest.mark.integration
 WaitGone = Callable[[Iterable[int]], list[int]]
 
 
-def _server(tmp_path: Path, port: int | None = None) -> EmbeddedNats:
-    return EmbeddedNats(
-        tmp_path / "nats", port=port or free_port(), monitor_port=free_port(), log_path=tmp_path / "nats.log"
-    )
-
-
-@pytest.fixture
-def running(tmp_path: Path) -> Iterator[EmbeddedNats]:
-    with _server(tmp_path) as server:
-        yield server
-
-
-async def test_client_publishes_to_a_jetstream_stream(running: EmbeddedNats) -> None:
-    nc = await nats.connect(running.url)
+async def test_client_publishes_to_a_jetstream_stream(nats_server: EmbeddedNats) -> None:
+    nc = await nats.connect(nats_server.url)
     try:
         js = nc.jetstream()
         await js.add_stream(name="CHECK", subjects=["check.>"])
@@ -42,7 +32,7 @@ async def test_client_publishes_to_a_jetstream_stream(running: EmbeddedNats) -> 
 
 
 def test_stop_leaves_no_nats_process(tmp_path: Path, wait_gone: WaitGone) -> None:
-    server = _server(tmp_path).start()
+    server = embedded_nats(tmp_path).start()
     assert server.process is not None
     pid = server.process.pid
 
@@ -55,7 +45,7 @@ def test_taken_port_fails_naming_the_setting(tmp_path: Path) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
-        server = _server(tmp_path, port=taken.getsockname()[1])
+        server = embedded_nats(tmp_path, port=taken.getsockname()[1])
 
         with pytest.raises(StartupError, match="TP_NATS_PORT"):
             server.start()
@@ -63,13 +53,7 @@ def test_taken_port_fails_naming_the_setting(tmp_path: Path) -> None:
 
 async def test_server_with_passwords_admits_only_its_users(tmp_path: Path) -> None:
     passwords = {user: f"pw-{user}" for user in ALL_USERS}
-    server = EmbeddedNats(
-        tmp_path / "nats",
-        port=free_port(),
-        monitor_port=free_port(),
-        log_path=tmp_path / "nats.log",
-        passwords=passwords,
-    )
+    server = embedded_nats(tmp_path, passwords=passwords)
     with server:
         with pytest.raises(nats.errors.Error, match="Authorization Violation"):
             await nats.connect(server.url, allow_reconnect=False, max_reconnect_attempts=0)

@@ -30,9 +30,20 @@ def make_supervisor(tmp_path: Path, fake_command: Command) -> Iterator[Callable[
         supervisor.stop()
 
 
-def test_services_answer_readyz_once_waited_for(make_supervisor: Callable[..., Supervisor]) -> None:
-    supervisor = make_supervisor()
-    supervisor.start()
+@pytest.fixture
+def started(make_supervisor: Callable[..., Supervisor]) -> Callable[..., Supervisor]:
+    """`make_supervisor`, then start every service it runs."""
+
+    def start(*args: object, **kwargs: object) -> Supervisor:
+        supervisor = make_supervisor(*args, **kwargs)
+        supervisor.start()
+        return supervisor
+
+    return start
+
+
+def test_services_answer_readyz_once_waited_for(started: Callable[..., Supervisor]) -> None:
+    supervisor = started()
 
     supervisor.wait_ready(30)
 
@@ -40,10 +51,9 @@ def test_services_answer_readyz_once_waited_for(make_supervisor: Callable[..., S
 
 
 def test_wait_ready_keeps_polling_until_a_slow_service_is_ready(
-    make_supervisor: Callable[..., Supervisor],
+    started: Callable[..., Supervisor],
 ) -> None:
-    supervisor = make_supervisor(["risk"], env={"FAKE_READY_AFTER": "0.5"})
-    supervisor.start()
+    supervisor = started(["risk"], env={"FAKE_READY_AFTER": "0.5"})
 
     supervisor.wait_ready(30)
 
@@ -51,18 +61,16 @@ def test_wait_ready_keeps_polling_until_a_slow_service_is_ready(
 
 
 def test_service_exiting_during_start_fails_fast_naming_it(
-    make_supervisor: Callable[..., Supervisor],
+    started: Callable[..., Supervisor],
 ) -> None:
-    supervisor = make_supervisor(["pnl"], env={"FAKE_EXIT_AFTER": "0", "FAKE_READY_AFTER": "60"})
-    supervisor.start()
+    supervisor = started(["pnl"], env={"FAKE_EXIT_AFTER": "0", "FAKE_READY_AFTER": "60"})
 
     with pytest.raises(StartupError, match="pnl exited with 3"):
         supervisor.wait_ready(30)
 
 
-def test_exited_reports_a_service_that_died(make_supervisor: Callable[..., Supervisor]) -> None:
-    supervisor = make_supervisor()
-    supervisor.start()
+def test_exited_reports_a_service_that_died(started: Callable[..., Supervisor]) -> None:
+    supervisor = started()
     supervisor.wait_ready(30)
 
     supervisor.kill("risk")
@@ -72,10 +80,9 @@ def test_exited_reports_a_service_that_died(make_supervisor: Callable[..., Super
 
 
 def test_restart_brings_a_killed_service_back_as_a_new_process(
-    make_supervisor: Callable[..., Supervisor],
+    started: Callable[..., Supervisor],
 ) -> None:
-    supervisor = make_supervisor()
-    supervisor.start()
+    supervisor = started()
     supervisor.wait_ready(30)
     old_pid = supervisor.processes["risk"].pid
     supervisor.kill("risk")
@@ -85,11 +92,8 @@ def test_restart_brings_a_killed_service_back_as_a_new_process(
     assert supervisor.processes["risk"].pid != old_pid and supervisor.exited() is None
 
 
-def test_stop_leaves_no_service_process(
-    make_supervisor: Callable[..., Supervisor], wait_gone: WaitGone
-) -> None:
-    supervisor = make_supervisor(["risk", "execution", "gateway"])
-    supervisor.start()
+def test_stop_leaves_no_service_process(started: Callable[..., Supervisor], wait_gone: WaitGone) -> None:
+    supervisor = started(["risk", "execution", "gateway"])
     supervisor.wait_ready(30)
     pids = [proc.pid for proc in supervisor.processes.values()]
 

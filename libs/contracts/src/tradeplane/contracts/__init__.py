@@ -2,6 +2,7 @@
 
 from . import streams, subjects
 from .base import Message, Meta, Money, NonNegative, Quantity, UtcDatetime, new_meta, utcnow
+from .bots import BotLogged, BotStatus, BotStatusChanged
 from .enums import (
     HaltScope,
     LiquiditySide,
@@ -66,11 +67,16 @@ MESSAGE_TYPES: tuple[type[Message], ...] = (
     RiskStateChanged,
     AuditRecorded,
     DeadLettered,
+    BotStatusChanged,
+    BotLogged,
 )
 
 __all__ = [
     "MESSAGE_TYPES",
     "AuditRecorded",
+    "BotLogged",
+    "BotStatus",
+    "BotStatusChanged",
     "CancelOrder",
     "DeadLettered",
     "FillBooked",

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from . import streams, subjects
-from .queries import EXECUTION, MARKETDATA, NOTIFIER, PNL, RISK
+from .queries import BACKTESTS, BOTS, EXECUTION, MARKETDATA, NOTIFIER, PNL, RISK
 
 GATEWAY = "gateway"
 OPERATOR = "operator"
 """The CLI's user (kill switch, tail, migrations) and the tests' raw publisher: everything, like root."""
-SERVICE_USERS: tuple[str, ...] = (GATEWAY, RISK, EXECUTION, PNL, NOTIFIER, MARKETDATA)
+SERVICE_USERS: tuple[str, ...] = (GATEWAY, RISK, EXECUTION, PNL, NOTIFIER, MARKETDATA, BOTS, BACKTESTS)
 
 _ANYONE = UUID(int=0)
 JETSTREAM = ("$JS.API.>", "$JS.ACK.>", "$JS.FC.>")
@@ -142,6 +142,23 @@ PERMISSIONS: Mapping[str, Permissions] = {
         MARKETDATA,
         publish=(family(subjects.ticker("any", "any"), 2), family(subjects.candle("any", "any", "any"), 3)),
         subscribe=(_queries_of(MARKETDATA),),
+    ),
+    BOTS: _service(
+        BOTS,
+        publish=(
+            *_per_user(subjects.order_requested, subjects.order_cancel),
+            *_of_user(subjects.bot_status, subjects.bot_log),
+            subjects.query(EXECUTION, "venues.resolve"),
+        ),
+        subscribe=(_queries_of(BOTS),),
+    ),
+    BACKTESTS: _service(
+        BACKTESTS,
+        publish=(
+            *_of_user(subjects.backtest_progress, subjects.backtest_done),
+            subjects.query(RISK, "settings.get"),
+        ),
+        subscribe=(_queries_of(BACKTESTS),),
     ),
     OPERATOR: Permissions(publish=(">",), subscribe=(">",), allow_responses=False),
 }

@@ -151,6 +151,7 @@ BOTS_QUERIES = {
     "bots.stop": "{id, cancelOpenOrders?: true, closePositions?: false} -> bot",
     "bots.run": "{id} -> bot  (one run now: the rebalancer's manual rebalance; 409 unless Running)",
     "bots.logs": "{id, page?, pageSize?, level?} -> [{at, level, message, data}] (paged, newest first)",
+    "bots.orders": "{id} -> [{id, botId, symbol, side, type, quantity, price, status, filledQuantity, fees}]",
     "bots.performance": "{id} -> the /api/pnl summary fields for this bot's fills alone",
     "bots.admin_list": "{userId?} -> [bot]  (admins: every user's bots)",
 }
@@ -164,4 +165,14 @@ MARKETDATA_QUERIES = {
     "market.stats": (
         "{venue?} -> [{symbol, venue, last, change24h, changePct24h, high24h, low24h, volume24h}]"
     ),
+}
+BACKTESTS = "backtests"
+BACKTESTS_QUERIES = {
+    # `backtest` is the Backtest object of docs/api.md: {id, status, progress, request, error, result,
+    # resultHash, datasetHash, createdAt, startedAt, finishedAt}; `result` only in `backtests.get`.
+    "backtests.create": "{BacktestRequest fields} -> backtest  (422 naming the field; 429 BACKTEST_LIMIT)",
+    "backtests.list": "{page?, pageSize?, status?} -> [backtest without result] (paged, newest first)",
+    "backtests.get": "{id} -> backtest with result  (404 BACKTEST_NOT_FOUND, also for another user's)",
+    "backtests.delete": "{id} -> backtest (Queued or Running: Cancelled) or {id, deleted: true} (finished)",
+    "backtests.compare": "{backtestIds: [...]} -> [{id, strategy, status, metrics, resultHash}]",
 }

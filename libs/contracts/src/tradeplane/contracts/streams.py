@@ -80,6 +80,13 @@ AUDIT = StreamSpec(
     max_bytes=1 * GiB,
     description="Audit trail (the gateway keeps its own copy in the database)",
 )
+BOTS = StreamSpec(
+    "TP_BOTS",
+    (f"{PREFIX}.bot.>",),
+    max_age=timedelta(days=30),
+    max_bytes=512 * MiB,
+    description="Bot status changes and bot logs",
+)
 DLQ = StreamSpec(
     "TP_DLQ",
     (f"{PREFIX}.dlq.>",),
@@ -88,7 +95,15 @@ DLQ = StreamSpec(
     description="Dead letters",
 )
 
-ALL_STREAMS: tuple[StreamSpec, ...] = (ORDERS, HALTS, VENUE, MARKET, PNL, RISK, AUDIT, DLQ)
+BACKTESTS = StreamSpec(
+    "TP_BACKTESTS",
+    (f"{PREFIX}.backtest.>",),
+    max_age=timedelta(days=7),
+    max_bytes=256 * MiB,
+    description="Backtest job progress and completion",
+)
+
+ALL_STREAMS: tuple[StreamSpec, ...] = (ORDERS, HALTS, VENUE, MARKET, PNL, RISK, AUDIT, BOTS, DLQ, BACKTESTS)
 
 HALT_BUCKET = "tp_halts"
 """KV bucket with the kill switch state: key `global` or `user.<user_id>`, value a HaltEngaged JSON."""

@@ -107,6 +107,16 @@ def pnl_updated(user_id: UUID) -> str:
     return f"{PREFIX}.pnl.updated.{user_id}"
 
 
+def bot_status(user_id: UUID) -> str:
+    """A bot of `user_id` changed status (`BotStatusChanged`)."""
+    return f"{PREFIX}.bot.status.{user_id}"
+
+
+def bot_log(user_id: UUID) -> str:
+    """A bot of `user_id` logged a line (`BotLogged`)."""
+    return f"{PREFIX}.bot.log.{user_id}"
+
+
 def risk_state(user_id: UUID) -> str:
     return f"{PREFIX}.risk.state.{user_id}"
 
@@ -171,6 +181,7 @@ ALL_USER_ENABLED = f"{PREFIX}.user.enabled.>"
 ALL_TRADES_CLOSED = f"{PREFIX}.trade.closed.>"
 ALL_RISK_STATE = f"{PREFIX}.risk.state.>"
 ALL_AUDIT = f"{PREFIX}.audit.>"
+ALL_BOT_EVENTS = f"{PREFIX}.bot.>"
 
 
 def approved_for_partition(partition: int) -> str:
@@ -179,3 +190,16 @@ def approved_for_partition(partition: int) -> str:
 
 def cancel_for_partition(partition: int) -> str:
     return f"{PREFIX}.order.cancel.{partition}.*"
+
+
+def backtest_progress(user_id: UUID) -> str:
+    """A backtest job of the user moved (status or progress): `tp.backtest.progress.<user>`."""
+    return f"{PREFIX}.backtest.progress.{user_id}"
+
+
+def backtest_done(user_id: UUID) -> str:
+    """A backtest job of the user finished (Done, Failed or Cancelled): `tp.backtest.done.<user>`."""
+    return f"{PREFIX}.backtest.done.{user_id}"
+
+
+ALL_BACKTESTS = f"{PREFIX}.backtest.>"

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, TypeVar
 
 from faststream.nats import NatsBroker, NatsMessage, NatsRouter
 from pydantic import ValidationError
@@ -14,6 +14,19 @@ from tradeplane.contracts.queries import Caller, Query, QueryError, Reply
 log = logging.getLogger(__name__)
 
 QueryHandler = Callable[[Query], Awaitable[Any]]
+C = TypeVar("C")
+
+
+def bound(ctx: C, handlers: Mapping[str, Callable[[C, Query], Awaitable[Any]]]) -> dict[str, QueryHandler]:
+    """Handlers written as `fn(ctx, query)`, each bound to `ctx` (for `query_router`)."""
+
+    def bind(fn: Callable[[C, Query], Awaitable[Any]]) -> QueryHandler:
+        async def handler(q: Query) -> Any:
+            return await fn(ctx, q)
+
+        return handler
+
+    return {name: bind(fn) for name, fn in handlers.items()}
 
 
 def _validation_details(exc: ValidationError) -> dict[str, Any]:

@@ -60,6 +60,8 @@ class StrategyContext:
             raise ValueError("the clock must be timezone-aware (UTC)")
         self.bot_id = bot_id
         self.random = random.Random(seed)
+        self._seed = seed
+        self._unused_random = self.random.getstate()
         self.market_buy_buffer = market_buy_buffer
         self._now = now
         self._balances = {asset: Decimal(amount) for asset, amount in balances.items()}
@@ -273,7 +275,9 @@ class StrategyContext:
 
     def snapshot(self) -> dict[str, Any]:
         """The context's state as JSON-able data, for a host to store and `restore` after a restart."""
-        version, internal, gauss = self.random.getstate()
+        state = self.random.getstate()
+        # The generator's 625 words only once the strategy drew from it: most never do.
+        drawn = None if state == self._unused_random else [state[0], list(state[1]), state[2]]
         return {
             "now": self._now.isoformat(),
             "balances": {asset: str(amount) for asset, amount in self._balances.items()},
@@ -289,7 +293,7 @@ class StrategyContext:
                 }
                 for name, t in self._timers.items()
             },
-            "random": [version, list(internal), gauss],
+            "random": drawn,
         }
 
     def restore(self, snapshot: Mapping[str, Any]) -> None:
@@ -310,8 +314,11 @@ class StrategyContext:
             )
             for name, t in snapshot["timers"].items()
         }
-        version, internal, gauss = snapshot["random"]
-        self.random.setstate((version, tuple(internal), gauss))
+        if snapshot["random"] is None:  # never drawn from: as seeded
+            self.random.seed(self._seed)
+        else:
+            version, internal, gauss = snapshot["random"]
+            self.random.setstate((version, tuple(internal), gauss))
 
     def _add(self, asset: str, amount: Decimal) -> None:
         self._balances[asset] = self.balance(asset) + amount

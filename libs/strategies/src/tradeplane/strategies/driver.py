@@ -83,6 +83,11 @@ class StrategyDriver:
     def stop(self, now: datetime) -> RunOutput:
         return self._run(max(self.ctx.now, now), "stop", self.strategy.on_stop)
 
+    def act(self, now: datetime, trigger: str, hook: Callable[[StrategyContext], None]) -> RunOutput:
+        """A run of the host's own, numbered like any other (a config update, closing positions at a
+        stop): `hook` works on the context as a strategy would."""
+        return self._run(max(self.ctx.now, now), trigger, hook)
+
     def snapshot(self) -> dict[str, Any]:
         """Everything needed to resume this bot after a restart, as JSON-able data."""
         return {"nextRun": self.next_run, "context": self.ctx.snapshot(), "strategy": self.strategy.state()}

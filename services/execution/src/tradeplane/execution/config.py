@@ -7,25 +7,11 @@ from typing import Self
 
 from pydantic import Field, SecretStr, model_validator
 from tradeplane.runtime.crypto import Keyring
-from tradeplane.runtime.settings import ServiceSettings
+from tradeplane.runtime.settings import ServiceSettings, parse_partitions
 
 log = logging.getLogger(__name__)
 
-
-def parse_partitions(text: str, partitions: int) -> tuple[int, ...]:
-    """`0-15`, `0,3,5` or `0-3,8` → sorted partition numbers, each below `partitions`."""
-    owned: set[int] = set()
-    for part in filter(None, (p.strip() for p in text.split(","))):
-        low, sep, high = part.partition("-")
-        first, last = (int(low), int(high)) if sep else (int(low), int(low))
-        if first > last:
-            raise ValueError(f"empty partition range {part!r}")
-        owned.update(range(first, last + 1))
-    if not owned:
-        raise ValueError("no partitions given")
-    if max(owned) >= partitions or min(owned) < 0:
-        raise ValueError(f"partitions must lie in 0-{partitions - 1}")
-    return tuple(sorted(owned))
+__all__ = ["Settings", "parse_partitions"]
 
 
 class Settings(ServiceSettings):

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
 from tradeplane.contracts import (
@@ -96,6 +98,15 @@ class OrderContext:
             producer=_instance_producer, correlation_id=self.correlation_id, causation_id=self.causation_id
         )
 
+    def about(self) -> dict[str, Any]:
+        """What every event about the order starts with: its meta (the approval as cause) and its ids."""
+        return {
+            "meta": self.meta(),
+            "order_id": self.order_id,
+            "user_id": self.user_id,
+            "account_id": self.account_id,
+        }
+
 
 @dataclass(slots=True)
 class TrackedOrder:
@@ -141,32 +152,31 @@ def new_record(ctx: OrderContext) -> OrderRecord:
 
 def rejected(ctx: OrderContext, record: OrderRecord, code: RejectCode, reason: str) -> Outcome:
     """Refused before or by the venue: the order never rests anywhere."""
-    reason = reason[:500]
-    event = OrderRejected(
-        meta=ctx.meta(),
-        order_id=ctx.order_id,
-        user_id=ctx.user_id,
-        account_id=ctx.account_id,
-        code=code,
-        reason=reason,
-    )
-    record = apply_reject(record, reason)
-    return Outcome(ctx, record, events=((subjects.order_rejected(ctx.partition, ctx.user_id), event),))
+    return _closed(ctx, record, OrderRejected, subjects.order_rejected, code, reason)
 
 
 def failed(ctx: OrderContext, record: OrderRecord, code: RejectCode, reason: str) -> Outcome:
     """The venue call errored and will not be retried; the order is closed as rejected."""
+    return _closed(ctx, record, OrderFailed, subjects.order_failed, code, reason)
+
+
+def _closed(
+    ctx: OrderContext,
+    record: OrderRecord,
+    kind: type[OrderRejected | OrderFailed],
+    subject: Callable[[int, UUID], str],
+    code: RejectCode,
+    reason: str,
+) -> Outcome:
+    """The order closed as rejected, told by a `kind` event on its `subject`."""
     reason = reason[:500]
-    event = OrderFailed(
-        meta=ctx.meta(),
-        order_id=ctx.order_id,
-        user_id=ctx.user_id,
-        account_id=ctx.account_id,
+    event = kind(
+        **ctx.about(),
         code=code,
         reason=reason,
     )
     record = apply_reject(record, reason)
-    return Outcome(ctx, record, events=((subjects.order_failed(ctx.partition, ctx.user_id), event),))
+    return Outcome(ctx, record, events=((subject(ctx.partition, ctx.user_id), event),))
 
 
 def canceled(ctx: OrderContext, record: OrderRecord, reason: str) -> Outcome:
@@ -204,10 +214,7 @@ def apply_report(
 
 def _accepted_event(ctx: OrderContext, venue_order_id: str) -> Event:
     event = OrderAccepted(
-        meta=ctx.meta(),
-        order_id=ctx.order_id,
-        user_id=ctx.user_id,
-        account_id=ctx.account_id,
+        **ctx.about(),
         venue_order_id=venue_order_id,
         accepted_at=utcnow(),
     )
@@ -216,10 +223,7 @@ def _accepted_event(ctx: OrderContext, venue_order_id: str) -> Event:
 
 def _filled_event(ctx: OrderContext, record: OrderRecord, fill: VenueFillReport) -> Event:
     event = OrderFilled(
-        meta=ctx.meta(),
-        order_id=ctx.order_id,
-        user_id=ctx.user_id,
-        account_id=ctx.account_id,
+        **ctx.about(),
         fill_id=fill.fill_id,
         venue=ctx.venue,
         symbol=ctx.symbol,
@@ -238,10 +242,7 @@ def _filled_event(ctx: OrderContext, record: OrderRecord, fill: VenueFillReport)
 
 def _canceled_event(ctx: OrderContext, record: OrderRecord) -> Event:
     event = OrderCanceled(
-        meta=ctx.meta(),
-        order_id=ctx.order_id,
-        user_id=ctx.user_id,
-        account_id=ctx.account_id,
+        **ctx.about(),
         reason=record.reason,
         filled_quantity=record.filled_quantity,
     )

@@ -25,6 +25,7 @@ from .metrics import RequestMetrics
 from .routes import (
     admin,
     auth,
+    backtests,
     bots,
     compliance,
     killswitch,
@@ -59,6 +60,7 @@ ROUTERS = (
     monitoring,
     strategies,
     bots,
+    backtests,
 )
 
 

@@ -1,4 +1,4 @@
-"""What every request handler reaches through `deps`: the runtime, settings, tokens and venue cache."""
+"""What every request handler reaches through `deps`: runtime, settings, tokens, venue cache, intake."""
 
 from __future__ import annotations
 
@@ -10,9 +10,11 @@ from tradeplane.contracts.queries import Caller, Reply
 from tradeplane.runtime import Runtime
 from tradeplane.runtime.queries import ask
 
+from .adapters.intake_store import SqlIntakeStore
 from .auth.sessions import Sessions
 from .auth.tokens import AccessTokens
 from .config import Settings
+from .intake import Intake
 from .venues import VenueAccounts
 
 
@@ -22,6 +24,7 @@ class Gateway:
         self.settings = settings
         self.tokens = tokens
         self.venues = VenueAccounts(self.ask, settings.venue_cache_seconds)
+        self.intake = Intake(SqlIntakeStore(rt), self.venues, self.ask, settings.partitions)
         self.sessions = Sessions(rt.engine, tokens, timedelta(days=settings.refresh_token_days))
 
     @property

@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 from sqlalchemy import Row
 from tradeplane.contracts import CancelOrder, OrderRequested, OrderStatus, OrderType, new_meta, subjects
 from tradeplane.contracts.queries import EXECUTION, Caller
 
-from .adapters import order_view
+from .adapters.intake_store import IntakeStore
 from .auth.principal import Principal
-from .context import Gateway
 from .domain.sizing import MarketRules, Requested, Sized, SizingError, find_market, size_order
 from .envelope import ApiError
 from .schemas import PlaceOrder
-from .venues import Account
+from .venues import Account, Ask
 
 SERVICE = "gateway"
 
@@ -26,60 +25,97 @@ def order_not_found() -> ApiError:
     return ApiError(404, "ORDER_NOT_FOUND", "no such order")
 
 
-async def place(gw: Gateway, user: Principal, body: PlaceOrder, idempotency_key: str | None) -> Row[Any]:
-    """Record the order (Pending) and request it; the same client order id returns the same order."""
-    key = _client_key(body, idempotency_key)
-    if key is not None:
-        async with gw.rt.engine.connect() as conn:
-            existing = await order_view.by_client_id(conn, user.id, key)
-        if existing is not None:
-            return existing
-    account = await gw.venues.resolve(user.caller, body.venue_id)
-    sized = await _sized(gw, user.caller, account, body)
-    order_id = uuid.uuid4()
-    intent = OrderRequested(
-        meta=new_meta(SERVICE, correlation_id=order_id),
-        order_id=order_id,
-        user_id=user.id,
-        account_id=account.account_id,
-        client_order_id=key or str(order_id),
-        venue=account.venue,
-        symbol=body.symbol,
-        side=body.side,
-        type=body.type,
-        quantity=sized.quantity,
-        price=sized.price,
-        stop_price=sized.stop_price,
-    )
-    partition = subjects.partition_of(user.id, gw.settings.partitions)
-    async with gw.rt.outbox.transaction() as tx:
-        if await order_view.insert_order(tx.conn, **_row(intent)):
-            tx.emit(subjects.order_requested(partition, user.id), intent)
-        # Ours, or the one a concurrent request with the same key committed first.
-        row = await order_view.by_client_id(tx.conn, user.id, intent.client_order_id)
-    if row is None:
-        raise ApiError(409, "CONFLICT", "the order could not be recorded; retry with the same key")
-    return row
+class Venues(Protocol):
+    async def resolve(self, caller: Caller, venue_id: UUID) -> Account:
+        """The caller's own venue account, or 404 VENUE_NOT_FOUND (see `VenueAccounts`)."""
+        ...
 
 
-async def cancel(gw: Gateway, user: Principal, order_id: UUID) -> Row[Any]:
-    """Ask the order's executor to cancel it; 409 ORDER_NOT_OPEN once it is filled, cancelled or rejected."""
-    async with gw.rt.outbox.transaction() as tx:
-        row = await order_view.by_id(tx.conn, user.id, order_id)
-        if row is None:
-            raise order_not_found()
-        if OrderStatus(row.status).is_terminal:
-            raise ApiError(409, "ORDER_NOT_OPEN", f"the order is {row.status}", orderStatus=row.status)
-        command = CancelOrder(
+class Intake:
+    def __init__(self, store: IntakeStore, venues: Venues, ask: Ask, partitions: int) -> None:
+        self._store = store
+        self._venues = venues
+        self._ask = ask
+        self._partitions = partitions
+
+    async def place(self, user: Principal, body: PlaceOrder, idempotency_key: str | None) -> Row[Any]:
+        """Record the order (Pending) and request it; the same client order id returns the same order."""
+        key = _client_key(body, idempotency_key)
+        if key is not None:
+            existing = await self._store.by_client_id(user.id, key)
+            if existing is not None:
+                return existing
+        account = await self._venues.resolve(user.caller, body.venue_id)
+        sized = await self._sized(user.caller, account, body)
+        order_id = uuid.uuid4()
+        intent = OrderRequested(
             meta=new_meta(SERVICE, correlation_id=order_id),
             order_id=order_id,
             user_id=user.id,
-            account_id=row.account_id,
-            reason="user",
+            account_id=account.account_id,
+            client_order_id=key or str(order_id),
+            venue=account.venue,
+            symbol=body.symbol,
+            side=body.side,
+            type=body.type,
+            quantity=sized.quantity,
+            price=sized.price,
+            stop_price=sized.stop_price,
         )
-        partition = subjects.partition_of(user.id, gw.settings.partitions)
-        tx.emit(subjects.order_cancel(partition, user.id), command)
-    return row
+        partition = subjects.partition_of(user.id, self._partitions)
+        async with self._store.transaction() as tx:
+            if await tx.insert_order(**_row(intent)):
+                tx.emit(subjects.order_requested(partition, user.id), intent)
+            # Ours, or the one a concurrent request with the same key committed first.
+            row = await tx.by_client_id(user.id, intent.client_order_id)
+        if row is None:
+            raise ApiError(409, "CONFLICT", "the order could not be recorded; retry with the same key")
+        return row
+
+    async def cancel(self, user: Principal, order_id: UUID) -> Row[Any]:
+        """Ask the order's executor to cancel it; 409 ORDER_NOT_OPEN once it is filled, cancelled or
+        rejected."""
+        async with self._store.transaction() as tx:
+            row = await tx.by_id(user.id, order_id)
+            if row is None:
+                raise order_not_found()
+            if OrderStatus(row.status).is_terminal:
+                raise ApiError(409, "ORDER_NOT_OPEN", f"the order is {row.status}", orderStatus=row.status)
+            command = CancelOrder(
+                meta=new_meta(SERVICE, correlation_id=order_id),
+                order_id=order_id,
+                user_id=user.id,
+                account_id=row.account_id,
+                reason="user",
+            )
+            partition = subjects.partition_of(user.id, self._partitions)
+            tx.emit(subjects.order_cancel(partition, user.id), command)
+        return row
+
+    async def _sized(self, caller: Caller, account: Account, body: PlaceOrder) -> Sized:
+        try:
+            rules = find_market(account.markets, body.symbol)
+            last = await self._last_price(caller, body, rules) if body.type is OrderType.MARKET else None
+            requested = Requested(body.side, body.type, body.quantity, body.price, body.stop_price)
+            return size_order(rules, requested, last)
+        except SizingError as exc:
+            raise ApiError(422, exc.code, exc.message, **exc.details) from exc
+
+    async def _last_price(self, caller: Caller, body: PlaceOrder, rules: MarketRules) -> Decimal | None:
+        """The latest traded price, for a market order's minimum notional; None when none is known."""
+        if rules.min_notional <= 0:
+            return None
+        reply = await self._ask(caller, EXECUTION, "market.prices", {"venueId": str(body.venue_id)})
+        if not reply.ok or not isinstance(reply.data, list):
+            return None
+        for ticker in reply.data:
+            if isinstance(ticker, dict) and ticker.get("symbol") == body.symbol:
+                try:
+                    price = Decimal(str(ticker.get("price")))
+                except InvalidOperation:
+                    return None
+                return price if price.is_finite() and price > 0 else None
+        return None
 
 
 def _client_key(body: PlaceOrder, idempotency_key: str | None) -> str | None:
@@ -91,33 +127,6 @@ def _client_key(body: PlaceOrder, idempotency_key: str | None) -> str | None:
             field="clientOrderId",
         )
     return body.client_order_id or idempotency_key
-
-
-async def _sized(gw: Gateway, caller: Caller, account: Account, body: PlaceOrder) -> Sized:
-    try:
-        rules = find_market(account.markets, body.symbol)
-        last = await _last_price(gw, caller, body, rules) if body.type is OrderType.MARKET else None
-        requested = Requested(body.side, body.type, body.quantity, body.price, body.stop_price)
-        return size_order(rules, requested, last)
-    except SizingError as exc:
-        raise ApiError(422, exc.code, exc.message, **exc.details) from exc
-
-
-async def _last_price(gw: Gateway, caller: Caller, body: PlaceOrder, rules: MarketRules) -> Decimal | None:
-    """The latest traded price, for a market order's minimum notional; None when none is known."""
-    if rules.min_notional <= 0:
-        return None
-    reply = await gw.ask(caller, EXECUTION, "market.prices", {"venueId": str(body.venue_id)})
-    if not reply.ok or not isinstance(reply.data, list):
-        return None
-    for ticker in reply.data:
-        if isinstance(ticker, dict) and ticker.get("symbol") == body.symbol:
-            try:
-                price = Decimal(str(ticker.get("price")))
-            except InvalidOperation:
-                return None
-            return price if price.is_finite() and price > 0 else None
-    return None
 
 
 def _row(intent: OrderRequested) -> dict[str, Any]:

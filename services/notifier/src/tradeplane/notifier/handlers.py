@@ -24,7 +24,7 @@ from tradeplane.contracts import (
 from tradeplane.contracts.streams import StreamSpec
 from tradeplane.runtime import Runtime, Subscription, subscribe
 
-from .adapters import deliveries, endpoints
+from .adapters.fan_out import FanOutStore, SqlFanOut
 from .domain.payloads import to_payload
 
 SERVICE = "notifier"
@@ -59,25 +59,21 @@ def recipient(message: Message) -> UUID | None:
     return user_id
 
 
-async def fan_out(rt: Runtime, consumer_name: str, message: Message) -> bool:
+async def fan_out(store: FanOutStore, consumer_name: str, message: Message) -> bool:
     """Queue the event for its subscribers, once, in the transaction that claims it; True if queued."""
     payload = to_payload(message)
     if payload is None:
         return False
-    async with rt.outbox.transaction() as tx:
-        if not await rt.inbox.claim(tx.conn, consumer_name, message.meta.event_id):
-            return False
-        targets = await endpoints.subscribed(tx.conn, payload.type.value, recipient(message))
-        queued = await deliveries.enqueue(tx.conn, targets, payload)
+    queued = await store.queue_once(consumer_name, message.meta.event_id, payload, recipient(message))
     return bool(queued)
 
 
-def subscriptions(rt: Runtime, wake: Callable[[], None]) -> tuple[Subscription[Message], ...]:
+def subscriptions(store: FanOutStore, wake: Callable[[], None]) -> tuple[Subscription[Message], ...]:
     """A durable consumer per notified event; replicas share each one's work through a deliver group."""
 
     def handler(durable: str) -> Callable[[Message], Awaitable[None]]:
         async def handle(message: Message) -> None:
-            if await fan_out(rt, durable, message):
+            if await fan_out(store, durable, message):
                 wake()
 
         return handle
@@ -89,4 +85,4 @@ def subscriptions(rt: Runtime, wake: Callable[[], None]) -> tuple[Subscription[M
 
 
 def router(rt: Runtime, wake: Callable[[], None]) -> NatsRouter:
-    return subscribe(lambda: rt.broker, SERVICE, subscriptions(rt, wake))
+    return subscribe(lambda: rt.broker, SERVICE, subscriptions(SqlFanOut(rt.outbox, rt.inbox), wake))

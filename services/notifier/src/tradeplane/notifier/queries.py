@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncEngine
 from tradeplane.contracts.queries import Query, QueryError, Reply
 from tradeplane.runtime.crypto import Keyring
-from tradeplane.runtime.queries import QueryHandler, query_router
+from tradeplane.runtime.queries import bound, query_router
 
 from . import views
 from .adapters import deliveries, endpoints, history
@@ -175,21 +175,18 @@ async def stats(ctx: Context, q: Query) -> dict[str, Any]:
 
 
 def router(ctx: Context) -> NatsRouter:
-    def bind(fn: Callable[[Context, Query], Any]) -> QueryHandler:
-        async def handler(q: Query) -> Any:
-            return await fn(ctx, q)
-
-        return handler
-
     return query_router(
         SERVICE,
-        {
-            "webhooks.create": bind(create),
-            "webhooks.list": bind(list_all),
-            "webhooks.update": bind(update),
-            "webhooks.delete": bind(delete),
-            "webhooks.test": bind(send_test),
-            "webhooks.deliveries": bind(delivery_log),
-            "webhooks.stats": bind(stats),
-        },
+        bound(
+            ctx,
+            {
+                "webhooks.create": create,
+                "webhooks.list": list_all,
+                "webhooks.update": update,
+                "webhooks.delete": delete,
+                "webhooks.test": send_test,
+                "webhooks.deliveries": delivery_log,
+                "webhooks.stats": stats,
+            },
+        ),
     )

@@ -11,6 +11,7 @@ from tradeplane.runtime.queries import query_router
 
 from . import handlers
 from .accounts import Accounts
+from .adapters.booking_store import SqlBookingStore
 from .adapters.tables import metadata
 from .booking import Booker
 from .config import Settings
@@ -25,7 +26,7 @@ def build(settings: Settings) -> Any:
     rt = Runtime(PNL, settings, metadata, Path(__file__).parent / "migrations")
     curve = Curve(Marks())
     accounts = Accounts(rt, curve, settings)
-    booker = Booker(rt, curve, accounts)
+    booker = Booker(SqlBookingStore(rt.outbox, curve), curve.marks, accounts)
     background = Background(rt, settings, curve, booker, accounts)
     queries = PnlQueries(rt.engine, curve, accounts)
     return rt.asgi(

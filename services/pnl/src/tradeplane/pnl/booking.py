@@ -9,19 +9,19 @@ from __future__ import annotations
 
 import logging
 from decimal import Decimal
+from typing import Protocol
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from tradeplane.contracts import FillBooked, OrderFilled, PositionChanged, TradeClosed, subjects, utcnow
-from tradeplane.runtime import Runtime, Tx
 
 from . import metrics
-from .accounts import Accounts
-from .adapters import repo
+from .adapters.booking_store import BookingStore, BookingTx
 from .domain.fills import Fill
+from .domain.marks import Marks
 from .domain.stored import Applied, apply_fill, bookable
 from .domain.trades import ClosedTrade
 from .domain.valuation import Holding, value
-from .equity_figures import PRODUCER, Curve
+from .equity_figures import PRODUCER
 
 log = logging.getLogger(__name__)
 _POSITION_NAMESPACE = uuid5(NAMESPACE_URL, "tradeplane:pnl:position")
@@ -32,17 +32,23 @@ def position_id(user_id: UUID, account_id: UUID, symbol: str) -> UUID:
     return uuid5(_POSITION_NAMESPACE, f"{user_id}:{account_id}:{symbol}")
 
 
+class KnownAccounts(Protocol):
+    async def ensure(self, user_id: UUID, account_id: UUID, venue: str) -> None:
+        """Make sure the account is recorded (see `Accounts.ensure`)."""
+        ...
+
+
 class Booker:
-    def __init__(self, rt: Runtime, curve: Curve, accounts: Accounts) -> None:
-        self.rt = rt
-        self.curve = curve
+    def __init__(self, store: BookingStore, marks: Marks, accounts: KnownAccounts) -> None:
+        self.store = store
+        self.marks = marks
         self.accounts = accounts
         self.last_unrealized: dict[UUID, Decimal] = {}
         """Each user's unrealized PnL as last reported, so price updates report only a move."""
 
     async def book(self, event: OrderFilled) -> bool:
         """Book the fill; False when it was booked before (nothing changes, nothing is published)."""
-        marks = self.curve.marks
+        marks = self.marks
         marks.update(event.venue, event.symbol, event.price, event.filled_at)
         fill, fee_quote = bookable(Fill.from_event(event), marks.rates)
         if fee_quote is None:
@@ -51,30 +57,28 @@ class Booker:
                 extra={"fill_id": event.fill_id, "fee_currency": event.fee_currency},
             )
         await self.accounts.ensure(event.user_id, event.account_id, event.venue)
-        async with self.rt.outbox.transaction() as tx:
-            if not await repo.claim_fill(tx.conn, event, fee_quote):
+        async with self.store.transaction() as tx:
+            if not await tx.claim_fill(event, fee_quote):
                 metrics.FILLS_DUPLICATE.inc()
                 return False
-            state = await repo.lock_position(
-                tx.conn, event.user_id, event.account_id, event.symbol, event.venue
-            )
+            state = await tx.lock_position(event.user_id, event.account_id, event.symbol, event.venue)
             applied = apply_fill(state, fill, marks.rates)
-            await repo.save_position(tx.conn, applied)
+            await tx.save_position(applied)
             trade = applied.result.trade
             if trade is not None:
-                await repo.insert_trade(tx.conn, trade, event.venue, event.fill_id)
+                await tx.insert_trade(trade, event.venue, event.fill_id)
             await self._publish(tx, event, applied, trade)
         metrics.FILLS_BOOKED.inc()
         if trade is not None:
             metrics.TRADES_CLOSED.inc()
         return True
 
-    async def _publish(self, tx: Tx, event: OrderFilled, applied: Applied, trade: ClosedTrade | None) -> None:
-        now = utcnow()
-        tz = await self.curve.timezone(tx.conn, event.user_id)
-        figures = await self.curve.snapshot(tx.conn, event.user_id, now, tz, [event.account_id])
+    async def _publish(
+        self, tx: BookingTx, event: OrderFilled, applied: Applied, trade: ClosedTrade | None
+    ) -> None:
+        figures, pnl_updated = await tx.report(event.user_id, event.account_id, utcnow(), event)
         position = applied.position
-        unrealized = value(Holding(event.venue, position), self.curve.marks).unrealized
+        unrealized = value(Holding(event.venue, position), self.marks).unrealized
         tx.emit(
             subjects.position_changed(event.user_id),
             event.caused(
@@ -92,32 +96,12 @@ class Booker:
         if trade is not None:
             tx.emit(subjects.trade_closed(event.user_id), trade_closed(event, trade))
         tx.emit(subjects.fill_booked(event.user_id), fill_booked(event, applied, trade))
-        tx.emit(
-            subjects.pnl_updated(event.user_id),
-            await self.curve.pnl_updated(tx.conn, event.user_id, figures, now, tz, cause=event),
-        )
+        tx.emit(subjects.pnl_updated(event.user_id), pnl_updated)
         self.last_unrealized[event.user_id] = figures.total.unrealized
 
 
 def trade_closed(cause: OrderFilled, trade: ClosedTrade) -> TradeClosed:
-    event: TradeClosed = cause.caused(
-        TradeClosed,
-        PRODUCER,
-        trade_id=trade.trade_id,
-        user_id=trade.user_id,
-        account_id=trade.account_id,
-        symbol=trade.symbol,
-        side=trade.side,
-        quantity=trade.quantity,
-        entry_price=trade.entry_price,
-        exit_price=trade.exit_price,
-        entry_at=trade.entry_at,
-        exit_at=trade.exit_at,
-        fees=trade.fees,
-        pnl_usd=trade.pnl_usd,
-        pnl_pct=trade.pnl_pct,
-        duration_seconds=trade.duration_seconds,
-    )
+    event: TradeClosed = cause.caused(TradeClosed, PRODUCER, **trade.as_dict())
     return event
 
 

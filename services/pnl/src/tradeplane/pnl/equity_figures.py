@@ -95,17 +95,24 @@ class Curve:
     ) -> PnlUpdated:
         """The user's figures, with day and week in their timezone (UTC until a query tells us theirs)."""
         _, daily, weekly = await self.period_pnl(conn, user_id, figures, now, tz)
-        total = figures.total
-        fields = {
-            "user_id": user_id,
-            "realized_pnl": total.realized,
-            "unrealized_pnl": total.unrealized,
-            "fees": total.fees,
-            "equity": figures.equity,
-            "daily_pnl": daily,
-            "weekly_pnl": weekly,
-        }
-        if cause is not None:
-            event: PnlUpdated = cause.caused(PnlUpdated, PRODUCER, **fields)
-            return event
-        return PnlUpdated(meta=Meta(producer=PRODUCER, schema_version=PnlUpdated.SCHEMA_VERSION), **fields)
+        return pnl_report(user_id, figures, daily, weekly, cause)
+
+
+def pnl_report(
+    user_id: UUID, figures: UserFigures, daily: Decimal, weekly: Decimal, cause: Message | None = None
+) -> PnlUpdated:
+    """The `PnlUpdated` of a user's figures and their PnL since the day and the week began."""
+    total = figures.total
+    fields = {
+        "user_id": user_id,
+        "realized_pnl": total.realized,
+        "unrealized_pnl": total.unrealized,
+        "fees": total.fees,
+        "equity": figures.equity,
+        "daily_pnl": daily,
+        "weekly_pnl": weekly,
+    }
+    if cause is not None:
+        event: PnlUpdated = cause.caused(PnlUpdated, PRODUCER, **fields)
+        return event
+    return PnlUpdated(meta=Meta(producer=PRODUCER, schema_version=PnlUpdated.SCHEMA_VERSION), **fields)

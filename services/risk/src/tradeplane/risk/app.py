@@ -9,6 +9,7 @@ from typing import Any
 from tradeplane.runtime import Periodic, Runtime, serve
 
 from . import handlers
+from .adapters.decisions import SqlDecisionStore
 from .adapters.tables import metadata
 from .config import Settings
 from .equity import EquitySource
@@ -30,7 +31,7 @@ def build(settings: Settings) -> Any:
         lambda: rt.broker, settings.risk_default_equity, settings.risk_equity_timeout_seconds
     )
     tracker = Tracker(rt, profiles, settings.risk_disable_after_errors)
-    pretrade = PreTrade(rt, profiles, halts, prices, equity)
+    pretrade = PreTrade(SqlDecisionStore(rt.outbox), settings.partitions, profiles, halts, prices, equity)
     periodic = Periodic()
 
     async def load_prices() -> None:

@@ -5,6 +5,9 @@ from __future__ import annotations
 import logging
 import time
 from datetime import datetime
+from decimal import Decimal
+from typing import Protocol
+from uuid import UUID
 
 from tradeplane.contracts import OrderRequested, RejectCode, utcnow
 from tradeplane.riskrules import (
@@ -17,12 +20,9 @@ from tradeplane.riskrules import (
     record_order,
     roll_day,
 )
-from tradeplane.runtime import Runtime
 
 from . import events, metrics
-from .adapters import repo
-from .equity import EquitySource
-from .killswitch import KillSwitch
+from .adapters.decisions import DecisionStore, Outcome
 from .market import Prices
 from .profiles import Profile, Profiles
 
@@ -48,21 +48,37 @@ def no_reference_price(order: OrderRequested) -> Rejected:
     )
 
 
+class Halts(Protocol):
+    """Which kill switches are engaged (the `KillSwitch`)."""
+
+    @property
+    def global_engaged(self) -> bool: ...
+
+    def user_engaged(self, user_id: UUID) -> bool: ...
+
+
+class Equity(Protocol):
+    """A user's equity when no PnL update told it (the `EquitySource`)."""
+
+    async def of(self, user_id: UUID) -> Decimal | None: ...
+
+
 class PreTrade:
     def __init__(
         self,
-        rt: Runtime,
+        store: DecisionStore,
+        partitions: int,
         profiles: Profiles,
-        halts: KillSwitch,
+        halts: Halts,
         prices: Prices,
-        equity: EquitySource,
+        equity: Equity,
     ) -> None:
-        self._rt = rt
+        self._store = store
         self._profiles = profiles
         self._halts = halts
         self._prices = prices
         self._equity = equity
-        self._partitions = rt.settings.partitions
+        self._partitions = partitions
 
     async def handle(self, order: OrderRequested) -> None:
         """Lock the user's state, decide, store the state and decision, and emit the outcome.
@@ -72,8 +88,8 @@ class PreTrade:
         """
         started = time.perf_counter()
         now = utcnow()
-        async with self._rt.outbox.transaction() as tx:
-            row = await repo.lock(tx.conn, order.user_id, order.order_id)
+        async with self._store.transaction() as tx:
+            row = await tx.lock(order.user_id, order.order_id)
             if row.decision is not None:
                 log.debug("order already decided", extra={"order_id": str(order.order_id)})
                 metrics.DUPLICATES.inc()
@@ -84,7 +100,7 @@ class PreTrade:
             if isinstance(decision, Approved):
                 state = record_order(state, now)
             changed = state if state != row.state else None
-            await repo.record_decision(tx.conn, order.order_id, order.user_id, _outcome(decision), changed)
+            await tx.record_decision(order.order_id, order.user_id, _outcome(decision), changed)
             for subject, message in events.transitions(order.user_id, changes, order):
                 tx.emit(subject, message)
             tx.emit(*events.decision(order, decision, self._partitions))
@@ -113,7 +129,7 @@ class PreTrade:
         )
 
 
-def _outcome(decision: Decision) -> tuple[bool, str | None, str | None]:
+def _outcome(decision: Decision) -> Outcome:
     if isinstance(decision, Approved):
         return True, None, None
     return False, decision.code.value, decision.message[: events.REASON_MAX]

@@ -11,14 +11,13 @@ import shutil
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from types import TracebackType
 from typing import Self
 
 import httpx
 from tradeplane.contracts.permissions import server_config
 
 from .probe import StartupError, ensure_port_free, http_ok, port_open, wait_until
-from .processes import ChildProcess
+from .processes import ChildProcess, EmbeddedServer
 
 
 def nats_server_binary() -> str:
@@ -29,7 +28,7 @@ def nats_server_binary() -> str:
     return found
 
 
-class EmbeddedNats:
+class EmbeddedNats(EmbeddedServer):
     """nats-server storing JetStream data under `data_dir`, listening on 127.0.0.1 only."""
 
     def __init__(
@@ -89,21 +88,3 @@ class EmbeddedNats:
             out.write(server_config(self.passwords))
         os.chmod(path, 0o600)
         return path
-
-    def stop(self, timeout: float = 10.0) -> None:
-        if self.process is not None:
-            self.process.stop(timeout)
-
-    def _exit_reason(self) -> str | None:
-        assert self.process is not None
-        if self.process.alive:
-            return None
-        return f"exited with {self.process.returncode}:\n{self.process.tail()}"
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()

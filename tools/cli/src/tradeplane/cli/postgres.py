@@ -5,18 +5,17 @@ from __future__ import annotations
 import signal
 import time
 from pathlib import Path
-from types import TracebackType
 from typing import Self
 
 from . import pgfiles
 from .database import SQLALCHEMY_SCHEME, can_connect, ensure_database
 from .probe import StartupError, ensure_port_free, wait_until
-from .processes import ChildProcess
+from .processes import ChildProcess, EmbeddedServer
 
 _START_ATTEMPTS = 3
 
 
-class EmbeddedPostgres:
+class EmbeddedPostgres(EmbeddedServer):
     """PostgreSQL with its cluster in `data_dir`, trust auth for user `postgres`, on 127.0.0.1 only.
 
     `durable=False` turns fsync off: for throwaway test clusters, never for `.data/`.
@@ -74,10 +73,6 @@ class EmbeddedPostgres:
                 time.sleep(0.5 * attempt)
         raise AssertionError("unreachable")
 
-    def stop(self, timeout: float = 10.0) -> None:
-        if self.process is not None:
-            self.process.stop(timeout)
-
     def _argv(self) -> list[str]:
         argv = [str(pgfiles.postgres_bin_dir() / "postgres"), "-D", str(self.data_dir)]
         argv += ["-p", str(self.port), "-h", self.host, "-k", ""]  # TCP only: no socket path length limits
@@ -91,17 +86,3 @@ class EmbeddedPostgres:
         for name, value in settings.items():
             argv += ["-c", f"{name}={value}"]
         return argv
-
-    def _exit_reason(self) -> str | None:
-        assert self.process is not None
-        if self.process.alive:
-            return None
-        return f"exited with {self.process.returncode}:\n{self.process.tail()}"
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()

@@ -13,7 +13,8 @@ from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from types import TracebackType
+from typing import IO, Self
 
 LineSink = Callable[[str], None]
 """Receives one line of a child's output, without its newline."""
@@ -158,3 +159,32 @@ class ChildProcess:
                 self._tail.append(line)
                 with contextlib.suppress(Exception):
                     sink(line)
+
+
+class EmbeddedServer:
+    """A server run as one child process (`process`, set by `start`): stopped on leaving a `with`."""
+
+    process: ChildProcess | None = None
+
+    def start(self) -> Self:
+        """Start the server and wait until it serves."""
+        raise NotImplementedError
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self.process is not None:
+            self.process.stop(timeout)
+
+    def _exit_reason(self) -> str | None:
+        """Why the process is gone (its exit code and last output); None while it runs."""
+        assert self.process is not None
+        if self.process.alive:
+            return None
+        return f"exited with {self.process.returncode}:\n{self.process.tail()}"
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()

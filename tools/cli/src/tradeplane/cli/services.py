@@ -11,7 +11,16 @@ from tradeplane.contracts import permissions
 from . import devsecrets
 from .settings import StackSettings
 
-SERVICES: tuple[str, ...] = ("risk", "marketdata", "execution", "pnl", "notifier", "gateway")
+SERVICES: tuple[str, ...] = (
+    "risk",
+    "marketdata",
+    "execution",
+    "pnl",
+    "notifier",
+    "bots",
+    "backtests",
+    "gateway",
+)
 """Every service, in start order: the gateway last, so it opens to users when the rest is up."""
 
 Command = Callable[[str], list[str]]
@@ -132,7 +141,9 @@ def settings_ports(settings: StackSettings) -> Callable[[str], int]:
         "risk": settings.risk_port,
         "pnl": settings.pnl_port,
         "notifier": settings.notifier_port,
+        "bots": settings.bots_port,
         "marketdata": settings.marketdata_port,
+        "backtests": settings.backtests_port,
     }
 
     def port_of(name: str) -> int:

@@ -28,7 +28,7 @@ async def place_order(
     idempotency_key: Annotated[Key | None, Header(alias="Idempotency-Key")] = None,
 ) -> Response:
     """Place an order; the same clientOrderId (or Idempotency-Key) returns the same order."""
-    row = await intake.place(gw, user, body, idempotency_key)
+    row = await gw.intake.place(user, body, idempotency_key)
     return ok({"order": order_json(row)}, 202)
 
 
@@ -82,5 +82,5 @@ async def get_order(order_id: UUID, user: CurrentUser, conn: DbConn) -> Response
 @router.delete("/{order_id:uuid}", status_code=202, response_model=Ok[OrderAccepted])
 async def cancel_order(order_id: UUID, user: Trader, gw: Gw) -> Response:
     """Cancel an open order; 409 ORDER_NOT_OPEN when it is already finished."""
-    row = await intake.cancel(gw, user, order_id)
+    row = await gw.intake.cancel(user, order_id)
     return ok({"order": order_json(row)}, 202)

@@ -80,28 +80,8 @@ async def save_position(conn: AsyncConnection, applied: Applied) -> None:
 
 
 async def insert_trade(conn: AsyncConnection, trade: ClosedTrade, venue: str, closing_fill_id: str) -> None:
-    await conn.execute(
-        insert(trades)
-        .values(
-            trade_id=trade.trade_id,
-            user_id=trade.user_id,
-            account_id=trade.account_id,
-            symbol=trade.symbol,
-            venue=venue,
-            side=trade.side,
-            quantity=trade.quantity,
-            entry_price=trade.entry_price,
-            exit_price=trade.exit_price,
-            entry_at=trade.entry_at,
-            exit_at=trade.exit_at,
-            fees=trade.fees,
-            pnl_usd=trade.pnl_usd,
-            pnl_pct=trade.pnl_pct,
-            duration_seconds=trade.duration_seconds,
-            closing_fill_id=closing_fill_id,
-        )
-        .on_conflict_do_nothing()
-    )
+    values = trade.as_dict() | {"venue": venue, "closing_fill_id": closing_fill_id}
+    await conn.execute(insert(trades).values(**values).on_conflict_do_nothing())
 
 
 async def known_accounts(conn: AsyncConnection, account_ids: Sequence[UUID]) -> set[UUID]:

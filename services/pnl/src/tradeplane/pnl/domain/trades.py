@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -38,6 +38,12 @@ class ClosedTrade:
     @property
     def duration_seconds(self) -> int:
         return int((self.exit_at - self.entry_at).total_seconds())
+
+    def as_dict(self) -> dict[str, Any]:
+        """Every field and the duration: the columns of a stored trade and the fields of `TradeClosed`."""
+        return {f.name: getattr(self, f.name) for f in fields(self)} | {
+            "duration_seconds": self.duration_seconds
+        }
 
     @property
     def is_win(self) -> bool:

@@ -1,0 +1,48 @@
+"""The backtests schema: one row a job, claimed by a worker with a lease."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Float,
+    Identity,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    Uuid,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from tradeplane.runtime.db import service_metadata
+
+SCHEMA = "backtests"
+metadata = service_metadata(SCHEMA)
+
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("seq", BigInteger, Identity(), nullable=False, unique=True),
+    Column("user_id", Uuid, nullable=False),
+    Column("status", String(16), nullable=False, server_default=text("'Queued'")),
+    Column("progress", Float, nullable=False, server_default=text("0")),
+    Column("request", JSONB, nullable=False),
+    Column("error", Text),
+    Column("result", JSONB),
+    Column("result_hash", String(64)),
+    Column("dataset_hash", String(64)),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("lease_owner", String(200)),
+    Column("lease_until", DateTime(timezone=True)),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("started_at", DateTime(timezone=True)),
+    Column("finished_at", DateTime(timezone=True)),
+    Index("ix_backtests_jobs_user_seq", "user_id", "seq"),
+    Index("ix_backtests_jobs_queued", "seq", postgresql_where=text("status = 'Queued'")),
+    schema=SCHEMA,
+)

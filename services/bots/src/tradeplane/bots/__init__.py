@@ -1,0 +1,1 @@
+"""The bots service: users' bots run built-in strategies on market data and send orders like a user."""

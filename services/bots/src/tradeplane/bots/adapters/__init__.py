@@ -1,0 +1,1 @@
+"""The bots schema and its reads and writes."""

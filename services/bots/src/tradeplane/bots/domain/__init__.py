@@ -1,0 +1,1 @@
+"""Pure bot logic: per-bot performance from its fills."""

@@ -1,0 +1,68 @@
+"""What order intake persists, as one small interface: the SQL + outbox implementation lives here, an
+in-memory one in the unit tests. Each `transaction` is ONE database transaction with its events."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any, Protocol
+from uuid import UUID
+
+from sqlalchemy import Row
+from tradeplane.contracts import Message
+from tradeplane.runtime import Runtime, Tx
+
+from . import order_view
+
+
+class IntakeTx(Protocol):
+    async def insert_order(self, **values: Any) -> bool:
+        """Insert a new order; False when the user has one with its client order id (see `order_view`)."""
+        ...
+
+    async def by_client_id(self, user_id: UUID, client_order_id: str) -> Row[Any] | None: ...
+
+    async def by_id(self, user_id: UUID, order_id: UUID) -> Row[Any] | None: ...
+
+    def emit(self, subject: str, message: Message) -> None:
+        """Publish `message` once the transaction commits."""
+        ...
+
+
+class IntakeStore(Protocol):
+    async def by_client_id(self, user_id: UUID, client_order_id: str) -> Row[Any] | None:
+        """The user's order with this client order id, outside any transaction."""
+        ...
+
+    def transaction(self) -> AbstractAsyncContextManager[IntakeTx]: ...
+
+
+class SqlIntakeStore:
+    def __init__(self, rt: Runtime) -> None:
+        self._rt = rt
+
+    async def by_client_id(self, user_id: UUID, client_order_id: str) -> Row[Any] | None:
+        async with self._rt.engine.connect() as conn:
+            return await order_view.by_client_id(conn, user_id, client_order_id)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[IntakeTx]:
+        async with self._rt.outbox.transaction() as tx:
+            yield _SqlIntakeTx(tx)
+
+
+class _SqlIntakeTx:
+    def __init__(self, tx: Tx) -> None:
+        self._tx = tx
+
+    async def insert_order(self, **values: Any) -> bool:
+        return await order_view.insert_order(self._tx.conn, **values)
+
+    async def by_client_id(self, user_id: UUID, client_order_id: str) -> Row[Any] | None:
+        return await order_view.by_client_id(self._tx.conn, user_id, client_order_id)
+
+    async def by_id(self, user_id: UUID, order_id: UUID) -> Row[Any] | None:
+        return await order_view.by_id(self._tx.conn, user_id, order_id)
+
+    def emit(self, subject: str, message: Message) -> None:
+        self._tx.emit(subject, message)
