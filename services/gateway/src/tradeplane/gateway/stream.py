@@ -94,6 +94,12 @@ CHANNELS: dict[str, Channel] = {
     ),
     # tp.risk.state.<user_id>
     "alerts": Channel(streams.RISK, subjects.risk_state, (event_type(subjects.risk_state(_ANYONE)),)),
+    # tp.bot.status.<user_id>, tp.bot.log.<user_id>
+    "bots": Channel(
+        streams.BOTS,
+        lambda user_id: f"{PREFIX}.bot.*.{user_id}",
+        tuple(event_type(build(_ANYONE)) for build in (subjects.bot_status, subjects.bot_log)),
+    ),
     # tp.market.ticker.<venue>.<symbol>: public prices, the same for everyone
     "market": Channel(
         streams.MARKET, lambda _: subjects.ALL_TICKERS, (event_type(subjects.ticker("paper", "BTC/USDT")),)
@@ -192,8 +198,8 @@ async def stream(
     gw: Gw,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
 ) -> StreamingResponse:
-    """The caller's live events of a channel (`orders`, `portfolio`, `alerts`, `market`) as Server-Sent
-    Events; reconnect with `Last-Event-ID` to resume after the last event seen."""
+    """The caller's live events of a channel (`orders`, `portfolio`, `alerts`, `market`, `bots`) as
+    Server-Sent Events; reconnect with `Last-Event-ID` to resume after the last event seen."""
     spec = channel_of(channel)
     after = resume_after(last_event_id)
     events = _frames(feed(gw, spec, user.id, after))
