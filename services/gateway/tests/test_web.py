@@ -229,6 +229,7 @@ CONTEXTS: dict[str, dict[str, Any]] = {
     "bot.html": {
         "bot": BOT,
         "strategy": bot_pages.CATALOGUE["rebalancer"],
+        "config_labels": {"targets": "Targets", "intervalSeconds": "Interval seconds"},
         "logs": [{"at": "2026-12-07T18:30:05Z", "level": "info", "message": "rebalance: buy 0.1 BTC"}],
         "performance": {"realizedPnl": "1.5", "unrealizedPnl": "-0.3", "fees": "0.1", "totalTrades": 2},
         "orders": [ORDER | {"status": "Rejected", "rejectCode": "KILL_SWITCH"}],
@@ -441,7 +442,7 @@ def test_a_bots_page_says_plainly_that_the_kill_switch_halted_it() -> None:
     html = _page("bot.html")
     assert 'id="bot-halted"' in html and "Halted by the kill switch." in html and "KILL_SWITCH" in html
     uk = _page("bot.html", language="uk")
-    assert "Зупинено аварійною зупинкою." in uk and ">Працює<" in uk
+    assert "Зупинено аварійною зупинкою." in uk and ">Працює<" in uk and "<dt>Цільові ваги</dt>" in uk
     assert bot_pages.chart_symbol(BOT) == "BTC/USDT"
     assert bot_pages.chart_symbol({"config": {"symbol": "ETH/USDT"}}) == "ETH/USDT"
 

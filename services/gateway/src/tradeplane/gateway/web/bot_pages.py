@@ -229,9 +229,12 @@ async def _bot(
         candles = await _maybe(
             market_api.candles(symbol, user, gw, UUID(bot["venueId"]), Timeframe.M1, None, None, CANDLES)
         )
+    strategy = CATALOGUE.get(bot.get("strategy", ""))
+    labels = {f.prop: f.label for f in schema_form.fields(strategy["configSchema"])} if strategy else {}
     context = {
         "bot": bot,
-        "strategy": CATALOGUE.get(bot.get("strategy", "")),
+        "strategy": strategy,
+        "config_labels": labels,
         "logs": logs or [],
         "performance": performance,
         "orders": orders,

@@ -243,7 +243,8 @@ async def register(request: Request, gw: Gw) -> Response:
     body = {k: fields.get(k, "") for k in ("email", "password", "name")} | {"language": who.language}
     try:
         data_of(await auth_api.register(RegisterRequest.model_validate(body), gw))
-        answer = await auth_api.login(LoginRequest.model_validate(body), gw)
+        credentials = {"email": body["email"], "password": body["password"]}
+        answer = await auth_api.login(LoginRequest.model_validate(credentials), gw)
     except (ApiError, ValidationError) as exc:
         message, status = _problem(exc)
         kept = {"email": body["email"], "name": body["name"]}

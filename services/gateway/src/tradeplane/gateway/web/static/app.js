@@ -84,8 +84,19 @@
     });
   }
 
+  /* A form the user sent is still on its way: re-reading a live part now could replace that form, and
+   * htmx would then drop the form's answer (its notice). Re-read once the answer is in. */
+  function busy() {
+    return document.querySelector("form.htmx-request, .htmx-request form, button.htmx-request") !== null;
+  }
+
   function refresh(channel) {
     if (!window.htmx) return;
+    if (busy()) {
+      clearTimeout(timers[channel + ":busy"]);
+      timers[channel + ":busy"] = setTimeout(function () { refresh(channel); }, 100);
+      return;
+    }
     document.querySelectorAll('[data-live="' + channel + '"]').forEach(function (el) {
       window.htmx.trigger(el, "live");
     });
