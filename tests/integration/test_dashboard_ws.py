@@ -168,3 +168,49 @@ def test_the_websocket_sends_a_user_their_own_events_and_resumes_after_an_id(sta
     after = _updates(resumed[again:])
     assert after and all(m["id"] > result["last"] for m in after)
     assert {m["data"]["order_id"] for m in after} == {result["second"]}
+
+
+async def bots_of_their_own(stack: Stack) -> dict[str, Any]:
+    async with httpx.AsyncClient(base_url=stack.url("gateway"), timeout=30) as http:
+        api = Api(http, stack)
+        alice, bob = await api.trader(name="alice"), await api.trader(name="bob")
+        made = {}
+        for who in (alice, bob):
+            body = {
+                "name": f"{who.email} 50-50",
+                "strategy": "rebalancer",
+                "venueId": who.account,
+                "config": {"targets": {"BTC": "0.5", "USDT": "0.5"}},
+                "dryRun": True,
+            }
+            answer = await http.post("/api/bots", json=body, headers=who.headers)
+            assert answer.status_code == 201, answer.text
+            made[who.id] = answer.json()["data"]["id"]
+        sock = await _open(stack, alice)
+        await sock.send({"type": "subscribe", "channel": "bots"})
+        await sock.until(lambda seen: any(m.get("event") == "ready" for m in seen))
+        for who in (bob, alice):  # bob's first: a leak would come before alice's
+            started = await http.post(f"/api/bots/{made[who.id]}/start", headers=who.headers)
+            assert started.status_code == 200, started.text
+        seen = await sock.until(
+            lambda seen: any(
+                m["event"] == "bot.status" and m["data"]["bot_id"] == made[alice.id]
+                for m in _updates(seen, "bots")
+            )
+        )
+        await sock.close()
+        return {"alice": alice, "bots": made, "seen": list(seen)}
+
+
+def test_the_bots_channel_sends_a_user_their_own_bots_status_and_log(stack: Stack) -> None:
+    stack.start(env=QUIET_ENV)
+
+    result = run_async(lambda: bots_of_their_own(stack))
+
+    alice = result["alice"]
+    events = _updates(result["seen"], "bots")
+    status = next(m for m in events if m["event"] == "bot.status")
+    assert status["data"]["bot_id"] == result["bots"][alice.id]
+    assert status["data"]["status"] == "Running" and status["data"]["previous"] == "Stopped"
+    assert {m["data"]["user_id"] for m in events} == {alice.id}
+    assert {m["event"] for m in events} <= {"bot.status", "bot.log"}
