@@ -122,10 +122,7 @@ def test_a_new_user_runs_a_rebalancer_from_the_dashboard_until_the_kill_switch_h
         web.shot("bot-halted")
 
         # Ukrainian: the same pages.
-        page.click("nav >> text=Settings")
-        page.select_option("#language-form select", "uk")
-        page.click("#language-form button")
-        expect(page.locator("h1")).to_have_text("Налаштування")
+        web.speak_ukrainian()
         page.click("nav >> text=Боти")
         expect(page.locator("h1")).to_have_text("Боти")
         expect(page.locator("#bots tbody tr")).to_contain_text("Працює")

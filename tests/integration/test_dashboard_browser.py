@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.browser import WAIT_MS, Session, chromium
+from tests.support.browser import PHONE, WAIT_MS, Session, chromium
 from tests.support.client import (
     User,
     eventually_sync,
@@ -153,14 +153,11 @@ def test_a_trader_connects_a_venue_and_watches_an_order_live_then_cancels_it(
         page.click("#killswitch-button")
         expect(page.locator("#halt-state")).to_contain_text("Your trading is running")
 
-        page.click("nav >> text=Settings")
-        page.select_option("#language-form select", "uk")
-        page.click("#language-form button")
-        expect(page.locator("h1")).to_have_text("Налаштування")
+        web.speak_ukrainian()
         page.click("nav >> text=Ордери")
         expect(page.locator("#orders-table")).to_contain_text("Скасований")
         web.shot("orders-uk")
-        page.set_viewport_size({"width": 390, "height": 844})
+        page.set_viewport_size(PHONE)
         web.shot("orders-phone")
 
         web.context.clear_cookies(name="tp_access")  # as when the access token expires

@@ -75,6 +75,14 @@ class Session:
         page.click("form[action='/login'] button[type=submit]")
         self.expect(page.locator("h1")).to_have_text("Overview")
 
+    def speak_ukrainian(self) -> None:
+        """Choose Ukrainian in Settings (the profile's language): every page then speaks it."""
+        page = self.page
+        page.click("nav >> text=Settings")
+        page.select_option("#language-form select", "uk")
+        page.click("#language-form button")
+        self.expect(page.locator("h1")).to_have_text("Налаштування")
+
     def shot(self, name: str) -> None:
         self.screens.mkdir(parents=True, exist_ok=True)
         self.page.screenshot(path=str(self.screens / f"{name}.png"), full_page=True)
