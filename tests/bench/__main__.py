@@ -8,7 +8,8 @@ then measures, in one run:
 - kill switch: activate → last executor ack, with 1,000 accounts holding resting orders;
 - 1,000 running bots on one bots process: candle published → order requested, and its CPU share;
 - PnL booking of 1,000,000 fills (fills/s, peak memory);
-- a backtest of a year of 1-minute candles through the grid strategy (candles/s, no services).
+- a backtest of a year of 1-minute candles through the grid strategy (candles/s, no services);
+- the dashboard in headless Chromium: first load, and an order event from the bus to the browser.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from pathlib import Path
 from tradeplane.cli.postgres import EmbeddedPostgres
 from tradeplane.cli.probe import free_port
 
-from tests.bench import bench_backtest, bench_bots, bench_pnl
+from tests.bench import bench_backtest, bench_bots, bench_dashboard, bench_pnl
 from tests.bench.scenarios import run_all
 from tests.support.servers import Stack
 
@@ -49,6 +50,12 @@ def main() -> None:
             asyncio.run(bench_bots.run(stack, quick=quick))
         finally:
             stack.stop()
+        try:  # its own small stack: pnl quick to snapshot the new account, so the overview has a chart
+            dashboard = Stack(
+                work / "dash", postgres_server_url=server_url, shared_nats_url=os.environ.get("TP_NATS_URL")
+            )
+            bench_dashboard.run(dashboard, quick=quick)
+        finally:
             if not os.environ.get("TP_DATABASE_URL"):
                 postgres.stop()
     bench_pnl.main(["--fills", "100000" if quick else "1000000"])

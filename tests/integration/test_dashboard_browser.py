@@ -9,15 +9,14 @@ the gateway: any other origin fails the test.
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.support.browser import PHONE, WAIT_MS, Session, chromium
 from tests.support.client import (
-    PASSWORD,
     User,
     eventually_sync,
     login,
@@ -31,19 +30,6 @@ from tests.support.servers import QUIET_ENV, Stack
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-WAIT_MS = 30_000
-"""How long an expectation waits for the page (a bound against hanging, not a timing assertion)."""
-
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
 expect.set_options(timeout=WAIT_MS)
@@ -51,57 +37,12 @@ expect.set_options(timeout=WAIT_MS)
 
 @pytest.fixture
 def browser() -> Iterator[object]:
-    if shutil.which(CHROMIUM) is None:
-        pytest.fail(f"{CHROMIUM} is missing: `make test` installs it (apt-get install -y chromium)")
-    with playwright_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with chromium(playwright_api) as launched:
+        yield launched
 
 
-class Session:
-    """A browser page on the gateway that records any request to another origin."""
-
-    def __init__(self, browser: object, base: str, screens: Path) -> None:
-        self.base = base
-        self.screens = screens
-        self.outside: list[str] = []
-        self.context = browser.new_context(base_url=base, viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
-        self.context.set_default_timeout(WAIT_MS)
-        self.context.route(re.compile(r"^(?!" + re.escape(base) + r").*"), self._refuse)
-        self.page = self.context.new_page()
-        self.page.on("dialog", lambda dialog: dialog.accept())  # the confirmations say yes
-        self.errors: list[str] = []
-        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
-        self.page.on("console", self._console)
-
-    def _console(self, message: object) -> None:
-        if message.type == "error":  # type: ignore[attr-defined]
-            self.errors.append(message.text)  # type: ignore[attr-defined]
-
-    def _refuse(self, route: object) -> None:
-        self.outside.append(route.request.url)  # type: ignore[attr-defined]
-        route.abort()  # type: ignore[attr-defined]
-
-    def sign_in(self, email: str, password: str = PASSWORD) -> None:
-        page = self.page
-        page.goto("/")
-        expect(page).to_have_url(re.compile(r"/login$"))
-        page.fill("input[name=email]", email)
-        page.fill("input[name=password]", password)
-        page.click("form[action='/login'] button[type=submit]")
-        expect(page.locator("h1")).to_have_text("Overview")
-
-    def shot(self, name: str) -> None:
-        self.screens.mkdir(parents=True, exist_ok=True)
-        self.page.screenshot(path=str(self.screens / f"{name}.png"), full_page=True)
-
-    def close(self) -> None:
-        if self.errors or self.outside:
-            self.shot("last")
-        self.context.close()
+def _session(browser: object, base: str, screens: Path) -> Session:
+    return Session(browser, base, screens, expect)
 
 
 LIVE_PRICES = QUIET_ENV | {
@@ -120,7 +61,7 @@ def test_a_trader_connects_a_venue_and_watches_an_order_live_then_cancels_it(
     base = stack.url("gateway")
     with httpx.Client(base_url=base, timeout=30) as api:
         trader = register(api)
-    web = Session(browser, base, tmp_path / "screens")
+    web = _session(browser, base, tmp_path / "screens")
     page = web.page
     try:
         web.sign_in(trader.email)
@@ -212,14 +153,11 @@ def test_a_trader_connects_a_venue_and_watches_an_order_live_then_cancels_it(
         page.click("#killswitch-button")
         expect(page.locator("#halt-state")).to_contain_text("Your trading is running")
 
-        page.click("nav >> text=Settings")
-        page.select_option("#language-form select", "uk")
-        page.click("#language-form button")
-        expect(page.locator("h1")).to_have_text("Налаштування")
+        web.speak_ukrainian()
         page.click("nav >> text=Ордери")
         expect(page.locator("#orders-table")).to_contain_text("Скасований")
         web.shot("orders-uk")
-        page.set_viewport_size({"width": 390, "height": 844})
+        page.set_viewport_size(PHONE)
         web.shot("orders-phone")
 
         web.context.clear_cookies(name="tp_access")  # as when the access token expires
@@ -256,7 +194,7 @@ def test_a_viewer_sees_no_action_buttons_and_is_refused(
         placed = ok(api.post("/api/orders", json=resting, headers=viewer.headers))["order"]["id"]
         admin: User = login(api, stack.admin_email, stack.admin_password)
         ok(api.patch(f"/api/admin/users/{viewer.id}", json={"role": "viewer"}, headers=admin.headers))
-    web = Session(browser, base, tmp_path / "screens")
+    web = _session(browser, base, tmp_path / "screens")
     page = web.page
     try:
         web.sign_in(viewer.email)
@@ -291,7 +229,7 @@ def test_a_viewer_sees_no_action_buttons_and_is_refused(
     assert web.outside == []
     assert web.errors == []
 
-    admin_web = Session(browser, base, tmp_path / "screens")
+    admin_web = _session(browser, base, tmp_path / "screens")
     page = admin_web.page
     try:
         admin_web.sign_in(stack.admin_email, stack.admin_password)

@@ -4,18 +4,21 @@ its translation, viewers get no action buttons, pages load nothing from elsewher
 from __future__ import annotations
 
 import re
+import struct
 import uuid
 from pathlib import Path
 from typing import Any, get_args
 
+import orjson
 import pytest
 from fastapi.testclient import TestClient
 from starlette.requests import Request
 from tradeplane.contracts import OrderStatus, OrderType, Role, Side, TradingState
-from tradeplane.gateway import stream
+from tradeplane.gateway import stream, websocket
+from tradeplane.gateway.bots import BotLogLevel, BotStatus
 from tradeplane.gateway.envelope import ApiError
 from tradeplane.gateway.schemas import WebhookEvent
-from tradeplane.gateway.web import i18n, pages, vendor
+from tradeplane.gateway.web import PAGE_MODULES, bot_pages, i18n, pages, schema_form, vendor
 from tradeplane.gateway.web.render import TEMPLATES, Viewer, number, render
 
 from .conftest import principal
@@ -24,12 +27,24 @@ MESSAGE = re.compile(r"""_\(\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')""")
 
 
 def _literal_messages() -> set[str]:
-    sources = [*TEMPLATES.glob("*.html"), Path(pages.__file__)]
+    sources = [*TEMPLATES.glob("*.html"), *(Path(module.__file__ or "") for module in PAGE_MODULES)]
     found = set()
     for source in sources:
         for double, single in MESSAGE.findall(source.read_text()):
             found.add(double or single)
-    return found | set(pages.LIMIT_LABELS.values())
+    return (
+        found | set(pages.LIMIT_LABELS.values()) | set(bot_pages.ACTION_NOTICES.values()) | _strategy_words()
+    )
+
+
+def _strategy_words() -> set[str]:
+    """The strategies' names and descriptions, and the labels and help of their config fields."""
+    words = set()
+    for strategy in bot_pages.CATALOGUE.values():
+        words |= {strategy["name"], strategy["description"], strategy["id"]}
+        for f in schema_form.fields(strategy["configSchema"]):
+            words |= {f.label, f.description} - {""}
+    return words
 
 
 def test_every_message_of_the_pages_has_a_ukrainian_translation() -> None:
@@ -41,6 +56,10 @@ def test_every_message_of_the_pages_has_a_ukrainian_translation() -> None:
         *(r.value for r in Role),
         *(s.value for s in TradingState),
         *get_args(WebhookEvent),
+        *get_args(BotStatus),
+        *get_args(BotLogLevel),
+        "Paper",
+        "Live",
     }
     missing = sorted(m for m in shown if m not in i18n.UK)
     assert missing == []
@@ -98,8 +117,25 @@ ORDER = {
     "rejectReason": None,
     "error": None,
 }
+BOT = {
+    "id": str(uuid.uuid4()),
+    "name": "BTC 50-50",
+    "strategy": "rebalancer",
+    "venueId": str(uuid.uuid4()),
+    "venue": "paper",
+    "environment": "Paper",
+    "status": "Running",
+    "dryRun": False,
+    "config": {"targets": {"BTC": "0.5", "USDT": "0.5"}, "intervalSeconds": 3600},
+    "allocation": {"USDT": "5000"},
+    "profitLoss": "-1.25",
+    "profitLossPercent": "-0.02",
+    "tradesLast24h": 3,
+    "error": None,
+}
 CONTEXTS: dict[str, dict[str, Any]] = {
     "login.html": {"email": ""},
+    "register.html": {"form": {"email": "a@example.com"}, "field_errors": {"password": "too short"}},
     "overview.html": {
         "portfolio": {
             "totalValue": "100000",
@@ -170,6 +206,42 @@ CONTEXTS: dict[str, dict[str, Any]] = {
         "roles": [r.value for r in Role],
     },
     "error.html": {"message": "only admins may do this", "status": 403},
+    "bots.html": {
+        "bots": [BOT],
+        "unavailable": False,
+        "strategies": list(bot_pages.CATALOGUE.values()),
+        "live_events": "ready bot.status bot.log",
+    },
+    "bot_new.html": {
+        "strategy": bot_pages.CATALOGUE["rebalancer"],
+        "strategies": list(bot_pages.CATALOGUE.values()),
+        "config_fields": schema_form.fields(
+            bot_pages.CATALOGUE["rebalancer"]["configSchema"],
+            {"targets": {"BTC": "0.6", "USDT": "0.6"}},
+            {"config.targets": "the weights must sum to 1"},
+        ),
+        "allocation_rows": (("USDT", "5000"), ("", "")),
+        "field_errors": {"config.targets": "the weights must sum to 1"},
+        "config_errors": ["Value error, the interval is too short"],
+        "venues": [{"id": str(uuid.uuid4()), "venue": "paper", "label": "Practice"}],
+        "form": {},
+    },
+    "bot.html": {
+        "bot": BOT,
+        "strategy": bot_pages.CATALOGUE["rebalancer"],
+        "config_labels": {"targets": "Targets", "intervalSeconds": "Interval seconds"},
+        "logs": [{"at": "2026-12-07T18:30:05Z", "level": "info", "message": "rebalance: buy 0.1 BTC"}],
+        "performance": {"realizedPnl": "1.5", "unrealizedPnl": "-0.3", "fees": "0.1", "totalTrades": 2},
+        "orders": [ORDER | {"status": "Rejected", "rejectCode": "KILL_SWITCH"}],
+        "open_statuses": pages.OPEN_STATUSES,
+        "halt": {"global": {"active": False}, "user": {"active": True, "reason": "enough"}},
+        "halted_orders": 1,
+        "symbol": "BTC/USDT",
+        "candles": [{"t": "2026-12-07T18:30:00Z", "open": "1", "high": "2", "low": "1", "close": "2"}],
+        "marks": [],
+        "live_events": "ready bot.status bot.log",
+        "order_events": "ready order.accepted",
+    },
 }
 
 
@@ -216,7 +288,7 @@ def test_pages_run_only_the_gateways_own_scripts() -> None:
         assert scripts and all(re.search(r'src="/static/[^"]+"', tag) for tag in scripts), scripts
         assert not re.search(r"\son[a-z]+=", html), template  # no inline event handlers
         loaded = re.findall(r'<(?:script|link|img)\b[^>]*(?:src|href)="([^"]+)"', html)
-        assert all(url.startswith("/static/") for url in loaded), loaded
+        assert all(url.startswith("/static/") or url == "/manifest.webmanifest" for url in loaded), loaded
 
 
 def test_the_vendored_assets_are_the_pinned_versions_with_their_licences() -> None:
@@ -253,7 +325,7 @@ def test_an_sse_event_is_id_type_and_one_line_of_json() -> None:
     assert stream.event_type(f"tp.order.accepted.3.{uuid.uuid4()}") == "order.accepted"
     assert stream.CHANNELS["orders"].events[0] == "order.requested"
     with pytest.raises(ApiError) as refused:
-        stream._resume_after("12; DROP")
+        stream.resume_after("12; DROP")
     assert refused.value.status == 400
 
 
@@ -302,3 +374,126 @@ def test_swagger_ui_loads_only_the_vendored_files(client: TestClient) -> None:
     assert loaded and all(url.startswith(("/static/", "/api/")) for url in loaded), loaded
     assert "cdn" not in page.text and '"validatorUrl": null' in page.text
     assert client.get("/static/vendor/swagger-ui/swagger-ui-bundle.js").status_code == 200
+
+
+REBALANCER = bot_pages.CATALOGUE["rebalancer"]["configSchema"]
+
+
+def test_a_bots_form_is_generated_from_its_strategys_schema() -> None:
+    by_prop = {f.prop: f for f in schema_form.fields(REBALANCER, bot_pages.EXAMPLE_CONFIG["rebalancer"])}
+    assert by_prop["targets"].kind == "map" and by_prop["targets"].required
+    assert by_prop["targets"].rows[:2] == (("BTC", "0.5"), ("USDT", "0.5"))
+    assert by_prop["intervalSeconds"].kind == "integer" and by_prop["intervalSeconds"].value == "3600"
+    assert by_prop["driftThresholdPct"].kind == "decimal" and by_prop["driftThresholdPct"].value == "5"
+    trend = {f.prop: f for f in schema_form.fields(bot_pages.CATALOGUE["trend"]["configSchema"])}
+    assert trend["timeframe"].kind == "enum" and "1h" in trend["timeframe"].options
+    assert trend["timeframe"].value == "1h" and trend["symbol"].placeholder == "BTC/USDT"
+    dca = {f.prop: f for f in schema_form.fields(bot_pages.CATALOGUE["dca"]["configSchema"])}
+    assert dca["intervalSeconds"].kind == "integer" and not dca["intervalSeconds"].required
+
+
+def test_the_posted_form_becomes_the_api_body() -> None:
+    form = {
+        "name": "Half and half",
+        "strategy": "rebalancer",
+        "venueId": "v1",
+        "config.targets.key": ["btc", "USDT", ""],
+        "config.targets.value": ["0.5", "0.5", ""],
+        "config.intervalSeconds": "1,800",
+        "config.driftThresholdPct": "",
+        "config.quote": "USDT",
+        "allocation.key": ["usdt", ""],
+        "allocation.value": ["5000", ""],
+        "dryRun": "yes",
+    }
+    assert bot_pages.bot_body(form) == {
+        "name": "Half and half",
+        "strategy": "rebalancer",
+        "venueId": "v1",
+        "config": {"targets": {"BTC": "0.5", "USDT": "0.5"}, "quote": "USDT", "intervalSeconds": 1800},
+        "allocation": {"USDT": "5000"},
+        "dryRun": True,
+    }
+    assert (
+        bot_pages.bot_body(form | {"config.intervalSeconds": "soon"})["config"]["intervalSeconds"] == "soon"
+    )
+
+
+def test_the_apis_422_is_shown_next_to_its_field() -> None:
+    refused = ApiError(
+        422,
+        "VALIDATION_ERROR",
+        "the config does not fit",
+        fields=[{"field": "config.targets", "message": "the weights must sum to 1"}],
+    )
+    assert pages.field_problems(refused) == {"config.targets": "the weights must sum to 1"}
+    html = _page("bot_new.html")
+    targets = html.split('data-field="config.targets"')[1].split("</fieldset>")[0]
+    assert "the weights must sum to 1" in targets and 'value="0.6"' in targets
+    assert "the weights must sum to 1" not in html.split('data-field="config.targets"')[0]
+    assert "the interval is too short" in html
+    whole = {"config": "Value error, targets must sum to 1", "config.levels": "too many"}
+    by_prop = {f.prop: f for f in schema_form.fields(REBALANCER, None, whole)}
+    assert by_prop["targets"].error == "Value error, targets must sum to 1" and not by_prop["quote"].error
+    assert schema_form.unplaced(whole, REBALANCER) == ["too many"]
+
+
+def test_a_bots_page_says_plainly_that_the_kill_switch_halted_it() -> None:
+    html = _page("bot.html")
+    assert 'id="bot-halted"' in html and "Halted by the kill switch." in html and "KILL_SWITCH" in html
+    uk = _page("bot.html", language="uk")
+    assert "Зупинено аварійною зупинкою." in uk and ">Працює<" in uk and "<dt>Цільові ваги</dt>" in uk
+    assert bot_pages.chart_symbol(BOT) == "BTC/USDT"
+    assert bot_pages.chart_symbol({"config": {"symbol": "ETH/USDT"}}) == "ETH/USDT"
+
+
+def test_a_viewer_sees_bots_but_cannot_act_on_them() -> None:
+    trader, viewer = _page("bot.html", Role.TRADER), _page("bot.html", Role.VIEWER)
+    assert 'action="/bots/' in trader and 'id="bot-pause"' in trader
+    assert 'action="/bots/' not in viewer and "<button" not in viewer.split("</header>")[1]
+    assert "/bots/new" in _page("bots.html") and "/bots/new" not in _page("bots.html", Role.VIEWER)
+    assert 'id="create-bot"' not in _page("bot_new.html", Role.VIEWER)
+
+
+def test_the_dashboard_installs_as_an_app_with_its_own_icons(client: TestClient) -> None:
+    answer = client.get("/manifest.webmanifest")
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("application/manifest+json")
+    manifest = answer.json()
+    assert manifest["start_url"] == "/" and manifest["display"] == "standalone" and manifest["theme_color"]
+    sizes = {icon["sizes"] for icon in manifest["icons"]}
+    assert {"192x192", "512x512"} <= sizes
+    for icon in manifest["icons"]:
+        assert icon["src"].startswith("/static/")
+        drawn = client.get(icon["src"])
+        assert drawn.status_code == 200 and drawn.headers["content-type"] == icon["type"]
+        if icon["type"] == "image/png":
+            width, height = struct.unpack(">II", drawn.content[16:24])
+            assert f"{width}x{height}" == icon["sizes"]
+    assert '<link rel="manifest" href="/manifest.webmanifest">' in _page("login.html")
+
+
+def test_websocket_messages_are_checked_before_anything_is_done() -> None:
+    assert websocket.parse('{"type": "ping"}') == {"type": "ping"}
+    for bad, code in (("[1]", "BAD_MESSAGE"), ("{", "BAD_MESSAGE"), ('{"type": 3}', "BAD_MESSAGE")):
+        with pytest.raises(ApiError) as refused:
+            websocket.parse(bad)
+        assert refused.value.code == code
+    with pytest.raises(ApiError) as large:
+        websocket.parse('{"type": "ping", "data": "' + "x" * 5000 + '"}')
+    assert large.value.code == "MESSAGE_TOO_LARGE"
+    assert websocket.resume_point({"lastEventId": 41}) == 41
+    assert websocket.resume_point({"lastEventId": "41"}) == 41
+    assert websocket.resume_point(None) is None and websocket.resume_point({}) is None
+    with pytest.raises(ApiError) as bad_id:
+        websocket.resume_point({"lastEventId": "-1"})
+    assert bad_id.value.code == "BAD_LAST_EVENT_ID"
+    sent = orjson.loads(websocket.update("orders", stream.Event(7, "order.accepted", {"a": 1})))
+    assert sent | {"timestamp": None} == {
+        "type": "update",
+        "channel": "orders",
+        "event": "order.accepted",
+        "id": 7,
+        "data": {"a": 1},
+        "timestamp": None,
+    }

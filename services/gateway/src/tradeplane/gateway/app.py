@@ -15,7 +15,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from tradeplane.runtime import Runtime, serve, telemetry
 from tradeplane.runtime.health import health_router
 
-from . import envelope, handlers, stream, web
+from . import envelope, handlers, stream, web, websocket
 from .adapters.tables import metadata
 from .auth.tokens import AccessTokens
 from .body_limit import BodyLimit
@@ -103,6 +103,7 @@ def build(config: Settings, rt: Runtime | None = None) -> FastAPI:
     for module in ROUTERS:
         app.include_router(module.router)
     app.include_router(stream.router)
+    app.include_router(websocket.router)
     web.install(app)  # the dashboard's pages at / and their assets at /static
     _mount_operations(app, rt)
     if config.cors_origin_list:

@@ -49,7 +49,12 @@ async def _principal(
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     cookie: Annotated[str | None, Depends(_cookie)],
 ) -> Principal:
-    token = bearer.credentials if bearer is not None else cookie
+    return await authenticate(gw, bearer.credentials if bearer is not None else cookie)
+
+
+async def authenticate(gw: Gateway, token: str | None) -> Principal:
+    """The user of an access token (a bearer header's or the cookie's); 401 when it is missing, invalid,
+    expired or its session ended."""
     if not token:
         raise unauthorized("UNAUTHORIZED", "authentication required: send a bearer token or log in")
     try:

@@ -94,6 +94,12 @@ CHANNELS: dict[str, Channel] = {
     ),
     # tp.risk.state.<user_id>
     "alerts": Channel(streams.RISK, subjects.risk_state, (event_type(subjects.risk_state(_ANYONE)),)),
+    # tp.bot.status.<user_id>, tp.bot.log.<user_id>
+    "bots": Channel(
+        streams.BOTS,
+        lambda user_id: f"{PREFIX}.bot.*.{user_id}",
+        tuple(event_type(build(_ANYONE)) for build in (subjects.bot_status, subjects.bot_log)),
+    ),
     # tp.market.ticker.<venue>.<symbol>: public prices, the same for everyone
     "market": Channel(
         streams.MARKET, lambda _: subjects.ALL_TICKERS, (event_type(subjects.ticker("paper", "BTC/USDT")),)
@@ -107,7 +113,7 @@ def frame(event: str, data: Any, event_id: int | None = None) -> bytes:
     return f"{head}event: {event}\n".encode() + b"data: " + orjson.dumps(data) + b"\n\n"
 
 
-def _resume_after(last_event_id: str | None) -> int | None:
+def resume_after(last_event_id: str | None) -> int | None:
     if last_event_id is None or not last_event_id.strip():
         return None
     text = last_event_id.strip()
@@ -116,9 +122,31 @@ def _resume_after(last_event_id: str | None) -> int | None:
     return int(text)
 
 
-async def _events(gw: Gateway, channel: Channel, user_id: UUID, after: int | None) -> AsyncIterator[bytes]:
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One event of a user's feed: the JetStream stream sequence (resume after it), its type, its JSON."""
+
+    id: int
+    type: str
+    data: Any
+
+
+def channel_of(name: str) -> Channel:
+    found = CHANNELS.get(name)
+    if found is None:
+        raise ApiError(404, "UNKNOWN_CHANNEL", f"no channel {name!r}; one of {', '.join(CHANNELS)}")
+    return found
+
+
+async def feed(
+    gw: Gateway, channel: Channel, user_id: UUID, after: int | None
+) -> AsyncIterator[Event | None]:
+    """A user's events of `channel` after stream sequence `after` (None: from now), read through an
+    ordered ephemeral consumer filtered to the user's subjects. First `ready` (its id: where the feed
+    starts), then each event; None when nothing came for KEEPALIVE_SECONDS. Ends when NATS goes away.
+    The SSE route and the WebSocket both read this."""
     js = gw.broker.config.connection_state.stream
-    if after is None:  # a new stream starts now; `ready` tells the client where "now" is
+    if after is None:  # a new feed starts now; `ready` tells the client where "now" is
         info = await js.stream_info(channel.stream.name)
         after = int(info.state.last_seq)
     config = ConsumerConfig(
@@ -130,28 +158,37 @@ async def _events(gw: Gateway, channel: Channel, user_id: UUID, after: int | Non
         channel.filter(user_id), stream=channel.stream.name, config=config, ordered_consumer=True
     )
     try:
-        yield frame("ready", {"lastEventId": after}, after)
+        yield Event(after, "ready", {"lastEventId": after})
         while True:
             try:
                 msg = await sub.next_msg(timeout=KEEPALIVE_SECONDS)
             except nats.errors.TimeoutError:
-                yield b": keepalive\n\n"
+                yield None
                 continue
             except (nats.errors.Error, nats.js.errors.Error) as exc:
-                # NATS went away (a restart, the gateway stopping): end the stream; the browser
-                # reconnects with Last-Event-ID and resumes where it was.
+                # NATS went away (a restart, the gateway stopping): end the feed; the client resumes
+                # after the last id it saw.
                 log.info("live stream ended", extra={"reason": type(exc).__name__})
                 return
             try:
                 data = orjson.loads(msg.data)
             except orjson.JSONDecodeError:
                 continue  # not an event of ours (dead-lettered upstream); nothing to show
-            yield frame(event_type(msg.subject), data, msg.metadata.sequence.stream)
+            yield Event(msg.metadata.sequence.stream, event_type(msg.subject), data)
     finally:
         try:
             await sub.unsubscribe()
         except (nats.errors.Error, nats.js.errors.Error):  # the server drops it after INACTIVE_SECONDS
             log.debug("stream consumer already gone")
+
+
+UNAVAILABLE = (TimeoutError, nats.errors.Error, nats.js.errors.Error)
+"""What opening a feed raises when JetStream cannot be reached."""
+
+
+async def _frames(events: AsyncIterator[Event | None]) -> AsyncIterator[bytes]:
+    async for event in events:
+        yield b": keepalive\n\n" if event is None else frame(event.type, event.data, event.id)
 
 
 @router.get("/{channel}", response_class=StreamingResponse)
@@ -161,16 +198,14 @@ async def stream(
     gw: Gw,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
 ) -> StreamingResponse:
-    """The caller's live events of a channel (`orders`, `portfolio`, `alerts`, `market`) as Server-Sent
-    Events; reconnect with `Last-Event-ID` to resume after the last event seen."""
-    spec = CHANNELS.get(channel)
-    if spec is None:
-        raise ApiError(404, "UNKNOWN_CHANNEL", f"no channel {channel!r}; one of {', '.join(CHANNELS)}")
-    after = _resume_after(last_event_id)
-    events = _events(gw, spec, user.id, after)
+    """The caller's live events of a channel (`orders`, `portfolio`, `alerts`, `market`, `bots`) as
+    Server-Sent Events; reconnect with `Last-Event-ID` to resume after the last event seen."""
+    spec = channel_of(channel)
+    after = resume_after(last_event_id)
+    events = _frames(feed(gw, spec, user.id, after))
     try:  # fail here (503 envelope), not inside the stream, when JetStream is unreachable
         first = await anext(events)
-    except (TimeoutError, nats.errors.Error, nats.js.errors.Error) as exc:
+    except UNAVAILABLE as exc:
         raise ApiError(503, "SERVICE_UNAVAILABLE", "live updates are unavailable; try again") from exc
 
     async def body() -> AsyncIterator[bytes]:

@@ -44,6 +44,7 @@ from ..schemas import (
     PlaceOrder,
     ProfileUpdate,
     RefreshRequest,
+    RegisterRequest,
     RiskCeilings,
     RoleUpdate,
     Symbol,
@@ -52,7 +53,7 @@ from ..schemas import (
     WebhookEvent,
 )
 from ..stream import CHANNELS
-from . import i18n
+from . import i18n, schema_form
 from .render import PageRoute, SignIn, Viewer, go, render, viewer
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
@@ -96,7 +97,9 @@ def data_of(response: Response) -> Any:
     body = orjson.loads(bytes(response.body))
     if not body.get("success"):
         err = body.get("error") or {}
-        raise ApiError(response.status_code, err.get("code", "INTERNAL"), err.get("message", ""))
+        found = err.get("details")
+        details: dict[str, Any] = found if isinstance(found, dict) else {}
+        raise ApiError(response.status_code, err.get("code", "INTERNAL"), err.get("message", ""), **details)
     return body["data"]
 
 
@@ -114,6 +117,17 @@ def _problem(exc: ApiError | ValidationError) -> tuple[str, int]:
     first = exc.errors()[0]
     where = ".".join(str(part) for part in first.get("loc", ()) if part != "body")
     return (f"{where}: {first['msg']}" if where else str(first["msg"])), 422
+
+
+def field_problems(exc: ApiError | ValidationError) -> dict[str, str]:
+    """Each refused field's message, by the field's name in the API (`config.targets`, `venueId`)."""
+    if isinstance(exc, ApiError):
+        return schema_form.errors_by_field(exc.details)
+    found: dict[str, str] = {}
+    for err in exc.errors():
+        name = ".".join(str(part) for part in err.get("loc", ()) if part != "body")
+        found[name] = f"{found[name]}; {err['msg']}" if name in found else str(err["msg"])
+    return found
 
 
 async def _form(request: Request) -> dict[str, Any]:
@@ -168,7 +182,10 @@ async def _post(
         outcome = await act(fields, translate)
     except (ApiError, ValidationError) as exc:
         message, status = _problem(exc)
-        outcome = Outcome(error=message, status=status, form=fields if keep_form else {})
+        kept = fields if keep_form else {}
+        outcome = Outcome(
+            error=message, status=status, form=kept, extra={"field_errors": field_problems(exc)}
+        )
     return await page(request, user, gw, outcome)
 
 
@@ -209,6 +226,31 @@ async def login(request: Request, gw: Gw) -> Response:
         error = i18n.translator(who.language)("Wrong email or password.") if status in (401, 422) else message
         return render(request, "login.html", who, {"email": credentials["email"], "error": error}, status)
     return _keep_refresh(go(request, "/", answer), answer, gw)
+
+
+@router.get("/register", response_class=HTMLResponse)
+async def register_page(request: Request, user: MaybeUser) -> Response:
+    if user is not None:
+        return go(request, "/")
+    return render(request, "register.html", viewer(request, None), {"form": {}})
+
+
+@router.post("/register", response_class=HTMLResponse)
+async def register(request: Request, gw: Gw) -> Response:
+    """A new trader account in the page's language, signed in at once."""
+    fields = await _form(request)
+    who = viewer(request, None)
+    body = {k: fields.get(k, "") for k in ("email", "password", "name")} | {"language": who.language}
+    try:
+        data_of(await auth_api.register(RegisterRequest.model_validate(body), gw))
+        credentials = {"email": body["email"], "password": body["password"]}
+        answer = await auth_api.login(LoginRequest.model_validate(credentials), gw)
+    except (ApiError, ValidationError) as exc:
+        message, status = _problem(exc)
+        kept = {"email": body["email"], "name": body["name"]}
+        context = {"form": kept, "error": message, "field_errors": field_problems(exc)}
+        return render(request, "register.html", who, context, status)
+    return _keep_refresh(go(request, "/venues", answer), answer, gw)
 
 
 def _keep_refresh(response: Response, answer: Response | None, gw: Gateway) -> Response:
@@ -305,7 +347,9 @@ async def killswitch(request: Request, user: PageUser, gw: Gw) -> Response:
 
 
 def _events(channel: str) -> str:
-    return " ".join(("ready", *CHANNELS[channel].events))
+    """The SSE event types a live part of a page listens to (blank: the channel does not exist)."""
+    found = CHANNELS.get(channel)
+    return " ".join(("ready", *found.events)) if found else ""
 
 
 # Orders

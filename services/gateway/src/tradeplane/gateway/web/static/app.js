@@ -12,6 +12,7 @@
 
   function drawCharts(root) {
     if (!window.LightweightCharts) return;
+    drawCandles(root);
     root.querySelectorAll("[data-equity]").forEach(function (el) {
       if (el.getAttribute("data-drawn")) return;
       el.setAttribute("data-drawn", "1");
@@ -41,16 +42,71 @@
     });
   }
 
+  function seconds(text) {
+    var t = Math.floor(Date.parse(text) / 1000);
+    return isNaN(t) ? null : t;
+  }
+
+  /* A bot's market: one-minute candles, its fills marked (an arrow per buy or sell). */
+  function drawCandles(root) {
+    root.querySelectorAll("[data-candles]").forEach(function (el) {
+      if (el.getAttribute("data-drawn")) return;
+      el.setAttribute("data-drawn", "1");
+      var bars = JSON.parse(el.getAttribute("data-candles") || "[]").map(function (c) {
+        return { time: seconds(c.t), open: parseFloat(c.open), high: parseFloat(c.high),
+                 low: parseFloat(c.low), close: parseFloat(c.close) };
+      }).filter(function (c) { return c.time !== null; })
+        .sort(function (a, b) { return a.time - b.time; });
+      var chart = window.LightweightCharts.createChart(el, {
+        autoSize: true,
+        layout: { background: { color: "transparent" }, textColor: "#475569", fontFamily: "inherit" },
+        grid: { vertLines: { color: "#eef2f7" }, horzLines: { color: "#eef2f7" } },
+        rightPriceScale: { borderVisible: false },
+        timeScale: { borderVisible: false, timeVisible: true, secondsVisible: false }
+      });
+      var series = chart.addCandlestickSeries({
+        upColor: "#059669", downColor: "#dc2626", wickUpColor: "#059669", wickDownColor: "#dc2626",
+        borderVisible: false
+      });
+      series.setData(bars);
+      var first = bars.length ? bars[0].time : 0;
+      var buy = el.getAttribute("data-buy") || "Buy", sell = el.getAttribute("data-sell") || "Sell";
+      var marks = JSON.parse(el.getAttribute("data-marks") || "[]").map(function (m) {
+        var t = seconds(m.time);
+        if (t === null || t < first) return null;
+        var up = m.side === "Buy";
+        return { time: t - (t % 60), position: up ? "belowBar" : "aboveBar", color: up ? "#059669" : "#dc2626",
+                 shape: up ? "arrowUp" : "arrowDown", text: (up ? buy : sell) + " " + m.quantity + " @ " + m.price };
+      }).filter(Boolean).sort(function (a, b) { return a.time - b.time; });
+      series.setMarkers(marks);
+      chart.timeScale().fitContent();
+      el.classList.add("drawn");
+    });
+  }
+
+  /* A form the user sent is still on its way: re-reading a live part now could replace that form, and
+   * htmx would then drop the form's answer (its notice). Re-read once the answer is in. */
+  function busy() {
+    return document.querySelector("form.htmx-request, .htmx-request form, button.htmx-request") !== null;
+  }
+
   function refresh(channel) {
-    var el = document.querySelector('[data-live="' + channel + '"]');
-    if (el && window.htmx) window.htmx.trigger(el, "live");
+    if (!window.htmx) return;
+    if (busy()) {
+      clearTimeout(timers[channel + ":busy"]);
+      timers[channel + ":busy"] = setTimeout(function () { refresh(channel); }, 100);
+      return;
+    }
+    document.querySelectorAll('[data-live="' + channel + '"]').forEach(function (el) {
+      window.htmx.trigger(el, "live");
+    });
   }
 
   /* Re-read soon after an event, and once more a moment later: the gateway's own view of an order
    * may apply the event a little after the browser hears of it. */
   function schedule(channel) {
     clearTimeout(timers[channel + ":soon"]);
-    timers[channel + ":soon"] = setTimeout(function () { refresh(channel); }, 100);
+    timers[channel + ":soon"] = setTimeout(function () { refresh(channel); }, 30);
     clearTimeout(timers[channel + ":settle"]);
     timers[channel + ":settle"] = setTimeout(function () { refresh(channel); }, 1500);
   }
