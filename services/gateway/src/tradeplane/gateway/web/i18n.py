@@ -1,4 +1,5 @@
-"""The dashboard's languages: English (the message ids themselves) and Ukrainian (the catalogue below).
+"""The dashboard's languages: English (the message ids themselves) and Ukrainian, from gettext catalogues
+(`locale/<language>/LC_MESSAGES/messages.po`, read with Babel; `babel.cfg` drives `pybabel extract`).
 
 A page's language is the user's profile `language`; signed out, the `tp_lang` cookie (the sign-in page's
 switch), then the browser's Accept-Language. Messages take `%(name)s` arguments.
@@ -6,10 +7,11 @@ switch), then the browser's Accept-Language. Messages take `%(name)s` arguments.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from babel.messages.pofile import read_po
 
 COOKIE = "tp_lang"
 DEFAULT = "en"
@@ -20,10 +22,22 @@ ALIASES = {"ua": "uk"}
 Translate = Callable[..., str]
 
 LOCALE = Path(__file__).parent / "locale"
-UK: dict[str, str] = json.loads((LOCALE / "uk.json").read_text(encoding="utf-8"))
-"""English message → Ukrainian: one JSON object, edited by hand (a unit test checks every message has one)."""
 
-EN: dict[str, str] = json.loads((LOCALE / "en.json").read_text(encoding="utf-8"))
+
+def load(language: str) -> dict[str, str]:
+    """A language's catalogue, message id → text; untranslated and fuzzy entries are left out."""
+    with (LOCALE / language / "LC_MESSAGES" / "messages.po").open("rb") as po:
+        catalogue = read_po(po, locale=language)
+    return {
+        str(m.id): str(m.string)
+        for m in catalogue
+        if m.id and isinstance(m.id, str) and m.string and not m.fuzzy
+    }
+
+
+UK = load("uk")
+"""English message → Ukrainian (a unit test checks every message shown has one)."""
+EN = load("en")
 """English labels for the codes that serve as message ids (`trade_entry` → `Trade entry`)."""
 CATALOGUES: dict[str, dict[str, str]] = {"en": EN, "uk": UK}
 
