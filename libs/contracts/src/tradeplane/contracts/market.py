@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from decimal import Decimal
 from enum import StrEnum
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 from pydantic import Field, model_validator
 
@@ -43,7 +44,30 @@ _DURATIONS = {
 }
 
 
-class CandleClosed(Message):
+class OhlcRules:
+    """What every candle model shares (`CandleClosed`, strategies' `Candle`): the OHLC invariant and
+    the close time. Mixed into a pydantic model that has the fields named below."""
+
+    if TYPE_CHECKING:
+        timeframe: Timeframe
+        t: datetime
+        open: Decimal
+        high: Decimal
+        low: Decimal
+        close: Decimal
+
+    @model_validator(mode="after")
+    def _ohlc_consistent(self) -> Self:
+        if self.low > min(self.open, self.close) or self.high < max(self.open, self.close):
+            raise ValueError("a candle needs low <= open, close <= high")
+        return self
+
+    @property
+    def closes_at(self) -> datetime:
+        return self.t + self.timeframe.duration
+
+
+class CandleClosed(Message, OhlcRules):
     """One closed bar of `symbol` on `venue`, opening at `t`: published once it closed, never before.
 
     Subject `subjects.candle(venue, symbol, timeframe)`; the message id `candle_msg_id(...)` makes a
@@ -59,16 +83,6 @@ class CandleClosed(Message):
     low: Quantity
     close: Quantity
     volume: NonNegative
-
-    @model_validator(mode="after")
-    def _ohlc_consistent(self) -> Self:
-        if self.low > min(self.open, self.close) or self.high < max(self.open, self.close):
-            raise ValueError("a candle needs low <= open, close <= high")
-        return self
-
-    @property
-    def closes_at(self) -> datetime:
-        return self.t + self.timeframe.duration
 
 
 def candle_msg_id(venue: str, symbol: str, timeframe: Timeframe, t: datetime) -> str:
