@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Context, Decimal
-from typing import Annotated, Any, ClassVar, Self
+from typing import Annotated, Any, ClassVar, Self, Unpack
 from uuid import UUID, uuid4
 
 from pydantic import (
@@ -19,6 +19,7 @@ from pydantic import (
     GetCoreSchemaHandler,
     GetJsonSchemaHandler,
 )
+from pydantic.alias_generators import to_camel
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, core_schema
 
@@ -151,6 +152,20 @@ UtcDatetime = Annotated[AwareDatetime, AfterValidator(_utc)]
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def camel_config(**more: Unpack[ConfigDict]) -> ConfigDict:
+    """The config of an API-facing model: immutable, unknown fields refused, camelCase in JSON and
+    snake_case also accepted; `more` adds or overrides settings."""
+    config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        alias_generator=to_camel,
+        validate_by_name=True,
+        validate_by_alias=True,
+    )
+    config.update(more)
+    return config
 
 
 class Contract(BaseModel):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
-from pydantic.alias_generators import to_camel
+from pydantic import BaseModel, Field
 from pydantic.config import JsonDict
+from tradeplane.contracts.base import camel_config
 
 from .candles import Candle
 from .context import OpenOrder, StrategyContext
@@ -24,13 +24,7 @@ def updatable(default: Any = ..., **kwargs: Any) -> Any:
 class StrategyConfig(BaseModel):
     """Base of every strategy's config: immutable, camelCase in JSON, unknown fields refused."""
 
-    model_config = ConfigDict(
-        frozen=True,
-        extra="forbid",
-        alias_generator=to_camel,
-        populate_by_name=True,
-        field_title_generator=lambda name, _: name.replace("_", " ").capitalize(),
-    )
+    model_config = camel_config(field_title_generator=lambda name, _: name.replace("_", " ").capitalize())
 
 
 ConfigT = TypeVar("ConfigT", bound=StrategyConfig)
