@@ -7,7 +7,7 @@ from enum import StrEnum
 from typing import Annotated, Any, Self
 
 from pydantic import (
-    BaseModel,
+    ConfigDict,
     Field,
     ValidationError,
     ValidationInfo,
@@ -15,7 +15,7 @@ from pydantic import (
     model_validator,
 )
 from tradeplane.contracts import NonNegative, UtcDatetime
-from tradeplane.contracts.base import camel_config
+from tradeplane.contracts.base import CamelModel
 from tradeplane.contracts.orders import SYMBOL_PATTERN
 from tradeplane.paper.markets import PAPER_MARKETS
 from tradeplane.riskrules import RiskLimits
@@ -38,10 +38,10 @@ class Intrabar(StrEnum):
 Symbol = Annotated[str, Field(pattern=SYMBOL_PATTERN)]
 
 
-class BacktestRequest(BaseModel):
+class BacktestRequest(CamelModel):
     """A strategy, its config and the market it runs on: the same request gives the same result."""
 
-    model_config = camel_config(serialize_by_alias=True)
+    model_config = ConfigDict(serialize_by_alias=True)
 
     strategy: str
     config: dict[str, Any]

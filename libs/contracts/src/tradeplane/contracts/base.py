@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Context, Decimal
-from typing import Annotated, Any, ClassVar, Self, Unpack
+from typing import Annotated, Any, ClassVar, Self
 from uuid import UUID, uuid4
 
 from pydantic import (
@@ -154,18 +154,17 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def camel_config(**more: Unpack[ConfigDict]) -> ConfigDict:
-    """The config of an API-facing model: immutable, unknown fields refused, camelCase in JSON and
-    snake_case also accepted; `more` adds or overrides settings."""
-    config = ConfigDict(
+class CamelModel(BaseModel):
+    """Base of API-facing models: immutable, unknown fields refused, camelCase in JSON and snake_case
+    also accepted. A subclass's own `model_config` adds to this one."""
+
+    model_config = ConfigDict(
         frozen=True,
         extra="forbid",
         alias_generator=to_camel,
         validate_by_name=True,
         validate_by_alias=True,
     )
-    config.update(more)
-    return config
 
 
 class Contract(BaseModel):

@@ -20,7 +20,7 @@ from pydantic import (
 from pydantic.alias_generators import to_snake
 from pydantic_core import InitErrorDetails, PydanticCustomError
 from tradeplane.contracts import Quantity
-from tradeplane.contracts.base import camel_config
+from tradeplane.contracts.base import CamelModel
 from tradeplane.contracts.orders import SYMBOL_PATTERN
 
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
@@ -84,14 +84,14 @@ class TradingHours(BaseModel):
         return f"{self.start:%H:%M}-{self.end:%H:%M}"
 
 
-class RiskLimits(BaseModel):
+class RiskLimits(CamelModel):
     """Per-user caps (seeds/000 §4). Percent fields are percent numbers; money is in USD.
 
     The ranges here bound every limit, an admin's included; the platform ceilings (`ceilings.py`)
     bound how far traders may loosen their own.
     """
 
-    model_config = camel_config(serialize_by_alias=True, validate_default=True)
+    model_config = ConfigDict(serialize_by_alias=True, validate_default=True)
 
     max_position_pct: Percent = Field(default=Decimal(5), ge=2, le=100)
     max_order_notional: Quantity = Decimal(10_000)
