@@ -44,13 +44,27 @@ _DURATIONS = {
 }
 
 
-class OhlcRules:
-    """What every candle model shares (`CandleClosed`, strategies' `Candle`): the OHLC invariant and
-    the close time. Mixed into a pydantic model that has the fields named below."""
+class BarTime:
+    """The close time of a bar that opens at `t` and spans `timeframe`: mixed into every candle model
+    (`CandleClosed`, strategies' `Candle`, marketdata's forming `Bar`)."""
+
+    __slots__ = ()
 
     if TYPE_CHECKING:
         timeframe: Timeframe
         t: datetime
+
+    @property
+    def closes_at(self) -> datetime:
+        return self.t + self.timeframe.duration
+
+
+class OhlcRules(BarTime):
+    """The OHLC invariant of a pydantic candle model (`CandleClosed`, strategies' `Candle`)."""
+
+    __slots__ = ()
+
+    if TYPE_CHECKING:
         open: Decimal
         high: Decimal
         low: Decimal
@@ -61,10 +75,6 @@ class OhlcRules:
         if self.low > min(self.open, self.close) or self.high < max(self.open, self.close):
             raise ValueError("a candle needs low <= open, close <= high")
         return self
-
-    @property
-    def closes_at(self) -> datetime:
-        return self.t + self.timeframe.duration
 
 
 class CandleClosed(Message, OhlcRules):
