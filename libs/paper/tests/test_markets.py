@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from tradeplane.contracts import OrderType, Side
@@ -21,6 +22,13 @@ BTC = PAPER_MARKETS["BTC/USDT"]
 
 def code_of(excinfo: pytest.ExceptionInfo[InvalidOrder]) -> InvalidOrderCode:
     return excinfo.value.code
+
+
+def refusal(*order: Any, **prices: Any) -> InvalidOrderCode:
+    """The code `validate_and_round` refuses this order with (the test fails if it accepts it)."""
+    with pytest.raises(InvalidOrder) as excinfo:
+        validate_and_round(*order, **prices)
+    return code_of(excinfo)
 
 
 def test_quantity_is_rounded_down_to_the_step() -> None:
@@ -50,50 +58,44 @@ def test_stop_price_is_rounded_to_the_nearest_tick() -> None:
 
 
 def test_quantity_below_one_step_is_a_precision_error() -> None:
-    with pytest.raises(InvalidOrder) as excinfo:
-        validate_and_round(BTC, Side.BUY, OrderType.MARKET, Decimal("0.000009"))
-
-    assert code_of(excinfo) is InvalidOrderCode.PRECISION
+    assert refusal(BTC, Side.BUY, OrderType.MARKET, Decimal("0.000009")) is InvalidOrderCode.PRECISION
 
 
 def test_limit_price_below_one_tick_is_a_precision_error() -> None:
-    with pytest.raises(InvalidOrder) as excinfo:
-        validate_and_round(BTC, Side.BUY, OrderType.LIMIT, Decimal("1"), Decimal("0.001"))
-
-    assert code_of(excinfo) is InvalidOrderCode.PRECISION
+    assert (
+        refusal(BTC, Side.BUY, OrderType.LIMIT, Decimal("1"), Decimal("0.001")) is InvalidOrderCode.PRECISION
+    )
 
 
 def test_quantity_below_the_minimum_amount_is_refused() -> None:
     spec = replace(BTC, min_amount=Decimal("0.001"))
 
-    with pytest.raises(InvalidOrder) as excinfo:
-        validate_and_round(spec, Side.BUY, OrderType.LIMIT, Decimal("0.0009"), Decimal("65000"))
-
-    assert code_of(excinfo) is InvalidOrderCode.MIN_AMOUNT
+    assert (
+        refusal(spec, Side.BUY, OrderType.LIMIT, Decimal("0.0009"), Decimal("65000"))
+        is InvalidOrderCode.MIN_AMOUNT
+    )
 
 
 def test_limit_order_below_the_minimum_notional_is_refused() -> None:
-    with pytest.raises(InvalidOrder) as excinfo:
-        validate_and_round(BTC, Side.BUY, OrderType.LIMIT, Decimal("0.00007"), Decimal("65000"))
-
-    assert code_of(excinfo) is InvalidOrderCode.MIN_NOTIONAL
+    assert (
+        refusal(BTC, Side.BUY, OrderType.LIMIT, Decimal("0.00007"), Decimal("65000"))
+        is InvalidOrderCode.MIN_NOTIONAL
+    )
 
 
 def test_minimum_notional_is_checked_after_rounding() -> None:
     # 0.0000799 * 65000 = 5.19 before rounding, 0.00007 * 65000 = 4.55 after.
-    with pytest.raises(InvalidOrder) as excinfo:
-        validate_and_round(BTC, Side.BUY, OrderType.LIMIT, Decimal("0.0000799"), Decimal("65000"))
-
-    assert code_of(excinfo) is InvalidOrderCode.MIN_NOTIONAL
+    assert (
+        refusal(BTC, Side.BUY, OrderType.LIMIT, Decimal("0.0000799"), Decimal("65000"))
+        is InvalidOrderCode.MIN_NOTIONAL
+    )
 
 
 def test_market_order_notional_is_checked_at_the_reference_price() -> None:
-    with pytest.raises(InvalidOrder) as excinfo:
-        validate_and_round(
-            BTC, Side.SELL, OrderType.MARKET, Decimal("0.00007"), reference_price=Decimal("65000")
-        )
-
-    assert code_of(excinfo) is InvalidOrderCode.MIN_NOTIONAL
+    assert (
+        refusal(BTC, Side.SELL, OrderType.MARKET, Decimal("0.00007"), reference_price=Decimal("65000"))
+        is InvalidOrderCode.MIN_NOTIONAL
+    )
 
 
 def test_market_order_without_reference_price_skips_the_notional_check() -> None:
@@ -103,10 +105,10 @@ def test_market_order_without_reference_price_skips_the_notional_check() -> None
 
 
 def test_stop_order_notional_is_checked_at_the_stop_price() -> None:
-    with pytest.raises(InvalidOrder) as excinfo:
-        validate_and_round(BTC, Side.SELL, OrderType.STOP, Decimal("0.0001"), stop_price=Decimal("40000"))
-
-    assert code_of(excinfo) is InvalidOrderCode.MIN_NOTIONAL
+    assert (
+        refusal(BTC, Side.SELL, OrderType.STOP, Decimal("0.0001"), stop_price=Decimal("40000"))
+        is InvalidOrderCode.MIN_NOTIONAL
+    )
 
 
 @pytest.mark.parametrize(
@@ -121,10 +123,7 @@ def test_stop_order_notional_is_checked_at_the_stop_price() -> None:
 def test_order_without_the_prices_its_type_needs_is_refused(
     type: OrderType, price: Decimal | None, stop_price: Decimal | None
 ) -> None:
-    with pytest.raises(InvalidOrder) as excinfo:
-        validate_and_round(BTC, Side.BUY, type, Decimal("0.1"), price, stop_price)
-
-    assert code_of(excinfo) is InvalidOrderCode.MISSING_PRICE
+    assert refusal(BTC, Side.BUY, type, Decimal("0.1"), price, stop_price) is InvalidOrderCode.MISSING_PRICE
 
 
 @pytest.mark.parametrize(
@@ -139,25 +138,20 @@ def test_order_without_the_prices_its_type_needs_is_refused(
 def test_order_with_a_price_its_type_does_not_take_is_refused(
     type: OrderType, price: Decimal | None, stop_price: Decimal | None
 ) -> None:
-    with pytest.raises(InvalidOrder) as excinfo:
-        validate_and_round(BTC, Side.BUY, type, Decimal("0.1"), price, stop_price)
-
-    assert code_of(excinfo) is InvalidOrderCode.UNEXPECTED_PRICE
+    assert (
+        refusal(BTC, Side.BUY, type, Decimal("0.1"), price, stop_price) is InvalidOrderCode.UNEXPECTED_PRICE
+    )
 
 
 @pytest.mark.parametrize("quantity", ["0", "-1", "NaN", "Infinity"])
 def test_quantity_that_is_not_a_positive_number_is_refused(quantity: str) -> None:
-    with pytest.raises(InvalidOrder) as excinfo:
-        validate_and_round(BTC, Side.BUY, OrderType.MARKET, Decimal(quantity))
-
-    assert code_of(excinfo) is InvalidOrderCode.NOT_POSITIVE
+    assert refusal(BTC, Side.BUY, OrderType.MARKET, Decimal(quantity)) is InvalidOrderCode.NOT_POSITIVE
 
 
 def test_negative_limit_price_is_refused() -> None:
-    with pytest.raises(InvalidOrder) as excinfo:
-        validate_and_round(BTC, Side.BUY, OrderType.LIMIT, Decimal("1"), Decimal("-5"))
-
-    assert code_of(excinfo) is InvalidOrderCode.NOT_POSITIVE
+    assert (
+        refusal(BTC, Side.BUY, OrderType.LIMIT, Decimal("1"), Decimal("-5")) is InvalidOrderCode.NOT_POSITIVE
+    )
 
 
 def test_unknown_symbol_is_refused() -> None:

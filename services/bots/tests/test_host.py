@@ -11,7 +11,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
-from tradeplane.bots.host import BotRefused, Host
+from tradeplane.bots.host import BotRefused, Host, Unit
 from tradeplane.bots.model import BotChange, BotRecord, OrderStatus
 from tradeplane.contracts import (
     BotStatus,
@@ -155,6 +155,18 @@ async def new_bot(
     return await host.create(bot)
 
 
+async def raise_on_candle(host: Host, bot: BotRecord, error: Exception) -> Unit:
+    """Make `bot`'s strategy raise `error` on every candle from now on; returns the bot's unit."""
+    unit = await host.unit(bot.id)
+    assert unit is not None
+
+    def boom(*args: Any) -> None:
+        raise error
+
+    host.driver(unit).strategy.on_candle = boom  # type: ignore[method-assign,assignment]
+    return unit
+
+
 async def started(host: Host, bot: BotRecord) -> BotRecord:
     unit = await host.unit(bot.id)
     assert unit is not None
@@ -270,13 +282,7 @@ async def test_a_strategy_that_raises_puts_only_its_own_bot_in_error() -> None:
     host = make_host(store)
     broken = await started(host, await new_bot(host, "grid", GRID))
     healthy = await started(host, await new_bot(host, "grid", GRID))
-    unit = await host.unit(broken.id)
-    assert unit is not None
-
-    def boom(*args: Any) -> None:
-        raise ValueError("boom")
-
-    host.driver(unit).strategy.on_candle = boom  # type: ignore[method-assign,assignment]
+    await raise_on_candle(host, broken, ValueError("boom"))
     await host.on_candle(candle("65000"))
 
     assert store.bots[broken.id].status is BotStatus.ERROR
@@ -291,13 +297,7 @@ async def test_a_bot_in_error_starts_again_from_its_last_state() -> None:
     store = FakeStore()
     host = make_host(store)
     bot = await started(host, await new_bot(host, "grid", GRID))
-    unit = await host.unit(bot.id)
-    assert unit is not None
-
-    def boom(*args: Any) -> None:
-        raise RuntimeError("bad day")
-
-    host.driver(unit).strategy.on_candle = boom  # type: ignore[method-assign,assignment]
+    unit = await raise_on_candle(host, bot, RuntimeError("bad day"))
     await host.on_candle(candle("65000"))
     again = await host.start(unit)
     await host.on_candle(candle("65000", minute=1))

@@ -7,7 +7,6 @@ from enum import StrEnum
 from typing import Annotated, Any, Self
 
 from pydantic import (
-    BaseModel,
     ConfigDict,
     Field,
     ValidationError,
@@ -15,8 +14,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic.alias_generators import to_camel
 from tradeplane.contracts import NonNegative, UtcDatetime
+from tradeplane.contracts.base import CamelModel
 from tradeplane.contracts.orders import SYMBOL_PATTERN
 from tradeplane.paper.markets import PAPER_MARKETS
 from tradeplane.riskrules import RiskLimits
@@ -39,17 +38,10 @@ class Intrabar(StrEnum):
 Symbol = Annotated[str, Field(pattern=SYMBOL_PATTERN)]
 
 
-class BacktestRequest(BaseModel):
+class BacktestRequest(CamelModel):
     """A strategy, its config and the market it runs on: the same request gives the same result."""
 
-    model_config = ConfigDict(
-        frozen=True,
-        extra="forbid",
-        alias_generator=to_camel,
-        validate_by_name=True,
-        validate_by_alias=True,
-        serialize_by_alias=True,
-    )
+    model_config = ConfigDict(serialize_by_alias=True)
 
     strategy: str
     config: dict[str, Any]

@@ -19,6 +19,7 @@ from pydantic import (
     GetCoreSchemaHandler,
     GetJsonSchemaHandler,
 )
+from pydantic.alias_generators import to_camel
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, core_schema
 
@@ -151,6 +152,19 @@ UtcDatetime = Annotated[AwareDatetime, AfterValidator(_utc)]
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+class CamelModel(BaseModel):
+    """Base of API-facing models: immutable, unknown fields refused, camelCase in JSON and snake_case
+    also accepted. A subclass's own `model_config` adds to this one."""
+
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        alias_generator=to_camel,
+        validate_by_name=True,
+        validate_by_alias=True,
+    )
 
 
 class Contract(BaseModel):

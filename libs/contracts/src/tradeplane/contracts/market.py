@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from decimal import Decimal
 from enum import StrEnum
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 from pydantic import Field, model_validator
 
@@ -43,7 +44,40 @@ _DURATIONS = {
 }
 
 
-class CandleClosed(Message):
+class BarTime:
+    """The close time of a bar that opens at `t` and spans `timeframe`: mixed into every candle model
+    (`CandleClosed`, strategies' `Candle`, marketdata's forming `Bar`)."""
+
+    __slots__ = ()
+
+    if TYPE_CHECKING:
+        timeframe: Timeframe
+        t: datetime
+
+    @property
+    def closes_at(self) -> datetime:
+        return self.t + self.timeframe.duration
+
+
+class OhlcRules(BarTime):
+    """The OHLC invariant of a pydantic candle model (`CandleClosed`, strategies' `Candle`)."""
+
+    __slots__ = ()
+
+    if TYPE_CHECKING:
+        open: Decimal
+        high: Decimal
+        low: Decimal
+        close: Decimal
+
+    @model_validator(mode="after")
+    def _ohlc_consistent(self) -> Self:
+        if self.low > min(self.open, self.close) or self.high < max(self.open, self.close):
+            raise ValueError("a candle needs low <= open, close <= high")
+        return self
+
+
+class CandleClosed(Message, OhlcRules):
     """One closed bar of `symbol` on `venue`, opening at `t`: published once it closed, never before.
 
     Subject `subjects.candle(venue, symbol, timeframe)`; the message id `candle_msg_id(...)` makes a
@@ -59,16 +93,6 @@ class CandleClosed(Message):
     low: Quantity
     close: Quantity
     volume: NonNegative
-
-    @model_validator(mode="after")
-    def _ohlc_consistent(self) -> Self:
-        if self.low > min(self.open, self.close) or self.high < max(self.open, self.close):
-            raise ValueError("a candle needs low <= open, close <= high")
-        return self
-
-    @property
-    def closes_at(self) -> datetime:
-        return self.t + self.timeframe.duration
 
 
 def candle_msg_id(venue: str, symbol: str, timeframe: Timeframe, t: datetime) -> str:

@@ -17,9 +17,10 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic.alias_generators import to_camel, to_snake
+from pydantic.alias_generators import to_snake
 from pydantic_core import InitErrorDetails, PydanticCustomError
 from tradeplane.contracts import Quantity
+from tradeplane.contracts.base import CamelModel
 from tradeplane.contracts.orders import SYMBOL_PATTERN
 
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
@@ -83,22 +84,14 @@ class TradingHours(BaseModel):
         return f"{self.start:%H:%M}-{self.end:%H:%M}"
 
 
-class RiskLimits(BaseModel):
+class RiskLimits(CamelModel):
     """Per-user caps (seeds/000 §4). Percent fields are percent numbers; money is in USD.
 
     The ranges here bound every limit, an admin's included; the platform ceilings (`ceilings.py`)
     bound how far traders may loosen their own.
     """
 
-    model_config = ConfigDict(
-        frozen=True,
-        extra="forbid",
-        alias_generator=to_camel,
-        validate_by_name=True,
-        validate_by_alias=True,
-        serialize_by_alias=True,
-        validate_default=True,
-    )
+    model_config = ConfigDict(serialize_by_alias=True, validate_default=True)
 
     max_position_pct: Percent = Field(default=Decimal(5), ge=2, le=100)
     max_order_notional: Quantity = Decimal(10_000)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
-from pydantic.alias_generators import to_camel
+from pydantic import ConfigDict, Field
 from pydantic.config import JsonDict
+from tradeplane.contracts.base import CamelModel
 
 from .candles import Candle
 from .context import OpenOrder, StrategyContext
@@ -21,16 +21,10 @@ def updatable(default: Any = ..., **kwargs: Any) -> Any:
     return Field(default, json_schema_extra=UPDATABLE, **kwargs)
 
 
-class StrategyConfig(BaseModel):
+class StrategyConfig(CamelModel):
     """Base of every strategy's config: immutable, camelCase in JSON, unknown fields refused."""
 
-    model_config = ConfigDict(
-        frozen=True,
-        extra="forbid",
-        alias_generator=to_camel,
-        populate_by_name=True,
-        field_title_generator=lambda name, _: name.replace("_", " ").capitalize(),
-    )
+    model_config = ConfigDict(field_title_generator=lambda name, _: name.replace("_", " ").capitalize())
 
 
 ConfigT = TypeVar("ConfigT", bound=StrategyConfig)

@@ -35,7 +35,7 @@ from tradeplane.contracts import (
     Role,
     Side,
 )
-from tradeplane.contracts.base import DECIMAL_PLACES, BoundedDecimal
+from tradeplane.contracts.base import DECIMAL_PLACES, BoundedDecimal, CamelModel
 from tradeplane.contracts.orders import SYMBOL_PATTERN
 
 T = TypeVar("T")
@@ -133,16 +133,8 @@ def field_error(model: str, field: str, message: str) -> ValidationError:
     )
 
 
-class Body(BaseModel):
+class Body(CamelModel):
     """A request body: camelCase (snake_case also accepted), unknown fields refused."""
-
-    model_config = ConfigDict(
-        frozen=True,
-        extra="forbid",
-        alias_generator=to_camel,
-        validate_by_name=True,
-        validate_by_alias=True,
-    )
 
     NULL_MEANS: ClassVar[frozenset[str]] = frozenset()
     """Fields (camelCase) where an explicit null means something; elsewhere null is as if left out."""

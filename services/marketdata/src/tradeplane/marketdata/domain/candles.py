@@ -14,14 +14,14 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
-from tradeplane.contracts.market import Timeframe
+from tradeplane.contracts.market import BarTime, Timeframe
 
 Key = tuple[str, str, Timeframe]
 """(venue, symbol, timeframe)."""
 
 
 @dataclass(frozen=True, slots=True)
-class Bar:
+class Bar(BarTime):
     venue: str
     symbol: str
     timeframe: Timeframe
@@ -39,10 +39,6 @@ class Bar:
     @property
     def key(self) -> Key:
         return (self.venue, self.symbol, self.timeframe)
-
-    @property
-    def closes_at(self) -> datetime:
-        return self.t + self.timeframe.duration
 
     def with_tick(self, price: Decimal, volume: Decimal, at: datetime) -> Bar:
         return replace(

@@ -1,11 +1,8 @@
 """Initial execution schema: outbox, inbox, accounts, orders, fills, paper state and nonce state.
 
-Revision ID: 0001
-Revises:
 Create Date: 2026-01-20
 """
 
-from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -13,10 +10,8 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 from tradeplane.runtime.migrations import create_outbox_and_inbox
 
-revision: str = "0001"
-down_revision: str | Sequence[str] | None = None
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0001"
+down_revision = None
 
 SCHEMA = "execution"
 _UNFINISHED = "status IN ('Pending', 'Open', 'PartiallyFilled')"
@@ -24,10 +19,6 @@ _UNFINISHED = "status IN ('Pending', 'Open', 'PartiallyFilled')"
 
 def _now() -> sa.Column[Any]:
     return sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now())
-
-
-def _runtime_tables() -> None:
-    create_outbox_and_inbox(SCHEMA)
 
 
 def _accounts() -> None:
@@ -116,7 +107,7 @@ def _venue_state() -> None:
 
 
 def upgrade() -> None:
-    _runtime_tables()
+    create_outbox_and_inbox(SCHEMA)
     _accounts()
     _orders()
     _venue_state()

@@ -1,31 +1,21 @@
 """Initial gateway schema: outbox, inbox, users, sessions, refresh tokens, orders and the audit log.
 
-Revision ID: 0001
-Revises:
 Create Date: 2026-01-20
 """
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 from tradeplane.runtime.migrations import create_outbox_and_inbox
 
-revision: str = "0001"
-down_revision: str | Sequence[str] | None = None
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0001"
+down_revision = None
 
 SCHEMA = "gateway"
 
 
 def _created_at() -> sa.Column:  # type: ignore[type-arg]
     return sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now())
-
-
-def _runtime_tables() -> None:
-    create_outbox_and_inbox(SCHEMA)
 
 
 def _auth_tables() -> None:
@@ -122,7 +112,7 @@ def _audit_log() -> None:
 
 
 def upgrade() -> None:
-    _runtime_tables()
+    create_outbox_and_inbox(SCHEMA)
     _auth_tables()
     _orders()
     _audit_log()

@@ -1,19 +1,13 @@
 """The order view's reject code: clients read it instead of parsing `rejectReason` / `error`.
 
-Revision ID: 0002
-Revises: 0001
 Create Date: 2026-12-07
 """
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0002"
-down_revision: str | Sequence[str] | None = "0001"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0002"
+down_revision = "0001"
 
 SCHEMA = "gateway"
 

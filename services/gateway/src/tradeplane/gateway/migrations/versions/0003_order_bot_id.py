@@ -1,20 +1,14 @@
 """The bot that placed an order (null for orders placed by hand): `GET /api/orders?botId=` and
 `GET /api/bots/{id}/orders` filter on it.
 
-Revision ID: 0003
-Revises: 0002
 Create Date: 2026-12-07
 """
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0003"
-down_revision: str | Sequence[str] | None = "0002"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0003"
+down_revision = "0002"
 
 SCHEMA = "gateway"
 INDEX = "ix_gateway_orders_user_bot_created"

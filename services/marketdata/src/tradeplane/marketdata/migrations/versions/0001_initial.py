@@ -1,20 +1,14 @@
 """Initial marketdata schema: outbox, inbox and candles.
 
-Revision ID: 0001
-Revises:
 Create Date: 2026-12-07
 """
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 from tradeplane.runtime.migrations import create_outbox_and_inbox
 
-revision: str = "0001"
-down_revision: str | Sequence[str] | None = None
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0001"
+down_revision = None
 
 SCHEMA = "marketdata"
 

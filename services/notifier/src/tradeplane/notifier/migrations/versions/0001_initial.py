@@ -1,27 +1,17 @@
 """Initial notifier schema: outbox, inbox, endpoints, deliveries and delivery attempts.
 
-Revision ID: 0001
-Revises:
 Create Date: 2026-01-20
 """
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 from tradeplane.runtime.migrations import create_outbox_and_inbox
 
-revision: str = "0001"
-down_revision: str | Sequence[str] | None = None
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0001"
+down_revision = None
 
 SCHEMA = "notifier"
-
-
-def _runtime_tables() -> None:
-    create_outbox_and_inbox(SCHEMA)
 
 
 def _endpoints() -> None:
@@ -109,7 +99,7 @@ def _delivery_attempts() -> None:
 
 
 def upgrade() -> None:
-    _runtime_tables()
+    create_outbox_and_inbox(SCHEMA)
     _endpoints()
     _deliveries()
     _delivery_attempts()

@@ -1,11 +1,8 @@
 """Initial pnl schema: outbox, inbox, fills, positions, trades, accounts, equity curves, marks, users.
 
-Revision ID: 0001
-Revises:
 Create Date: 2026-01-20
 """
 
-from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -13,10 +10,8 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 from tradeplane.runtime.migrations import create_outbox_and_inbox
 
-revision: str = "0001"
-down_revision: str | Sequence[str] | None = None
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0001"
+down_revision = None
 
 SCHEMA = "pnl"
 
@@ -28,10 +23,6 @@ def _money(name: str, nullable: bool = False) -> sa.Column[Any]:
 def _at(name: str, nullable: bool = False, now: bool = False) -> sa.Column[Any]:
     default = sa.func.now() if now else None
     return sa.Column(name, sa.DateTime(timezone=True), nullable=nullable, server_default=default)
-
-
-def _runtime_tables() -> None:
-    create_outbox_and_inbox(SCHEMA)
 
 
 def _booking_tables() -> None:
@@ -171,7 +162,7 @@ def _reference_tables() -> None:
 
 
 def upgrade() -> None:
-    _runtime_tables()
+    create_outbox_and_inbox(SCHEMA)
     _booking_tables()
     _equity_tables()
     _reference_tables()

@@ -1,31 +1,21 @@
 """Initial risk schema: outbox, inbox, profiles, states, decisions, seen fills, halts and their audit.
 
-Revision ID: 0001
-Revises:
 Create Date: 2026-01-20
 """
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 from tradeplane.runtime.migrations import create_outbox_and_inbox
 
-revision: str = "0001"
-down_revision: str | Sequence[str] | None = None
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0001"
+down_revision = None
 
 SCHEMA = "risk"
 
 
 def _now() -> sa.Column:  # type: ignore[type-arg]
     return sa.Column("at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now())
-
-
-def _runtime_tables() -> None:
-    create_outbox_and_inbox(SCHEMA)
 
 
 def _user_tables() -> None:
@@ -104,7 +94,7 @@ def _halt_tables() -> None:
 
 
 def upgrade() -> None:
-    _runtime_tables()
+    create_outbox_and_inbox(SCHEMA)
     _user_tables()
     _order_tables()
     _halt_tables()

@@ -1,20 +1,14 @@
 """Platform ceilings: the loosest risk limits traders may set themselves (one row, set by an admin).
 
-Revision ID: 0002
-Revises: 0001
 Create Date: 2026-12-08
 """
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0002"
-down_revision: str | Sequence[str] | None = "0001"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0002"
+down_revision = "0001"
 
 SCHEMA = "risk"
 
