@@ -70,7 +70,9 @@ METRICS = {
 def stack(postgres_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     workdir = tmp_path_factory.mktemp("backtests")
     services = ["risk", "backtests", "gateway", "marketdata"]
-    with module_stack(workdir, postgres_server_url, services=services) as running:
+    # Progress every quarter second, so a job is seen running long before it is done.
+    env = {"TP_BACKTESTS_PROGRESS_SECONDS": "0.25"}
+    with module_stack(workdir, postgres_server_url, services=services, env=env) as running:
         yield running
 
 
@@ -305,7 +307,7 @@ def test_a_viewer_cannot_queue_a_backtest(api: httpx.Client, stack: Stack) -> No
 
 def test_a_job_whose_worker_was_killed_runs_again_after_the_restart(api: httpx.Client, stack: Stack) -> None:
     user = trader(api)
-    medium = GRID | {"timeframe": "1m", "end": "2024-03-01T00:00:00Z"}
+    medium = GRID | {"timeframe": "1m", "end": "2024-06-01T00:00:00Z"}  # seconds of work, many reports
     job = queue(api, user, medium)
     started = running(api, user, job["id"])
 
