@@ -13,7 +13,7 @@ from uuid import UUID
 
 import typer
 
-from . import delegate, operator
+from . import delegate, events, operator
 from .delegate import KillswitchAction
 from .services import SERVICES, format_partitions, owned_partitions
 from .settings import StackSettings
@@ -35,6 +35,7 @@ data_app = typer.Typer(no_args_is_help=True, help="Candle datasets for backtests
 app.add_typer(data_app, name="data")
 bot_app = typer.Typer(no_args_is_help=True, help="Every user's bots (as an admin): list, start, stop.")
 app.add_typer(bot_app, name="bot")
+app.add_typer(events.app, name="events")
 
 
 @app.command()
