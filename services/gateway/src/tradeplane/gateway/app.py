@@ -28,6 +28,7 @@ from .routes import (
     backtests,
     bots,
     compliance,
+    events,
     killswitch,
     market,
     monitoring,
@@ -61,6 +62,7 @@ ROUTERS = (
     strategies,
     bots,
     backtests,
+    events,
 )
 
 
