@@ -27,7 +27,8 @@ for path in sorted(pathlib.Path(sys.argv[1]).glob("*.json")):
     name = path.name.split(".v")[0]
     read.append(models[name].model_validate_json(path.read_text()).meta.schema_version)
 document = asyncapi.document()
-platform = sorted(m for m in sys.modules if m.startswith("tradeplane.") and not m.startswith("tradeplane.contracts"))
+ours = [m for m in sys.modules if m.startswith("tradeplane.")]
+platform = sorted(m for m in ours if not m.startswith("tradeplane.contracts"))
 print(json.dumps({"read": len(read), "channels": len(document["channels"]), "platform": platform,
                   "file": catalog.__file__}))
 """
@@ -51,7 +52,9 @@ def test_the_wheel_depends_only_on_pydantic_and_holds_only_the_contracts(wheel: 
         names = archive.namelist()
         metadata = archive.read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
 
-    requires = [line.split(":", 1)[1].strip() for line in metadata.splitlines() if line.startswith("Requires-Dist")]
+    requires = [
+        line.split(":", 1)[1].strip() for line in metadata.splitlines() if line.startswith("Requires-Dist")
+    ]
     assert [r.split(">")[0].split("=")[0] for r in requires] == ["pydantic"]
     assert all(n.startswith(("tradeplane/contracts/", "tradeplane_contracts-")) for n in names), names
     assert "tradeplane/contracts/py.typed" in names
@@ -75,5 +78,11 @@ def test_a_fresh_environment_with_only_the_wheel_reads_every_message_version(
     assert result["channels"] > 20 and result["platform"] == []
     assert result["file"].startswith(str(venv))  # the wheel's copy, not the source tree
     packages = {re.split(r"==| @ ", line)[0] for line in installed.stdout.splitlines()}
-    assert packages == {"annotated-types", "pydantic", "pydantic-core", "tradeplane-contracts",
-                        "typing-extensions", "typing-inspection"}, packages
+    assert packages == {
+        "annotated-types",
+        "pydantic",
+        "pydantic-core",
+        "tradeplane-contracts",
+        "typing-extensions",
+        "typing-inspection",
+    }, packages

@@ -58,8 +58,8 @@ def test_each_model_analytics_reads_has_a_sample_of_its_current_version() -> Non
 def test_pnl_updated_version_1_reads_with_its_equity_and_version_2_with_none() -> None:
     old, new = (MODELS["PnlUpdated"].model_validate(body(SAMPLES / f"PnlUpdated.v{v}.json")) for v in (1, 2))
 
-    assert (old.meta.schema_version, str(getattr(old, "equity"))) == (1, "100043.925")
-    assert (new.meta.schema_version, getattr(new, "equity")) == (2, None)
+    assert (old.meta.schema_version, str(old.equity)) == (1, "100043.925")
+    assert (new.meta.schema_version, new.equity) == (2, None)
 
 
 def test_a_required_field_added_without_a_default_breaks_the_rule() -> None:

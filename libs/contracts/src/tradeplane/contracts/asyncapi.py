@@ -180,5 +180,9 @@ def differences(committed: Any, current: Any, path: str = "") -> list[str]:
                 found.extend(differences(committed[key], current[key], here))
         return found
     if isinstance(committed, list) and isinstance(current, list) and len(committed) == len(current):
-        return [d for i, (a, b) in enumerate(zip(committed, current, strict=True)) for d in differences(a, b, f"{path}/{i}")]
+        return [
+            d
+            for i, (a, b) in enumerate(zip(committed, current, strict=True))
+            for d in differences(a, b, f"{path}/{i}")
+        ]
     return [] if committed == current else [f"{path or '/'}: changed"]
