@@ -151,7 +151,7 @@ class Options:
     ack_wait: float = 30.0
     idle_exit: float | None = None
     exit_unacked_after: int | None = None
-    """Test aid: stop hard after writing this many messages, before acknowledging the last batch."""
+    """Test aid: stop hard once this many fills are written, before acknowledging their last batch."""
 
 
 def consumer_config(feed: Feed, options: Options) -> ConsumerConfig:
@@ -195,8 +195,12 @@ async def drain(
             # Not acknowledged: nothing is skipped. A newer platform than these contracts? Upgrade them.
             raise SystemExit(f"cannot read {msg.subject} (upgrade tradeplane-contracts?): {exc}") from exc
     counts[feed.table] = counts.get(feed.table, 0) + store.write(feed, rows)
-    counts["written"] = counts.get("written", 0) + len(rows)
-    if options.exit_unacked_after is not None and counts["written"] >= options.exit_unacked_after:
+    written = counts[f"{feed.table} written"] = counts.get(f"{feed.table} written", 0) + len(rows)
+    if (
+        feed.table == "fills"
+        and options.exit_unacked_after is not None
+        and written >= options.exit_unacked_after
+    ):
         print(f"exiting before acknowledging {len(rows)} written messages", flush=True)
         os._exit(3)
     for msg in batch:
@@ -251,7 +255,9 @@ def parse(argv: Sequence[str]) -> Options:
     parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--ack-wait", type=float, default=30.0, help="seconds before redelivery")
     parser.add_argument("--idle-exit", type=float, help="stop after this many seconds without messages")
-    parser.add_argument("--exit-unacked-after", type=int, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--exit-unacked-after-fills", dest="exit_unacked_after", type=int, help=argparse.SUPPRESS
+    )
     args = parser.parse_args(argv)
     password = os.environ.get("TP_NATS_PASSWORD_ANALYTICS") or os.environ.get("TP_NATS_PASSWORD", "")
     if not password:

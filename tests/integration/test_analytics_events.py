@@ -31,7 +31,7 @@ from tradeplane.contracts import catalog, subjects
 from tradeplane.contracts.permissions import ANALYTICS, ANALYTICS_CONSUMERS
 from tradeplane.contracts.queries import RISK
 
-from tests.integration.test_bus_permissions import as_user, violations
+from tests.integration.test_bus_permissions import Listener, as_user, violations
 from tests.support import natsauth
 from tests.support.client import Api, User, eventually, market, ok
 from tests.support.servers import REPO_ROOT, Stack, shared_stack
@@ -92,11 +92,11 @@ class Consumer:
             return [r[0] for r in db.execute("SELECT trade_id FROM trades WHERE user_id = ?", (user.id,))]
 
 
-async def fill_events_of(stack: Stack, user: User) -> int:
-    """How many fill events of `user` the TP_ORDERS stream holds (the operator's count)."""
+async def fill_events_of(stack: Stack, user: User | None) -> int:
+    """How many fill events of `user` (None: of everyone) the TP_ORDERS stream holds (operator's count)."""
     nc = await natsauth.connect_operator(stack.nats_url)
     try:
-        subject = f"tp.order.filled.*.{user.id}"
+        subject = f"tp.order.filled.*.{user.id if user else '*'}"
         info = await nc.jetstream().stream_info("TP_ORDERS", subjects_filter=subject)
         return sum((info.state.subjects or {}).values())
     finally:
@@ -110,10 +110,6 @@ async def closed_trades(api: Api, trader: User, count: int) -> list[dict[str, An
         return ok(await api.http.get("/api/pnl/trades", headers=trader.headers))  # type: ignore[no-any-return]
 
     return await eventually(get, lambda trades: len(trades) == count)
-
-
-async def _keep(seen: list[str], subject: str) -> None:
-    seen.append(subject)
 
 
 async def _now(value: Any) -> Any:
@@ -142,10 +138,12 @@ async def test_the_guides_consumer_stores_every_fill_once_across_its_restarts(
     consumer = Consumer(stack, tmp_path / "analytics.sqlite")
     await orders.round_trips(api, 2)
 
-    # A crash after writing a batch and before acknowledging it: the worst moment.
-    crashed = consumer.start("--batch", "2", "--ack-wait", "2", "--exit-unacked-after", "3")
+    # A crash after writing the batch with the trader's last fills and before acknowledging it: the worst
+    # moment (the stream's fills so far, written two by two, the last two being the trader's).
+    everyone = str(await fill_events_of(stack, None))
+    crashed = consumer.start("--batch", "2", "--ack-wait", "2", "--exit-unacked-after-fills", everyone)
     assert await asyncio.to_thread(crashed.wait, 60) == 3, crashed.tail()
-    assert consumer.fills(orders.trader)  # it wrote before it died
+    assert len(consumer.fills(orders.trader)) == len(orders.filled)  # written, not acknowledged
 
     await orders.round_trips(api, 2)  # while it is down
     running = consumer.start("--batch", "1")
@@ -185,17 +183,19 @@ async def test_the_guides_consumer_starts_from_a_time(api: Api, stack: Stack, tm
 
 async def test_analytics_credentials_read_the_published_subjects(api: Api, stack: Stack) -> None:
     trader = await api.trader()
-    seen: list[str] = []
+    listener = Listener()
     async with as_user(stack.nats_url, ANALYTICS) as (nc, errors):
-        for family in ("tp.order.>", "tp.trade.>", "tp.pnl.updated.>", "tp.position.>"):
-            await nc.subscribe(family, cb=lambda msg: _keep(seen, msg.subject))
+        for event in catalog.EVENTS:  # each family the analytics user may read, as the document names it
+            await nc.subscribe(event.subject, cb=listener.keep)
         await nc.flush()
         await api.filled(trader, market(trader.account, "Buy", "0.01"))
         await api.filled(trader, market(trader.account, "Sell", "0.01"))
 
         wanted = {"tp.order.requested", "tp.order.filled", "tp.trade.closed", "tp.pnl.updated"}
         families = await eventually(
-            lambda: _now({catalog.event_of(s).name for s in seen if s.endswith(trader.id)}),
+            lambda: _now(
+                {catalog.event_of(m.subject).name for m in listener.received if trader.id in m.subject}
+            ),
             lambda found: wanted <= found,
         )
         assert wanted <= families and errors == []
@@ -211,10 +211,10 @@ async def test_analytics_credentials_publish_nothing(stack: Stack) -> None:
         subjects.dead_letter("pnl", subjects.order_filled(0, user)),
     ]
     operator = await natsauth.connect_operator(stack.nats_url)
-    heard: list[str] = []
+    heard = Listener()
     try:
         for subject in forbidden:
-            await operator.subscribe(subject, cb=lambda msg: _keep(heard, msg.subject))
+            await operator.subscribe(subject, cb=heard.keep)
         await operator.flush()
         async with as_user(stack.nats_url, ANALYTICS) as (nc, errors):
             for subject in forbidden:
@@ -225,7 +225,8 @@ async def test_analytics_credentials_publish_nothing(stack: Stack) -> None:
                 lambda found: len(found) == len(forbidden),
             )
             js = nc.jetstream(timeout=1)
-            service_consumer = (await operator.jetstream().consumers_info("TP_ORDERS"))[0].name
+            consumers = await operator.jetstream().consumers_info("TP_ORDERS")
+            service_consumer = next(c.name for c in consumers if c.name not in ANALYTICS_CONSUMERS)
             with pytest.raises((TimeoutError, nats.errors.Error)):
                 await js.publish(subjects.order_filled(0, user), b"{}")
             with pytest.raises((TimeoutError, nats.errors.Error)):
@@ -237,7 +238,7 @@ async def test_analytics_credentials_publish_nothing(stack: Stack) -> None:
             assert violations(errors, "publish", f"$JS.API.CONSUMER.DELETE.TP_ORDERS.{service_consumer}")
             assert violations(errors, "publish", "$JS.API.STREAM.DELETE.TP_ORDERS")
         await operator.flush()
-        assert heard == []
+        assert heard.received == []
         assert (await operator.jetstream().stream_info("TP_ORDERS")).config.name == "TP_ORDERS"
     finally:
         await operator.close()
