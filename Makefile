@@ -57,7 +57,7 @@ lint: setup
 
 # The code and its tests (tests under non-strict settings: see pyproject's mypy overrides).
 lint-mypy: setup
-	$(RUN) mypy libs/contracts/src libs/runtime/src libs/paper/src libs/strategies/src libs/riskrules/src libs/backtest/src services/*/src tools/cli/src \
+	$(RUN) mypy libs/contracts/src libs/runtime/src libs/paper/src libs/strategies/src libs/riskrules/src libs/backtest/src services/*/src tools/cli/src examples \
 		tests libs/*/tests services/*/tests tools/cli/tests
 
 fmt: setup

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from pydantic import ValidationError, create_model
-from tradeplane.contracts import catalog
+from tradeplane.contracts import PnlUpdated, catalog
 from tradeplane.contracts.base import Message
 
 SAMPLES = Path(__file__).parent / "messages"
@@ -56,7 +56,7 @@ def test_each_model_analytics_reads_has_a_sample_of_its_current_version() -> Non
 
 
 def test_pnl_updated_version_1_reads_with_its_equity_and_version_2_with_none() -> None:
-    old, new = (MODELS["PnlUpdated"].model_validate(body(SAMPLES / f"PnlUpdated.v{v}.json")) for v in (1, 2))
+    old, new = (PnlUpdated.model_validate(body(SAMPLES / f"PnlUpdated.v{v}.json")) for v in (1, 2))
 
     assert (old.meta.schema_version, str(old.equity)) == (1, "100043.925")
     assert (new.meta.schema_version, new.equity) == (2, None)

@@ -95,7 +95,7 @@ def read(database_url: str, user: UUID | None, start: datetime, end: datetime) -
         conn.read_only = True
         conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
         for dataset in DATASETS:
-            cursor = conn.execute(dataset.query, params)  # type: ignore[arg-type]
+            cursor = conn.execute(dataset.query, params)
             columns = [column.name for column in cursor.description or ()]
             yield dataset.name, Table(columns, cursor.fetchall())
 
