@@ -22,6 +22,7 @@ from uuid import UUID
 
 import httpx
 import nats.errors
+import playwright.sync_api as playwright_api
 import pyarrow.parquet as pq
 import pytest
 import yaml
@@ -33,6 +34,7 @@ from tradeplane.contracts.queries import RISK
 
 from tests.integration.test_bus_permissions import Listener, as_user, violations
 from tests.support import natsauth
+from tests.support.browser import Session, chromium
 from tests.support.client import Api, User, eventually, market, ok
 from tests.support.servers import REPO_ROOT, Stack, shared_stack
 
@@ -124,6 +126,23 @@ async def test_the_asyncapi_document_served_is_the_committed_one(stack: Stack) -
     committed = yaml.safe_load((REPO_ROOT / "docs" / "asyncapi.yaml").read_text())
     assert served == committed
     assert page.status_code == 200 and "/static/vendor/asyncapi-react/index.js" in page.text
+
+
+def test_the_asyncapi_page_renders_the_document_with_nothing_from_elsewhere(
+    stack: Stack, tmp_path: Path
+) -> None:
+    with chromium(playwright_api) as browser:
+        web = Session(browser, stack.url("gateway"), tmp_path / "screens", playwright_api.expect)
+        try:
+            web.page.goto("/api/events")
+            rendered = web.page.locator("#asyncapi")
+            playwright_api.expect(rendered).to_contain_text("Tradeplane events")
+            playwright_api.expect(rendered).to_contain_text("tp.order.filled.{partition}.{userId}")
+            playwright_api.expect(rendered).to_contain_text("TradeClosed")
+        finally:
+            web.close()
+
+    assert web.outside == [] and web.errors == []
 
 
 def ok_json(response: httpx.Response) -> Any:
