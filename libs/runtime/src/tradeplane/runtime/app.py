@@ -49,7 +49,7 @@ class Runtime:
         self.metadata = metadata
         self.migrations_dir = migrations_dir
         self.broker: NatsBroker = bus.make_broker(settings, service)
-        self.engine = db.make_engine(settings)
+        self.engine = db.make_engine(settings, service)
         self.outbox = Outbox(self.engine, metadata, partial(bus.publish, self.broker))
         self.inbox = Inbox(metadata)
         self.checks: dict[str, health.Check] = {

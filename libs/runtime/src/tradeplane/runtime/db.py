@@ -22,7 +22,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from .settings import ServiceSettings
 
 
-def make_engine(settings: ServiceSettings) -> AsyncEngine:
+def make_engine(settings: ServiceSettings, service: str | None = None) -> AsyncEngine:
+    """`service` names the connections (`application_name`): pg_stat_activity and the statement log
+    then say which service sent what."""
     return create_async_engine(
         settings.sqlalchemy_url,
         pool_size=settings.db_pool_size,
@@ -32,6 +34,7 @@ def make_engine(settings: ServiceSettings) -> AsyncEngine:
         pool_recycle=1800,
         # Errors must not carry bound values into logs (a password hash, a sealed credential).
         hide_parameters=True,
+        connect_args={"application_name": service[:63]} if service else {},
     )
 
 

@@ -1,0 +1,127 @@
+"""SQL statements per order, per service: `python -m tests.bench.sql_count [--orders N]`.
+
+Round trips to PostgreSQL are what the order path spends most of its time on, and unlike timings they
+do not depend on what else the machine runs. This starts the stack on its own PostgreSQL, turns on the
+statement log (`log_statement=all`, prefixed with the connection's `application_name`, which each
+service sets to its name), places N orders one at a time (each awaited until accepted by the paper
+venue), then prints per service the statements per order, background (an idle window of the same
+length) subtracted, and the most frequent statement shapes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import re
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import psycopg
+from tradeplane.cli.postgres import EmbeddedPostgres
+from tradeplane.cli.probe import free_port
+
+from tests.bench.scenarios import BALANCES, RELAXED, Watch
+from tests.support.client import Api, ok, resting_buy
+from tests.support.servers import Stack
+
+_LINE = re.compile(r"^(?P<app>[\w.-]*)\|LOG:  (?:statement|execute [^:]*): (?P<sql>.*)$")
+
+
+def _libpq(url: str) -> str:
+    return "postgresql://" + url.partition("://")[2]
+
+
+def _set(url: str, **settings: str) -> None:
+    with psycopg.connect(_libpq(url), autocommit=True) as conn:
+        for name, value in settings.items():
+            conn.execute(f"ALTER SYSTEM SET {name} = '{value}'")
+        conn.execute("SELECT pg_reload_conf()")
+
+
+def _shape(sql: str) -> str:
+    sql = re.sub(r"\s+", " ", sql).strip()
+    sql = re.sub(r"%\(\w+\)s|\$\d+|'[^']*'|\b\d+\b", "?", sql)
+    return sql[:110]
+
+
+def count(log: Path, start: int, end: int) -> dict[str, collections.Counter[str]]:
+    """Statements logged between byte offsets, per application name, per statement shape."""
+    found: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
+    with log.open("rb") as f:
+        f.seek(start)
+        text = f.read(end - start).decode(errors="replace")
+    for line in text.splitlines():
+        match = _LINE.match(line)
+        if match and match["app"]:
+            found[match["app"]][_shape(match["sql"])] += 1
+    return found
+
+
+async def place_orders(stack: Stack, log: Path, orders: int) -> tuple[int, float]:
+    """Place `orders` one at a time; returns the log's size before the first and the time they took."""
+    watch = Watch()
+    await watch.start(stack.nats_url)
+    async with httpx.AsyncClient(base_url=stack.url("gateway"), timeout=30) as http:
+        api = Api(http, stack)
+        admin = await api.admin()
+        trader = await api.trader(BALANCES, name="sql")
+        await api.put_limits_as_admin(admin, trader, **RELAXED)
+        for _ in range(5):  # warm up
+            order = ok(await http.post("/api/orders", json=resting_buy(trader.account), headers=trader.headers))
+            await asyncio.wait_for(watch.wait_accepted(order["order"]["id"]), 10)
+        await asyncio.sleep(1)
+        started = time.perf_counter()
+        mark = log.stat().st_size
+        for _ in range(orders):
+            body = resting_buy(trader.account)
+            order = ok(await http.post("/api/orders", json=body, headers=trader.headers))
+            await asyncio.wait_for(watch.wait_accepted(order["order"]["id"]), 10)
+        await asyncio.sleep(0.5)  # let the last order's followers (views, outbox marks) run
+        elapsed = time.perf_counter() - started
+    await watch.nc.close()
+    return mark, elapsed
+
+
+def report(busy: dict[str, collections.Counter[str]], idle: dict[str, collections.Counter[str]], n: int) -> None:
+    print(f"SQL statements per order ({n} orders one at a time, idle background subtracted)")
+    total = 0.0
+    for app in sorted(busy):
+        per = (sum(busy[app].values()) - sum(idle.get(app, collections.Counter()).values())) / n
+        total += per
+        print(f"  {app:<12} {per:6.2f}")
+        for shape, calls in busy[app].most_common(25):
+            extra = (calls - idle.get(app, collections.Counter())[shape]) / n
+            if extra >= 0.05:
+                print(f"      {extra:5.2f}  {shape}")
+    print(f"  {'total':<12} {total:6.2f}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--orders", type=int, default=100)
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="tp-sql-") as tmp:
+        work = Path(tmp)
+        log = work / "pg.log"
+        postgres = EmbeddedPostgres(work / "pg", port=free_port(), log_path=log, durable=False).start()
+        stack = Stack(work / "stack", postgres_server_url=postgres.url())
+        try:
+            stack.start(executors=1, env={"TP_LOG_LEVEL": "WARNING", "TP_FEED_INTERVAL_SECONDS": "1"})
+            _set(postgres.url(), log_statement="all", log_line_prefix="%a|")
+            time.sleep(1)
+            mark, elapsed = asyncio.run(place_orders(stack, log, args.orders))
+            end = log.stat().st_size
+            busy = count(log, mark, end)
+            time.sleep(elapsed)
+            idle = count(log, end, log.stat().st_size)
+            report(busy, idle, args.orders)
+        finally:
+            stack.stop()
+            postgres.stop()
+
+
+if __name__ == "__main__":
+    main()
