@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -17,7 +20,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from .settings import ServiceSettings
 
@@ -61,6 +64,14 @@ def service_metadata(schema: str) -> MetaData:
         Column("processed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     )
     return metadata
+
+
+@asynccontextmanager
+async def reading(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A connection outside any transaction (autocommit), for single-statement reads on the hot path:
+    one round trip per query, where a transaction adds a BEGIN and a ROLLBACK."""
+    async with engine.connect() as conn:
+        yield await conn.execution_options(isolation_level="AUTOCOMMIT")
 
 
 async def ping(engine: AsyncEngine) -> None:

@@ -3,7 +3,7 @@ scan."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -13,6 +13,7 @@ from sqlalchemy import ARRAY, Row, Uuid, any_, bindparam, delete, func, select, 
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 from tradeplane.contracts import OrderStatus, OrderType, Side
+from tradeplane.runtime import Tx
 
 from ..domain.order_state import OrderRecord, SendState
 from ..outcomes import OrderContext, Outcome, TrackedOrder
@@ -157,9 +158,11 @@ async def write_order(
     await conn.execute(_UPSERT_ORDER, _order_values(ctx, record, send_state))
 
 
-async def write_outcomes(conn: AsyncConnection, outcomes: Iterable[Outcome]) -> None:
+def outcome_writes(outcomes: Sequence[Outcome], paper: tuple[UUID, dict[str, Any]] | None) -> list[Any]:
+    """The statements storing `outcomes` (order rows, fills) and a paper engine's state."""
+    writes: list[Any] = []
     for outcome in outcomes:
-        await write_order(conn, outcome.ctx, outcome.record, outcome.send_state)
+        writes.append(_UPSERT_ORDER.values(_order_values(outcome.ctx, outcome.record, outcome.send_state)))
         if outcome.fills:
             rows = [
                 {
@@ -174,7 +177,29 @@ async def write_outcomes(conn: AsyncConnection, outcomes: Iterable[Outcome]) -> 
                 }
                 for fill in outcome.fills
             ]
-            await conn.execute(_INSERT_FILLS, rows)
+            writes.append(_INSERT_FILLS.values(rows))
+    if paper is not None:
+        writes.append(_UPSERT_PAPER_STATE.values(account_id=paper[0], state=paper[1]))
+    return writes
+
+
+async def write_outcomes(
+    tx: Tx, outcomes: Sequence[Outcome], paper: tuple[UUID, dict[str, Any]] | None = None
+) -> None:
+    """Store outcomes and paper state with the events emitted so far: one statement (its writes as
+    CTEs of the last one) when each order appears once; an order changed twice is written in turn."""
+    writes = outcome_writes(outcomes, paper)
+    if not writes:
+        return
+    if len({o.ctx.order_id for o in outcomes}) < len(outcomes):  # one statement cannot change a row twice
+        for write in writes[:-1]:
+            await tx.conn.execute(write)
+        await tx.execute(writes[-1])
+        return
+    last = writes[-1]
+    for i, write in enumerate(writes[:-1]):
+        last = last.add_cte(write.cte(f"write_{i}"))
+    await tx.execute(last)
 
 
 async def cancel_orders(conn: AsyncConnection, order_ids: Sequence[UUID], reason: str) -> None:
@@ -196,10 +221,6 @@ async def load_paper_state(conn: AsyncConnection, account_id: UUID) -> dict[str,
         await conn.execute(select(paper_state.c.state).where(paper_state.c.account_id == account_id))
     ).first()
     return None if row is None else dict(row.state)
-
-
-async def save_paper_state(conn: AsyncConnection, account_id: UUID, state: dict[str, Any]) -> None:
-    await conn.execute(_UPSERT_PAPER_STATE, {"account_id": account_id, "state": state})
 
 
 async def clear_paper_orders(conn: AsyncConnection, account_ids: Sequence[UUID]) -> None:

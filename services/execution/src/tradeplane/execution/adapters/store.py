@@ -11,7 +11,7 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from tradeplane.contracts import CancelOrder, subjects
-from tradeplane.runtime import Outbox
+from tradeplane.runtime import Outbox, reading
 
 from ..domain.order_state import OrderRecord, SendState
 from ..outcomes import Event, OrderContext, Outcome, TrackedOrder
@@ -83,11 +83,11 @@ class SqlStore:
         self._partitions = partitions
 
     async def account(self, account_id: UUID) -> accounts.Account | None:
-        async with self._engine.connect() as conn:
+        async with reading(self._engine) as conn:
             return await accounts.get(conn, account_id)
 
     async def arrival(self, order_id: UUID) -> Arrival:
-        async with self._engine.connect() as conn:
+        async with reading(self._engine) as conn:  # one statement: no transaction needed
             return Arrival(*await repo.arrival(conn, order_id))
 
     async def remember_cancel(self, cmd: CancelOrder) -> None:
@@ -110,7 +110,7 @@ class SqlStore:
         return found
 
     async def paper_state(self, account_id: UUID) -> dict[str, Any] | None:
-        async with self._engine.connect() as conn:
+        async with reading(self._engine) as conn:
             return await repo.load_paper_state(conn, account_id)
 
     async def mark_sending(self, ctx: OrderContext, record: OrderRecord) -> None:
@@ -124,14 +124,12 @@ class SqlStore:
         paper: tuple[UUID, dict[str, Any]] | None = None,
     ) -> None:
         async with self._outbox.transaction() as tx:
-            await repo.write_outcomes(tx.conn, outcomes)
-            if paper is not None:
-                await repo.save_paper_state(tx.conn, *paper)
             for outcome in outcomes:
                 for subject, event in outcome.events:
                     tx.emit(subject, event)
             for subject, event in events:
                 tx.emit(subject, event)
+            await repo.write_outcomes(tx, outcomes, paper)  # the rows and the events: one statement
 
     async def commit_halt(
         self,
