@@ -70,11 +70,13 @@ async def place_orders(stack: Stack, log: Path, orders: int) -> tuple[int, float
         trader = await api.trader(BALANCES, name="sql")
         await api.put_limits_as_admin(admin, trader, **RELAXED)
         for _ in range(5):  # warm up
-            order = ok(await http.post("/api/orders", json=resting_buy(trader.account), headers=trader.headers))
+            order = ok(
+                await http.post("/api/orders", json=resting_buy(trader.account), headers=trader.headers)
+            )
             await asyncio.wait_for(watch.wait_accepted(order["order"]["id"]), 10)
         await asyncio.sleep(1)
         started = time.perf_counter()
-        mark = log.stat().st_size
+        mark = await asyncio.to_thread(lambda: log.stat().st_size)
         for _ in range(orders):
             body = resting_buy(trader.account)
             order = ok(await http.post("/api/orders", json=body, headers=trader.headers))
@@ -85,7 +87,9 @@ async def place_orders(stack: Stack, log: Path, orders: int) -> tuple[int, float
     return mark, elapsed
 
 
-def report(busy: dict[str, collections.Counter[str]], idle: dict[str, collections.Counter[str]], n: int) -> None:
+def report(
+    busy: dict[str, collections.Counter[str]], idle: dict[str, collections.Counter[str]], n: int
+) -> None:
     print(f"SQL statements per order ({n} orders one at a time, idle background subtracted)")
     total = 0.0
     for app in sorted(busy):
