@@ -23,7 +23,7 @@ import psycopg
 from tradeplane.cli.postgres import EmbeddedPostgres
 from tradeplane.cli.probe import free_port
 
-from tests.bench.scenarios import BALANCES, RELAXED, Watch
+from tests.bench.scenarios import Watch, load_users
 from tests.support.client import Api, ok, resting_buy
 from tests.support.servers import Stack
 
@@ -67,8 +67,7 @@ async def place_orders(stack: Stack, log: Path, orders: int) -> tuple[int, float
     async with httpx.AsyncClient(base_url=stack.url("gateway"), timeout=30) as http:
         api = Api(http, stack)
         admin = await api.admin()
-        trader = await api.trader(BALANCES, name="sql")
-        await api.put_limits_as_admin(admin, trader, **RELAXED)
+        trader = (await load_users(api, admin, 1))[0]
         for _ in range(5):  # warm up
             order = ok(
                 await http.post("/api/orders", json=resting_buy(trader.account), headers=trader.headers)
