@@ -41,6 +41,9 @@ from .periodic import cancel_all
 log = logging.getLogger(__name__)
 
 _Write = Insert | Update | Delete
+MAX_INLINE_EVENTS = 1000
+"""More events than this (4 bound values each) go in their own INSERT at the transaction's end,
+well below PostgreSQL's 65,535 parameters per statement."""
 PublishFn = Callable[[str, bytes, dict[str, str]], Awaitable[None]]
 
 
@@ -76,7 +79,7 @@ class Tx:
     async def execute(self, statement: _Write) -> CursorResult[Any]:
         """Run a write with the events emitted so far inserted by the same statement (a CTE): the
         change and its outbox rows in one round trip. Emit first, then write."""
-        if self.pending:
+        if self.pending and len(self.pending) <= MAX_INLINE_EVENTS:
             rows = insert(self.table).values([_row(e) for e in self.pending])
             statement = statement.add_cte(rows.cte("outbox_rows"))
             self.written += self.pending

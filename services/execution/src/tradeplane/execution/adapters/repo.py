@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ARRAY, Row, Uuid, any_, bindparam, delete, func, select, text, update
+from sqlalchemy import ARRAY, Row, Update, Uuid, any_, bindparam, delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 from tradeplane.contracts import OrderStatus, OrderType, Side
@@ -202,11 +202,11 @@ async def write_outcomes(
     await tx.execute(last)
 
 
-async def cancel_orders(conn: AsyncConnection, order_ids: Sequence[UUID], reason: str) -> None:
+def cancel_orders(order_ids: Sequence[UUID], reason: str) -> Update:
     """Mark many open orders cancelled in one statement (the kill switch's paper path)."""
-    await conn.execute(
+    return (
         update(orders)
-        .where(orders.c.order_id == any_(_uuids(order_ids)))
+        .where(orders.c.order_id == any_(_uuids(order_ids, "order_ids")))
         .values(
             status=OrderStatus.CANCELLED.value,
             send_state=SendState.DONE.value,
@@ -223,20 +223,19 @@ async def load_paper_state(conn: AsyncConnection, account_id: UUID) -> dict[str,
     return None if row is None else dict(row.state)
 
 
-async def clear_paper_orders(conn: AsyncConnection, account_ids: Sequence[UUID]) -> None:
+def clear_paper_orders(account_ids: Sequence[UUID]) -> Update:
     """Empty the stored order book of many paper engines in one statement (the kill switch's path:
     cancelling every order changes nothing else in the engine's state)."""
-    if account_ids:
-        await conn.execute(
-            update(paper_state)
-            .where(paper_state.c.account_id == any_(_uuids(account_ids)))
-            .values(
-                state=func.jsonb_set(paper_state.c.state, text("'{orders}'::text[]"), text("'[]'::jsonb")),
-                updated_at=func.now(),
-            )
+    return (
+        update(paper_state)
+        .where(paper_state.c.account_id == any_(_uuids(account_ids, "account_ids")))
+        .values(
+            state=func.jsonb_set(paper_state.c.state, text("'{orders}'::text[]"), text("'[]'::jsonb")),
+            updated_at=func.now(),
         )
+    )
 
 
-def _uuids(ids: Sequence[UUID]) -> Any:
+def _uuids(ids: Sequence[UUID], name: str) -> Any:
     # One array parameter, not an IN list of a thousand: much cheaper to send and to plan.
-    return bindparam("ids", list(ids), type_=ARRAY(Uuid))
+    return bindparam(name, list(ids), type_=ARRAY(Uuid))

@@ -64,15 +64,9 @@ class Store(Protocol):
         paper: tuple[UUID, dict[str, Any]] | None = None,
     ) -> None: ...
 
-    async def commit_halt(
-        self,
-        first: Sequence[Event],
-        outcomes: Sequence[Outcome],
-        reason: str,
-        emptied: Sequence[UUID],
-    ) -> None:
+    async def commit_halt(self, outcomes: Sequence[Outcome], reason: str, emptied: Sequence[UUID]) -> None:
         """Many paper cancels at once, leaving the `emptied` accounts' engines without orders (a cancel
-        changes nothing else in an engine); `first` events go out before the cancels' own."""
+        changes nothing else in an engine)."""
         ...
 
 
@@ -131,19 +125,11 @@ class SqlStore:
                 tx.emit(subject, event)
             await repo.write_outcomes(tx, outcomes, paper)  # the rows and the events: one statement
 
-    async def commit_halt(
-        self,
-        first: Sequence[Event],
-        outcomes: Sequence[Outcome],
-        reason: str,
-        emptied: Sequence[UUID],
-    ) -> None:
+    async def commit_halt(self, outcomes: Sequence[Outcome], reason: str, emptied: Sequence[UUID]) -> None:
         async with self._outbox.transaction() as tx:
-            for subject, event in first:
-                tx.emit(subject, event)
-            if outcomes:
-                await repo.cancel_orders(tx.conn, [o.ctx.order_id for o in outcomes], reason)
-                await repo.clear_paper_orders(tx.conn, emptied)
             for outcome in outcomes:
                 for subject, event in outcome.events:
                     tx.emit(subject, event)
+            if outcomes:  # the orders, the engines and the events: one statement
+                cancels = repo.cancel_orders([o.ctx.order_id for o in outcomes], reason)
+                await tx.execute(repo.clear_paper_orders(emptied).add_cte(cancels.cte("cancels")))
