@@ -63,15 +63,21 @@ async def page(
         conditions.append(orders.c.account_id == account_id)
     if bot_id:
         conditions.append(orders.c.bot_id == bot_id)
+    # One statement: the page and, on each row, how many match (a window count over the filtered set).
     rows = (
         await conn.execute(
-            select(orders)
+            select(orders, func.count().over().label("total"))
             .where(*conditions)
             .order_by(orders.c.created_at.desc(), orders.c.order_id)
             .offset(offset)
             .limit(limit)
         )
     ).all()
+    if rows:
+        return rows, int(rows[0].total)
+    if offset == 0:
+        return rows, 0
+    # A page past the end: count apart.
     total = (await conn.execute(select(func.count()).select_from(orders).where(*conditions))).scalar_one()
     return rows, int(total)
 
