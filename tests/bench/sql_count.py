@@ -1,4 +1,4 @@
-"""SQL statements per order, per service: `python -m tests.bench.sql_count [--orders N]`.
+"""SQL statements per order, per service: `python -m tests.bench.sql_count [--orders N] [--profile]`.
 
 Round trips to PostgreSQL are what the order path spends most of its time on, and unlike timings they
 do not depend on what else the machine runs. This starts the stack on its own PostgreSQL, turns on the
@@ -6,6 +6,10 @@ statement log (`log_statement=all`, prefixed with the connection's `application_
 service sets to its name), places N orders one at a time (each awaited until accepted by the paper
 venue), then prints per service the statements per order, background (an idle window of the same
 length) subtracted, and the most frequent statement shapes.
+
+With `--profile`, the gateway, risk and execution run under py-spy (sampling, 50 Hz); what each
+spent its CPU on while serving (start-up, imports and the event loop's waiting left out) is printed
+as the functions with the largest share of samples, themselves or below them.
 """
 
 from __future__ import annotations
@@ -14,14 +18,19 @@ import argparse
 import asyncio
 import collections
 import re
+import shutil
+import signal
+import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import psycopg
 from tradeplane.cli.postgres import EmbeddedPostgres
 from tradeplane.cli.probe import free_port
+from tradeplane.cli.services import module_command
 
 from tests.bench.scenarios import Watch, load_users
 from tests.support.client import Api, ok, resting_buy
@@ -102,9 +111,67 @@ def report(
     print(f"  {'total':<12} {total:6.2f}")
 
 
+PROFILED = ("gateway", "risk", "execution")
+_STARTUP = ("_find_and_load", "Runtime.start", "run_migrations", "_import_ccxt")
+
+
+def profiled_command(work: Path) -> Callable[[str], list[str]]:
+    spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+
+    def command(kind: str) -> list[str]:
+        argv = module_command(kind)
+        if kind not in PROFILED:
+            return argv
+        out = work / f"profile-{kind}-{time.monotonic_ns()}.txt"
+        return [spy, "record", "--nonblocking", "-r", "50", "-f", "raw", "-o", str(out), "--", *argv]
+
+    return command
+
+
+def stop_profilers(stack: Stack, work: Path, timeout: float = 30) -> None:
+    """py-spy writes its profile on SIGINT (on SIGTERM, the way the stack stops, it would not)."""
+    assert stack.supervisor is not None
+    for name, proc in stack.supervisor.processes.items():
+        if name.split("-")[0] in PROFILED:
+            proc.popen.send_signal(signal.SIGINT)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and len(list(work.glob("profile-*.txt"))) < len(PROFILED):
+        time.sleep(0.5)
+
+
+def print_profiles(work: Path, top: int = 14) -> None:
+    for kind in PROFILED:
+        inclusive: collections.Counter[str] = collections.Counter()
+        own: collections.Counter[str] = collections.Counter()
+        total = 0
+        for path in work.glob(f"profile-{kind}-*.txt"):
+            for line in path.read_text().splitlines():
+                stack, _, count = line.rpartition(" ")
+                if not stack or any(s in stack for s in _STARTUP):
+                    continue
+                frames = [re.sub(r" \(.*?\)$", "", f) for f in stack.split(";")]
+                if frames[-1] == "Runner.run":  # the event loop waiting (uvloop's C loop, not seen as idle)
+                    continue
+                n = int(count)
+                total += n
+                own[frames[-1]] += n
+                for frame in set(frames):
+                    inclusive[frame] += n
+        if not total:
+            print(f"profile {kind}: no samples (py-spy could not run?)")
+            continue
+        print(f"profile {kind}: {total} samples; share with callees / own")
+        for frame, n in inclusive.most_common(top):
+            print(f"  {100 * n / total:5.1f}%  {100 * own[frame] / total:5.1f}%  {frame}")
+        print("  own time, top:")
+        for frame, n in own.most_common(top):
+            print(f"  {100 * n / total:5.1f}%  {frame}")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--orders", type=int, default=100)
+    parser.add_argument("--profile", action="store_true", help="run gateway, risk, execution under py-spy")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="tp-sql-") as tmp:
         work = Path(tmp)
@@ -112,7 +179,9 @@ def main(argv: list[str] | None = None) -> None:
         postgres = EmbeddedPostgres(work / "pg", port=free_port(), log_path=log, durable=False).start()
         stack = Stack(work / "stack", postgres_server_url=postgres.url())
         try:
-            stack.start(executors=1, env={"TP_LOG_LEVEL": "WARNING", "TP_FEED_INTERVAL_SECONDS": "1"})
+            env = {"TP_LOG_LEVEL": "WARNING", "TP_FEED_INTERVAL_SECONDS": "1"}
+            command = profiled_command(work) if args.profile else module_command
+            stack.start(executors=1, env=env, command=command, timeout=300)
             _set(postgres.url(), log_statement="all", log_line_prefix="%a|")
             time.sleep(1)
             mark, elapsed = asyncio.run(place_orders(stack, log, args.orders))
@@ -121,9 +190,13 @@ def main(argv: list[str] | None = None) -> None:
             time.sleep(elapsed)
             idle = count(log, end, log.stat().st_size)
             report(busy, idle, args.orders)
+            if args.profile:
+                stop_profilers(stack, work)
         finally:
             stack.stop()
             postgres.stop()
+        if args.profile:
+            print_profiles(work)
 
 
 if __name__ == "__main__":
