@@ -4,7 +4,9 @@ Starts its own nats-server and PostgreSQL (fsync on) and every service (3 execut
 then measures, in one run:
 - raw nats-py round trips (core request/reply, JetStream publish → ack) as the yardstick;
 - REST order → accepted by the paper venue, p50/p99, one order at a time;
-- orders/s end to end with 200 users submitting at once, and gateway read latency meanwhile;
+- orders/s end to end with 200 users submitting at once, gateway read latency meanwhile, and the
+  CPU time per order of each service (its processes and their children, from /proc);
+- scaling: p99 and orders/s with 10, 100 and 1,000 users each placing orders one at a time;
 - kill switch: activate → last executor ack, with 1,000 accounts holding resting orders;
 - 1,000 running bots on one bots process: candle published → order requested, and its CPU share;
 - PnL booking of 1,000,000 fills (fills/s, peak memory);
@@ -42,11 +44,14 @@ def main() -> None:
         )
         try:
             started = time.perf_counter()
-            stack.start(
-                executors=3, env={"TP_LOG_LEVEL": "WARNING", "TP_FEED_INTERVAL_SECONDS": "1"}, timeout=120
+            env = {"TP_LOG_LEVEL": "WARNING", "TP_FEED_INTERVAL_SECONDS": "1", "TP_HTTP_WORKERS": "2"}
+            stack.start(executors=3, env=env, timeout=120)
+            print(
+                f"stack ready in {time.perf_counter() - started:.1f} s"
+                " (3 execution processes, 2 gateway workers)"
             )
-            print(f"stack ready in {time.perf_counter() - started:.1f} s (3 execution processes)")
-            asyncio.run(run_all(stack, quick=quick))
+            own_postgres = postgres.process.pid if postgres.process is not None else None
+            asyncio.run(run_all(stack, quick=quick, postgres_pid=own_postgres))
             asyncio.run(bench_bots.run(stack, quick=quick))
         finally:
             stack.stop()

@@ -14,13 +14,15 @@ from pathlib import Path
 from typing import Any
 
 from faststream.nats import NatsRouter
-from sqlalchemy import Column, Integer, Table, Uuid, text
+from sqlalchemy import Column, Integer, Table, Uuid, insert, text
 from tradeplane.contracts import AuditRecorded, new_meta, streams, subjects
 from tradeplane.runtime import Runtime, ServiceSettings, consumer, declare_streams, serve, service_metadata
 
 SCHEMA = os.environ.get("PROBE_SCHEMA", "probe")
 metadata = service_metadata(SCHEMA)
 received = Table("received", metadata, Column("event_id", Uuid, primary_key=True), Column("n", Integer))
+produced = Table("produced", metadata, Column("n", Integer, primary_key=True))
+"""The producer's own change, written by the statement that also writes its event (`Tx.execute`)."""
 ROLLED_BACK_ACTION = "rolled-back"
 
 
@@ -50,6 +52,7 @@ async def produce(count: int) -> None:
                 subjects.audit("probe"),
                 AuditRecorded(meta=new_meta("probe"), actor="probe", action=ROLLED_BACK_ACTION),
             )
+            await tx.execute(insert(produced).values(n=-1))
             raise Rollback
     except Rollback:
         pass
@@ -58,6 +61,7 @@ async def produce(count: int) -> None:
             tx.emit(
                 subjects.audit("probe"), AuditRecorded(meta=new_meta("probe"), actor="probe", action=f"n{i}")
             )
+            await tx.execute(insert(produced).values(n=i))
     await rt.outbox.stop()
     await rt.broker.stop()
     await rt.engine.dispose()

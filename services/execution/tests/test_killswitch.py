@@ -39,25 +39,26 @@ class Setup:
         return await self.killswitch.apply(event)
 
 
-async def test_global_halt_cancels_every_paper_order_in_one_commit_acknowledged_first() -> None:
+async def test_global_halt_is_acknowledged_first_then_every_paper_order_cancelled_in_one_commit() -> None:
     s = Setup()
     accounts = [s.h.store.add(account("paper")) for _ in range(3)]
     for acct in accounts:
         await s.resting(acct)
     event = halt()
+    before = len(s.h.store.events)
 
     cancelled = await s.engage(event)
 
     assert cancelled == 3
-    [(first, count)] = s.h.store.halt_commits
-    [(subject, ack)] = first
+    assert s.h.store.halt_commits == [3]
+    [(subject, ack), *cancels] = s.h.store.events[before:]
     assert isinstance(ack, HaltAck)
     assert (subject, ack.cancelled_orders, ack.halt_event_id) == (
         "tp.halt.ack.exec-7",
         3,
         event.meta.event_id,
     )
-    assert count == 3
+    assert [type(e) for _, e in cancels] == [OrderCanceled] * 3
     assert all(not a.state.open for a in s.pool.actors())
     assert all(s.h.store.paper[a.id]["orders"] == [] for a in accounts)
 
@@ -107,3 +108,14 @@ async def test_halt_with_nothing_open_is_still_acknowledged() -> None:
     await s.engage(halt())
 
     assert [a.cancelled_orders for a in s.h.store.of(HaltAck)] == [0]
+
+
+async def test_a_halt_applied_twice_acknowledges_with_the_same_event() -> None:
+    s = Setup()
+    event = halt()
+
+    await s.engage(event)
+    await s.engage(event)
+
+    first, second = s.h.store.of(HaltAck)
+    assert first.meta.event_id == second.meta.event_id != event.meta.event_id

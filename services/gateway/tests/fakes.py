@@ -59,15 +59,12 @@ class _FakeIntakeTx:
         self.inserted: list[dict[str, Any]] = []
         self.pending = Emitted()
 
-    async def insert_order(self, **values: Any) -> bool:
-        if await self.by_client_id(values["user_id"], values["client_order_id"]) is not None:
-            return False
-        self.inserted.append(values)
-        return True
-
-    async def by_client_id(self, user_id: UUID, client_order_id: str) -> Any:
+    async def insert_order(self, **values: Any) -> Any:
         rows = [*self._store.rows.values(), *(SimpleNamespace(**v) for v in self.inserted)]
-        return _by_client_id(rows, user_id, client_order_id)
+        if _by_client_id(rows, values["user_id"], values["client_order_id"]) is not None:
+            return None
+        self.inserted.append(values)
+        return SimpleNamespace(**values, created_at=datetime.now(UTC))
 
     async def by_id(self, user_id: UUID, order_id: UUID) -> Any:
         row = self._store.rows.get(order_id)

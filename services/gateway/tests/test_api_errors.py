@@ -219,7 +219,7 @@ def test_unexpected_failure_is_a_logged_503_internal(
     def broken() -> None:
         raise RuntimeError("database exploded")
 
-    app.dependency_overrides[deps._connection] = broken
+    app.dependency_overrides[deps._reading] = broken  # the connection GET /api/orders reads with
 
     assert error_of(client.get("/api/orders"), 503)["code"] == "INTERNAL"
 

@@ -372,6 +372,7 @@ def view(app: FastAPI, monkeypatch: pytest.MonkeyPatch) -> PagedView:
         yield None
 
     app.dependency_overrides[deps._connection] = no_database
+    app.dependency_overrides[deps._reading] = no_database
     paged_view = PagedView()
     monkeypatch.setattr(order_view, "page", paged_view)
     return paged_view

@@ -63,3 +63,10 @@ def test_exact_cors_origins_are_accepted() -> None:
     settings = Settings(cors_origins="https://app.example.com,http://localhost:5173")
 
     assert settings.cors_origin_list == ["https://app.example.com", "http://localhost:5173"]
+
+
+def test_several_workers_need_a_shared_jwt_secret() -> None:
+    with pytest.raises(ValidationError, match="TP_HTTP_WORKERS"):
+        Settings(env="development", jwt_secret=None, http_workers=2)
+
+    assert Settings(env="development", jwt_secret="y" * 40, http_workers=2).http_workers == 2

@@ -41,7 +41,8 @@ class HaltReleased(Message):
 
 
 class HaltAck(Message):
-    """An executor has applied a halt: it stopped sending and cancelled open orders."""
+    """An executor has stopped sending for a halt; `cancelled_orders` of its open orders are being
+    cancelled, each then reported by its `OrderCanceled`."""
 
     halt_event_id: UUID
     executor: str

@@ -3,7 +3,7 @@
 from . import telemetry
 from .app import Runtime, serve
 from .bus import consumer, declare_streams, make_broker, publish, publish_message
-from .db import make_engine, service_metadata
+from .db import make_engine, reading, service_metadata
 from .failures import Failure, PermanentError, TransientError, classify
 from .inbox import Inbox
 from .outbox import Outbox, Tx
@@ -29,6 +29,7 @@ __all__ = [
     "make_engine",
     "publish",
     "publish_message",
+    "reading",
     "serve",
     "service_metadata",
     "subscribe",

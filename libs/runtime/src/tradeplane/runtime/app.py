@@ -48,7 +48,7 @@ class Runtime:
         self.metadata = metadata
         self.migrations_dir = migrations_dir
         self.broker: NatsBroker = bus.make_broker(settings, service)
-        self.engine = db.make_engine(settings)
+        self.engine = db.make_engine(settings, service)
         self.outbox = Outbox(self.engine, metadata, partial(bus.publish, self.broker))
         self.inbox = Inbox(metadata)
         self.checks: dict[str, health.Check] = {
@@ -158,10 +158,16 @@ async def _metrics(request: Request) -> Response:
 KEEP_ALIVE_SECONDS = 75
 
 
-def serve(app: Any, settings: ServiceSettings) -> None:
-    """Run an ASGI app the way every service runs: uvloop, no access log, our JSON logging."""
+def serve(app: Any, settings: ServiceSettings, *, workers: int = 1, factory: bool = False) -> None:
+    """Run an ASGI app the way every service runs: uvloop, no access log, our JSON logging.
+
+    With `workers` above 1, `app` is an import string (`module:function` when `factory`): uvicorn
+    starts that many processes on the same port, each building its own app.
+    """
     uvicorn.run(
         app,
+        workers=workers if workers > 1 else None,
+        factory=factory,
         host=settings.http_host,
         port=settings.http_port,
         loop="uvloop",

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -17,12 +20,14 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from .settings import ServiceSettings
 
 
-def make_engine(settings: ServiceSettings) -> AsyncEngine:
+def make_engine(settings: ServiceSettings, service: str | None = None) -> AsyncEngine:
+    """`service` names the connections (`application_name`): pg_stat_activity and the statement log
+    then say which service sent what."""
     return create_async_engine(
         settings.sqlalchemy_url,
         pool_size=settings.db_pool_size,
@@ -32,6 +37,7 @@ def make_engine(settings: ServiceSettings) -> AsyncEngine:
         pool_recycle=1800,
         # Errors must not carry bound values into logs (a password hash, a sealed credential).
         hide_parameters=True,
+        connect_args={"application_name": service[:63]} if service else {},
     )
 
 
@@ -58,6 +64,14 @@ def service_metadata(schema: str) -> MetaData:
         Column("processed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     )
     return metadata
+
+
+@asynccontextmanager
+async def reading(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A connection outside any transaction (autocommit), for single-statement reads on the hot path:
+    one round trip per query, where a transaction adds a BEGIN and a ROLLBACK."""
+    async with engine.connect() as conn:
+        yield await conn.execution_options(isolation_level="AUTOCOMMIT")
 
 
 async def ping(engine: AsyncEngine) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from sqlalchemy import MetaData
+from sqlalchemy import CTE, MetaData
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -23,3 +23,14 @@ class Inbox:
             .returning(self.table.c.event_id)
         )
         return (await conn.execute(stmt)).first() is not None
+
+    def claiming(self, consumer: str, event_id: UUID) -> CTE:
+        """The claim as a CTE (one row when it is the first time) for a caller's own statement to carry:
+        e.g. `SELECT ..., EXISTS (SELECT FROM claim) ... FOR UPDATE`, one round trip for both."""
+        return (
+            insert(self.table)
+            .values(consumer=consumer, event_id=event_id)
+            .on_conflict_do_nothing()
+            .returning(self.table.c.event_id)
+            .cte("claim")
+        )

@@ -1,7 +1,8 @@
 """Transactional outbox: events are written with the database change and published after commit.
 
-The fast path publishes right after the commit; a sweeper publishes whatever a crash left behind.
-Both publish with `Nats-Msg-Id` = event id, so JetStream drops the duplicate if both happen.
+The fast path publishes right after the commit and deletes the published rows in batches later; a
+sweeper publishes whatever a crash left behind. Both publish with `Nats-Msg-Id` = event id, so
+JetStream drops the duplicate if both happen.
 """
 
 from __future__ import annotations
@@ -14,7 +15,23 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import MetaData, delete, select, text, update
+from sqlalchemy import (
+    ARRAY,
+    CursorResult,
+    Delete,
+    Insert,
+    MetaData,
+    Table,
+    TextClause,
+    Update,
+    Uuid,
+    any_,
+    bindparam,
+    delete,
+    insert,
+    select,
+    text,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from tradeplane.contracts import Message
 
@@ -23,6 +40,10 @@ from .periodic import cancel_all
 
 log = logging.getLogger(__name__)
 
+_Write = Insert | Update | Delete
+MAX_INLINE_EVENTS = 1000
+"""More events than this (4 bound values each) go in their own INSERT at the transaction's end,
+well below PostgreSQL's 65,535 parameters per statement."""
 PublishFn = Callable[[str, bytes, dict[str, str]], Awaitable[None]]
 
 
@@ -46,17 +67,46 @@ class Tx:
     """One database transaction plus the events it will publish once committed."""
 
     conn: AsyncConnection
+    table: Table
     pending: list[Envelope] = field(default_factory=list)
+    """Emitted, not yet written: the transaction's end inserts them."""
+    written: list[Envelope] = field(default_factory=list)
+    """Emitted and already inserted by `execute`."""
 
     def emit(self, subject: str, message: Message, headers: dict[str, str] | None = None) -> None:
         self.pending.append(envelope(subject, message, headers))
 
+    async def execute(self, statement: _Write) -> CursorResult[Any]:
+        """Run a write with the events emitted so far inserted by the same statement (a CTE): the
+        change and its outbox rows in one round trip. Emit first, then write."""
+        if self.pending and len(self.pending) <= MAX_INLINE_EVENTS:
+            rows = insert(self.table).values([_row(e) for e in self.pending])
+            statement = statement.add_cte(rows.cte("outbox_rows"))
+            self.written += self.pending
+            self.pending = []
+        return await self.conn.execute(statement)
+
+    @property
+    def envelopes(self) -> list[Envelope]:
+        return self.written + self.pending
+
 
 class Outbox:
-    def __init__(self, engine: AsyncEngine, metadata: MetaData, publish: PublishFn) -> None:
+    """Writes events with their transaction; publishes them after commit; forgets them in batches.
+
+    A published row is deleted by a batch every `forget_seconds` (one statement for many events, off
+    the hot path); a crash between commit and publish, or a failed publish, leaves the row for the
+    sweeper, which publishes rows older than `sweep` ages with the same `Nats-Msg-Id` (JetStream
+    drops the duplicate if the fast path got there too).
+    """
+
+    def __init__(
+        self, engine: AsyncEngine, metadata: MetaData, publish: PublishFn, forget_seconds: float = 0.5
+    ) -> None:
         self.engine = engine
         self.table = metadata.tables[f"{metadata.schema}.outbox"]
         self._publish = publish
+        self._forget_seconds = forget_seconds
         self._published: list[UUID] = []
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -65,13 +115,13 @@ class Outbox:
     async def transaction(self) -> AsyncIterator[Tx]:
         """Commit the caller's changes and its events together; publish only what was committed."""
         async with self.engine.connect() as conn:
-            tx = Tx(conn)
+            tx = Tx(conn, self.table)
             async with conn.begin():
                 yield tx
                 if tx.pending:
-                    await conn.execute(self.table.insert(), [_row(e) for e in tx.pending])
-        if tx.pending:
-            await self.publish_committed(tx.pending)
+                    await conn.execute(insert(self.table), [_row(e) for e in tx.pending])
+        if tx.written or tx.pending:
+            await self.publish_committed(tx.envelopes)
 
     async def publish_committed(self, envelopes: list[Envelope]) -> None:
         for env in envelopes:
@@ -88,32 +138,36 @@ class Outbox:
 
     def start(self, sweep_seconds: float = 1.0) -> None:
         self._tasks = [
-            asyncio.create_task(self._mark_loop(), name="outbox-mark"),
+            asyncio.create_task(self._forget_loop(), name="outbox-forget"),
             asyncio.create_task(self._sweep_loop(sweep_seconds), name="outbox-sweep"),
         ]
 
     async def stop(self) -> None:
         await cancel_all(self._tasks)
-        await self._mark_published()
+        await self._forget_published()
 
-    async def _mark_loop(self) -> None:
+    async def _forget_loop(self) -> None:
         while True:
             await self._wake.wait()
+            await asyncio.sleep(self._forget_seconds)  # gather a batch: one DELETE for many events
             self._wake.clear()
             try:
-                await self._mark_published()
+                await self._forget_published()
             except Exception:
-                log.exception("could not mark outbox rows published")
+                log.exception("could not delete published outbox rows; the sweeper may publish them again")
                 await asyncio.sleep(1)
 
-    async def _mark_published(self) -> None:
+    async def _forget_published(self) -> None:
         ids, self._published = self._published, []
         if not ids:
             return
-        async with self.engine.begin() as conn:
-            await conn.execute(
-                update(self.table).where(self.table.c.event_id.in_(ids)).values(published_at=text("now()"))
-            )
+        async with self.engine.connect() as conn:
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.execute(self._delete, {"ids": ids})
+
+    @property
+    def _delete(self) -> Delete:
+        return delete(self.table).where(self.table.c.event_id == any_(bindparam("ids", type_=ARRAY(Uuid))))
 
     async def _sweep_loop(self, every: float) -> None:
         sweeps = 0
@@ -130,12 +184,16 @@ class Outbox:
     async def sweep(self, min_age_seconds: float = 2.0, limit: int = 500) -> int:
         """Publish rows left unpublished (a crash between commit and publish). Returns how many."""
         t = self.table
+        stale = (t.c.published_at.is_(None), t.c.created_at < _ago(min_age_seconds))
+        async with self.engine.connect() as conn:  # the usual case, nothing left: one round trip
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            if (await conn.execute(select(t.c.id).where(*stale).limit(1))).first() is None:
+                return 0
         async with self.engine.begin() as conn:
             rows = (
                 await conn.execute(
                     select(t.c.event_id, t.c.subject, t.c.payload, t.c.headers)
-                    .where(t.c.published_at.is_(None))
-                    .where(t.c.created_at < text(f"now() - interval '{float(min_age_seconds)} seconds'"))
+                    .where(*stale)
                     .order_by(t.c.id)
                     .limit(limit)
                     .with_for_update(skip_locked=True)
@@ -150,15 +208,18 @@ class Outbox:
                     break
                 done.append(row.event_id)
             if done:
-                await conn.execute(update(t).where(t.c.event_id.in_(done)).values(published_at=text("now()")))
+                await conn.execute(self._delete, {"ids": done})
         return len(done)
 
     async def purge(self, older_than_hours: int = 24) -> None:
+        """Rows marked published by earlier versions, which kept them a day."""
         t = self.table
         async with self.engine.begin() as conn:
-            await conn.execute(
-                delete(t).where(t.c.published_at < text(f"now() - interval '{int(older_than_hours)} hours'"))
-            )
+            await conn.execute(delete(t).where(t.c.published_at < _ago(older_than_hours * 3600)))
+
+
+def _ago(seconds: float) -> TextClause:
+    return text(f"now() - interval '{float(seconds)} seconds'")
 
 
 def _row(env: Envelope) -> dict[str, Any]:

@@ -143,6 +143,14 @@ def _mount_operations(app: FastAPI, rt: Runtime) -> None:
     app.add_api_route("/metrics", metrics, include_in_schema=False)
 
 
+def create() -> FastAPI:
+    """The app of one worker process (`TP_HTTP_WORKERS` above 1)."""
+    return build(Settings())
+
+
 def main() -> None:
     config = Settings()
-    serve(build(config), config)
+    if config.http_workers > 1:  # each worker builds its app (its broker, consumers, stream fan-out)
+        serve(f"{__name__}:create", config, workers=config.http_workers, factory=True)
+    else:
+        serve(build(config), config)

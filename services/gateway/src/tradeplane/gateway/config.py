@@ -18,6 +18,9 @@ class Settings(ServiceSettings):
     """`TP_*` variables of the gateway."""
 
     http_port: int = Field(default=8000, ge=0, le=65535)
+    http_workers: int = Field(default=1, ge=1, le=64)
+    """Gateway processes sharing the port (uvicorn workers), each with its own broker connection and
+    consumers; `TP_HTTP_WORKERS`. More than one needs `TP_JWT_SECRET` (a token must verify in each)."""
 
     jwt_secret: SecretStr | None = None
     """HS256 key of access tokens; required outside development (a random one per process in it)."""
@@ -57,6 +60,12 @@ class Settings(ServiceSettings):
             )
             given = secrets.token_urlsafe(48)
         self._jwt_key = given
+        return self
+
+    @model_validator(mode="after")
+    def _workers_share_the_jwt_key(self) -> Self:
+        if self.http_workers > 1 and self.jwt_secret is None:
+            raise ValueError("TP_HTTP_WORKERS above 1 needs TP_JWT_SECRET: every worker must verify tokens")
         return self
 
     @model_validator(mode="after")

@@ -11,6 +11,7 @@ from fastapi import Depends, Query, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncConnection
 from tradeplane.contracts import Role
+from tradeplane.runtime import reading
 
 from .adapters import repo
 from .auth.principal import Principal
@@ -38,6 +39,16 @@ async def _connection(gw: Gw) -> AsyncIterator[AsyncConnection]:
 
 
 DbConn = Annotated[AsyncConnection, Depends(_connection)]
+
+
+async def _reading(gw: Gw) -> AsyncIterator[AsyncConnection]:
+    async with reading(gw.rt.engine) as conn:
+        yield conn
+
+
+ReadConn = Annotated[AsyncConnection, Depends(_reading)]
+"""A connection outside any transaction, for endpoints that read with ONE statement (no BEGIN, no
+ROLLBACK: one round trip)."""
 
 
 def unauthorized(code: str, message: str) -> ApiError:

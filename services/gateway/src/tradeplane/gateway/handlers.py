@@ -62,10 +62,11 @@ def apply_event(
 
     async def handle(event: E) -> None:
         async with rt.engine.begin() as conn:
-            row = await order_view.lock(conn, event.order_id)
-            if row is None:
+            claim = rt.inbox.claiming(durable, event.meta.event_id)
+            row = await order_view.lock(conn, event.order_id, claim)  # and the claim: one round trip
+            if row is None:  # rolled back, the claim with it
                 raise UnknownOrder(f"order {event.order_id} is not in the view yet")
-            if not await rt.inbox.claim(conn, durable, event.meta.event_id):
+            if not row.claimed:
                 return
             before = order_view.progress_of(row)
             after = step(before, event)

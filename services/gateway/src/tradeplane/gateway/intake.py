@@ -21,6 +21,10 @@ from .venues import Account, Ask
 SERVICE = "gateway"
 
 
+class _KeyTaken(Exception):
+    """The user already has an order with this client order id."""
+
+
 def order_not_found() -> ApiError:
     return ApiError(404, "ORDER_NOT_FOUND", "no such order")
 
@@ -63,11 +67,17 @@ class Intake:
             stop_price=sized.stop_price,
         )
         partition = subjects.partition_of(user.id, self._partitions)
-        async with self._store.transaction() as tx:
-            if await tx.insert_order(**_row(intent)):
+        try:
+            async with self._store.transaction() as tx:
                 tx.emit(subjects.order_requested(partition, user.id), intent)
-            # Ours, or the one a concurrent request with the same key committed first.
-            row = await tx.by_client_id(user.id, intent.client_order_id)
+                row = await tx.insert_order(**_row(intent))  # the row and its event: one statement
+                if row is None:
+                    raise _KeyTaken  # roll the event back too
+            return row
+        except _KeyTaken:
+            pass
+        # The one a concurrent request with the same key committed first.
+        row = await self._store.by_client_id(user.id, intent.client_order_id)
         if row is None:
             raise ApiError(409, "CONFLICT", "the order could not be recorded; retry with the same key")
         return row

@@ -100,10 +100,10 @@ class PreTrade:
             if isinstance(decision, Approved):
                 state = record_order(state, now)
             changed = state if state != row.state else None
-            await tx.record_decision(order.order_id, order.user_id, _outcome(decision), changed)
             for subject, message in events.transitions(order.user_id, changes, order):
                 tx.emit(subject, message)
             tx.emit(*events.decision(order, decision, self._partitions))
+            await tx.record_decision(order.order_id, order.user_id, _outcome(decision), changed)
         _count(decision, time.perf_counter() - started)
 
     async def _decide(

@@ -3,16 +3,17 @@ scan."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ARRAY, Row, Uuid, any_, bindparam, delete, func, select, text, update
+from sqlalchemy import ARRAY, Row, Update, Uuid, any_, bindparam, delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 from tradeplane.contracts import OrderStatus, OrderType, Side
+from tradeplane.runtime import Tx
 
 from ..domain.order_state import OrderRecord, SendState
 from ..outcomes import OrderContext, Outcome, TrackedOrder
@@ -157,9 +158,11 @@ async def write_order(
     await conn.execute(_UPSERT_ORDER, _order_values(ctx, record, send_state))
 
 
-async def write_outcomes(conn: AsyncConnection, outcomes: Iterable[Outcome]) -> None:
+def outcome_writes(outcomes: Sequence[Outcome], paper: tuple[UUID, dict[str, Any]] | None) -> list[Any]:
+    """The statements storing `outcomes` (order rows, fills) and a paper engine's state."""
+    writes: list[Any] = []
     for outcome in outcomes:
-        await write_order(conn, outcome.ctx, outcome.record, outcome.send_state)
+        writes.append(_UPSERT_ORDER.values(_order_values(outcome.ctx, outcome.record, outcome.send_state)))
         if outcome.fills:
             rows = [
                 {
@@ -174,14 +177,36 @@ async def write_outcomes(conn: AsyncConnection, outcomes: Iterable[Outcome]) -> 
                 }
                 for fill in outcome.fills
             ]
-            await conn.execute(_INSERT_FILLS, rows)
+            writes.append(_INSERT_FILLS.values(rows))
+    if paper is not None:
+        writes.append(_UPSERT_PAPER_STATE.values(account_id=paper[0], state=paper[1]))
+    return writes
 
 
-async def cancel_orders(conn: AsyncConnection, order_ids: Sequence[UUID], reason: str) -> None:
+async def write_outcomes(
+    tx: Tx, outcomes: Sequence[Outcome], paper: tuple[UUID, dict[str, Any]] | None = None
+) -> None:
+    """Store outcomes and paper state with the events emitted so far: one statement (its writes as
+    CTEs of the last one) when each order appears once; an order changed twice is written in turn."""
+    writes = outcome_writes(outcomes, paper)
+    if not writes:
+        return
+    if len({o.ctx.order_id for o in outcomes}) < len(outcomes):  # one statement cannot change a row twice
+        for write in writes[:-1]:
+            await tx.conn.execute(write)
+        await tx.execute(writes[-1])
+        return
+    last = writes[-1]
+    for i, write in enumerate(writes[:-1]):
+        last = last.add_cte(write.cte(f"write_{i}"))
+    await tx.execute(last)
+
+
+def cancel_orders(order_ids: Sequence[UUID], reason: str) -> Update:
     """Mark many open orders cancelled in one statement (the kill switch's paper path)."""
-    await conn.execute(
+    return (
         update(orders)
-        .where(orders.c.order_id == any_(_uuids(order_ids)))
+        .where(orders.c.order_id == any_(_uuids(order_ids, "order_ids")))
         .values(
             status=OrderStatus.CANCELLED.value,
             send_state=SendState.DONE.value,
@@ -198,24 +223,19 @@ async def load_paper_state(conn: AsyncConnection, account_id: UUID) -> dict[str,
     return None if row is None else dict(row.state)
 
 
-async def save_paper_state(conn: AsyncConnection, account_id: UUID, state: dict[str, Any]) -> None:
-    await conn.execute(_UPSERT_PAPER_STATE, {"account_id": account_id, "state": state})
-
-
-async def clear_paper_orders(conn: AsyncConnection, account_ids: Sequence[UUID]) -> None:
+def clear_paper_orders(account_ids: Sequence[UUID]) -> Update:
     """Empty the stored order book of many paper engines in one statement (the kill switch's path:
     cancelling every order changes nothing else in the engine's state)."""
-    if account_ids:
-        await conn.execute(
-            update(paper_state)
-            .where(paper_state.c.account_id == any_(_uuids(account_ids)))
-            .values(
-                state=func.jsonb_set(paper_state.c.state, text("'{orders}'::text[]"), text("'[]'::jsonb")),
-                updated_at=func.now(),
-            )
+    return (
+        update(paper_state)
+        .where(paper_state.c.account_id == any_(_uuids(account_ids, "account_ids")))
+        .values(
+            state=func.jsonb_set(paper_state.c.state, text("'{orders}'::text[]"), text("'[]'::jsonb")),
+            updated_at=func.now(),
         )
+    )
 
 
-def _uuids(ids: Sequence[UUID]) -> Any:
+def _uuids(ids: Sequence[UUID], name: str) -> Any:
     # One array parameter, not an IN list of a thousand: much cheaper to send and to plan.
-    return bindparam("ids", list(ids), type_=ARRAY(Uuid))
+    return bindparam(name, list(ids), type_=ARRAY(Uuid))

@@ -11,7 +11,7 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from tradeplane.contracts import CancelOrder, subjects
-from tradeplane.runtime import Outbox
+from tradeplane.runtime import Outbox, reading
 
 from ..domain.order_state import OrderRecord, SendState
 from ..outcomes import Event, OrderContext, Outcome, TrackedOrder
@@ -64,15 +64,9 @@ class Store(Protocol):
         paper: tuple[UUID, dict[str, Any]] | None = None,
     ) -> None: ...
 
-    async def commit_halt(
-        self,
-        first: Sequence[Event],
-        outcomes: Sequence[Outcome],
-        reason: str,
-        emptied: Sequence[UUID],
-    ) -> None:
+    async def commit_halt(self, outcomes: Sequence[Outcome], reason: str, emptied: Sequence[UUID]) -> None:
         """Many paper cancels at once, leaving the `emptied` accounts' engines without orders (a cancel
-        changes nothing else in an engine); `first` events go out before the cancels' own."""
+        changes nothing else in an engine)."""
         ...
 
 
@@ -83,11 +77,11 @@ class SqlStore:
         self._partitions = partitions
 
     async def account(self, account_id: UUID) -> accounts.Account | None:
-        async with self._engine.connect() as conn:
+        async with reading(self._engine) as conn:
             return await accounts.get(conn, account_id)
 
     async def arrival(self, order_id: UUID) -> Arrival:
-        async with self._engine.connect() as conn:
+        async with reading(self._engine) as conn:  # one statement: no transaction needed
             return Arrival(*await repo.arrival(conn, order_id))
 
     async def remember_cancel(self, cmd: CancelOrder) -> None:
@@ -110,7 +104,7 @@ class SqlStore:
         return found
 
     async def paper_state(self, account_id: UUID) -> dict[str, Any] | None:
-        async with self._engine.connect() as conn:
+        async with reading(self._engine) as conn:
             return await repo.load_paper_state(conn, account_id)
 
     async def mark_sending(self, ctx: OrderContext, record: OrderRecord) -> None:
@@ -124,28 +118,18 @@ class SqlStore:
         paper: tuple[UUID, dict[str, Any]] | None = None,
     ) -> None:
         async with self._outbox.transaction() as tx:
-            await repo.write_outcomes(tx.conn, outcomes)
-            if paper is not None:
-                await repo.save_paper_state(tx.conn, *paper)
             for outcome in outcomes:
                 for subject, event in outcome.events:
                     tx.emit(subject, event)
             for subject, event in events:
                 tx.emit(subject, event)
+            await repo.write_outcomes(tx, outcomes, paper)  # the rows and the events: one statement
 
-    async def commit_halt(
-        self,
-        first: Sequence[Event],
-        outcomes: Sequence[Outcome],
-        reason: str,
-        emptied: Sequence[UUID],
-    ) -> None:
+    async def commit_halt(self, outcomes: Sequence[Outcome], reason: str, emptied: Sequence[UUID]) -> None:
         async with self._outbox.transaction() as tx:
-            for subject, event in first:
-                tx.emit(subject, event)
-            if outcomes:
-                await repo.cancel_orders(tx.conn, [o.ctx.order_id for o in outcomes], reason)
-                await repo.clear_paper_orders(tx.conn, emptied)
             for outcome in outcomes:
                 for subject, event in outcome.events:
                     tx.emit(subject, event)
+            if outcomes:  # the orders, the engines and the events: one statement
+                cancels = repo.cancel_orders([o.ctx.order_id for o in outcomes], reason)
+                await tx.execute(repo.clear_paper_orders(emptied).add_cte(cancels.cte("cancels")))

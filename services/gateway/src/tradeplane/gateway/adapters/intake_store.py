@@ -10,17 +10,16 @@ from uuid import UUID
 
 from sqlalchemy import Row
 from tradeplane.contracts import Message
-from tradeplane.runtime import Runtime, Tx
+from tradeplane.runtime import Runtime, Tx, reading
 
 from . import order_view
 
 
 class IntakeTx(Protocol):
-    async def insert_order(self, **values: Any) -> bool:
-        """Insert a new order; False when the user has one with its client order id (see `order_view`)."""
+    async def insert_order(self, **values: Any) -> Row[Any] | None:
+        """Insert a new order, with the events emitted so far, and return its row; None when the user
+        has one with its client order id (see `order_view`): the caller then rolls back."""
         ...
-
-    async def by_client_id(self, user_id: UUID, client_order_id: str) -> Row[Any] | None: ...
 
     async def by_id(self, user_id: UUID, order_id: UUID) -> Row[Any] | None: ...
 
@@ -42,7 +41,7 @@ class SqlIntakeStore:
         self._rt = rt
 
     async def by_client_id(self, user_id: UUID, client_order_id: str) -> Row[Any] | None:
-        async with self._rt.engine.connect() as conn:
+        async with reading(self._rt.engine) as conn:
             return await order_view.by_client_id(conn, user_id, client_order_id)
 
     @asynccontextmanager
@@ -55,11 +54,8 @@ class _SqlIntakeTx:
     def __init__(self, tx: Tx) -> None:
         self._tx = tx
 
-    async def insert_order(self, **values: Any) -> bool:
-        return await order_view.insert_order(self._tx.conn, **values)
-
-    async def by_client_id(self, user_id: UUID, client_order_id: str) -> Row[Any] | None:
-        return await order_view.by_client_id(self._tx.conn, user_id, client_order_id)
+    async def insert_order(self, **values: Any) -> Row[Any] | None:
+        return (await self._tx.execute(order_view.insert_order(**values))).first()
 
     async def by_id(self, user_id: UUID, order_id: UUID) -> Row[Any] | None:
         return await order_view.by_id(self._tx.conn, user_id, order_id)

@@ -7,27 +7,25 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Row, func, select, update
+from sqlalchemy import CTE, Row, exists, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.dml import ReturningInsert
 from tradeplane.contracts import OrderStatus, RejectCode
 
 from ..domain.projection import Progress
 from .tables import orders
 
 
-async def insert_order(conn: AsyncConnection, **values: Any) -> bool:
-    """Insert a new order; False when the user already has one with this client order id.
-
-    Concurrent inserts of the same key wait on the unique index: exactly one wins.
-    """
-    stmt = (
+def insert_order(**values: Any) -> ReturningInsert[Any]:
+    """Insert a new order, returning its row; no row when the user already has one with this client
+    order id. Concurrent inserts of the same key wait on the unique index: exactly one wins."""
+    return (
         insert(orders)
         .values(**values)
         .on_conflict_do_nothing(index_elements=[orders.c.user_id, orders.c.client_order_id])
-        .returning(orders.c.order_id)
+        .returning(*orders.c)
     )
-    return (await conn.execute(stmt)).first() is not None
 
 
 async def insert_if_new(conn: AsyncConnection, **values: Any) -> None:
@@ -65,21 +63,32 @@ async def page(
         conditions.append(orders.c.account_id == account_id)
     if bot_id:
         conditions.append(orders.c.bot_id == bot_id)
+    # One statement: the page and, on each row, how many match (a window count over the filtered set).
     rows = (
         await conn.execute(
-            select(orders)
+            select(orders, func.count().over().label("total"))
             .where(*conditions)
             .order_by(orders.c.created_at.desc(), orders.c.order_id)
             .offset(offset)
             .limit(limit)
         )
     ).all()
+    if rows:
+        return rows, int(rows[0].total)
+    if offset == 0:
+        return rows, 0
+    # A page past the end: count apart.
     total = (await conn.execute(select(func.count()).select_from(orders).where(*conditions))).scalar_one()
     return rows, int(total)
 
 
-async def lock(conn: AsyncConnection, order_id: UUID) -> Row[Any] | None:
-    stmt = select(orders).where(orders.c.order_id == order_id).with_for_update()
+async def lock(conn: AsyncConnection, order_id: UUID, claim: CTE) -> Row[Any] | None:
+    """The order's row, locked, with `claimed`: whether the inbox `claim` (a CTE) was new."""
+    stmt = (
+        select(orders, exists(claim.select()).label("claimed"))
+        .where(orders.c.order_id == order_id)
+        .with_for_update(of=orders)
+    )
     return (await conn.execute(stmt)).first()
 
 

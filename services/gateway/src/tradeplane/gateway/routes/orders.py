@@ -10,7 +10,7 @@ from tradeplane.contracts import OrderStatus
 
 from .. import intake
 from ..adapters import order_view
-from ..deps import CurrentUser, DbConn, Gw, Pages, Trader
+from ..deps import CurrentUser, Gw, Pages, ReadConn, Trader
 from ..envelope import EnvelopeRoute, ok, paged, pagination
 from ..schemas import ERRORS, Key, Ok, OrderAccepted, OrderOut, Page, PlaceOrder, Symbol
 from ..views import order_json
@@ -35,7 +35,7 @@ async def place_order(
 @router.get("", response_model=Page[OrderOut])
 async def list_orders(
     user: CurrentUser,
-    conn: DbConn,
+    conn: ReadConn,
     pages: Pages,
     status: OrderStatus | None = None,
     symbol: Annotated[Symbol | None, Query()] = None,
@@ -59,7 +59,7 @@ async def list_orders(
 @router.get("/history", response_model=Page[OrderOut])
 async def order_history(
     user: CurrentUser,
-    conn: DbConn,
+    conn: ReadConn,
     pages: Pages,
     symbol: Annotated[Symbol | None, Query()] = None,
 ) -> Response:
@@ -71,7 +71,7 @@ async def order_history(
 
 
 @router.get("/{order_id:uuid}", response_model=Ok[OrderOut])
-async def get_order(order_id: UUID, user: CurrentUser, conn: DbConn) -> Response:
+async def get_order(order_id: UUID, user: CurrentUser, conn: ReadConn) -> Response:
     """One of the caller's orders."""
     row = await order_view.by_id(conn, user.id, order_id)
     if row is None:

@@ -27,7 +27,8 @@ class DecisionTx(Protocol):
     async def record_decision(
         self, order_id: UUID, user_id: UUID, outcome: Outcome, state: RiskState | None
     ) -> None:
-        """Store the decision and, unless None, the user's new state."""
+        """Store the decision and, unless None, the user's new state, with the events emitted so far
+        (emit first: one statement writes them all)."""
         ...
 
     def emit(self, subject: str, message: Message) -> None:
@@ -59,7 +60,7 @@ class _SqlDecisionTx:
     async def record_decision(
         self, order_id: UUID, user_id: UUID, outcome: Outcome, state: RiskState | None
     ) -> None:
-        await repo.record_decision(self._tx.conn, order_id, user_id, outcome, state)
+        await self._tx.execute(repo.record_decision(order_id, user_id, outcome, state))
 
     def emit(self, subject: str, message: Message) -> None:
         self._tx.emit(subject, message)

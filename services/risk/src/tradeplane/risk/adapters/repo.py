@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Update, bindparam, func, select, update
+from sqlalchemy import Insert, Update, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 from tradeplane.contracts import TradingState
@@ -109,22 +109,20 @@ async def save(conn: AsyncConnection, user_id: UUID, state: RiskState, **columns
     await conn.execute(_save(user_id, state, **columns))
 
 
-async def record_decision(
-    conn: AsyncConnection,
+def record_decision(
     order_id: UUID,
     user_id: UUID,
     outcome: tuple[bool, str | None, str | None],
     state: RiskState | None,
-) -> None:
-    """Store a decision (approved, code, reason) and, unless None, the user's new state: one statement."""
+) -> Insert | Update:
+    """ONE statement storing a decision (approved, code, reason) and, unless None, the user's new state."""
     approved, code, reason = outcome
     decided = insert(_d).values(
         order_id=order_id, user_id=user_id, approved=approved, code=code, reason=reason
     )
     if state is None:
-        await conn.execute(decided)
-    else:
-        await conn.execute(_save(user_id, state).add_cte(decided.cte("decided")))
+        return decided
+    return _save(user_id, state).add_cte(decided.cte("decided"))
 
 
 def _save(user_id: UUID, state: RiskState, **columns: Any) -> Update:
