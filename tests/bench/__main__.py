@@ -26,7 +26,7 @@ from tradeplane.cli.probe import free_port
 
 from tests.bench import bench_backtest, bench_bots, bench_dashboard, bench_pnl
 from tests.bench.scenarios import run_all
-from tests.support.servers import Stack
+from tests.support.servers import ANONYMOUS_RELAXED, Stack
 
 
 def main() -> None:
@@ -43,7 +43,10 @@ def main() -> None:
         try:
             started = time.perf_counter()
             stack.start(
-                executors=3, env={"TP_LOG_LEVEL": "WARNING", "TP_FEED_INTERVAL_SECONDS": "1"}, timeout=120
+                executors=3,
+                env={"TP_LOG_LEVEL": "WARNING", "TP_FEED_INTERVAL_SECONDS": "1"},
+                timeout=120,
+                rate_limits=ANONYMOUS_RELAXED,  # the seeds' per-user limits; run_all lifts its users'
             )
             print(f"stack ready in {time.perf_counter() - started:.1f} s (3 execution processes)")
             asyncio.run(run_all(stack, quick=quick))

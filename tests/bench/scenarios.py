@@ -189,7 +189,9 @@ async def run_all(stack: Stack, quick: bool = False) -> None:
     async with httpx.AsyncClient(base_url=stack.url("gateway"), timeout=30, limits=limits) as http:
         api = Api(http, stack)
         admin = await api.admin()
+        await api.raise_rate_limits(admin, admin)  # the bench measures the path, not the gateway's limits
         solo = await api.trader(BALANCES, name="bench")
+        await api.raise_rate_limits(admin, solo)
         await api.put_limits_as_admin(admin, solo, **RELAXED)
         for _ in range(20):  # warm up connections, caches and JIT-free paths
             ok(await http.post("/api/orders", json=resting_buy(solo.account), headers=solo.headers))
@@ -203,6 +205,7 @@ async def run_all(stack: Stack, quick: bool = False) -> None:
         traders = await gather_limited(
             16, [api.trader(BALANCES, accounts=1 if quick else 5, name="bench") for _ in range(users)]
         )
+        await gather_limited(16, [api.raise_rate_limits(admin, t) for t in traders])
         await gather_limited(16, [api.put_limits_as_admin(admin, t, **RELAXED) for t in traders])
         await throughput(http, watch, traders, 5 if quick else 10)
         await kill_switch(http, watch, admin, traders, 3 if quick else 10)
