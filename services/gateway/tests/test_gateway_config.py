@@ -79,7 +79,12 @@ def test_the_gateway_key_seals_and_opens_with_the_same_keyring() -> None:
 
 @pytest.mark.parametrize(
     ("allow", "mode", "effective"),
-    [(True, "open", "open"), (True, "invite", "invite"), (False, "open", "closed"), (True, "closed", "closed")],
+    [
+        (True, "open", "open"),
+        (True, "invite", "invite"),
+        (False, "open", "closed"),
+        (True, "closed", "closed"),
+    ],
 )
 def test_registration_mode(allow: bool, mode: str, effective: str) -> None:
     assert Settings(allow_registration=allow, registration=mode).registration_mode == effective

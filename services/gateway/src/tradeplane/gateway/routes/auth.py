@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
+from uuid import UUID
 
 from fastapi import APIRouter, Body, Request, Response
+from sqlalchemy import Row
 from tradeplane.contracts import Role, utcnow
 
 from ..adapters import repo
@@ -13,6 +15,7 @@ from ..auth import login as logins
 from ..auth import totp
 from ..auth.passwords import hash_password, verify_password, weakness
 from ..config import Settings
+from ..context import Gateway
 from ..deps import ACCESS_COOKIE, CurrentUser, Gw, MaybeUser, client_ip, unauthorized
 from ..envelope import ApiError, EnvelopeRoute, ok
 from ..ratelimit import Bucket
@@ -148,6 +151,15 @@ async def change_password(body: PasswordChange, user: CurrentUser, gw: Gw) -> Re
     return ok({"user": user_json(row)})
 
 
+async def _fresh(gw: Gateway, user_id: UUID) -> Row[Any]:
+    """The user's row as stored now (the request's may come from the session cache)."""
+    async with gw.rt.engine.connect() as conn:
+        row = await repo.user_by_id(conn, user_id)
+    if row is None:
+        raise unauthorized("TOKEN_REVOKED", "the account no longer exists")
+    return row
+
+
 @router.post("/2fa/setup", response_model=Ok[TwoFactorSetup])
 async def two_factor_setup(user: CurrentUser, gw: Gw) -> Response:
     """Start turning on 2FA: a new TOTP secret (shown only now) for an authenticator app; confirm it
@@ -165,11 +177,12 @@ async def two_factor_setup(user: CurrentUser, gw: Gw) -> Response:
 async def two_factor_enable(body: TwoFactorCode, user: CurrentUser, gw: Gw) -> Response:
     """Turn on 2FA with a code from the authenticator; answers the recovery codes (shown only now,
     each works once in place of a code)."""
-    if user.row.two_factor_enabled:
+    row = await _fresh(gw, user.id)
+    if row.two_factor_enabled:
         raise ApiError(409, "TWO_FACTOR_ENABLED", "two-factor authentication is already on")
-    if user.row.totp_pending is None:
+    if row.totp_pending is None:
         raise ApiError(409, "TWO_FACTOR_NOT_SET_UP", "call POST /api/auth/2fa/setup first")
-    secret = totp.unseal(gw.keyring, user.id, user.row.totp_pending)
+    secret = totp.unseal(gw.keyring, user.id, row.totp_pending)
     step = totp.matching_step(secret, body.code, utcnow())
     if step is None:
         raise ApiError(422, "INVALID_OTP", "the code does not match the authenticator's", field="code")
@@ -178,7 +191,7 @@ async def two_factor_enable(body: TwoFactorCode, user: CurrentUser, gw: Gw) -> R
         await repo.update_user(
             tx.conn,
             user.id,
-            totp_secret=user.row.totp_pending,
+            totp_secret=row.totp_pending,
             totp_pending=None,
             totp_last_step=step,
             two_factor_enabled=True,
@@ -192,9 +205,10 @@ async def two_factor_enable(body: TwoFactorCode, user: CurrentUser, gw: Gw) -> R
 @router.post("/2fa/disable", response_model=Ok[UserCreated])
 async def two_factor_disable(body: TwoFactorCode, user: CurrentUser, gw: Gw) -> Response:
     """Turn off 2FA with a current code (or a recovery code)."""
-    if not user.row.two_factor_enabled:
+    fresh = await _fresh(gw, user.id)
+    if not fresh.two_factor_enabled:
         raise ApiError(409, "TWO_FACTOR_DISABLED", "two-factor authentication is not on")
-    if not await logins.accept_code(gw, user.row, body.code, utcnow()):
+    if not await logins.accept_code(gw, fresh, body.code, utcnow()):
         raise ApiError(422, "INVALID_OTP", "the code is not valid", field="code")
     async with gw.rt.outbox.transaction() as tx:
         row = await repo.update_user(
