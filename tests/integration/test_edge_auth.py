@@ -24,7 +24,9 @@ from tests.support.servers import QUIET_ENV, Stack, running_stack
 
 pytestmark = pytest.mark.integration
 
-SERVICES = ["risk", "execution", "gateway"]
+SERVICES = ["risk", "execution", "notifier", "gateway"]
+REPLICA_ENV = {"TP_REGISTRATION": "invite", "TP_MAX_WEBHOOKS_PER_USER": "2"}
+"""The replica is configured for invite-only registration and two webhook endpoints a user."""
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +39,7 @@ def stack(postgres_server_url: str, tmp_path_factory: pytest.TempPathFactory) ->
 @pytest.fixture(scope="module")
 def replica(stack: Stack) -> str:
     """A second gateway process on the same NATS and database; its base URL."""
-    env = {"TP_INSTANCE_ID": "gateway-replica", **stack.credentials("gateway")}
+    env = {"TP_INSTANCE_ID": "gateway-replica", **REPLICA_ENV, **stack.credentials("gateway")}
     return stack.spawn_serving("gateway-replica", [sys.executable, "-m", "tradeplane.gateway"], env)
 
 
@@ -223,3 +225,34 @@ async def test_a_disabled_user_is_refused_everywhere_until_enabled(stack: Stack)
 
         ok(await api.http.post(f"/api/admin/users/{user.id}/enable", headers=admin.headers))
         assert ok(await login_raw(api, email))["user"]["id"] == user.id
+
+
+async def test_invite_only_registration_takes_an_admins_code_once(stack: Stack, replica: str) -> None:
+    async with api_on(replica, stack) as api:
+        admin = await api.admin()
+        email = f"invited-{uuid.uuid4().hex[:8]}@example.com"
+        body = {"email": email, "password": PASSWORD}
+        refused = await api.http.post("/api/auth/register", json=body)
+        assert refused.status_code == 403 and error_of(refused)["code"] == "INVITE_REQUIRED"
+
+        invite = ok(await api.http.post("/api/admin/invites", json={"email": email}, headers=admin.headers))
+        wrong_email = body | {"email": f"x-{email}", "inviteCode": invite["code"]}
+        assert (
+            error_of(await api.http.post("/api/auth/register", json=wrong_email))["code"] == "INVALID_INVITE"
+        )
+        ok(await api.http.post("/api/auth/register", json=body | {"inviteCode": invite["code"]}))
+        assert (await api.login(email)).email == email
+        again = body | {"email": email.replace("invited", "again"), "inviteCode": invite["code"]}
+        assert error_of(await api.http.post("/api/auth/register", json=again))["code"] == "INVALID_INVITE"
+
+
+async def test_webhook_endpoints_are_capped_per_user(stack: Stack, replica: str) -> None:
+    async with api_on(stack.url("gateway"), stack) as open_gateway, api_on(replica, stack) as api:
+        _, trader = await register(open_gateway, "hooks")
+        for i in range(2):
+            body = {"url": f"http://127.0.0.1:9/hook-{i}", "events": ["trade_entry"]}
+            ok(await api.http.post("/api/webhooks", json=body, headers=trader.headers))
+        third = {"url": "http://127.0.0.1:9/hook-3", "events": ["trade_entry"]}
+        refused = await api.http.post("/api/webhooks", json=third, headers=trader.headers)
+        assert refused.status_code == 409 and error_of(refused)["code"] == "WEBHOOK_LIMIT_REACHED"
+        assert len(ok(await api.http.get("/api/webhooks", headers=trader.headers))) == 2
