@@ -18,6 +18,7 @@ from tradeplane.runtime.periodic import Periodic
 
 from . import envelope, handlers, stream, web, websocket
 from .adapters.tables import metadata
+from .auth import lockout
 from .auth.cache import revocation_router
 from .auth.tokens import AccessTokens
 from .body_limit import BodyLimit
@@ -88,6 +89,8 @@ def build(config: Settings, rt: Runtime | None = None) -> FastAPI:
         await rt.start([bootstrap_admin])
         sweeps = Periodic()
         sweeps.start("rate-counter-sweep", 300.0, gw.limiter.storage.sweep, at_once=False)
+        lock = gw.login_policies[0].lock
+        sweeps.start("login-failure-sweep", 300.0, lambda: lockout.sweep(rt.engine, lock), at_once=False)
         log.info("service started", extra={"instance": config.instance_id})
         try:
             yield

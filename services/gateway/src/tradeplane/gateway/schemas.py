@@ -474,5 +474,5 @@ class ErrorBody(BaseModel):
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorBody} for status in (400, 401, 403, 404, 409, 422, 503)
+    status: {"model": ErrorBody} for status in (400, 401, 403, 404, 409, 422, 429, 503)
 }

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, delete, select, text
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import Row, delete, func, or_, select, text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ..adapters.tables import login_failures
 from ..config import Settings
@@ -120,6 +120,17 @@ async def record_failure(conn: AsyncConnection, key: str, policy: Policy, now: d
     until = now + policy.lock
     locked = await conn.execute(_LOCK, {"key": key, "until": until, "now": now})
     return until if locked.first() is not None else None
+
+
+async def sweep(engine: AsyncEngine, lock: timedelta) -> None:
+    """Forget keys whose failures are too old to matter and whose lock ended."""
+    async with engine.begin() as conn:
+        await conn.execute(
+            delete(login_failures).where(
+                login_failures.c.last_failure_at < func.now() - lock,
+                or_(login_failures.c.locked_until.is_(None), login_failures.c.locked_until < func.now()),
+            )
+        )
 
 
 async def forget(conn: AsyncConnection, key: str) -> None:

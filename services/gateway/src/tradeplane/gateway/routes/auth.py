@@ -185,7 +185,7 @@ async def two_factor_enable(body: TwoFactorCode, user: CurrentUser, gw: Gw) -> R
     secret = totp.unseal(gw.keyring, user.id, row.totp_pending)
     step = totp.matching_step(secret, body.code, utcnow())
     if step is None:
-        raise ApiError(422, "INVALID_OTP", "the code does not match the authenticator's", field="code")
+        raise ApiError(403, "INVALID_OTP", "the code does not match the authenticator's", field="code")
     codes = totp.new_recovery_codes()
     async with gw.rt.outbox.transaction() as tx:
         await repo.update_user(
@@ -209,7 +209,7 @@ async def two_factor_disable(body: TwoFactorCode, user: CurrentUser, gw: Gw) -> 
     if not fresh.two_factor_enabled:
         raise ApiError(409, "TWO_FACTOR_DISABLED", "two-factor authentication is not on")
     if not await logins.accept_code(gw, fresh, body.code, utcnow()):
-        raise ApiError(422, "INVALID_OTP", "the code is not valid", field="code")
+        raise ApiError(403, "INVALID_OTP", "the code is not valid", field="code")
     async with gw.rt.outbox.transaction() as tx:
         row = await repo.update_user(
             tx.conn, user.id, totp_secret=None, totp_pending=None, two_factor_enabled=False
