@@ -39,17 +39,21 @@ class Gateway:
         )
         self.sessions = Sessions(rt.outbox, tokens, timedelta(days=settings.refresh_token_days), lifetime)
         self.session_cache = SessionCache()
+        self.sessions.on_revoke = self.forget_sessions
         self.limiter = RateLimiter(PostgresStorage(rt.engine), Limits.of(settings))
         self.login_policies = lockout.policies(settings)
         self.keyring = settings.keyring()
 
-    async def forget_sessions(self, user_id: UUID, session_id: UUID | None = None) -> None:
+    async def forget_sessions(self, user_id: UUID | None, session_id: UUID | None = None) -> None:
         """Drop cached session checks of a user (or one session) here, then in every other worker."""
-        if session_id is None:
+        message = {"userId": str(user_id)} if user_id else {}
+        if session_id is not None:
+            self.session_cache.drop_session(session_id)
+            message["sessionId"] = str(session_id)
+        elif user_id is not None:
             self.session_cache.drop_user(user_id)
         else:
-            self.session_cache.drop_session(session_id)
-        message = {"userId": str(user_id)} | ({"sessionId": str(session_id)} if session_id else {})
+            return
         try:
             await self.broker.publish(message, subjects.SESSIONS_REVOKED)
         except Exception:  # the other workers' entries still end with their tokens

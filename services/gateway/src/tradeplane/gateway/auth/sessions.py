@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -51,6 +52,8 @@ class Sessions:
         self._tokens = tokens
         self._refresh_ttl = refresh_ttl
         self.lifetime = lifetime
+        self.on_revoke: Callable[[UUID, UUID | None], Awaitable[None]] = _nothing
+        """Called with (user, session) after a rotation ended a session (the gateway drops its cache)."""
 
     async def start(self, user_id: UUID, audit: tuple[str, AuditRecorded] | None = None) -> TokenPair:
         """A new session for a user whose password was just checked; `audit` is recorded with it."""
@@ -86,14 +89,16 @@ class Sessions:
                 else:
                     await repo.mark_used(conn, token_hash, now)
                     token = await self._new_refresh(conn, stored.session_id)
+        if stored is not None and (failure is not None or verdict is refresh.Verdict.REUSED):
+            await self.on_revoke(stored.user_id, stored.session_id)
         if failure is not None:
             raise failure
         if stored is None or token is None or row is None:
             raise ApiError(401, verdict.value, verdict.message)
         return self._pair(row, stored.session_id, token)
 
-    async def end(self, session_id: UUID | None, presented: str | None) -> None:
-        """Log out: the current session and/or the one the refresh token belongs to."""
+    async def end(self, session_id: UUID | None, presented: str | None) -> list[UUID]:
+        """Log out: the current session and/or the one the refresh token belongs to; the ended ids."""
         now = utcnow()
         async with self._engine.begin() as conn:
             ended: list[UUID | None] = [session_id]
@@ -101,6 +106,7 @@ class Sessions:
                 ended.append(await repo.session_of_refresh(conn, refresh.digest(presented)))
             for sid in filter(None, ended):
                 await repo.revoke_session(conn, sid, "logout", now)
+        return [sid for sid in ended if sid is not None]
 
     async def _new_refresh(self, conn: AsyncConnection, session_id: UUID) -> str:
         token = refresh.new_refresh_token()
@@ -115,6 +121,10 @@ class Sessions:
             expires_in=int(self._tokens.ttl.total_seconds()),
             user=user_out(row),
         )
+
+
+async def _nothing(user_id: UUID, session_id: UUID | None) -> None:
+    return None
 
 
 def _stored(row: Row[Any] | None) -> refresh.StoredRefresh | None:

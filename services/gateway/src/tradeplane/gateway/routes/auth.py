@@ -108,9 +108,9 @@ async def refresh(body: RefreshRequest, gw: Gw, request: Request) -> Response:
 @router.post("/logout", response_model=Ok[dict[str, bool]])
 async def logout(gw: Gw, user: MaybeUser, body: Annotated[LogoutRequest | None, Body()] = None) -> Response:
     """End the current session (and the one of the refresh token given, if any)."""
-    await gw.sessions.end(user.session_id if user else None, body.refresh_token if body else None)
-    if user is not None:
-        await gw.forget_sessions(user.id, user.session_id)
+    ended = await gw.sessions.end(user.session_id if user else None, body.refresh_token if body else None)
+    for session_id in ended:
+        await gw.forget_sessions(user.id if user else None, session_id)
     response = ok({"loggedOut": True})
     response.delete_cookie(ACCESS_COOKIE, path="/", secure=gw.settings.cookie_secure, httponly=True)
     return response
