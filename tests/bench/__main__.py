@@ -28,7 +28,7 @@ from tradeplane.cli.probe import free_port
 
 from tests.bench import bench_backtest, bench_bots, bench_dashboard, bench_pnl
 from tests.bench.scenarios import run_all
-from tests.support.servers import Stack
+from tests.support.servers import ANONYMOUS_RELAXED, Stack
 
 
 def main() -> None:
@@ -45,7 +45,8 @@ def main() -> None:
         try:
             started = time.perf_counter()
             env = {"TP_LOG_LEVEL": "WARNING", "TP_FEED_INTERVAL_SECONDS": "1", "TP_HTTP_WORKERS": "2"}
-            stack.start(executors=3, env=env, timeout=120)
+            # the seeds' per-user limits stay; run_all lifts its load users' (anonymous sign-ups unlimited)
+            stack.start(executors=3, env=env, timeout=120, rate_limits=ANONYMOUS_RELAXED)
             print(
                 f"stack ready in {time.perf_counter() - started:.1f} s"
                 " (3 execution processes, 2 gateway workers)"

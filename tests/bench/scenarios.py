@@ -107,6 +107,7 @@ async def load_users(api: Api, admin: User, count: int, accounts: int = 1) -> li
 
     async def one() -> User:
         trader = await api.trader(BALANCES, accounts=accounts, name="bench")
+        await api.raise_rate_limits(admin, trader)
         await api.put_limits_as_admin(admin, trader, **RELAXED)
         return trader
 
@@ -308,6 +309,7 @@ async def run_all(stack: Stack, quick: bool = False, postgres_pid: int | None = 
     async with httpx.AsyncClient(base_url=stack.url("gateway"), timeout=30, limits=limits) as http:
         api = Api(http, stack)
         admin = await api.admin()
+        await api.raise_rate_limits(admin, admin)  # the bench measures the path, not the gateway's limits
         solo = (await load_users(api, admin, 1))[0]
         for _ in range(20):  # warm up connections, caches and JIT-free paths
             await post_order(http, solo, resting_buy(solo.account))

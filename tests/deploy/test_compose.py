@@ -11,7 +11,13 @@ import yaml
 from tests.deploy.manifests import ROOT, SERVICES
 
 SECRETS = {
-    "gateway": {"TP_JWT_SECRET", "TP_ADMIN_PASSWORD", "TP_EXECUTION_PUBLIC_KEY", "TP_NATS_PASSWORD"},
+    "gateway": {
+        "TP_JWT_SECRET",
+        "TP_GATEWAY_KEY",
+        "TP_ADMIN_PASSWORD",
+        "TP_EXECUTION_PUBLIC_KEY",
+        "TP_NATS_PASSWORD",
+    },
     "execution": {"TP_MASTER_KEY", "TP_EXECUTION_PRIVATE_KEY", "TP_NATS_PASSWORD"},
     "notifier": {"TP_NOTIFIER_KEY", "TP_NATS_PASSWORD"},
     "risk": {"TP_NATS_PASSWORD"},

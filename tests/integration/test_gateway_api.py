@@ -37,10 +37,11 @@ from tradeplane.contracts.queries import Query, Reply
 from tradeplane.gateway.app import build
 from tradeplane.gateway.config import Settings
 from tradeplane.runtime import publish, publish_message
+from tradeplane.runtime.crypto import Keyring
 
 from tests.support.client import User, eventually_sync
 from tests.support.natsauth import connect_operator, operator_env
-from tests.support.servers import create_database, remove_database
+from tests.support.servers import RELAXED_RATE_LIMITS, create_database, remove_database
 
 pytestmark = pytest.mark.integration
 
@@ -143,6 +144,10 @@ class Gateway:
         return self.client.app.state.gateway.broker  # type: ignore[attr-defined]
 
 
+RELAXED: dict[str, Any] = {name.removeprefix("TP_").lower(): v for name, v in RELAXED_RATE_LIMITS.items()}
+"""This module is not about rate limits."""
+
+
 def natsauth_settings() -> dict[str, Any]:
     env = operator_env()
     return {"nats_user": env["TP_NATS_USER"], "nats_password": env["TP_NATS_PASSWORD"]} if env else {}
@@ -156,11 +161,13 @@ def gateway(nats_url: str, postgres_server_url: str) -> Iterator[Gateway]:
         nats_url=nats_url,
         database_url=database_url,
         jwt_secret="integration-test-secret-integration-test-secret",
+        gateway_key=Keyring.generate_key(),
         admin_email=ADMIN[0],
         admin_password=ADMIN[1],
         partitions=PARTITIONS,
         query_timeout_seconds=2,
         instance_id=f"gw-test-{uuid.uuid4().hex[:6]}",
+        **RELAXED,
         # The test publishes execution's and pnl's events through this gateway's broker: as the operator.
         **natsauth_settings(),
     )

@@ -210,6 +210,18 @@ class Api:
         )
         return ok(answer)  # type: ignore[no-any-return]
 
+    async def raise_rate_limits(self, admin: User, of: User, per_minute: int = 1_000_000) -> dict[str, Any]:
+        """An admin lifts a user's gateway rate limits (`PUT /api/admin/users/{id}/rate-limits`)."""
+        body = {
+            "requestsPerMinute": per_minute,
+            "tradingPerMinute": per_minute,
+            "marketPerMinute": per_minute,
+        }
+        answer = await self.http.put(
+            f"/api/admin/users/{of.id}/rate-limits", json=body, headers=admin.headers
+        )
+        return ok(answer)  # type: ignore[no-any-return]
+
     async def trading(self, who: User) -> dict[str, Any]:
         """`GET /api/settings/trading`: `{limits, state, timezone}`."""
         return ok(await self.http.get("/api/settings/trading", headers=who.headers))  # type: ignore[no-any-return]

@@ -94,6 +94,19 @@ async def delete_tradeplane_streams(nats_url: str) -> None:
         await nc.close()
 
 
+RELAXED_RATE_LIMITS = {
+    "TP_RATE_LIMIT_PER_MINUTE": "1000000",
+    "TP_RATE_LIMIT_TRADING_PER_MINUTE": "1000000",
+    "TP_RATE_LIMIT_MARKET_PER_MINUTE": "1000000",
+    "TP_RATE_LIMIT_COSTLY_PER_MINUTE": "1000000",
+    "TP_RATE_LIMIT_ANONYMOUS_PER_MINUTE": "1000000",
+}
+"""The gateway's rate limits of a test stack, out of the way of tests that are not about them (they
+poll and burst from one address); a test of the limits passes `rate_limits={}` (the defaults)."""
+ANONYMOUS_RELAXED = {"TP_RATE_LIMIT_ANONYMOUS_PER_MINUTE": "1000000"}
+"""Only registrations and logins from one address unlimited: the bench signs up hundreds of users."""
+
+
 class Stack:
     """Service processes on free ports, with their own database and NATS state; stopped by `stop()`."""
 
@@ -122,20 +135,26 @@ class Stack:
         partitions: int = 16,
         command: Command = module_command,
         timeout: float = 60.0,
+        rate_limits: Mapping[str, str] = RELAXED_RATE_LIMITS,
     ) -> Self:
-        """Start `services` (`execution` as `executors` processes) and wait until each answers /readyz."""
+        """Start `services` (`execution` as `executors` processes) and wait until each answers /readyz;
+        `env` wins over `rate_limits` (the gateway's, relaxed unless a test says otherwise)."""
         if self.supervisor is not None:
             raise RuntimeError("this stack is already started")
         self.nats_url = self._fresh_nats()
         self.database_url = sqlalchemy_url(create_database(self.postgres_server_url))
-        self.env = stack_env(
-            nats_url=self.nats_url,
-            database_url=self.database_url,
-            secrets=self.secrets,
-            admin_email=self.admin_email,
-            partitions=partitions,
-            log_level="INFO",
-        ) | dict(env or {})
+        self.env = (
+            stack_env(
+                nats_url=self.nats_url,
+                database_url=self.database_url,
+                secrets=self.secrets,
+                admin_email=self.admin_email,
+                partitions=partitions,
+                log_level="INFO",
+            )
+            | dict(rate_limits)
+            | dict(env or {})
+        )
         specs = service_specs(
             services,
             port_of=lambda _: free_port(),

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 from tradeplane.gateway.config import Settings
-from tradeplane.runtime.crypto import generate_key_pair
+from tradeplane.runtime.crypto import Keyring, generate_key_pair
 
 PUBLIC_KEY = generate_key_pair()[1]
 PRODUCTION: dict[str, Any] = {
@@ -15,6 +15,7 @@ PRODUCTION: dict[str, Any] = {
     "nats_user": "gateway",
     "nats_password": "a-real-nats-password",
     "execution_public_key": PUBLIC_KEY,
+    "gateway_key": Keyring.generate_key(),
 }
 
 
@@ -70,3 +71,25 @@ def test_several_workers_need_a_shared_jwt_secret() -> None:
         Settings(env="development", jwt_secret=None, http_workers=2)
 
     assert Settings(env="development", jwt_secret="y" * 40, http_workers=2).http_workers == 2
+def test_gateway_key_is_required_outside_development() -> None:
+    with pytest.raises(ValidationError, match="TP_GATEWAY_KEY"):
+        Settings(**(PRODUCTION | {"gateway_key": None}), jwt_secret="x" * 40)
+
+
+def test_the_gateway_key_seals_and_opens_with_the_same_keyring() -> None:
+    keyring = Settings(**PRODUCTION, jwt_secret="x" * 40).keyring()
+
+    assert keyring.decrypt(keyring.encrypt(b"totp", b"ctx"), b"ctx") == b"totp"
+
+
+@pytest.mark.parametrize(
+    ("allow", "mode", "effective"),
+    [
+        (True, "open", "open"),
+        (True, "invite", "invite"),
+        (False, "open", "closed"),
+        (True, "closed", "closed"),
+    ],
+)
+def test_registration_mode(allow: bool, mode: str, effective: str) -> None:
+    assert Settings(allow_registration=allow, registration=mode).registration_mode == effective

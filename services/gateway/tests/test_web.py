@@ -506,3 +506,13 @@ def test_websocket_messages_are_checked_before_anything_is_done() -> None:
         "data": {"a": 1},
         "timestamp": None,
     }
+
+
+def test_the_sign_in_page_asks_for_the_one_time_code_only_when_2fa_needs_it() -> None:
+    plain = bytes(render(_request(), "login.html", Viewer(None, "uk"), {"email": ""}).body).decode()
+    context = {"email": "a@b.c", "otp_required": True, "error": "code"}
+    asked = bytes(render(_request(), "login.html", Viewer(None, "uk"), context).body).decode()
+
+    assert 'name="otp"' not in plain
+    assert 'name="otp"' in asked and 'autocomplete="one-time-code"' in asked
+    assert "Одноразовий код" in asked

@@ -122,7 +122,9 @@ PERMISSIONS: Mapping[str, Permissions] = {
             family(subjects.audit("any")),
             family(subjects.query("any", "any"), 2),
             subjects.health("all"),
+            subjects.SESSIONS_REVOKED,
         ),
+        subscribe=(subjects.SESSIONS_REVOKED,),
     ),
     RISK: _service(
         RISK,

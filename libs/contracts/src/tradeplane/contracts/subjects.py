@@ -146,6 +146,11 @@ def health(service: str) -> str:
     return f"{PREFIX}.health.{service}"
 
 
+SESSIONS_REVOKED = f"{PREFIX}.gateway.sessions.revoked"
+"""Core NATS (no stream): the gateway tells its other workers to drop cached session checks of a user
+(`{userId}`) or of one session (`{userId, sessionId}`)."""
+
+
 def symbol_token(symbol: str) -> str:
     """`BTC/USDT` → `BTC-USDT`: a subject token may not contain `/` or `.`."""
     return symbol.replace("/", "-").replace(".", "_")

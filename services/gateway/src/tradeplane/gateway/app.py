@@ -14,9 +14,12 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from tradeplane.runtime import Runtime, serve, telemetry
 from tradeplane.runtime.health import health_router
+from tradeplane.runtime.periodic import Periodic
 
 from . import envelope, handlers, stream, web, websocket
 from .adapters.tables import metadata
+from .auth import lockout
+from .auth.cache import revocation_router
 from .auth.tokens import AccessTokens
 from .body_limit import BodyLimit
 from .config import Settings
@@ -76,6 +79,7 @@ def build(config: Settings, rt: Runtime | None = None) -> FastAPI:
     tokens = AccessTokens(config.jwt_key, timedelta(minutes=config.access_token_minutes))
     gw = Gateway(rt, config, tokens)
     rt.include(handlers.router(rt), health_router(SERVICE, config.instance_id, rt.checks))
+    rt.include(revocation_router(gw.session_cache))
 
     async def bootstrap_admin() -> None:
         if config.admin_email and config.admin_password is not None:
@@ -85,10 +89,15 @@ def build(config: Settings, rt: Runtime | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await rt.start([bootstrap_admin])
+        sweeps = Periodic()
+        sweeps.start("rate-counter-sweep", 300.0, gw.limiter.storage.sweep, at_once=False)
+        lock = gw.login_policies[0].lock
+        sweeps.start("login-failure-sweep", 300.0, lambda: lockout.sweep(rt.engine, lock), at_once=False)
         log.info("service started", extra={"instance": config.instance_id})
         try:
             yield
         finally:
+            await sweeps.stop()
             await rt.stop()
 
     app = FastAPI(

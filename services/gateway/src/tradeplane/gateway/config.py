@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 import secrets
-from typing import Self
+from typing import Literal, Self
 
 from pydantic import Field, PrivateAttr, SecretStr, model_validator
+from tradeplane.runtime.crypto import Keyring
 from tradeplane.runtime.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,9 @@ class Settings(ServiceSettings):
     """When both are set, that admin exists (created, or promoted) after every start."""
 
     allow_registration: bool = True
+    """False closes registration whatever `registration` says (kept for older deployments)."""
+    registration: Literal["open", "closed", "invite"] = "open"
+    """Who may register: anyone, nobody (admins create accounts), or holders of an admin's invite code."""
     cookie_secure: bool = True
     cors_origins: str = ""
     """Comma-separated origins allowed to call the API from a browser (none by default)."""
@@ -43,10 +47,59 @@ class Settings(ServiceSettings):
     venue_cache_seconds: float = Field(default=30.0, ge=0)
     query_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
 
+    gateway_key: SecretStr | None = None
+    """Keyring (`kid:base64key,...`) sealing users' TOTP secrets; required outside development."""
+    require_admin_2fa: bool = False
+    """Admins without two-factor authentication may only set it up (403 TWO_FACTOR_SETUP_REQUIRED)."""
+
+    session_idle_minutes: int = Field(default=30, ge=1, le=7 * 24 * 60)
+    """A session with no request for this long ends (seeds/004: 30 minutes)."""
+    session_absolute_hours: int = Field(default=24, ge=1, le=365 * 24)
+    """A session ends this long after its login, however active it is."""
+
+    rate_limit_per_minute: int = Field(default=100, ge=1)
+    """Requests per minute per user (per IP before login) outside the buckets below (seeds/004)."""
+    rate_limit_trading_per_minute: int = Field(default=20, ge=1)
+    """Order create/cancel and kill switch requests per minute per user (seeds/004)."""
+    rate_limit_market_per_minute: int = Field(default=300, ge=1)
+    """Market data requests per minute per user (seeds/004)."""
+    rate_limit_costly_per_minute: int = Field(default=10, ge=1)
+    """Webhook tests and venue syncs (each reaches out to a third party) per minute per user."""
+    rate_limit_anonymous_per_minute: int = Field(default=100, ge=1)
+    """Requests per minute per IP without a login (register, login, refresh)."""
+
+    login_backoff_after: int = Field(default=3, ge=1)
+    """Failed logins (per account and per IP) before each further attempt must wait."""
+    login_backoff_seconds: float = Field(default=1.0, ge=0)
+    """The first wait; it doubles with each further failure (capped at the lock duration)."""
+    login_lock_failures: int = Field(default=10, ge=1)
+    """Failed logins that lock an account (seeds/004) for `login_lock_minutes`."""
+    login_ip_lock_failures: int = Field(default=50, ge=1)
+    """Failed logins from one IP (any accounts) that lock that IP out of logging in."""
+    login_lock_minutes: float = Field(default=15.0, gt=0)
+    """How long a lock lasts; failures older than this are forgotten."""
+
+    max_webhooks_per_user: int = Field(default=20, ge=0)
+    """Webhook endpoints a user may have (409 WEBHOOK_LIMIT_REACHED beyond)."""
+
     _jwt_key: str = PrivateAttr(default="")
 
     def secret_fields(self) -> dict[str, SecretStr | None]:
-        return {"jwt_secret": self.jwt_secret}
+        return {"jwt_secret": self.jwt_secret, "gateway_key": self.gateway_key}
+
+    @property
+    def registration_mode(self) -> Literal["open", "closed", "invite"]:
+        return self.registration if self.allow_registration else "closed"
+
+    def keyring(self) -> Keyring:
+        """The configured keyring; in development without one, a key that lives as long as the process."""
+        if self.gateway_key is not None and self.gateway_key.get_secret_value().strip():
+            return Keyring.parse(self.gateway_key.get_secret_value())
+        log.warning(
+            "TP_GATEWAY_KEY is not set: TOTP secrets are sealed with a key generated for this process "
+            "and become unreadable after a restart (development only)"
+        )
+        return Keyring.parse(Keyring.generate_key())
 
     @model_validator(mode="after")
     def _resolve_jwt_key(self) -> Self:

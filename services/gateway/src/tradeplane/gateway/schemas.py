@@ -156,12 +156,18 @@ Language = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2,3}([_-][A-Za-z
 Password = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
 
 
+OneTimeCode = Annotated[str, StringConstraints(min_length=1, max_length=32, strip_whitespace=True)]
+"""A 6-digit TOTP code, or a recovery code (`k7m2p-q9xw4`)."""
+
+
 class RegisterRequest(Body):
     email: Email
     password: Password
     name: Text = ""
     timezone: Timezone = "UTC"
     language: Language = "en"
+    invite_code: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
+    """Required when registration is invite-only (TP_REGISTRATION=invite)."""
 
 
 class ProfileUpdate(Body):
@@ -188,6 +194,8 @@ class LoginRequest(Body):
     email: Annotated[str, StringConstraints(min_length=1, max_length=320)] | None = None
     username: Annotated[str, StringConstraints(min_length=1, max_length=320)] | None = None
     password: Password
+    otp: OneTimeCode | None = None
+    """With 2FA on: the authenticator's current code, or one of the recovery codes."""
 
     @model_validator(mode="after")
     def _one_login(self) -> Self:
@@ -242,6 +250,36 @@ class UserCreated(Out):
 
 class RoleUpdate(Body):
     role: Role
+
+
+class TwoFactorCode(Body):
+    code: OneTimeCode
+
+
+class TwoFactorSetup(Out):
+    secret: str
+    otpauth_url: str
+
+
+class RecoveryCodes(Out):
+    recovery_codes: list[str]
+
+
+PerMinute = Annotated[int, Field(ge=1, le=1_000_000)]
+
+
+class RateLimitsUpdate(Body):
+    """One user's limits (requests a minute); a field left out or null goes back to the default."""
+
+    requests_per_minute: PerMinute | None = None
+    trading_per_minute: PerMinute | None = None
+    market_per_minute: PerMinute | None = None
+
+
+class InviteCreate(Body):
+    email: Email | None = None
+    """Only this address may use the invite (any address when left out)."""
+    expires_in_days: int = Field(default=7, ge=1, le=90)
 
 
 # Orders
@@ -436,5 +474,5 @@ class ErrorBody(BaseModel):
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorBody} for status in (400, 401, 403, 404, 409, 422, 503)
+    status: {"model": ErrorBody} for status in (400, 401, 403, 404, 409, 422, 429, 503)
 }

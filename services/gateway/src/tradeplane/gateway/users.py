@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import secrets
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy import Row
-from tradeplane.contracts import Role
+from tradeplane.contracts import Role, utcnow
 from tradeplane.runtime import Outbox
 
 from .adapters import repo
 from .audit import audit
 from .auth.passwords import hash_password, weakness
+from .envelope import ApiError
 
 log = logging.getLogger(__name__)
 
@@ -27,10 +30,14 @@ async def create_user(
     name: str = "",
     timezone: str = "UTC",
     language: str = "en",
+    invite: str | None = None,
 ) -> Row[Any] | None:
-    """The new user, or None when the email is taken. The password must already satisfy the policy."""
+    """The new user, or None when the email is taken. The password must already satisfy the policy.
+    `invite` (an invite code's digest) must be unused and unexpired: 403 INVALID_INVITE otherwise."""
     password_hash = await hash_password(password)
     async with outbox.transaction() as tx:
+        if invite is not None and not await repo.use_invite(tx.conn, invite, email, utcnow()):
+            raise ApiError(403, "INVALID_INVITE", "the invite code is not valid (used, expired or another's)")
         row = await repo.insert_user(
             tx.conn,
             email=email,
@@ -40,9 +47,21 @@ async def create_user(
             timezone=timezone,
             language=language,
         )
+        if row is None and invite is not None:  # keep the invite for a retry with another email
+            raise ApiError(409, "EMAIL_TAKEN", "an account with this email exists", field="email")
         if row is not None:
+            if invite is not None:
+                await repo.mark_invite_user(tx.conn, invite, row.id)
             tx.emit(*audit(actor, "user.create", str(row.id), email=email, role=role.value))
     return row
+
+
+def new_invite_code() -> str:
+    return secrets.token_urlsafe(18)
+
+
+def invite_digest(code: str) -> str:
+    return hashlib.sha256(code.strip().encode()).hexdigest()
 
 
 async def change_role(outbox: Outbox, user_id: UUID, role: Role, actor: str) -> Row[Any] | None:

@@ -35,6 +35,7 @@ GENERATORS: dict[str, Callable[[], str]] = {
     "TP_JWT_SECRET": lambda: secrets.token_urlsafe(48),
     "TP_MASTER_KEY": _aes_key,
     "TP_NOTIFIER_KEY": _aes_key,
+    "TP_GATEWAY_KEY": _aes_key,
     "TP_ADMIN_PASSWORD": lambda: secrets.token_urlsafe(12),
     EXECUTION_PRIVATE_KEY: lambda: crypto.generate_key_pair()[0],
     **{nats_password_name(user): lambda: secrets.token_urlsafe(24) for user in ALL_USERS},

@@ -13,7 +13,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 from tradeplane.contracts import AuditRecorded, Role
 
-from .tables import audit_log, refresh_tokens, sessions, users
+from .tables import audit_log, invites, recovery_codes, refresh_tokens, sessions, users
 
 
 async def user_by_id(conn: AsyncConnection, user_id: UUID) -> Row[Any] | None:
@@ -77,13 +77,94 @@ async def users_by_role(conn: AsyncConnection) -> dict[str, int]:
 
 
 async def authenticate(conn: AsyncConnection, user_id: UUID, session_id: UUID) -> Row[Any] | None:
-    """The user of a live session: None when the session was revoked (logout, token reuse)."""
+    """The user of a live session with `session_created_at` and `last_seen_at`: None when the session
+    was revoked (logout, token reuse, an admin)."""
     stmt = (
-        select(users)
+        select(
+            users,
+            sessions.c.created_at.label("session_created_at"),
+            sessions.c.last_seen_at.label("last_seen_at"),
+        )
         .join(sessions, sessions.c.user_id == users.c.id)
         .where(users.c.id == user_id, sessions.c.id == session_id, sessions.c.revoked_at.is_(None))
     )
     return (await conn.execute(stmt)).first()
+
+
+async def touch_session(conn: AsyncConnection, session_id: UUID, at: datetime) -> None:
+    await conn.execute(
+        update(sessions)
+        .where(sessions.c.id == session_id, sessions.c.last_seen_at < at)
+        .values(last_seen_at=at)
+    )
+
+
+async def revoke_user_sessions(conn: AsyncConnection, user_id: UUID, reason: str, at: datetime) -> int:
+    result = await conn.execute(
+        update(sessions)
+        .where(sessions.c.user_id == user_id, sessions.c.revoked_at.is_(None))
+        .values(revoked_at=at, revoked_reason=reason)
+    )
+    return int(result.rowcount)
+
+
+async def accept_totp_step(conn: AsyncConnection, user_id: UUID, step: int) -> bool:
+    """Record `step` as the last TOTP step used; False when it (or a later one) was used already."""
+    stmt = (
+        update(users)
+        .where(users.c.id == user_id, or_(users.c.totp_last_step.is_(None), users.c.totp_last_step < step))
+        .values(totp_last_step=step)
+        .returning(users.c.id)
+    )
+    return (await conn.execute(stmt)).first() is not None
+
+
+async def replace_recovery_codes(conn: AsyncConnection, user_id: UUID, digests: Sequence[str]) -> None:
+    await conn.execute(recovery_codes.delete().where(recovery_codes.c.user_id == user_id))
+    if digests:
+        await conn.execute(recovery_codes.insert(), [{"user_id": user_id, "code_hash": d} for d in digests])
+
+
+async def use_recovery_code(conn: AsyncConnection, user_id: UUID, digest: str, at: datetime) -> bool:
+    stmt = (
+        update(recovery_codes)
+        .where(
+            recovery_codes.c.user_id == user_id,
+            recovery_codes.c.code_hash == digest,
+            recovery_codes.c.used_at.is_(None),
+        )
+        .values(used_at=at)
+        .returning(recovery_codes.c.code_hash)
+    )
+    return (await conn.execute(stmt)).first() is not None
+
+
+async def insert_invite(
+    conn: AsyncConnection, digest: str, created_by: UUID, expires_at: datetime, email: str | None
+) -> None:
+    await conn.execute(
+        invites.insert().values(code_hash=digest, created_by=created_by, expires_at=expires_at, email=email)
+    )
+
+
+async def use_invite(conn: AsyncConnection, digest: str, email: str, at: datetime) -> bool:
+    """Spend an invite (unused, unexpired, and for this email when it names one)."""
+    stmt = (
+        update(invites)
+        .where(
+            invites.c.code_hash == digest,
+            invites.c.used_at.is_(None),
+            invites.c.expires_at > at,
+            or_(invites.c.email.is_(None), invites.c.email == email),
+        )
+        .values(used_at=at)
+        .returning(invites.c.code_hash)
+    )
+    return (await conn.execute(stmt)).first() is not None
+
+
+async def mark_invite_user(conn: AsyncConnection, digest: str, user_id: UUID) -> None:
+    await conn.execute(update(invites).where(invites.c.code_hash == digest).values(used_by=user_id))
 
 
 async def create_session(conn: AsyncConnection, user_id: UUID) -> UUID:
@@ -109,6 +190,8 @@ async def lock_refresh(conn: AsyncConnection, token_hash: str) -> Row[Any] | Non
             refresh_tokens.c.used_at,
             sessions.c.user_id,
             sessions.c.revoked_at.label("session_revoked_at"),
+            sessions.c.created_at.label("session_created_at"),
+            sessions.c.last_seen_at,
         )
         .join(sessions, sessions.c.id == refresh_tokens.c.session_id)
         .where(refresh_tokens.c.token_hash == token_hash)

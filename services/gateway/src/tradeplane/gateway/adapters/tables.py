@@ -5,11 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     DateTime,
     ForeignKey,
     Index,
+    Integer,
+    LargeBinary,
     Numeric,
     String,
     Table,
@@ -43,7 +46,15 @@ users = Table(
     _created_at(),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("last_login", DateTime(timezone=True)),
+    Column("disabled_at", DateTime(timezone=True)),
+    Column("totp_secret", LargeBinary),
+    Column("totp_pending", LargeBinary),
+    Column("totp_last_step", BigInteger),
+    Column("rate_limits", JSONB),
 )
+"""`totp_secret` (2FA on) and `totp_pending` (set up, not yet enabled) are sealed with the gateway's
+keyring; `totp_last_step` is the last TOTP time step accepted (a code works once); `rate_limits` holds
+an admin's per-user overrides (`{requestsPerMinute, tradingPerMinute, marketPerMinute}`)."""
 
 sessions = Table(
     "sessions",
@@ -53,6 +64,7 @@ sessions = Table(
     _created_at(),
     Column("revoked_at", DateTime(timezone=True)),
     Column("revoked_reason", String(100)),
+    Column("last_seen_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Index("ix_gateway_sessions_user_id", "user_id"),
 )
 """A login: the family of refresh tokens it rotates through; access tokens name it in `sid`."""
@@ -122,3 +134,47 @@ audit_log = Table(
     Index("ix_gateway_audit_actor", "actor"),
     Index("ix_gateway_audit_target", "target"),
 )
+
+recovery_codes = Table(
+    "recovery_codes",
+    metadata,
+    Column("user_id", Uuid, ForeignKey(users.c.id, ondelete="CASCADE"), primary_key=True),
+    Column("code_hash", String(64), primary_key=True),
+    Column("used_at", DateTime(timezone=True)),
+)
+"""Two-factor recovery codes, as SHA-256 digests; each works once."""
+
+login_failures = Table(
+    "login_failures",
+    metadata,
+    Column("key", String(300), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("last_failure_at", DateTime(timezone=True), nullable=False),
+    Column("locked_until", DateTime(timezone=True)),
+)
+"""Failed logins per account (`account:<email>`) and per IP (`ip:<address>`): backoff and locks."""
+
+rate_counters = Table(
+    "rate_counters",
+    metadata,
+    Column("key", String(300), primary_key=True),
+    Column("count", Integer, nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Index("ix_gateway_rate_counters_expires_at", "expires_at"),
+    prefixes=["UNLOGGED"],
+)
+"""Fixed-window rate limit counters shared by every gateway worker (UNLOGGED: losing them in a crash
+only forgives a minute of requests)."""
+
+invites = Table(
+    "invites",
+    metadata,
+    Column("code_hash", String(64), primary_key=True),
+    Column("created_by", Uuid, nullable=False),
+    _created_at(),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("email", String(254)),
+    Column("used_at", DateTime(timezone=True)),
+    Column("used_by", Uuid),
+)
+"""Invite codes (SHA-256 digests) for invite-only registration; each works once."""

@@ -5,23 +5,25 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter, Response
 from sqlalchemy import Row
-from tradeplane.contracts import OrderStatus, Role
+from tradeplane.contracts import OrderStatus, Role, utcnow
 from tradeplane.contracts.queries import PNL, RISK
 
 from ..adapters import order_view, repo
+from ..audit import audit
 from ..auth.principal import Principal
 from ..context import Gateway
 from ..deps import Admin, DbConn, Gw, Pages
 from ..envelope import ApiError, EnvelopeRoute, ok, paged, pagination
 from ..proxy import forward
-from ..schemas import ERRORS, Ok, Page, RiskCeilings, RoleUpdate
-from ..users import change_role
+from ..ratelimit import OVERRIDES
+from ..schemas import ERRORS, InviteCreate, Ok, Page, RateLimitsUpdate, RiskCeilings, RoleUpdate
+from ..users import change_role, invite_digest, new_invite_code
 from ..views import user_json
 
 router = APIRouter(prefix="/api/admin", tags=["admin"], route_class=EnvelopeRoute, responses=ERRORS)
@@ -81,15 +83,89 @@ async def set_user_role(user_id: UUID, body: RoleUpdate, admin: Admin, gw: Gw) -
     row = await change_role(gw.rt.outbox, user_id, body.role, admin.email)
     if row is None:
         raise _user_not_found()
+    await gw.forget_sessions(user_id)  # the next request sees the new role
     return ok(user_json(row))
 
 
 @router.post("/users/{user_id:uuid}/enable", response_model=Ok[dict[str, object]])
-async def enable_user(user_id: UUID, admin: Admin, gw: Gw, conn: DbConn) -> Response:
-    """Let a user who was disabled (repeated venue errors) trade again."""
-    if await repo.user_by_id(conn, user_id) is None:
-        raise _user_not_found()
+async def enable_user(user_id: UUID, admin: Admin, gw: Gw) -> Response:
+    """Let a user log in again (after `disable`) and trade again (after repeated venue errors)."""
+    async with gw.rt.outbox.transaction() as tx:
+        before = await repo.user_by_id(tx.conn, user_id)
+        if before is None:
+            raise _user_not_found()
+        if before.disabled_at is not None:
+            await repo.update_user(tx.conn, user_id, disabled_at=None)
+            tx.emit(*audit(admin.email, "user.enable", str(user_id)))
     return await forward(gw, admin, RISK, "users.enable", {"userId": str(user_id)})
+
+
+@router.post("/users/{user_id:uuid}/disable", response_model=Ok[dict[str, object]])
+async def disable_user(user_id: UUID, admin: Admin, gw: Gw) -> Response:
+    """Stop a user logging in: every session ends at once (`POST .../enable` undoes it)."""
+    if user_id == admin.id:
+        raise ApiError(409, "CANNOT_DISABLE_SELF", "an admin cannot disable their own account")
+    now = utcnow()
+    async with gw.rt.outbox.transaction() as tx:
+        row = await repo.update_user(tx.conn, user_id, disabled_at=now)
+        if row is None:
+            raise _user_not_found()
+        ended = await repo.revoke_user_sessions(tx.conn, user_id, "user disabled", now)
+        tx.emit(*audit(admin.email, "user.disable", str(user_id), sessionsRevoked=ended))
+    await gw.forget_sessions(user_id)
+    return ok(user_json(row) | {"disabled": True, "sessionsRevoked": ended})
+
+
+@router.post("/users/{user_id:uuid}/sessions/revoke", response_model=Ok[dict[str, object]])
+async def revoke_sessions(user_id: UUID, admin: Admin, gw: Gw) -> Response:
+    """End every session of a user at once (their tokens stop working; they may log in again)."""
+    now = utcnow()
+    async with gw.rt.outbox.transaction() as tx:
+        if await repo.user_by_id(tx.conn, user_id) is None:
+            raise _user_not_found()
+        ended = await repo.revoke_user_sessions(tx.conn, user_id, "revoked by an admin", now)
+        tx.emit(*audit(admin.email, "user.sessions.revoke", str(user_id), sessionsRevoked=ended))
+    await gw.forget_sessions(user_id)
+    return ok({"userId": str(user_id), "sessionsRevoked": ended})
+
+
+@router.put("/users/{user_id:uuid}/rate-limits", response_model=Ok[dict[str, object]])
+async def put_rate_limits(user_id: UUID, body: RateLimitsUpdate, admin: Admin, gw: Gw) -> Response:
+    """Raise (or lower) one user's rate limits, e.g. for an API customer or a load test; a field left
+    out or null goes back to the default."""
+    overrides = body.model_dump(mode="json", by_alias=True, exclude_none=True)
+    async with gw.rt.outbox.transaction() as tx:
+        row = await repo.update_user(tx.conn, user_id, rate_limits=overrides or None)
+        if row is None:
+            raise _user_not_found()
+        tx.emit(*audit(admin.email, "user.rate_limits", str(user_id), **overrides))
+    await gw.forget_sessions(user_id)
+    return ok({"userId": str(user_id), "rateLimits": rate_limits_json(gw, overrides)})
+
+
+@router.get("/users/{user_id:uuid}/rate-limits", response_model=Ok[dict[str, object]])
+async def get_rate_limits(user_id: UUID, admin: Admin, conn: DbConn, gw: Gw) -> Response:
+    """A user's rate limits (requests a minute) as they apply now."""
+    row = await repo.user_by_id(conn, user_id)
+    if row is None:
+        raise _user_not_found()
+    return ok({"userId": str(user_id), "rateLimits": rate_limits_json(gw, row.rate_limits)})
+
+
+def rate_limits_json(gw: Gateway, overrides: dict[str, Any] | None) -> dict[str, int]:
+    limits = gw.limiter.defaults.for_user(overrides)
+    return {name: limits.per_minute[bucket] for bucket, name in OVERRIDES.items()}
+
+
+@router.post("/invites", status_code=201, response_model=Ok[dict[str, object]])
+async def create_invite(body: InviteCreate, admin: Admin, gw: Gw) -> Response:
+    """An invite code for invite-only registration (TP_REGISTRATION=invite); shown only now, works once."""
+    code = new_invite_code()
+    expires_at = utcnow() + timedelta(days=body.expires_in_days)
+    async with gw.rt.outbox.transaction() as tx:
+        await repo.insert_invite(tx.conn, invite_digest(code), admin.id, expires_at, body.email)
+        tx.emit(*audit(admin.email, "invite.create", body.email or "", expiresAt=expires_at.isoformat()))
+    return ok({"code": code, "email": body.email, "expiresAt": expires_at.isoformat()}, 201)
 
 
 @router.get("/risk-ceilings", response_model=Ok[dict[str, object]])

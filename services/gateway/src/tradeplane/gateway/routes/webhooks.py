@@ -8,7 +8,7 @@ from fastapi import APIRouter, Response
 from tradeplane.contracts.queries import NOTIFIER
 
 from ..deps import CurrentUser, Gw, Pages, Trader
-from ..envelope import EnvelopeRoute
+from ..envelope import ApiError, EnvelopeRoute
 from ..proxy import forward
 from ..schemas import ERRORS, Ok, Page, WebhookCreate, WebhookUpdate
 
@@ -18,7 +18,17 @@ Data = Ok[dict[str, object]]
 
 @router.post("", status_code=201, response_model=Data)
 async def create_webhook(body: WebhookCreate, user: Trader, gw: Gw) -> Response:
-    """Add an endpoint; its signing secret is shown only in this answer."""
+    """Add an endpoint; its signing secret is shown only in this answer. At most
+    TP_MAX_WEBHOOKS_PER_USER endpoints a user (409 WEBHOOK_LIMIT_REACHED)."""
+    existing = await gw.ask(user.caller, NOTIFIER, "webhooks.list")
+    cap = gw.settings.max_webhooks_per_user
+    if existing.ok and isinstance(existing.data, list) and len(existing.data) >= cap:
+        raise ApiError(
+            409,
+            "WEBHOOK_LIMIT_REACHED",
+            f"at most {cap} webhook endpoints a user; delete one first",
+            limit=cap,
+        )
     params = body.params() | {"enabled": body.enabled}
     return await forward(gw, user, NOTIFIER, "webhooks.create", params, 201)
 

@@ -25,7 +25,7 @@ from tradeplane.contracts import HaltScope, OrderStatus, OrderType, Role
 from ..adapters import repo
 from ..auth.principal import Principal
 from ..context import Gateway
-from ..deps import Gw, MaybeUser, Paging, _admin, _writer
+from ..deps import Gw, MaybeUser, Paging, _admin, _writer, admin_two_factor
 from ..envelope import ApiError
 from ..routes import admin as admin_api
 from ..routes import auth as auth_api
@@ -219,12 +219,22 @@ async def login(request: Request, gw: Gw) -> Response:
     fields = await _form(request)
     who = viewer(request, None)
     credentials = {"email": fields.get("email", ""), "password": fields.get("password", "")}
+    if otp := str(fields.get("otp", "")).strip():
+        credentials["otp"] = otp
     try:
-        answer = await auth_api.login(LoginRequest.model_validate(credentials), gw)
+        answer = await auth_api.login(LoginRequest.model_validate(credentials), gw, request)
     except (ApiError, ValidationError) as exc:
         message, status = _problem(exc)
-        error = i18n.translator(who.language)("Wrong email or password.") if status in (401, 422) else message
-        return render(request, "login.html", who, {"email": credentials["email"], "error": error}, status)
+        translate = i18n.translator(who.language)
+        two_factor = isinstance(exc, ApiError) and exc.code == "TWO_FACTOR_REQUIRED"
+        if two_factor:
+            error = translate("Enter the code from your authenticator app (or a recovery code).")
+        elif status in (401, 422):
+            error = translate("Wrong email or password.")
+        else:
+            error = message
+        context = {"email": credentials["email"], "error": error, "otp_required": two_factor}
+        return render(request, "login.html", who, context, status)
     return _keep_refresh(go(request, "/", answer), answer, gw)
 
 
@@ -242,9 +252,9 @@ async def register(request: Request, gw: Gw) -> Response:
     who = viewer(request, None)
     body = {k: fields.get(k, "") for k in ("email", "password", "name")} | {"language": who.language}
     try:
-        data_of(await auth_api.register(RegisterRequest.model_validate(body), gw))
+        data_of(await auth_api.register(RegisterRequest.model_validate(body), gw, request))
         credentials = {"email": body["email"], "password": body["password"]}
-        answer = await auth_api.login(LoginRequest.model_validate(credentials), gw)
+        answer = await auth_api.login(LoginRequest.model_validate(credentials), gw, request)
     except (ApiError, ValidationError) as exc:
         message, status = _problem(exc)
         kept = {"email": body["email"], "name": body["name"]}
@@ -277,7 +287,7 @@ async def refresh_session(request: Request, gw: Gw, next: str = "/") -> Response
     """Renew an expired access cookie from the refresh cookie, then back to the page (or to sign in)."""
     try:
         body = RefreshRequest(refresh_token=request.cookies.get(REFRESH_COOKIE, ""))
-        answer = await auth_api.refresh(body, gw)
+        answer = await auth_api.refresh(body, gw, request)
     except (ApiError, ValidationError):
         return _keep_refresh(go(request, "/login"), None, gw)
     return _keep_refresh(go(request, _local(next), answer), answer, gw)
@@ -587,6 +597,7 @@ async def put_language(request: Request, user: PageUser, gw: Gw) -> Response:
 
 async def _admin_page(request: Request, user: Principal, gw: Gateway, outcome: Outcome = NOTHING) -> Response:
     _admin(user)
+    admin_two_factor(gw, user)
     async with gw.rt.engine.connect() as conn:
         users_answer = await admin_api.list_users(user, gw, conn, Paging(1, 100))
         audit_answer = await compliance_api.audit_log(user, conn, Paging(1, 50), None)
@@ -618,8 +629,7 @@ async def set_role(user_id: UUID, request: Request, user: PageUser, gw: Gw) -> R
 @router.post("/admin/users/{user_id:uuid}/enable", response_class=HTMLResponse)
 async def enable_user(user_id: UUID, request: Request, user: PageUser, gw: Gw) -> Response:
     async def act(fields: dict[str, Any], _: i18n.Translate) -> Outcome:
-        async with gw.rt.engine.connect() as conn:
-            data_of(await admin_api.enable_user(user_id, user, gw, conn))
+        data_of(await admin_api.enable_user(user_id, user, gw))
         return Outcome(notice=_("The user may trade again."))
 
     return await _post(request, user, gw, _admin_page, act, _admin)
