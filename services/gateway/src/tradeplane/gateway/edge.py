@@ -68,7 +68,10 @@ def cookie_session(tokens: AccessTokens, headers: Headers) -> UUID | None:
 
 def token_for(request: Request) -> str:
     """The CSRF token for the page being rendered ("" when the cookie authenticates no session)."""
-    gw = request.app.state.gateway
+    app = request.scope.get("app")
+    gw = getattr(getattr(app, "state", None), "gateway", None)
+    if gw is None:
+        return ""
     session = cookie_session(gw.tokens, request.headers)
     return csrf_token(gw.settings.jwt_key, session) if session is not None else ""
 
