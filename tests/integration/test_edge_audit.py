@@ -221,13 +221,17 @@ def test_tradeplane_audit_verify_names_an_edited_and_a_deleted_entry(
     engine = sa.create_engine(stack.database_url)
     try:
         with engine.begin() as conn, pytest.raises(sa.exc.DBAPIError, match="append-only"):
-            conn.execute(sa.text("UPDATE gateway.audit_log SET actor = 'nobody' WHERE event_id = :id"), victim)
+            conn.execute(
+                sa.text("UPDATE gateway.audit_log SET actor = 'nobody' WHERE event_id = :id"), victim
+            )
         with engine.begin() as conn, pytest.raises(sa.exc.DBAPIError, match="append-only"):
             conn.execute(sa.text("DELETE FROM gateway.audit_log WHERE event_id = :id"), victim)
 
         with engine.begin() as conn:  # the owner (a superuser here) turns the trigger off: the chain tells
             conn.execute(sa.text("ALTER TABLE gateway.audit_log DISABLE TRIGGER audit_log_append_only"))
-            conn.execute(sa.text("UPDATE gateway.audit_log SET actor = 'nobody' WHERE event_id = :id"), victim)
+            conn.execute(
+                sa.text("UPDATE gateway.audit_log SET actor = 'nobody' WHERE event_id = :id"), victim
+            )
         edited = verify(stack)
         assert edited.returncode == 1
         assert "edited" in edited.stderr and victim["id"] in edited.stderr, edited.stderr

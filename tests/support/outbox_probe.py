@@ -56,7 +56,8 @@ async def produce(count: int) -> None:
     for i in range(count):
         async with rt.outbox.transaction() as tx:
             tx.emit(
-                subjects.audit("probe", "probe"), AuditRecorded(meta=new_meta("probe"), actor="probe", action=f"n{i}")
+                subjects.audit("probe", "probe"),
+                AuditRecorded(meta=new_meta("probe"), actor="probe", action=f"n{i}"),
             )
     await rt.outbox.stop()
     await rt.broker.stop()

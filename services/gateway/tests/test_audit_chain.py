@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from uuid import UUID, uuid4
 
 from tradeplane.gateway.audit_chain import GENESIS, Entry, Head, entry_hash, verify
@@ -91,7 +92,7 @@ def test_each_chain_is_checked_on_its_own() -> None:
 
 def test_the_hash_covers_the_place_and_every_field() -> None:
     entry = chain(1)[0]
-    changes = {
+    changes: dict[str, Any] = {
         "chain": "risk",
         "seq": 2,
         "event_id": uuid4(),
