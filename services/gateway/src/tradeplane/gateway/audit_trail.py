@@ -17,6 +17,7 @@ from starlette.datastructures import Headers
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tradeplane.runtime import Outbox
+from tradeplane.runtime.periodic import cancel_all
 
 from .audit import audit
 from .auth.tokens import AccessTokens, TokenError
@@ -29,6 +30,7 @@ ACTION = "http.request"
 ANONYMOUS = "anonymous"
 BATCH = 200
 QUEUE = 10_000
+STOP_WAITS = 100
 
 
 class Recorder:
@@ -38,6 +40,7 @@ class Recorder:
         self.outbox = outbox
         self.queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(QUEUE)
         self._task: asyncio.Task[None] | None = None
+        self._busy = False
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._drain(), name="audit-trail")
@@ -45,9 +48,11 @@ class Recorder:
     async def stop(self) -> None:
         """Write what is queued, then stop."""
         if self._task is not None:
-            self._task.cancel()
-            with suppress(asyncio.CancelledError):
-                await self._task
+            for _ in range(STOP_WAITS):  # let the drain finish what it holds, then stop it between batches
+                if self.queue.empty() and not self._busy:
+                    break
+                await asyncio.sleep(0.05)
+            await cancel_all([self._task])
             self._task = None
         while not self.queue.empty():
             await self._write(self._take())
@@ -65,11 +70,13 @@ class Recorder:
         while True:
             first = await self.queue.get()
             batch = [first, *self._take()]
+            self._busy = True
             try:
                 await self._write(batch)
             except asyncio.CancelledError:
                 for entry in batch:  # stop() writes them
-                    self.queue.put_nowait(entry)
+                    with suppress(asyncio.QueueFull):
+                        self.queue.put_nowait(entry)
                 raise
             except Exception:
                 log.exception("could not record request audit entries; retrying", extra={"n": len(batch)})
@@ -77,6 +84,8 @@ class Recorder:
                     with suppress(asyncio.QueueFull):
                         self.queue.put_nowait(entry)
                 await asyncio.sleep(1)
+            finally:
+                self._busy = False
 
     async def _write(self, batch: list[dict[str, Any]]) -> None:
         if not batch:
