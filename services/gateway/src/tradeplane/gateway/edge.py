@@ -190,7 +190,7 @@ def client_ip(scope: Scope) -> str:
     return str(client[0]) if client else ""
 
 
-def _hsts(seconds: int) -> Extra:
+def hsts(seconds: int) -> Extra:
     value = {"Strict-Transport-Security": f"max-age={seconds}; includeSubDomains"}
 
     def extra(scope: Scope) -> Mapping[str, str]:
@@ -219,7 +219,7 @@ def guard(app: FastAPI, config: Settings, tokens: AccessTokens) -> None:
 def shield(app: FastAPI, config: Settings) -> None:
     """The outer layer: security headers on every response (HSTS over TLS), and the client's address
     and scheme from a trusted proxy's X-Forwarded-For/-Proto (outermost, so everything inside sees them)."""
-    extra = _hsts(config.hsts_seconds) if config.hsts_seconds else None
+    extra = hsts(config.hsts_seconds) if config.hsts_seconds else None
     app.add_middleware(SecurityHeaders, headers=HEADERS, extra=extra)
     if config.trusted_proxy_list:
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=config.trusted_proxy_list)
