@@ -14,7 +14,7 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 from tradeplane.contracts import Role
 from tradeplane.gateway.auth.tokens import AccessTokens
-from tradeplane.gateway.edge import HEADERS, AdminAllowlist, CsrfGuard, hsts, csrf_token
+from tradeplane.gateway.edge import HEADERS, AdminAllowlist, CsrfGuard, csrf_token, hsts
 from tradeplane.runtime.headers import SecurityHeaders
 
 KEY = "k" * 40
