@@ -151,3 +151,23 @@ async def test_a_services_credentials_cannot_delete_a_stream(nats_url: str) -> N
     finally:
         await operator.jetstream().delete_stream("WIPE_CHECK")
         await operator.close()
+
+
+GATEWAY_AUDIT = subjects.audit(GATEWAY, "user.role")
+
+
+async def test_another_service_cannot_publish_the_gateways_audit_entries(nats_url: str) -> None:
+    async with listening(nats_url, GATEWAY_AUDIT) as audit, as_user(nats_url, RISK) as (risk, errors):
+        await risk.publish(GATEWAY_AUDIT, b'{"actor": "forged"}')
+        await risk.flush()
+        await eventually(lambda: bool(violations(errors, "publish", GATEWAY_AUDIT)), bool)
+        assert audit.received == []
+
+
+async def test_each_service_publishes_its_own_audit_entries(nats_url: str) -> None:
+    own = subjects.audit(RISK, "killswitch.activate")
+    async with listening(nats_url, own) as audit, as_user(nats_url, RISK) as (risk, errors):
+        await risk.publish(own, b"{}")
+        await risk.flush()
+        await eventually(lambda: len(audit.received), lambda n: n == 1)
+        assert errors == []

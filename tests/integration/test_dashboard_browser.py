@@ -217,10 +217,13 @@ def test_a_viewer_sees_no_action_buttons_and_is_refused(
         expect(page.locator("#limits-form button")).to_have_count(0)
 
         market = {"venueId": venue, "symbol": "BTC/USDT", "side": "Buy", "type": "Market", "quantity": "1"}
-        refused = page.request.post("/orders", form=market)
+        forged = page.request.post("/orders", form=market)  # no CSRF token: refused before anything
+        assert forged.status == 403 and "CSRF_FAILED" in forged.text()
+        token = page.locator('meta[name="csrf-token"]').get_attribute("content") or ""
+        refused = page.request.post("/orders", form={**market, "csrf_token": token})
         assert refused.status == 403
         assert "viewers may look" in refused.text()
-        assert page.request.post(f"/orders/{placed}/cancel").status == 403
+        assert page.request.post(f"/orders/{placed}/cancel", form={"csrf_token": token}).status == 403
         assert page.request.get("/admin").status == 403
         page.goto("/orders")
         expect(page.locator("#orders-table tbody tr")).to_have_count(1)

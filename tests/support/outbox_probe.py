@@ -49,7 +49,7 @@ async def produce(count: int) -> None:
     try:
         async with rt.outbox.transaction() as tx:
             tx.emit(
-                subjects.audit("probe"),
+                subjects.audit("probe", "probe"),
                 AuditRecorded(meta=new_meta("probe"), actor="probe", action=ROLLED_BACK_ACTION),
             )
             await tx.execute(insert(produced).values(n=-1))
@@ -59,7 +59,8 @@ async def produce(count: int) -> None:
     for i in range(count):
         async with rt.outbox.transaction() as tx:
             tx.emit(
-                subjects.audit("probe"), AuditRecorded(meta=new_meta("probe"), actor="probe", action=f"n{i}")
+                subjects.audit("probe", "probe"),
+                AuditRecorded(meta=new_meta("probe"), actor="probe", action=f"n{i}"),
             )
             await tx.execute(insert(produced).values(n=i))
     await rt.outbox.stop()

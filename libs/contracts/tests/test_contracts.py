@@ -354,7 +354,7 @@ def test_subjects_carry_partition_and_user() -> None:
         subjects.trade_closed(USER),
         subjects.fill_booked(USER),
         subjects.risk_state(USER),
-        subjects.audit("killswitch.activate"),
+        subjects.audit("risk", "killswitch.activate"),
         subjects.dead_letter("risk", "tp.order.requested.1.x"),
     ],
 )

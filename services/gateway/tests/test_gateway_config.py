@@ -1,4 +1,4 @@
-"""Gateway settings: the JWT secret, CORS origins."""
+"""Gateway settings: the JWT secret, CORS origins, the edge (docs, metrics port, proxies, allowlist)."""
 
 from __future__ import annotations
 
@@ -93,3 +93,29 @@ def test_the_gateway_key_seals_and_opens_with_the_same_keyring() -> None:
 )
 def test_registration_mode(allow: bool, mode: str, effective: str) -> None:
     assert Settings(allow_registration=allow, registration=mode).registration_mode == effective
+
+
+SECRET = "s" * 40
+
+
+def test_docs_are_off_in_production_unless_asked_for() -> None:
+    assert Settings(env="development").docs_enabled
+    assert not Settings(**PRODUCTION, jwt_secret=SECRET).docs_enabled
+    assert Settings(**PRODUCTION, jwt_secret=SECRET, api_docs=True).docs_enabled
+    assert not Settings(env="development", api_docs=False).docs_enabled
+
+
+def test_metrics_are_on_the_public_port_only_in_development_without_an_operator_port() -> None:
+    assert Settings(env="development").public_metrics
+    assert not Settings(env="development", metrics_port=9100).public_metrics
+    assert not Settings(**PRODUCTION, jwt_secret=SECRET).public_metrics
+
+
+def test_proxies_and_the_admin_allowlist_are_addresses_or_networks() -> None:
+    config = Settings(trusted_proxies="127.0.0.1, 10.0.0.0/8", admin_allowlist="192.0.2.7,2001:db8::/32")
+    assert config.trusted_proxy_list == ["127.0.0.1", "10.0.0.0/8"]
+    assert [str(n) for n in config.admin_networks] == ["192.0.2.7/32", "2001:db8::/32"]
+    with pytest.raises(ValidationError, match="TP_TRUSTED_PROXIES"):
+        Settings(trusted_proxies="*")
+    with pytest.raises(ValidationError, match="TP_ADMIN_ALLOWLIST"):
+        Settings(admin_allowlist="the office")

@@ -57,7 +57,7 @@ def test_filter_drops_events_of_other_users() -> None:
 def test_filter_finds_the_user_in_the_payload_when_the_subject_lacks_it() -> None:
     accept = TailFilter(user=USER)
 
-    assert accept.accepts(subjects.audit("user.login"), {"user_id": str(USER)})
+    assert accept.accepts(subjects.audit("gateway", "user.login"), {"user_id": str(USER)})
 
 
 def test_filter_matches_type_prefixes_on_whole_tokens() -> None:

@@ -119,7 +119,7 @@ PERMISSIONS: Mapping[str, Permissions] = {
         GATEWAY,
         publish=(
             *_per_user(subjects.order_requested, subjects.order_cancel),
-            family(subjects.audit("any")),
+            subjects.audit_of(GATEWAY),
             family(subjects.query("any", "any"), 2),
             subjects.health("all"),
             subjects.SESSIONS_REVOKED,
@@ -133,7 +133,7 @@ PERMISSIONS: Mapping[str, Permissions] = {
             *_of_user(subjects.risk_state, subjects.user_disabled, subjects.user_enabled),
             family(subjects.halt_engaged(None)),
             family(subjects.halt_released(None)),
-            family(subjects.audit("any")),
+            subjects.audit_of(RISK),
             subjects.heartbeat(RISK),
             subjects.query(PNL, "portfolio"),
             _halt_bucket(),

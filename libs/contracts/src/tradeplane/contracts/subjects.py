@@ -129,8 +129,15 @@ def user_enabled(user_id: UUID) -> str:
     return f"{PREFIX}.user.enabled.{user_id}"
 
 
-def audit(action: str) -> str:
-    return f"{PREFIX}.audit.{token(action)}"
+def audit(service: str, action: str) -> str:
+    """An audit entry `service` records (`tp.audit.<service>.<action>`): each service may publish only
+    under its own name (permissions), so the subject says who vouches for the entry."""
+    return f"{PREFIX}.audit.{token(service)}.{token(action)}"
+
+
+def audit_of(service: str) -> str:
+    """Every audit entry of one service."""
+    return f"{PREFIX}.audit.{token(service)}.>"
 
 
 def dead_letter(consumer: str, original_subject: str) -> str:

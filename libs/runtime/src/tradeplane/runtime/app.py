@@ -21,6 +21,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from . import bus, db, health, migrations, telemetry
+from .headers import SecurityHeaders
 from .inbox import Inbox
 from .logs import configure_logging
 from .outbox import Outbox
@@ -120,7 +121,7 @@ class Runtime:
                     await hook()
                 await self.stop()
 
-        return Starlette(
+        app = Starlette(
             routes=[
                 Route("/healthz", _healthz),
                 Route("/readyz", self._readyz),
@@ -129,6 +130,8 @@ class Runtime:
             ],
             lifespan=lifespan,
         )
+        app.add_middleware(SecurityHeaders)
+        return app
 
     async def ready(self) -> tuple[bool, dict[str, str]]:
         results = await health.run_checks(self.checks)
@@ -178,6 +181,10 @@ def serve(app: Any, settings: ServiceSettings, *, workers: int = 1, factory: boo
         # Longer than any client's or proxy's idle keep-alive (httpx 5 s, ingress-nginx 60 s): a server
         # that closes an idle connection first races the client reusing it (httpx.ReadError under load).
         timeout_keep_alive=KEEP_ALIVE_SECONDS,
+        # X-Forwarded-For is trusted by the app itself, only from the proxies it is told about (the
+        # gateway's TP_TRUSTED_PROXIES), never by default from 127.0.0.1 as uvicorn would.
+        proxy_headers=False,
+        server_header=False,
     )
 
 

@@ -7,19 +7,21 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
+from wsgiref.simple_server import WSGIServer
 
 from fastapi import FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest, start_http_server
 from tradeplane.runtime import Runtime, serve, telemetry
 from tradeplane.runtime.health import health_router
 from tradeplane.runtime.periodic import Periodic
 
-from . import envelope, handlers, stream, web, websocket
+from . import edge, envelope, handlers, stream, web, websocket
 from .adapters.tables import metadata
 from .auth import lockout
 from .auth.cache import revocation_router
+from .audit_trail import AuditTrail, Recorder
 from .auth.tokens import AccessTokens
 from .body_limit import BodyLimit
 from .config import Settings
@@ -78,6 +80,7 @@ def build(config: Settings, rt: Runtime | None = None) -> FastAPI:
     rt = rt or runtime(config)
     tokens = AccessTokens(config.jwt_key, timedelta(minutes=config.access_token_minutes))
     gw = Gateway(rt, config, tokens)
+    trail = Recorder(rt.outbox)
     rt.include(handlers.router(rt), health_router(SERVICE, config.instance_id, rt.checks))
     rt.include(revocation_router(gw.session_cache))
 
@@ -93,19 +96,24 @@ def build(config: Settings, rt: Runtime | None = None) -> FastAPI:
         sweeps.start("rate-counter-sweep", 300.0, gw.limiter.storage.sweep, at_once=False)
         lock = gw.login_policies[0].lock
         sweeps.start("login-failure-sweep", 300.0, lambda: lockout.sweep(rt.engine, lock), at_once=False)
+        trail.start()
+        operator_port = _serve_metrics(config)
         log.info("service started", extra={"instance": config.instance_id})
         try:
             yield
         finally:
             await sweeps.stop()
+            if operator_port is not None:
+                operator_port.shutdown()
+            await trail.stop()
             await rt.stop()
 
     app = FastAPI(
         title="Tradeplane API",
         version="0.1.0",
         summary="Multi-user crypto trading: accounts, orders, risk, kill switch, PnL, webhooks.",
-        docs_url="/api/docs",
-        openapi_url="/api/openapi.json",
+        docs_url="/api/docs" if config.docs_enabled else None,
+        openapi_url="/api/openapi.json" if config.docs_enabled else None,
         redoc_url=None,
         lifespan=lifespan,
     )
@@ -116,7 +124,9 @@ def build(config: Settings, rt: Runtime | None = None) -> FastAPI:
     app.include_router(stream.router)
     app.include_router(websocket.router)
     web.install(app)  # the dashboard's pages at / and their assets at /static
-    _mount_operations(app, rt)
+    _mount_operations(app, rt, config.public_metrics)
+    edge.guard(app, config, tokens)
+    app.add_middleware(AuditTrail, recorder=trail, tokens=tokens)
     if config.cors_origin_list:
         app.add_middleware(
             CORSMiddleware,
@@ -129,11 +139,25 @@ def build(config: Settings, rt: Runtime | None = None) -> FastAPI:
     app.add_middleware(RequestMetrics)
     if telemetry.enabled():  # the request's span becomes the parent of the order's whole trace
         app.add_middleware(telemetry.TracingMiddleware)
+    edge.shield(app, config)
     return app
 
 
-def _mount_operations(app: FastAPI, rt: Runtime) -> None:
-    """/healthz (alive), /readyz (NATS, database and consumers) and /metrics, outside the API."""
+def _serve_metrics(config: Settings) -> WSGIServer | None:
+    """/metrics on the operator port (TP_METRICS_PORT), when one is set."""
+    if config.metrics_port is None:
+        return None
+    try:
+        server, _ = start_http_server(config.metrics_port, addr=config.metrics_host or config.http_host)
+    except OSError:  # several workers (TP_HTTP_WORKERS): the first one to start holds the port
+        log.warning("the operator port is held by another gateway worker; its /metrics are that worker's")
+        return None
+    return server
+
+
+def _mount_operations(app: FastAPI, rt: Runtime, public_metrics: bool) -> None:
+    """/healthz (alive), /readyz (NATS, database and consumers) and, in development without an operator
+    port, /metrics, outside the API."""
 
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -149,7 +173,8 @@ def _mount_operations(app: FastAPI, rt: Runtime) -> None:
 
     app.add_api_route("/healthz", healthz, include_in_schema=False)
     app.add_api_route("/readyz", readyz, include_in_schema=False)
-    app.add_api_route("/metrics", metrics, include_in_schema=False)
+    if public_metrics:
+        app.add_api_route("/metrics", metrics, include_in_schema=False)
 
 
 def create() -> FastAPI:

@@ -21,4 +21,4 @@ def audit(
         reason=reason[:500],
         details=details,
     )
-    return subjects.audit(action), event
+    return subjects.audit(SERVICE, action), event

@@ -1,4 +1,5 @@
-"""`python -m tradeplane.gateway user-create --email E [--name N] [--admin]`: the operator's way to add users.
+"""`python -m tradeplane.gateway user-create --email E [--name N] [--admin]`: the operator's way to add users;
+`... audit-verify` checks the audit log's hash chains.
 
 The password comes from TP_NEW_USER_PASSWORD, else from stdin (first line), never from argv, so it
 does not show in the process list or the shell history.
@@ -19,6 +20,8 @@ from tradeplane.contracts import Role
 from tradeplane.runtime import Outbox, make_engine
 from tradeplane.runtime.migrations import upgrade
 
+from . import audit_chain
+from .adapters import audit_store
 from .adapters.tables import metadata
 from .app import MIGRATIONS
 from .auth.passwords import weakness
@@ -80,3 +83,31 @@ def user_create(argv: list[str]) -> int:
     logging.basicConfig(level=logging.ERROR)
     role = Role.ADMIN if args.admin else Role.TRADER
     return asyncio.run(_create(Settings(), email, args.name.strip()[:200], role, password))
+
+
+EXIT_TAMPERED = 1
+
+
+async def _verify(settings: Settings) -> int:
+    engine = make_engine(settings)
+    try:
+        async with engine.connect() as conn:
+            entries = [entry async for entry in audit_store.chain_entries(conn)]
+            heads = await audit_store.heads(conn)
+    finally:
+        await engine.dispose()
+    problems = audit_chain.verify(entries, heads)
+    for problem in problems:
+        print(f"TAMPERED {problem.kind}: {problem.message}", file=sys.stderr)
+    if problems:
+        return EXIT_TAMPERED
+    chains = ", ".join(f"{chain} (#{head.seq})" for chain, head in sorted(heads.items())) or "none"
+    print(f"audit log intact: {len(entries)} entries; chains {chains}")
+    return 0
+
+
+def audit_verify(argv: list[str]) -> int:
+    """Recompute every audit chain; exit 1 naming the first edited, deleted or inserted entry of each."""
+    argparse.ArgumentParser(prog="python -m tradeplane.gateway audit-verify").parse_args(argv)
+    logging.basicConfig(level=logging.ERROR)
+    return asyncio.run(_verify(Settings()))

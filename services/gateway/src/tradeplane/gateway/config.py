@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import secrets
 from typing import Literal, Self
@@ -82,6 +83,22 @@ class Settings(ServiceSettings):
     max_webhooks_per_user: int = Field(default=20, ge=0)
     """Webhook endpoints a user may have (409 WEBHOOK_LIMIT_REACHED beyond)."""
 
+    # The edge: operator endpoints, proxies, HSTS, the admin allowlist (docs/api.md "The edge").
+    metrics_port: int | None = Field(default=None, ge=0, le=65535)
+    """Serve `/metrics` on this operator port (on `metrics_host`), not on the public one. Unset: `/metrics`
+    is on the public port in development only, and not served at all otherwise."""
+    metrics_host: str | None = None
+    """The operator port's address (default: `http_host`)."""
+    api_docs: bool | None = None
+    """`/api/docs` and `/api/openapi.json`; unset: on, except in production."""
+    trusted_proxies: str = ""
+    """Comma-separated IPs or CIDRs of the reverse proxies in front of the gateway: only from these are
+    X-Forwarded-For (the client's IP) and X-Forwarded-Proto (https → HSTS) believed. None by default."""
+    admin_allowlist: str = ""
+    """Comma-separated IPs or CIDRs allowed to reach `/api/admin/*` and the admin pages (any when empty)."""
+    hsts_seconds: int = Field(default=63_072_000, ge=0)
+    """Strict-Transport-Security max-age on responses served over TLS (0: no HSTS)."""
+
     _jwt_key: str = PrivateAttr(default="")
 
     def secret_fields(self) -> dict[str, SecretStr | None]:
@@ -137,6 +154,33 @@ class Settings(ServiceSettings):
             )
         return self
 
+    @model_validator(mode="after")
+    def _networks_parse(self) -> Self:
+        for name in ("trusted_proxies", "admin_allowlist"):
+            for item in _items(getattr(self, name)):
+                try:
+                    ipaddress.ip_network(item, strict=False)
+                except ValueError:
+                    raise ValueError(f"TP_{name.upper()}: {item!r} is not an IP address or CIDR") from None
+        return self
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        return _items(self.trusted_proxies)
+
+    @property
+    def admin_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        return [ipaddress.ip_network(item, strict=False) for item in _items(self.admin_allowlist)]
+
+    @property
+    def docs_enabled(self) -> bool:
+        return self.api_docs if self.api_docs is not None else not self.is_production
+
+    @property
+    def public_metrics(self) -> bool:
+        """`/metrics` on the public port: only in development, when no operator port is set."""
+        return self.metrics_port is None and self.env == "development"
+
     @property
     def jwt_key(self) -> str:
         return self._jwt_key
@@ -144,3 +188,7 @@ class Settings(ServiceSettings):
     @property
     def cors_origin_list(self) -> list[str]:
         return [o.strip() for o in self.cors_origins.split(",") if o.strip()]
+
+
+def _items(text: str) -> list[str]:
+    return [item.strip() for item in text.split(",") if item.strip()]

@@ -16,12 +16,13 @@ from tradeplane.contracts import (
     OrderRejected,
     OrderRequested,
     OrderStatus,
+    permissions,
     streams,
     subjects,
 )
 from tradeplane.runtime import Runtime, Subscription, TransientError, subscribe
 
-from .adapters import order_view, repo
+from .adapters import audit_store, order_view
 from .domain import projection
 from .domain.projection import Progress
 from .intake import requested_row
@@ -101,10 +102,6 @@ def subscriptions(rt: Runtime) -> tuple[Subscription[Any], ...]:
         async with rt.engine.begin() as conn:
             await order_view.insert_if_new(conn, **requested_row(event))
 
-    async def on_audit(event: AuditRecorded) -> None:
-        async with rt.engine.begin() as conn:
-            await repo.record_audit(conn, event)
-
     return (
         _lifecycle(rt, OrderAccepted, subjects.ALL_ORDER_ACCEPTED, "accepted", _accepted),
         _lifecycle(rt, OrderFilled, subjects.ALL_FILLS, "filled", _filled),
@@ -119,9 +116,25 @@ def subscriptions(rt: Runtime) -> tuple[Subscription[Any], ...]:
             on_requested,
             max_workers=8,
         ),
-        Subscription(
-            AuditRecorded, subjects.ALL_AUDIT, streams.AUDIT, "gateway-audit", on_audit, max_workers=4
-        ),
+        *(_audit_chain(rt, service) for service in permissions.ALL_USERS),
+    )
+
+
+def _audit_chain(rt: Runtime, service: str) -> Subscription[AuditRecorded]:
+    """One consumer per publishing service: the subject (`tp.audit.<service>.>`, which only that
+    service's NATS user may publish) names the chain the entry joins, whatever the message claims."""
+
+    async def on_audit(event: AuditRecorded) -> None:
+        async with rt.engine.begin() as conn:
+            await audit_store.append(conn, service, event)
+
+    return Subscription(
+        AuditRecorded,
+        subjects.audit_of(service),
+        streams.AUDIT,
+        f"gateway-audit-{service}",
+        on_audit,
+        max_workers=2,
     )
 
 

@@ -68,4 +68,8 @@ def audit_json(row: Row[Any]) -> dict[str, Any]:
         "target": row.target,
         "reason": row.reason,
         "details": row.details,
+        "chain": row.chain,
+        "seq": row.seq,
+        "prevHash": row.prev_hash,
+        "hash": row.hash,
     }

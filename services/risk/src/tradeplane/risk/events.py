@@ -67,7 +67,7 @@ def audit(
         reason=reason[:REASON_MAX],
         details=details,
     )
-    return subjects.audit(action), record
+    return subjects.audit(PRODUCER, action), record
 
 
 def transitions(

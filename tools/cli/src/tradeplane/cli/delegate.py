@@ -31,6 +31,11 @@ def user_create_argv(email: str, name: str | None, admin: bool) -> list[str]:
     return argv
 
 
+def audit_verify_argv() -> list[str]:
+    """`python -m tradeplane.gateway audit-verify`: reads the gateway's database."""
+    return [sys.executable, "-m", "tradeplane.gateway", "audit-verify"]
+
+
 def killswitch_argv(
     action: KillswitchAction, user: UUID | None, reason: str | None, timeout: float
 ) -> list[str]:

@@ -33,6 +33,8 @@ dlq_app = typer.Typer(no_args_is_help=True, help="Dead letters: messages a consu
 app.add_typer(dlq_app, name="dlq")
 data_app = typer.Typer(no_args_is_help=True, help="Candle datasets for backtests.")
 app.add_typer(data_app, name="data")
+audit_app = typer.Typer(no_args_is_help=True, help="The audit log: its hash chains.")
+app.add_typer(audit_app, name="audit")
 bot_app = typer.Typer(no_args_is_help=True, help="Every user's bots (as an admin): list, start, stop.")
 app.add_typer(bot_app, name="bot")
 app.add_typer(events.app, name="events")
@@ -111,6 +113,12 @@ def user_create(
     )
     env = operator.operator_env(StackSettings()) | {delegate.NEW_USER_PASSWORD: password}
     raise typer.Exit(delegate.run(delegate.user_create_argv(email, name, admin), env))
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Recompute the audit log's hash chains; exit 1 naming the first edited, deleted or inserted entry."""
+    raise typer.Exit(delegate.run(delegate.audit_verify_argv(), operator.operator_env(StackSettings())))
 
 
 @app.command()

@@ -8,10 +8,10 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Row, and_, func, or_, select, true, update
+from sqlalchemy import Row, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
-from tradeplane.contracts import AuditRecorded, Role
+from tradeplane.contracts import Role
 
 from .tables import audit_log, invites, recovery_codes, refresh_tokens, sessions, users
 
@@ -229,56 +229,6 @@ async def session_of_refresh(conn: AsyncConnection, token_hash: str) -> UUID | N
     stmt = select(refresh_tokens.c.session_id).where(refresh_tokens.c.token_hash == token_hash)
     value = (await conn.execute(stmt)).scalar_one_or_none()
     return value if isinstance(value, UUID) else None
-
-
-async def record_audit(conn: AsyncConnection, event: AuditRecorded) -> bool:
-    """Store an audit event once (its event id is the key); False when it was already stored."""
-    stmt = (
-        insert(audit_log)
-        .values(
-            event_id=event.meta.event_id,
-            occurred_at=event.meta.occurred_at,
-            producer=event.meta.producer,
-            actor=event.actor[:200],
-            action=event.action,
-            target=event.target,
-            reason=event.reason,
-            details=event.details,
-        )
-        .on_conflict_do_nothing(index_elements=[audit_log.c.event_id])
-        .returning(audit_log.c.event_id)
-    )
-    return (await conn.execute(stmt)).first() is not None
-
-
-async def audit_page(
-    conn: AsyncConnection,
-    viewer: tuple[UUID, str] | None,
-    action: str | None,
-    offset: int,
-    limit: int,
-) -> tuple[Sequence[Row[Any]], int]:
-    """Audit entries, newest first: all of them (viewer None), or those by or about the viewer."""
-    conditions = []
-    if viewer is not None:
-        user_id, email = viewer
-        conditions.append(
-            or_(audit_log.c.actor.in_([email, str(user_id)]), audit_log.c.target == str(user_id))
-        )
-    if action:
-        conditions.append(audit_log.c.action == action)
-    where = and_(*conditions) if conditions else true()
-    rows = (
-        await conn.execute(
-            select(audit_log)
-            .where(where)
-            .order_by(audit_log.c.occurred_at.desc(), audit_log.c.event_id)
-            .offset(offset)
-            .limit(limit)
-        )
-    ).all()
-    total = (await conn.execute(select(func.count()).select_from(audit_log).where(where))).scalar_one()
-    return rows, int(total)
 
 
 async def audit_count(conn: AsyncConnection) -> int:

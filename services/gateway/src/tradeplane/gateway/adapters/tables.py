@@ -130,10 +130,27 @@ audit_log = Table(
     Column("target", String(200), nullable=False, server_default=""),
     Column("reason", String(500), nullable=False, server_default=""),
     Column("details", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    Column("chain", String(64), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
     Index("ix_gateway_audit_occurred", "occurred_at"),
     Index("ix_gateway_audit_actor", "actor"),
     Index("ix_gateway_audit_target", "target"),
+    UniqueConstraint("chain", "seq", name="uq_gateway_audit_chain_seq"),
 )
+"""Append-only (a trigger refuses UPDATE, DELETE and TRUNCATE); each entry chained by hash to the one
+before it in its chain, the service that published it (`audit_chain`)."""
+
+audit_heads = Table(
+    "audit_heads",
+    metadata,
+    Column("chain", String(64), primary_key=True),
+    Column("seq", BigInteger, nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+"""Each chain's last entry: its row lock orders the writers of a chain (every replica, every worker),
+and an entry cut off the end of a chain shows against it. A trigger lets it only move forward."""
 
 recovery_codes = Table(
     "recovery_codes",

@@ -23,6 +23,7 @@ from pydantic.alias_generators import to_camel
 from tradeplane.contracts import HaltScope, OrderStatus, OrderType, Role
 
 from ..adapters import repo
+from ..adapters.audit_store import AuditQuery
 from ..auth.principal import Principal
 from ..context import Gateway
 from ..deps import Gw, MaybeUser, Paging, _admin, _writer, admin_two_factor
@@ -600,7 +601,7 @@ async def _admin_page(request: Request, user: Principal, gw: Gateway, outcome: O
     admin_two_factor(gw, user)
     async with gw.rt.engine.connect() as conn:
         users_answer = await admin_api.list_users(user, gw, conn, Paging(1, 100))
-        audit_answer = await compliance_api.audit_log(user, conn, Paging(1, 50), None)
+        audit_answer = await compliance_api.audit_log(user, conn, Paging(1, 50), AuditQuery(), gw)
     halt = await _maybe(killswitch_api.killswitch_status(user, gw, None))
     context = {
         "users": data_of(users_answer),

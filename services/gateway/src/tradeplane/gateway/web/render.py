@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException
 from tradeplane.contracts import Role
 
 from ..auth.principal import Principal
+from ..edge import CSRF_FIELD, token_for
 from ..envelope import ApiError
 from . import i18n
 
@@ -28,18 +29,8 @@ HERE = Path(__file__).parent
 STATIC = HERE / "static"
 TEMPLATES = HERE / "templates"
 
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-    "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
-    "frame-ancestors 'none'"
-)
-"""Only the gateway's own files run: no inline script, nothing from another origin."""
-HEADERS = {
-    "Content-Security-Policy": CSP,
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-    "Cache-Control": "no-store",
-}
+HEADERS = {"Cache-Control": "no-store"}
+"""A page is the signed-in user's own; the security headers (CSP, ...) come from `edge`, on every response."""
 
 
 def number(value: Any, places: int | None = 2) -> str:
@@ -128,6 +119,8 @@ def render(
             "_": translate,
             "notice": None,
             "error": None,
+            "csrf_token": token_for(request),
+            "csrf_field": CSRF_FIELD,
             **(context or {}),
         }
     )

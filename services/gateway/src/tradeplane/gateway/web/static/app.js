@@ -161,7 +161,14 @@
     connectLive();
   }
 
+  /* Every htmx request carries the session's CSRF token (plain forms carry it as a hidden field). */
+  function csrf(ev) {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    if (meta && meta.content) ev.detail.headers["X-CSRF-Token"] = meta.content;
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    document.body.addEventListener("htmx:configRequest", csrf);
     init(document);
     document.body.addEventListener("htmx:afterSettle", function (ev) { init(ev.target); });
   });
