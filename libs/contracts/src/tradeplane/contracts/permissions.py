@@ -14,12 +14,14 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from . import streams, subjects
-from .queries import BACKTESTS, BOTS, EXECUTION, MARKETDATA, NOTIFIER, PNL, RISK
+from .queries import BACKTESTS, BOTS, COMPLIANCE, EXECUTION, MARKETDATA, NOTIFIER, PNL, RISK
 
 GATEWAY = "gateway"
 OPERATOR = "operator"
 """The CLI's user (kill switch, tail, migrations) and the tests' raw publisher: everything, like root."""
-SERVICE_USERS: tuple[str, ...] = (GATEWAY, RISK, EXECUTION, PNL, NOTIFIER, MARKETDATA, BOTS, BACKTESTS)
+SERVICE_USERS: tuple[str, ...] = (
+    GATEWAY, RISK, EXECUTION, PNL, NOTIFIER, MARKETDATA, BOTS, BACKTESTS, COMPLIANCE
+)
 
 _ANYONE = UUID(int=0)
 JETSTREAM = ("$JS.API.>", "$JS.ACK.>", "$JS.FC.>")
@@ -160,6 +162,15 @@ PERMISSIONS: Mapping[str, Permissions] = {
             subjects.query(MARKETDATA, "market.candles"),
         ),
         subscribe=(_queries_of(BACKTESTS),),
+    ),
+    COMPLIANCE: _service(
+        COMPLIANCE,
+        publish=(
+            family(subjects.alert_raised(None)),
+            subjects.query(EXECUTION, "venues.list"),
+            subjects.query(EXECUTION, "venues.balance"),
+        ),
+        subscribe=(_queries_of(COMPLIANCE),),
     ),
     OPERATOR: Permissions(publish=(">",), subscribe=(">",), allow_responses=False),
 }

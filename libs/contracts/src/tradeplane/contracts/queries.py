@@ -176,3 +176,19 @@ BACKTESTS_QUERIES = {
     "backtests.delete": "{id} -> backtest (Queued or Running: Cancelled) or {id, deleted: true} (finished)",
     "backtests.compare": "{backtestIds: [...]} -> [{id, strategy, status, metrics, resultHash}]",
 }
+COMPLIANCE = "compliance"
+COMPLIANCE_QUERIES = {
+    # `alert` is the Alert of docs/api.md: {id, type, category, title, message, venue, botId, severity,
+    # isRead, createdAt, metadata}; `violation`: {id, type, severity, status, description, botId, venue,
+    # detectedAt, resolvedAt, resolvedBy, note, recommendation}.
+    "alerts.list": "{unread?, page?, pageSize?} -> [alert] (paged, newest first; admins also platform alerts)",
+    "alerts.acknowledge": "{id} -> alert (isRead true; 404 ALERT_NOT_FOUND)",
+    "alerts.test": "{severity?, category?} -> alert",
+    "alerts.broadcast": "{title, message, severity, userIds} -> {raised}  (admins)",
+    "notifications.get": "{} -> {webhookCategories, webhookMinSeverity}",
+    "notifications.put": "{webhookCategories?, webhookMinSeverity?} -> settings",
+    "violations.list": "{status?, type?, page?, pageSize?} -> [violation] (paged, newest first)",
+    "violations.resolve": "{id, status?: Acknowledged|Resolved, note?} -> violation",
+    "reports.get": "{period: daily|weekly|monthly} -> report",
+    "reconciliation.run": "{venueId?} -> {venues: [{venueId, venue, status, differences}]}",
+}

@@ -24,6 +24,7 @@ from .context import Gateway
 from .metrics import RequestMetrics
 from .routes import (
     admin,
+    alerts,
     auth,
     backtests,
     bots,
@@ -37,6 +38,7 @@ from .routes import (
     settings,
     strategies,
     venues,
+    violations,
     webhooks,
 )
 from .users import ensure_admin
@@ -61,6 +63,8 @@ ROUTERS = (
     strategies,
     bots,
     backtests,
+    alerts,
+    violations,
 )
 
 
