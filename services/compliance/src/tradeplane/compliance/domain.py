@@ -355,10 +355,15 @@ class Difference:
     def as_json(self) -> dict[str, str]:
         return {
             "asset": self.asset,
-            "expected": format(self.expected, "f"),
-            "actual": format(self.actual, "f"),
-            "difference": format(self.actual - self.expected, "f"),
+            "expected": plain(self.expected),
+            "actual": plain(self.actual),
+            "difference": plain(self.actual - self.expected),
         }
+
+
+def plain(amount: Decimal) -> str:
+    """`10000.0` → `"10000"`: the same amount reads the same whatever its scale."""
+    return format(amount.normalize(), "f")
 
 
 def differences(

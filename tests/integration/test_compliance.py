@@ -1,0 +1,193 @@
+"""Alerts and compliance through the public API on the real stack: a user who hits the daily-loss cap gets
+a High Trading alert (on the SSE `alerts` channel and at their subscribed webhook) and a Risk Limit
+violation, and acknowledging the alert marks it read; T+0 reconciliation matches a fresh paper account
+and finds the difference once the Kraken emulator reports another balance; two bots of one user whose
+orders cross raise a Pattern Violation; the monthly report counts these violations by type."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import pytest
+from standardwebhooks.webhooks import Webhook
+
+from tests.support.client import Api, User, eventually, market, new_secret, ok
+from tests.support.emulator_thread import EmulatorThread, emulator_fixture, kraken_stack
+from tests.support.servers import Stack
+from tests.support.sse import Reader
+from tests.support.webhook_receiver import WebhookReceiver
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
+
+BTC = Decimal("65000")
+emulator = emulator_fixture(hang_seconds=3)
+stack = kraken_stack("compliance", {"TP_PNL_UPDATE_THROTTLE_SECONDS": "0.3"})
+
+
+@pytest.fixture(scope="module")
+def receiver() -> Iterator[WebhookReceiver]:
+    server = WebhookReceiver().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+async def api(stack: Stack) -> AsyncIterator[Api]:
+    async with httpx.AsyncClient(base_url=stack.url("gateway"), timeout=30) as http:
+        api = Api(http, stack)
+        await api.prime({"BTC/USDT": BTC, "ETH/USDT": Decimal("3400")})
+        yield api
+
+
+async def get(api: Api, who: User, path: str, **params: Any) -> Any:
+    return ok(await api.http.get(path, params=params, headers=who.headers))
+
+
+async def alerts(api: Api, who: User, **params: Any) -> list[dict[str, Any]]:
+    return await get(api, who, "/api/monitoring/alerts", pageSize=100, **params)  # type: ignore[no-any-return]
+
+
+async def violations(api: Api, who: User, **params: Any) -> list[dict[str, Any]]:
+    return await get(api, who, "/api/compliance/violations", pageSize=100, **params)  # type: ignore[no-any-return]
+
+
+async def reconcile(api: Api, who: User, venue_id: str) -> dict[str, Any]:
+    body = {"venueId": venue_id}
+    answer = ok(await api.http.post("/api/compliance/reconciliation", json=body, headers=who.headers))
+    [venue] = answer["venues"]
+    return venue  # type: ignore[no-any-return]
+
+
+def titled(prefix: str) -> Any:
+    return lambda rows: [r for r in rows if r["title"].startswith(prefix)]
+
+
+async def test_the_daily_loss_cap_raises_an_alert_everywhere_and_a_risk_limit_violation(
+    api: Api, receiver: WebhookReceiver
+) -> None:
+    trader = await api.trader({"USDT": "10000"}, limits={"maxDailyLossUsd": "5"})
+    path = f"alerts-{trader.id}"
+    hook = ok(
+        await api.http.post(
+            "/api/webhooks", json={"url": receiver.url(path), "events": ["alert"]}, headers=trader.headers
+        )
+    )
+    settings = {"webhookCategories": ["Compliance", "Trading"], "webhookMinSeverity": "High"}
+    chosen = ok(await api.http.put("/api/settings/notifications", json=settings, headers=trader.headers))
+    assert chosen == settings
+    stream = Reader(api.http, trader, channel="alerts")
+    await stream.until(lambda seen: bool(seen))  # `ready`: the feed is open before the loss
+
+    await api.set_price(trader, "ETH/USDT", Decimal("3400"))
+    await api.filled(trader, market(trader.account, "Buy", "0.1", "ETH/USDT"))
+    await api.set_price(trader, "ETH/USDT", Decimal("3300"))
+    await api.filled(trader, market(trader.account, "Sell", "0.1", "ETH/USDT"))
+
+    [alert] = titled("Trading halted")(
+        await eventually(lambda: alerts(api, trader, unread="true"), titled("Trading halted"))
+    )
+    assert (alert["type"], alert["category"], alert["severity"]) == ("Error", "Trading", "High"), alert
+    assert alert["isRead"] is False and "daily loss" in alert["message"], alert
+    [violation] = await violations(api, trader, type="Risk Limit")
+    assert (violation["status"], violation["severity"]) == ("Open", "High"), violation
+    assert "daily loss" in violation["description"]
+
+    seen = await stream.until(lambda s: any(e.data.get("alert_id") == alert["id"] for e in s))
+    await stream.close()
+    [live] = [e for e in seen if e.data.get("alert_id") == alert["id"]]
+    assert (live.type, live.data["severity"], live.data["category"]) == ("risk.alert", "High", "Trading")
+    await eventually(lambda: receiver.types(path), lambda types: "alert" in types)
+    bodies = [Webhook(hook["secret"]).verify(d.body, d.headers) for d in receiver.at(path)]
+    assert {b["data"]["alert_id"] for b in bodies} == {alert["id"]}, bodies  # Low "resumed" never sent
+    assert bodies[0]["data"]["user_id"] == trader.id
+
+    read = ok(await api.http.put(f"/api/monitoring/alerts/{alert['id']}/acknowledge", headers=trader.headers))
+    assert read["isRead"] is True
+    assert alert["id"] not in [a["id"] for a in await alerts(api, trader, unread="true")]
+    assert alert["id"] in [a["id"] for a in await alerts(api, trader)]
+    other = await api.trader()
+    refused = await api.http.put(f"/api/monitoring/alerts/{alert['id']}/acknowledge", headers=other.headers)
+    assert (refused.status_code, refused.json()["error"]["code"]) == (404, "ALERT_NOT_FOUND")
+
+
+async def test_a_fresh_paper_account_reconciles_matched(api: Api) -> None:
+    trader = await api.trader({"USDT": "2500", "BTC": "0.1"})
+
+    venue = await reconcile(api, trader, trader.account)
+    again = await reconcile(api, trader, trader.account)
+
+    assert (venue["status"], venue["differences"]) == ("Matched", []), venue
+    assert (again["status"], again["differences"]) == ("Matched", []), again
+
+
+async def test_a_kraken_account_whose_venue_reports_another_balance_is_a_mismatch(
+    api: Api, emulator: EmulatorThread
+) -> None:
+    trader = await api.trader(accounts=0)
+    key, secret = f"key-{uuid.uuid4().hex[:8]}", new_secret()
+    emulator.call(emulator.emulator.add_account, key, secret, {"USDT": Decimal(10_000)})
+    body = {"venue": "kraken", "apiKey": key, "secret": secret}
+    connected = await eventually(
+        lambda: api.http.post("/api/venues/connect", json=body, headers=trader.headers),
+        lambda response: response.status_code != 503,
+    )
+    venue_id = ok(connected)["id"]
+    assert (await reconcile(api, trader, venue_id))["status"] == "Matched"
+
+    emulator.call(emulator.emulator.misreport, key, "USDT", Decimal("9990.5"))
+    venue = await reconcile(api, trader, venue_id)
+
+    assert venue["status"] == "Mismatch", venue
+    [difference] = venue["differences"]
+    assert difference["asset"] == "USDT", venue
+    amounts = [Decimal(difference[k]) for k in ("expected", "actual", "difference")]
+    assert amounts == [Decimal(10_000), Decimal("9990.5"), Decimal("-9.5")], venue
+    [alert] = titled("Reconciliation mismatch")(await alerts(api, trader))
+    assert (alert["category"], alert["venue"]) == ("Compliance", "kraken"), alert
+    [violation] = await violations(api, trader, type="Regulatory")
+    assert violation["venue"] == "kraken" and "USDT" in violation["description"], violation
+    assert (await reconcile(api, trader, venue_id))["status"] == "Mismatch"
+    assert len(titled("Reconciliation mismatch")(await alerts(api, trader))) == 1  # not raised again
+
+
+async def test_two_bots_of_one_user_whose_orders_cross_raise_a_pattern_violation(api: Api) -> None:
+    trader = await api.trader({"USDT": "20000", "BTC": "0.3"})
+    await api.put_limits_as_admin(await api.admin(), trader, maxPositionPct=60)
+    targets = {"targets": {"BTC": "0.5", "USDT": "0.5"}, "intervalSeconds": 3600, "driftThresholdPct": "5"}
+    bots = []
+    for name, allocation in (("buyer", {"USDT": "5000"}), ("seller", {"BTC": "0.1"})):
+        body = {"name": name, "strategy": "rebalancer", "venueId": trader.account, "config": targets}
+        bot = ok(
+            await api.http.post("/api/bots", json=body | {"allocation": allocation}, headers=trader.headers)
+        )
+        bots.append(bot)
+
+    for bot in bots:
+        ok(await api.http.post(f"/api/bots/{bot['id']}/start", headers=trader.headers))
+
+    found = await eventually(lambda: violations(api, trader, type="Pattern Violation"), bool)
+    [violation] = found
+    assert violation["severity"] == "High" and "BTC/USDT" in violation["description"], violation
+    assert sorted(violation["metadata"]["botIds"]) == sorted(b["id"] for b in bots), violation
+    assert titled("Possible wash trade on BTC/USDT")(await alerts(api, trader))
+
+
+async def test_the_monthly_report_counts_the_violations_by_type(api: Api) -> None:
+    admin = await api.admin()
+
+    report = await get(api, admin, "/api/compliance/reports", period="monthly")
+
+    kinds = ("Risk Limit", "Pattern Violation", "Regulatory")
+    by_type = report["violationsByType"]
+    assert all(by_type.get(kind, 0) >= 1 for kind in kinds), report
+    assert sum(by_type.values()) == report["totalViolations"], report
+    assert report["granularity"] == "monthly" and 0 < report["riskScore"] <= 100, report
+    for kind in kinds:
+        response = await api.http.get(
+            "/api/compliance/violations", params={"type": kind, "pageSize": 1}, headers=admin.headers
+        )
+        assert response.json()["pagination"]["totalItems"] == by_type[kind], (kind, report)
