@@ -12,7 +12,15 @@ ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "deploy" / "k8s"
 OVERLAYS = ("dev", "prod")
 SERVICES = (
-    "gateway", "risk", "pnl", "notifier", "bots", "execution", "marketdata", "backtests", "compliance"
+    "gateway",
+    "risk",
+    "pnl",
+    "notifier",
+    "bots",
+    "execution",
+    "marketdata",
+    "backtests",
+    "compliance",
 )
 WORKLOAD_KINDS = {"Deployment", "StatefulSet", "DaemonSet"}
 

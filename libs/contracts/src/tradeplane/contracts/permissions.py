@@ -20,7 +20,15 @@ GATEWAY = "gateway"
 OPERATOR = "operator"
 """The CLI's user (kill switch, tail, migrations) and the tests' raw publisher: everything, like root."""
 SERVICE_USERS: tuple[str, ...] = (
-    GATEWAY, RISK, EXECUTION, PNL, NOTIFIER, MARKETDATA, BOTS, BACKTESTS, COMPLIANCE
+    GATEWAY,
+    RISK,
+    EXECUTION,
+    PNL,
+    NOTIFIER,
+    MARKETDATA,
+    BOTS,
+    BACKTESTS,
+    COMPLIANCE,
 )
 
 _ANYONE = UUID(int=0)

@@ -181,7 +181,7 @@ COMPLIANCE_QUERIES = {
     # `alert` is the Alert of docs/api.md: {id, type, category, title, message, venue, botId, severity,
     # isRead, createdAt, metadata}; `violation`: {id, type, severity, status, description, botId, venue,
     # detectedAt, resolvedAt, resolvedBy, note, recommendation}.
-    "alerts.list": "{unread?, page?, pageSize?} -> [alert] (paged, newest first; admins also platform alerts)",
+    "alerts.list": "{unread?, page?, pageSize?} -> [alert] (paged, newest first; admins: platform's too)",
     "alerts.acknowledge": "{id} -> alert (isRead true; 404 ALERT_NOT_FOUND)",
     "alerts.test": "{severity?, category?} -> alert",
     "alerts.broadcast": "{title, message, severity, userIds} -> {raised}  (admins)",

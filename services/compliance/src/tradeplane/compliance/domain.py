@@ -154,7 +154,12 @@ def order_rejected(event: OrderRejected) -> tuple[Finding, ...]:
         metadata=meta,
     )
     violation = ViolationSpec(
-        event.user_id, kind, AlertSeverity.MEDIUM, f"{event.code.value}: {event.reason}", advice, metadata=meta
+        event.user_id,
+        kind,
+        AlertSeverity.MEDIUM,
+        f"{event.code.value}: {event.reason}",
+        advice,
+        metadata=meta,
     )
     return (Finding(f"rejected/{event.order_id}", alert, violation),)
 
@@ -378,9 +383,7 @@ def differences(
     return found
 
 
-def mismatch(
-    user_id: UUID, account_id: UUID, venue: str, found: list[Difference], run_id: UUID
-) -> Finding:
+def mismatch(user_id: UUID, account_id: UUID, venue: str, found: list[Difference], run_id: UUID) -> Finding:
     listed = ", ".join(f"{d.asset} booked {d.expected} venue {d.actual}" for d in found)
     meta = {"accountId": str(account_id), "differences": [d.as_json() for d in found]}
     alert = AlertSpec(

@@ -41,6 +41,9 @@ LOGIN_LOCKED = "auth.login.locked"
 """The gateway's audit action for an account locked after failed sign-ins: a Security alert."""
 
 
+Outcome = OrderFilled | OrderCanceled | OrderFailed | OrderRejected
+
+
 @dataclass(frozen=True)
 class Handlers:
     outbox: Outbox
@@ -74,9 +77,13 @@ class Handlers:
                 tx.conn, event.user_id, event.symbol, order, at, self.wash_window
             )
             crossing = [o for o in others if domain.crosses(order, o)]
-            await store.record(tx, [domain.wash_trade(event.user_id, event.symbol, order, o) for o in crossing])
+            await store.record(
+                tx, [domain.wash_trade(event.user_id, event.symbol, order, o) for o in crossing]
+            )
 
-    async def closed(self, event: OrderFilled | OrderCanceled | OrderFailed | OrderRejected, as_: str) -> None:
+    async def closed(
+        self, event: OrderFilled | OrderCanceled | OrderFailed | OrderRejected, as_: str
+    ) -> None:
         at, user_id = event.meta.occurred_at, event.user_id
         async with self.outbox.transaction() as tx:
             await store.lock_user(tx.conn, user_id)

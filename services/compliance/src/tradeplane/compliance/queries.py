@@ -244,7 +244,9 @@ async def report(ctx: Context, q: Query) -> dict[str, Any]:
         "violationsByType": found.by_type,
         "violationsBySeverity": found.by_severity,
         "riskScore": domain.risk_score(found.open_by_severity),
-        "recommendations": [domain.RECOMMENDATIONS[t] for t in sorted(found.by_type) if t in domain.RECOMMENDATIONS],
+        "recommendations": [
+            domain.RECOMMENDATIONS[t] for t in sorted(found.by_type) if t in domain.RECOMMENDATIONS
+        ],
     }
 
 

@@ -276,8 +276,8 @@ async def watch(
         "price": order.price,
         "requested_at": requested_at,
     }
-    stmt = insert(orders).values(order_id=order.order_id, user_id=user_id, **values)
-    stmt = stmt.on_conflict_do_update(
+    new = insert(orders).values(order_id=order.order_id, user_id=user_id, **values)
+    stmt = new.on_conflict_do_update(
         index_elements=[orders.c.order_id], set_=values, where=orders.c.symbol == STUB
     ).returning(orders.c.order_id)
     return (await conn.execute(stmt)).first() is not None
@@ -328,7 +328,7 @@ async def close_order(
 ) -> bool:
     """Mark a watched order closed (a stub when its request has not been seen yet); False when it was
     closed already."""
-    stmt = insert(orders).values(
+    new = insert(orders).values(
         order_id=order_id,
         user_id=user_id,
         account_id=account_id,
@@ -338,7 +338,7 @@ async def close_order(
         closed_at=at,
         closed_as=closed_as,
     )
-    stmt = stmt.on_conflict_do_update(
+    stmt = new.on_conflict_do_update(
         index_elements=[orders.c.order_id],
         set_={"closed_at": at, "closed_as": closed_as},
         where=orders.c.closed_at.is_(None),

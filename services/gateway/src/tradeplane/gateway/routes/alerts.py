@@ -46,7 +46,7 @@ async def list_alerts(
     user: CurrentUser, gw: Gw, pages: Pages, unread: Annotated[bool | None, Query()] = None
 ) -> Response:
     """The caller's alerts, newest first (admins also see the platform's); `unread=true` for the unread."""
-    params: dict[str, object] = pages.params()
+    params: dict[str, object] = {**pages.params()}
     if unread is not None:
         params["unread"] = unread
     return await forward(gw, user, COMPLIANCE, "alerts.list", params)

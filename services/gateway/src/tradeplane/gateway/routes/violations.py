@@ -42,7 +42,7 @@ async def list_violations(
     user_id: Annotated[UUID | None, Query(alias="userId")] = None,
 ) -> Response:
     """Violations, newest first: the caller's own; an admin's are everyone's (or `userId`'s)."""
-    params: dict[str, object] = pages.params()
+    params: dict[str, object] = {**pages.params()}
     if status is not None:
         params["status"] = status
     if type is not None:
