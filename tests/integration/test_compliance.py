@@ -7,7 +7,7 @@ orders cross raise a Pattern Violation; the monthly report counts these violatio
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
@@ -19,7 +19,7 @@ from tests.support.client import Api, User, eventually, market, new_secret, ok
 from tests.support.emulator_thread import EmulatorThread, emulator_fixture, kraken_stack
 from tests.support.servers import Stack
 from tests.support.sse import Reader
-from tests.support.webhook_receiver import WebhookReceiver
+from tests.support.webhook_receiver import WebhookReceiver, receiver_fixture
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
@@ -28,11 +28,7 @@ emulator = emulator_fixture(hang_seconds=3)
 stack = kraken_stack("compliance", {"TP_PNL_UPDATE_THROTTLE_SECONDS": "0.3"})
 
 
-@pytest.fixture(scope="module")
-def receiver() -> Iterator[WebhookReceiver]:
-    server = WebhookReceiver().start()
-    yield server
-    server.stop()
+receiver = receiver_fixture()
 
 
 @pytest.fixture(scope="module")
@@ -114,14 +110,17 @@ async def test_the_daily_loss_cap_raises_an_alert_everywhere_and_a_risk_limit_vi
     assert (refused.status_code, refused.json()["error"]["code"]) == (404, "ALERT_NOT_FOUND")
 
 
-async def test_a_fresh_paper_account_reconciles_matched(api: Api) -> None:
+async def test_a_fresh_paper_account_reconciles_matched_and_stays_so_after_trading(api: Api) -> None:
     trader = await api.trader({"USDT": "2500", "BTC": "0.1"})
 
     venue = await reconcile(api, trader, trader.account)
-    again = await reconcile(api, trader, trader.account)
+    await api.filled(trader, market(trader.account, "Buy", "0.002"))
+    await api.filled(trader, market(trader.account, "Sell", "0.002"))
+    after = await reconcile(api, trader, trader.account)
 
     assert (venue["status"], venue["differences"]) == ("Matched", []), venue
-    assert (again["status"], again["differences"]) == ("Matched", []), again
+    assert (after["status"], after["differences"]) == ("Matched", []), after
+    assert await violations(api, trader) == []
 
 
 async def test_a_kraken_account_whose_venue_reports_another_balance_is_a_mismatch(

@@ -54,8 +54,23 @@ class Reply(Contract):
         return cls(ok=True, data=data, pagination=pagination)
 
     @classmethod
+    def page(cls, data: list[Any], page: int, page_size: int, total: int) -> Reply:
+        """One page of `total` items, with the API's pagination block."""
+        return cls.success(data, pagination(page, page_size, total))
+
+    @classmethod
     def failure(cls, code: str, message: str, status: int = 400, **details: Any) -> Reply:
         return cls(ok=False, error=ReplyError(code=code, message=message, status=status, details=details))
+
+
+def pagination(page: int, page_size: int, total: int) -> dict[str, int]:
+    """The API's pagination block: `{page, pageSize, totalPages, totalItems}`."""
+    return {
+        "page": page,
+        "pageSize": page_size,
+        "totalPages": max(1, -(-total // page_size)),
+        "totalItems": total,
+    }
 
 
 class ErrorCode(StrEnum):

@@ -22,6 +22,7 @@ def build(settings: Settings) -> Starlette:
         rt.outbox,
         execution_asker(rt.broker, settings.venue_timeout_seconds),
         settings.compliance_reconcile_tolerance,
+        settings.compliance_reconcile_settle_seconds,
     )
     context = queries.Context(rt.engine, rt.outbox, reconciler)
     periodic = Periodic()

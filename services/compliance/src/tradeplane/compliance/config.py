@@ -15,6 +15,8 @@ class Settings(ServiceSettings):
     """How often every account reconciled before is reconciled again (0: only on demand)."""
     compliance_reconcile_tolerance: Decimal = Field(default=Decimal("0.00000001"), ge=0)
     """A booked and a reported amount of one asset that differ by no more than this match."""
+    compliance_reconcile_settle_seconds: float = Field(default=1.0, ge=0, le=3)
+    """A mismatch is checked again after this long before it is raised (fills still on their way)."""
     compliance_wash_window_seconds: float = Field(default=60.0, gt=0)
     """Opposite orders of one user requested this close together count as crossing even when the
     first has already filled (a market order is gone before the next request arrives)."""

@@ -93,7 +93,7 @@ async def list_alerts(ctx: Context, q: Query) -> Reply:
         rows, total = await store.alert_page(
             conn, q.caller.user_id, q.caller.is_admin, p.unread, (p.page - 1) * p.page_size, p.page_size
         )
-    return Reply.success([views.alert(r) for r in rows], views.pagination(p.page, p.page_size, total))
+    return Reply.page([views.alert(r) for r in rows], p.page, p.page_size, total)
 
 
 async def acknowledge(ctx: Context, q: Query) -> dict[str, Any]:
@@ -181,7 +181,7 @@ async def list_violations(ctx: Context, q: Query) -> Reply:
             (p.page - 1) * p.page_size,
             p.page_size,
         )
-    return Reply.success([views.violation(r) for r in rows], views.pagination(p.page, p.page_size, total))
+    return Reply.page([views.violation(r) for r in rows], p.page, p.page_size, total)
 
 
 async def resolve(ctx: Context, q: Query) -> dict[str, Any]:

@@ -54,6 +54,9 @@ class Reconciler:
     outbox: Outbox
     ask: Ask
     tolerance: Decimal
+    settle_seconds: float = 0.0
+    """A first mismatch is checked again after this long before anything is raised: a fill the venue
+    has made but the books have not heard of yet is not a discrepancy."""
 
     async def accounts(self, caller: Caller) -> list[dict[str, Any]] | None:
         reply = await self.ask(caller, "venues.list", {})
@@ -72,6 +75,14 @@ class Reconciler:
         return list(await asyncio.gather(*checks))
 
     async def account(self, caller: Caller, account_id: UUID, venue: str) -> dict[str, Any]:
+        checked = await self._check(caller, account_id, venue, final=self.settle_seconds <= 0)
+        if checked["status"] != MISMATCH or self.settle_seconds <= 0:
+            return checked
+        await asyncio.sleep(self.settle_seconds)
+        return await self._check(caller, account_id, venue, final=True)
+
+    async def _check(self, caller: Caller, account_id: UUID, venue: str, final: bool) -> dict[str, Any]:
+        """One comparison; only a `final` one records its outcome and raises what a mismatch raises."""
         result: dict[str, Any] = {"venueId": str(account_id), "venue": venue, "differences": []}
         reply = await self.ask(caller, "venues.balance", {"id": str(account_id)})
         if not reply.ok:
@@ -93,6 +104,8 @@ class Reconciler:
             found = domain.differences(expected, reported, self.tolerance)
             shown = [d.as_json() for d in found]
             status = MISMATCH if found else MATCHED
+            if not final and found:
+                return result | {"status": status, "differences": shown}
             if found and previous != (MISMATCH, shown):
                 finding = domain.mismatch(caller.user_id, account_id, venue, found, uuid4())
                 await store.record(tx, [finding])

@@ -52,12 +52,3 @@ def violation(row: RowMapping) -> dict[str, Any]:
         "resolvedBy": row["resolved_by"],
         "note": row["note"],
     }
-
-
-def pagination(page: int, page_size: int, total: int) -> dict[str, int]:
-    return {
-        "page": page,
-        "pageSize": page_size,
-        "totalPages": max(1, -(-total // page_size)),
-        "totalItems": total,
-    }
