@@ -175,6 +175,16 @@ async def test_two_bots_of_one_user_whose_orders_cross_raise_a_pattern_violation
     assert titled("Possible wash trade on BTC/USDT")(await alerts(api, trader))
 
 
+async def test_portfolio_risk_answers_with_null_metrics_for_a_day_old_history(api: Api) -> None:
+    trader = await api.trader()
+    await api.filled(trader, market(trader.account, "Buy", "0.001"))
+
+    shown = await get(api, trader, "/api/portfolio/risk")
+
+    assert (shown["benchmark"], shown["var95Pct"], shown["beta"]) == ("BTC/USDT", None, None), shown
+    assert shown["observations"] == 0 and Decimal(shown["maxDrawdownPct"]) >= 0, shown
+
+
 async def test_the_monthly_report_counts_the_violations_by_type(api: Api) -> None:
     admin = await api.admin()
 

@@ -35,6 +35,7 @@ from .routes import (
     orders,
     pnl,
     portfolio,
+    portfolio_risk,
     settings,
     strategies,
     venues,
@@ -65,6 +66,7 @@ ROUTERS = (
     backtests,
     alerts,
     violations,
+    portfolio_risk,
 )
 
 
