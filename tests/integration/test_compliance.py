@@ -175,6 +175,55 @@ async def test_two_bots_of_one_user_whose_orders_cross_raise_a_pattern_violation
     assert titled("Possible wash trade on BTC/USDT")(await alerts(api, trader))
 
 
+async def test_a_test_alert_and_an_admin_broadcast_reach_the_user(api: Api) -> None:
+    trader, admin = await api.trader(), await api.admin()
+
+    tested = await api.http.post(
+        "/api/monitoring/test-alert", json={"severity": "Medium"}, headers=trader.headers
+    )
+    body = {"title": "Maintenance", "message": "Venues pause at 02:00 UTC", "severity": "High"}
+    sent = await api.http.post("/api/admin/broadcast", json=body, headers=admin.headers)
+    refused = await api.http.post("/api/admin/broadcast", json=body, headers=trader.headers)
+
+    assert tested.status_code == 201 and sent.status_code == 201, (tested.text, sent.text)
+    assert refused.status_code == 403
+    mine = {a["title"]: a for a in await alerts(api, trader)}
+    assert (mine["Test alert"]["severity"], mine["Test alert"]["type"]) == ("Medium", "Info")
+    assert (mine["Maintenance"]["severity"], mine["Maintenance"]["category"]) == ("High", "System")
+    platform = [a for a in await alerts(api, admin) if a["title"] == "Maintenance" and a["userId"] is None]
+    assert len(platform) == 1  # admins also see the platform's own copy
+
+
+async def test_a_violation_is_acknowledged_by_its_owner_and_resolved_by_an_admin_with_a_note(
+    api: Api,
+) -> None:
+    trader, admin = await api.trader({"USDT": "10000"}), await api.admin()
+    placed = await api.place(trader, market(trader.account, "Buy", "0.05"))  # 5 % cap: 3250 > 500 USD
+    assert (await api.settled(trader, placed["id"]))["status"] == "Rejected"
+    [violation] = await eventually(lambda: violations(api, trader, type="Position Limit"), bool)
+    path = f"/api/compliance/violations/{violation['id']}/resolve"
+
+    own = await api.http.put(path, json={"status": "Resolved"}, headers=trader.headers)
+    acked = ok(await api.http.put(path, json={"status": "Acknowledged"}, headers=trader.headers))
+    resolved = ok(await api.http.put(path, json={"note": "size cut in the bot"}, headers=admin.headers))
+    again = await api.http.put(path, json={}, headers=admin.headers)
+
+    assert own.status_code == 403
+    assert acked["status"] == "Acknowledged" and acked["acknowledgedAt"], acked
+    assert (resolved["status"], resolved["resolvedBy"], resolved["note"]) == (
+        "Resolved",
+        api.stack.admin_email,
+        "size cut in the bot",
+    )
+    assert (again.status_code, again.json()["error"]["code"]) == (409, "VIOLATION_RESOLVED")
+    report = await get(api, trader, "/api/compliance/reports", period="daily")
+    assert (report["violationsByType"], report["resolvedViolations"], report["riskScore"]) == (
+        {"Position Limit": 1},
+        1,
+        0,
+    ), report
+
+
 async def test_portfolio_risk_answers_with_null_metrics_for_a_day_old_history(api: Api) -> None:
     trader = await api.trader()
     await api.filled(trader, market(trader.account, "Buy", "0.001"))
