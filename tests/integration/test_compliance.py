@@ -234,6 +234,29 @@ async def test_portfolio_risk_answers_with_null_metrics_for_a_day_old_history(ap
     assert shown["observations"] == 0 and Decimal(shown["maxDrawdownPct"]) >= 0, shown
 
 
+async def test_a_test_order_trades_the_smallest_amount_on_paper_and_is_refused_elsewhere(
+    api: Api, emulator: EmulatorThread
+) -> None:
+    trader = await api.trader({"USDT": "1000"})
+    kraken = await api.trader(accounts=0)
+    key, secret = f"key-{uuid.uuid4().hex[:8]}", new_secret()
+    emulator.call(emulator.emulator.add_account, key, secret, {"USDT": Decimal(100)})
+    body = {"venue": "kraken", "apiKey": key, "secret": secret}
+    connected = await eventually(
+        lambda: api.http.post("/api/venues/connect", json=body, headers=kraken.headers),
+        lambda response: response.status_code != 503,
+    )
+
+    placed = await api.http.post(f"/api/venues/{trader.account}/test-order", headers=trader.headers)
+    refused = await api.http.post(f"/api/venues/{ok(connected)['id']}/test-order", headers=kraken.headers)
+
+    assert placed.status_code == 202, placed.text
+    order = await api.settled(trader, placed.json()["data"]["order"]["id"])
+    assert (order["status"], order["side"], order["type"]) == ("Filled", "Buy", "Market"), order
+    assert Decimal(order["filledQuantity"]) * Decimal(order["averagePrice"]) < 100, order
+    assert (refused.status_code, refused.json()["error"]["code"]) == (422, "TEST_ORDER_PAPER_ONLY")
+
+
 async def test_the_monthly_report_counts_the_violations_by_type(api: Api) -> None:
     admin = await api.admin()
 

@@ -39,7 +39,7 @@ class AlertList(Paged):
     unread: bool | None = None
 
 
-class TestAlert(_Params):
+class AlertTest(_Params):
     severity: AlertSeverity = AlertSeverity.LOW
     category: AlertCategory = AlertCategory.SYSTEM
 
@@ -113,7 +113,7 @@ async def _raise(ctx: Context, alert_id: UUID, alert: AlertSpec) -> dict[str, An
 
 
 async def test_alert(ctx: Context, q: Query) -> dict[str, Any]:
-    p = TestAlert.model_validate(q.params)
+    p = AlertTest.model_validate(q.params)
     alert = AlertSpec(
         q.caller.user_id,
         AlertType.INFO,

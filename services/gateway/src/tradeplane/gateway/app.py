@@ -38,6 +38,7 @@ from .routes import (
     portfolio_risk,
     settings,
     strategies,
+    venue_checks,
     venues,
     violations,
     webhooks,
@@ -67,6 +68,7 @@ ROUTERS = (
     alerts,
     violations,
     portfolio_risk,
+    venue_checks,
 )
 
 

@@ -23,7 +23,7 @@ Severity = Literal["Critical", "High", "Medium", "Low"]
 Category = Literal["System", "Trading", "Compliance", "Security"]
 
 
-class TestAlert(Body):
+class AlertTest(Body):
     severity: Severity = "Low"
     category: Category = "System"
 
@@ -59,9 +59,9 @@ async def acknowledge_alert(alert_id: UUID, user: CurrentUser, gw: Gw) -> Respon
 
 
 @router.post("/api/monitoring/test-alert", status_code=201, response_model=Data)
-async def test_alert(user: CurrentUser, gw: Gw, body: TestAlert | None = None) -> Response:
+async def test_alert(user: CurrentUser, gw: Gw, body: AlertTest | None = None) -> Response:
     """Raise a test alert for the caller (it reaches their webhooks when their settings send it)."""
-    params = (body or TestAlert()).model_dump(mode="json", by_alias=True)
+    params = (body or AlertTest()).model_dump(mode="json", by_alias=True)
     return await forward(gw, user, COMPLIANCE, "alerts.test", params, 201)
 
 
