@@ -25,7 +25,12 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
 BTC = Decimal("65000")
 emulator = emulator_fixture(hang_seconds=3)
-stack = kraken_stack("compliance", {"TP_PNL_UPDATE_THROTTLE_SECONDS": "0.3"})
+FAST_WEBHOOKS = {
+    "TP_NOTIFIER_BACKOFF_BASE_SECONDS": "0.2",
+    "TP_NOTIFIER_BACKOFF_JITTER": "0",
+    "TP_NOTIFIER_DISABLE_AFTER_FAILURES": "2",
+}
+stack = kraken_stack("compliance", {"TP_PNL_UPDATE_THROTTLE_SECONDS": "0.3", **FAST_WEBHOOKS})
 
 
 receiver = receiver_fixture()
@@ -222,6 +227,25 @@ async def test_a_violation_is_acknowledged_by_its_owner_and_resolved_by_an_admin
         1,
         0,
     ), report
+
+
+async def test_a_webhook_endpoint_switched_off_after_failing_raises_an_alert(api: Api) -> None:
+    trader = await api.trader()
+    dead = "http://127.0.0.1:9/alerts"  # the discard port: nothing listens, every delivery fails
+    hook = ok(
+        await api.http.post("/api/webhooks", json={"url": dead, "events": ["alert"]}, headers=trader.headers)
+    )
+
+    for _ in range(2):
+        body = {"severity": "High", "category": "Trading"}
+        ok(await api.http.post("/api/monitoring/test-alert", json=body, headers=trader.headers))
+    [alert] = titled("Webhook endpoint disabled")(
+        await eventually(lambda: alerts(api, trader), titled("Webhook endpoint disabled"))
+    )
+
+    assert (alert["category"], alert["severity"]) == ("System", "High"), alert
+    [endpoint] = await get(api, trader, "/api/webhooks")
+    assert endpoint["id"] == hook["id"] and endpoint["enabled"] is False, endpoint
 
 
 async def test_portfolio_risk_answers_with_null_metrics_for_a_day_old_history(api: Api) -> None:

@@ -241,6 +241,18 @@ def login_locked(event_id: UUID, user_id: UUID, target: str) -> tuple[Finding, .
     return (Finding(f"login-locked/{event_id}", alert),)
 
 
+def endpoint_disabled(event_id: UUID, user_id: UUID, reason: str) -> tuple[Finding, ...]:
+    alert = AlertSpec(
+        user_id,
+        AlertType.WARNING,
+        AlertCategory.SYSTEM,
+        AlertSeverity.HIGH,
+        "Webhook endpoint disabled",
+        f"A webhook endpoint kept failing and was switched off ({reason}); fix it and enable it again.",
+    )
+    return (Finding(f"endpoint-disabled/{event_id}", alert),)
+
+
 # --- crossing orders (wash trades) -----------------------------------------------------------------
 
 

@@ -39,6 +39,8 @@ log = logging.getLogger(__name__)
 SERVICE = "compliance"
 LOGIN_LOCKED = "auth.login.locked"
 """The gateway's audit action for an account locked after failed sign-ins: a Security alert."""
+ENDPOINT_DISABLED = "webhook.endpoint.disabled"
+"""The notifier's audit action for a webhook endpoint it switched off after failures: a System alert."""
 
 
 Outcome = OrderFilled | OrderCanceled | OrderFailed | OrderRejected
@@ -120,14 +122,20 @@ class Handlers:
         await self.findings("compliance-order-rejected", event.meta.event_id, domain.order_rejected(event))
 
     async def audit(self, event: AuditRecorded) -> None:
-        if event.action != LOGIN_LOCKED:
+        rule = AUDIT_RULES.get(event.action)
+        if rule is None:
             return
         user_id = _user_of(event)
         if user_id is None:
-            log.info("a locked sign-in names no user; no alert", extra={"target": event.target})
+            log.info("an audited action names no user; no alert", extra={"action": event.action})
             return
-        found = domain.login_locked(event.meta.event_id, user_id, event.target)
-        await self.findings("compliance-audit", event.meta.event_id, found)
+        await self.findings("compliance-audit", event.meta.event_id, rule(event, user_id))
+
+
+AUDIT_RULES: dict[str, Callable[[AuditRecorded, UUID], tuple[Finding, ...]]] = {
+    LOGIN_LOCKED: lambda e, user_id: domain.login_locked(e.meta.event_id, user_id, e.target),
+    ENDPOINT_DISABLED: lambda e, user_id: domain.endpoint_disabled(e.meta.event_id, user_id, e.reason),
+}
 
 
 def _user_of(event: AuditRecorded) -> UUID | None:
@@ -168,7 +176,7 @@ def subscriptions(h: Handlers) -> tuple[Subscription[Any], ...]:
             _simple(h, "compliance-venue-error", domain.venue_error)),
         row(BotStatusChanged, ALL_BOT_STATUS, streams.BOTS, "compliance-bot-status",
             _simple(h, "compliance-bot-status", domain.bot_status)),
-        row(AuditRecorded, subjects.audit(LOGIN_LOCKED), streams.AUDIT, "compliance-audit", h.audit),
+        row(AuditRecorded, subjects.ALL_AUDIT, streams.AUDIT, "compliance-audit", h.audit),
         row(OrderRequested, subjects.ALL_ORDER_REQUESTED, streams.ORDERS, "compliance-order-requested",
             h.requested),
         row(OrderRejected, subjects.ALL_ORDER_REJECTED, streams.ORDERS, "compliance-order-rejected",
