@@ -281,6 +281,22 @@ async def test_a_test_order_trades_the_smallest_amount_on_paper_and_is_refused_e
     assert (refused.status_code, refused.json()["error"]["code"]) == (422, "TEST_ORDER_PAPER_ONLY")
 
 
+async def test_the_admin_activity_log_shows_a_users_audited_actions_to_admins_only(api: Api) -> None:
+    trader, admin = await api.trader(), await api.admin()
+    body = {"scope": "user", "reason": "activity drill"}
+    ok(await api.http.post("/api/killswitch/activate", json=body, headers=trader.headers))
+
+    entries = await eventually(
+        lambda: get(api, admin, "/api/admin/activity", userId=trader.id),
+        lambda rows: any(r["reason"] == "activity drill" for r in rows),
+    )
+    refused = await api.http.get("/api/admin/activity", headers=trader.headers)
+    ok(await api.http.post("/api/killswitch/deactivate", json=body, headers=trader.headers))
+
+    assert all(trader.id in (e["actor"], e["target"]) or e["actor"] == trader.email for e in entries)
+    assert refused.status_code == 403
+
+
 async def test_the_monthly_report_counts_the_violations_by_type(api: Api) -> None:
     admin = await api.admin()
 

@@ -23,6 +23,7 @@ from .config import Settings
 from .context import Gateway
 from .metrics import RequestMetrics
 from .routes import (
+    activity,
     admin,
     alerts,
     auth,
@@ -69,6 +70,7 @@ ROUTERS = (
     violations,
     portfolio_risk,
     venue_checks,
+    activity,
 )
 
 
