@@ -6,6 +6,7 @@ orders cross raise a Pattern Violation; the monthly report counts these violatio
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import AsyncIterator
 from decimal import Decimal
@@ -295,6 +296,36 @@ async def test_the_admin_activity_log_shows_a_users_audited_actions_to_admins_on
 
     assert all(trader.id in (e["actor"], e["target"]) or e["actor"] == trader.email for e in entries)
     assert refused.status_code == 403
+
+
+async def test_settings_export_without_secrets_and_import_into_another_user(
+    api: Api, receiver: WebhookReceiver
+) -> None:
+    source = await api.trader(limits={"maxDailyTrades": 42})
+    url = receiver.url(f"export-{source.id}")
+    ok(await api.http.post("/api/webhooks", json={"url": url, "events": ["alert"]}, headers=source.headers))
+    notify = {"webhookCategories": ["Security"], "webhookMinSeverity": "Critical"}
+    ok(await api.http.put("/api/settings/notifications", json=notify, headers=source.headers))
+    targets = {"targets": {"BTC": "0.5", "USDT": "0.5"}, "intervalSeconds": 3600, "driftThresholdPct": "5"}
+    bot = {"name": "half", "strategy": "rebalancer", "venueId": source.account, "config": targets}
+    ok(await api.http.post("/api/bots", json=bot, headers=source.headers))
+
+    exported = ok(await api.http.post("/api/settings/export", headers=source.headers))
+    target = await api.trader()
+    imported = ok(await api.http.post("/api/settings/import", json=exported, headers=target.headers))
+    again = ok(await api.http.post("/api/settings/import", json=exported, headers=source.headers))
+
+    assert "secret" not in json.dumps(exported).lower(), exported
+    assert exported["limits"]["maxDailyTrades"] == 42 and exported["notifications"] == notify
+    assert [b["name"] for b in exported["bots"]] == ["half"]
+    assert (imported["limits"], imported["notifications"]) == ("applied", "applied"), imported
+    [hook] = imported["webhooks"]["created"]
+    assert hook["url"] == url and hook["secret"], hook  # a new signing secret, shown once
+    assert imported["bots"]["skipped"][0]["code"] == "VENUE_NOT_FOUND", imported  # another user's venue
+    assert (await api.trading(target))["limits"]["maxDailyTrades"] == 42
+    assert await get(api, target, "/api/settings/notifications") == notify
+    assert again["bots"]["skipped"] == [{"name": "half", "code": "EXISTS"}], again
+    assert again["webhooks"]["skipped"] == [{"url": url, "code": "EXISTS"}], again
 
 
 async def test_the_monthly_report_counts_the_violations_by_type(api: Api) -> None:

@@ -38,6 +38,7 @@ from .routes import (
     portfolio,
     portfolio_risk,
     settings,
+    settings_transfer,
     strategies,
     venue_checks,
     venues,
@@ -71,6 +72,7 @@ ROUTERS = (
     portfolio_risk,
     venue_checks,
     activity,
+    settings_transfer,
 )
 
 
