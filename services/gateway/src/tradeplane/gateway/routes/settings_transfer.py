@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Response
-from pydantic import AwareDatetime, Field, ValidationError
+from pydantic import AwareDatetime, Field, StrictBool, StrictInt, ValidationError
 from tradeplane.contracts.queries import BOTS, COMPLIANCE, NOTIFIER, RISK, Reply
 
 from ..bots import BotCreate, check_config
@@ -25,13 +25,24 @@ BOT_FIELDS = ("name", "strategy", "venueId", "config", "allocation", "dryRun")
 WEBHOOK_FIELDS = ("url", "events", "enabled")
 
 
+class ImportedBot(BotCreate):
+    dry_run: StrictBool | None = None
+
+
+class ImportedWebhook(WebhookCreate):
+    enabled: StrictBool = True
+
+
 class SettingsDocument(Body):
-    version: int = Field(default=VERSION, ge=1, le=VERSION)
+    """An exported document; a bool or a number must be one (not `0` or `"1"`): a document is data a
+    program wrote, so anything else is a mistake worth refusing."""
+
+    version: StrictInt = Field(default=VERSION, ge=1, le=VERSION)
     exported_at: AwareDatetime | None = None
     limits: TradingLimits | None = None
     notifications: NotificationSettings | None = None
-    bots: list[BotCreate] = Field(default_factory=list, max_length=200)
-    webhooks: list[WebhookCreate] = Field(default_factory=list, max_length=50)
+    bots: list[ImportedBot] = Field(default_factory=list, max_length=200)
+    webhooks: list[ImportedWebhook] = Field(default_factory=list, max_length=50)
 
 
 def reply_data(reply: Reply) -> Any:
