@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Response
-from pydantic import AwareDatetime, Field, StrictBool, StrictInt, ValidationError
+from pydantic import Field, StrictBool, StrictInt, ValidationError
 from tradeplane.contracts.queries import BOTS, COMPLIANCE, NOTIFIER, RISK, Reply
 
 from ..bots import BotCreate, check_config
@@ -38,7 +38,8 @@ class SettingsDocument(Body):
     program wrote, so anything else is a mistake worth refusing."""
 
     version: StrictInt = Field(default=VERSION, ge=1, le=VERSION)
-    exported_at: AwareDatetime | None = None
+    exported_at: str | None = Field(default=None, max_length=64)
+    """When it was exported (ISO-8601): informational, not read."""
     limits: TradingLimits | None = None
     notifications: NotificationSettings | None = None
     bots: list[ImportedBot] = Field(default_factory=list, max_length=200)
