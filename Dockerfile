@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # One image for every Tradeplane service; the command picks the service:
-#   docker run tradeplane python -m tradeplane.gateway     (or risk, pnl, notifier, execution, marketdata, bots, backtests)
+#   docker run tradeplane python -m tradeplane.gateway     (or risk, pnl, notifier, execution, marketdata, bots, backtests, compliance)
 #   docker run tradeplane tradeplane --help                (operator CLI: migrate, user, killswitch, tail)
 # Every service listens on 0.0.0.0:8080 in the image and is configured by TP_* variables only.
 

@@ -11,7 +11,17 @@ from tests.deploy.kustomize import Obj, containers, pod_spec, render
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "deploy" / "k8s"
 OVERLAYS = ("dev", "prod")
-SERVICES = ("gateway", "risk", "pnl", "notifier", "bots", "execution", "marketdata", "backtests")
+SERVICES = (
+    "gateway",
+    "risk",
+    "pnl",
+    "notifier",
+    "bots",
+    "execution",
+    "marketdata",
+    "backtests",
+    "compliance",
+)
 WORKLOAD_KINDS = {"Deployment", "StatefulSet", "DaemonSet"}
 
 

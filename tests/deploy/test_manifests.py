@@ -106,6 +106,7 @@ def test_execution_is_a_stateful_set_and_the_other_services_deployments(rendered
         "bots": "Deployment",
         "execution": "StatefulSet",
         "backtests": "Deployment",
+        "compliance": "Deployment",
     }
 
 

@@ -4,7 +4,7 @@ receives the signed entry and exit."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -14,7 +14,7 @@ from standardwebhooks.webhooks import Webhook
 
 from tests.support.client import Api, User, eventually, market, ok
 from tests.support.servers import Stack, shared_stack
-from tests.support.webhook_receiver import WebhookReceiver
+from tests.support.webhook_receiver import WebhookReceiver, receiver_fixture
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
@@ -24,11 +24,7 @@ START = Decimal("100000")
 stack = shared_stack("pnl-acceptance")
 
 
-@pytest.fixture(scope="module")
-def receiver() -> Iterator[WebhookReceiver]:
-    server = WebhookReceiver().start()
-    yield server
-    server.stop()
+receiver = receiver_fixture()
 
 
 @pytest.fixture(scope="module")

@@ -3,60 +3,21 @@ with the JetStream sequence as its id, and a reconnect with Last-Event-ID resume
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.support.client import Api, User, eventually, market, resting_buy
+from tests.support.client import Api, market, resting_buy
 from tests.support.servers import QUIET_ENV, Stack, run_async
-from tests.support.sse import Event, events
+from tests.support.sse import Event, Reader
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
-
-READ_LIMIT = 60.0
-"""A stream read that never sees what it waits for fails the test instead of hanging it."""
 
 
 def _for(order_id: str, kind: str) -> Callable[[list[Event]], bool]:
     return lambda seen: any(e.type == kind and e.data.get("order_id") == order_id for e in seen)
-
-
-class Reader:
-    """One SSE connection read in the background into `seen`."""
-
-    def __init__(
-        self, http: httpx.AsyncClient, who: User, last_event_id: int | None = None, channel: str = "orders"
-    ) -> None:
-        headers = dict(who.headers)
-        if last_event_id is not None:
-            headers["Last-Event-ID"] = str(last_event_id)
-        self.seen: list[Event] = []
-        self.status = 0
-        self._task = asyncio.create_task(self._read(http, f"/api/stream/{channel}", headers))
-
-    async def _read(self, http: httpx.AsyncClient, path: str, headers: dict[str, str]) -> None:
-        async with http.stream("GET", path, headers=headers, timeout=None) as response:
-            self.status = response.status_code
-            async for event in events(response):
-                self.seen.append(event)
-
-    async def until(self, done: Callable[[list[Event]], bool]) -> list[Event]:
-        async def check() -> list[Event]:
-            if self._task.done():
-                self._task.result()  # the stream ended: raise why
-                raise AssertionError(f"the stream closed ({self.status}); it sent {self.seen}")
-            return self.seen
-
-        return await eventually(check, done, READ_LIMIT)
-
-    async def close(self) -> None:
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
 
 
 async def own_events_only(stack: Stack) -> dict[str, Any]:

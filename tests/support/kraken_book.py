@@ -163,6 +163,11 @@ class Account:
     add_orders: list[AddOrderReceived] = field(default_factory=list)
     calls: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     faults: deque[str] = field(default_factory=deque)
+    misreported: dict[str, Decimal] = field(default_factory=dict)
+    """Amounts Balance/BalanceEx report instead of the real ones (a venue that disagrees with the books)."""
+
+    def reported(self) -> dict[str, Decimal]:
+        return self.balances | self.misreported
 
     def held(self, asset: str) -> Decimal:
         total = Decimal(0)

@@ -103,6 +103,11 @@ class KrakenEmulator:
     def set_balance(self, api_key: str, code: str, amount: Decimal) -> None:
         self.accounts[api_key].balances[asset_id(code)] = Decimal(amount)
 
+    def misreport(self, api_key: str, code: str, amount: Decimal) -> None:
+        """Report `amount` of `code` from now on, whatever the account really holds (trading still uses
+        the real balance): a venue whose records disagree with the platform's books."""
+        self.accounts[api_key].misreported[asset_id(code)] = Decimal(amount)
+
     def balance(self, api_key: str, code: str) -> Decimal:
         return self.accounts[api_key].balances.get(asset_id(code), Decimal(0))
 
@@ -276,6 +281,8 @@ class KrakenEmulator:
                 self.set_price(body["symbol"], Decimal(body["price"]))
             elif action == "faults":
                 self.inject(body["api_key"], body["fault"], int(body.get("times", 1)))
+            elif action == "misreport":
+                self.misreport(body["api_key"], body["code"], Decimal(body["amount"]))
             elif action == "hold":
                 self.hold(body["api_key"])
             elif action == "release":

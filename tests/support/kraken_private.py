@@ -173,13 +173,13 @@ def trades_history(account: Account, params: dict[str, str], prices: Prices) -> 
 
 
 def balance(account: Account, params: dict[str, str], prices: Prices) -> dict[str, Any]:
-    return {asset: fmt_asset(asset, amount) for asset, amount in account.balances.items()}
+    return {asset: fmt_asset(asset, amount) for asset, amount in account.reported().items()}
 
 
 def balance_ex(account: Account, params: dict[str, str], prices: Prices) -> dict[str, Any]:
     return {
         asset: {"balance": fmt_asset(asset, amount), "hold_trade": fmt_asset(asset, account.held(asset))}
-        for asset, amount in account.balances.items()
+        for asset, amount in account.reported().items()
     }
 
 

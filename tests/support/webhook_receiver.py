@@ -6,8 +6,10 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+import pytest
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -75,3 +77,15 @@ class WebhookReceiver:
             self._server.should_exit = True
         if self._thread is not None:
             self._thread.join(10)
+
+
+def receiver_fixture() -> Callable[[], Iterator[WebhookReceiver]]:
+    """A module-scoped `receiver` fixture: one receiver for all of a module's tests."""
+
+    @pytest.fixture(scope="module")
+    def receiver() -> Iterator[WebhookReceiver]:
+        server = WebhookReceiver().start()
+        yield server
+        server.stop()
+
+    return receiver

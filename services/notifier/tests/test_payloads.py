@@ -10,6 +10,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
+from tradeplane.contracts.alerts import AlertCategory, AlertRaised, AlertSeverity, AlertType
 from tradeplane.contracts.base import Message, Meta
 from tradeplane.contracts.enums import (
     HaltScope,
@@ -277,3 +278,34 @@ def test_events_without_a_symbol_carry_user_and_null_symbol(event: Message) -> N
 
     assert payload is not None
     assert (payload.data["user_id"], payload.data["symbol"]) == (str(USER), None)
+
+
+def _alert(webhook: bool, user_id: UUID | None = USER) -> AlertRaised:
+    return AlertRaised(
+        meta=meta(),
+        alert_id=uuid4(),
+        user_id=user_id,
+        type=AlertType.ERROR,
+        category=AlertCategory.TRADING,
+        severity=AlertSeverity.HIGH,
+        title="Trading halted: daily loss cap",
+        message="daily loss 12 beyond 5",
+        metadata={"reasonCode": "DAILY_LOSS"},
+        webhook=webhook,
+    )
+
+
+def test_an_alert_the_settings_send_to_webhooks_is_an_alert_payload() -> None:
+    event = _alert(webhook=True)
+
+    payload = to_payload(event)
+
+    assert payload is not None and payload.type is EventType.ALERT
+    data = payload.body()["data"]
+    assert (data["alert_id"], data["user_id"], data["severity"]) == (str(event.alert_id), str(USER), "High")
+    assert data["metadata"] == {"reasonCode": "DAILY_LOSS"}
+
+
+@pytest.mark.parametrize("event", [_alert(webhook=False), _alert(webhook=True, user_id=None)])
+def test_alerts_not_for_webhooks_and_platform_alerts_send_nothing(event: AlertRaised) -> None:
+    assert to_payload(event) is None

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from . import catalog, streams, subjects
-from .queries import BACKTESTS, BOTS, EXECUTION, MARKETDATA, NOTIFIER, PNL, RISK
+from .queries import BACKTESTS, BOTS, COMPLIANCE, EXECUTION, MARKETDATA, NOTIFIER, PNL, RISK
 
 GATEWAY = catalog.GATEWAY
 OPERATOR = "operator"
@@ -24,7 +24,17 @@ ANALYTICS = "analytics"
 ANALYTICS_CONSUMERS: tuple[str, ...] = ("analytics-1", "analytics-2", "analytics-3")
 """The durable consumer names the analytics user may create, read from, ack and delete (on any stream):
 NATS permissions match whole tokens, so its consumers have these names and no service's."""
-SERVICE_USERS: tuple[str, ...] = (GATEWAY, RISK, EXECUTION, PNL, NOTIFIER, MARKETDATA, BOTS, BACKTESTS)
+SERVICE_USERS: tuple[str, ...] = (
+    GATEWAY,
+    RISK,
+    EXECUTION,
+    PNL,
+    NOTIFIER,
+    MARKETDATA,
+    BOTS,
+    BACKTESTS,
+    COMPLIANCE,
+)
 
 _ANYONE = UUID(int=0)
 JETSTREAM = ("$JS.API.>", "$JS.ACK.>", "$JS.FC.>")
@@ -170,7 +180,9 @@ PERMISSIONS: Mapping[str, Permissions] = {
         ),
         subscribe=(_queries_of(PNL),),
     ),
-    NOTIFIER: _service(NOTIFIER, publish=(), subscribe=(_queries_of(NOTIFIER),)),
+    NOTIFIER: _service(
+        NOTIFIER, publish=(family(subjects.audit("any")),), subscribe=(_queries_of(NOTIFIER),)
+    ),
     MARKETDATA: _service(
         MARKETDATA,
         publish=(family(subjects.ticker("any", "any"), 2), family(subjects.candle("any", "any", "any"), 3)),
@@ -193,6 +205,15 @@ PERMISSIONS: Mapping[str, Permissions] = {
             subjects.query(MARKETDATA, "market.candles"),
         ),
         subscribe=(_queries_of(BACKTESTS),),
+    ),
+    COMPLIANCE: _service(
+        COMPLIANCE,
+        publish=(
+            family(subjects.alert_raised(None)),
+            subjects.query(EXECUTION, "venues.list"),
+            subjects.query(EXECUTION, "venues.balance"),
+        ),
+        subscribe=(_queries_of(COMPLIANCE),),
     ),
     OPERATOR: Permissions(publish=(">",), subscribe=(">",), allow_responses=False),
     ANALYTICS: _analytics(),

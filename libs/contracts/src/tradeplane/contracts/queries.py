@@ -54,8 +54,23 @@ class Reply(Contract):
         return cls(ok=True, data=data, pagination=pagination)
 
     @classmethod
+    def page(cls, data: list[Any], page: int, page_size: int, total: int) -> Reply:
+        """One page of `total` items, with the API's pagination block."""
+        return cls.success(data, pagination(page, page_size, total))
+
+    @classmethod
     def failure(cls, code: str, message: str, status: int = 400, **details: Any) -> Reply:
         return cls(ok=False, error=ReplyError(code=code, message=message, status=status, details=details))
+
+
+def pagination(page: int, page_size: int, total: int) -> dict[str, int]:
+    """The API's pagination block: `{page, pageSize, totalPages, totalItems}`."""
+    return {
+        "page": page,
+        "pageSize": page_size,
+        "totalPages": max(1, -(-total // page_size)),
+        "totalItems": total,
+    }
 
 
 class ErrorCode(StrEnum):
@@ -175,4 +190,20 @@ BACKTESTS_QUERIES = {
     "backtests.get": "{id} -> backtest with result  (404 BACKTEST_NOT_FOUND, also for another user's)",
     "backtests.delete": "{id} -> backtest (Queued or Running: Cancelled) or {id, deleted: true} (finished)",
     "backtests.compare": "{backtestIds: [...]} -> [{id, strategy, status, metrics, resultHash}]",
+}
+COMPLIANCE = "compliance"
+COMPLIANCE_QUERIES = {
+    # `alert` is the Alert of docs/api.md: {id, type, category, title, message, venue, botId, severity,
+    # isRead, createdAt, metadata}; `violation`: {id, type, severity, status, description, botId, venue,
+    # detectedAt, resolvedAt, resolvedBy, note, recommendation}.
+    "alerts.list": "{unread?, page?, pageSize?} -> [alert] (paged, newest first; admins: platform's too)",
+    "alerts.acknowledge": "{id} -> alert (isRead true; 404 ALERT_NOT_FOUND)",
+    "alerts.test": "{severity?, category?} -> alert",
+    "alerts.broadcast": "{title, message, severity, userIds} -> {raised}  (admins)",
+    "notifications.get": "{} -> {webhookCategories, webhookMinSeverity}",
+    "notifications.put": "{webhookCategories?, webhookMinSeverity?} -> settings",
+    "violations.list": "{status?, type?, page?, pageSize?} -> [violation] (paged, newest first)",
+    "violations.resolve": "{id, status?: Acknowledged|Resolved, note?} -> violation",
+    "reports.get": "{period: daily|weekly|monthly} -> report",
+    "reconciliation.run": "{venueId?} -> {venues: [{venueId, venue, status, differences}]}",
 }

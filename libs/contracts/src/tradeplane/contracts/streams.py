@@ -71,7 +71,7 @@ RISK = StreamSpec(
     (f"{PREFIX}.risk.>",),
     max_age=timedelta(days=30),
     max_bytes=256 * MiB,
-    description="Risk state transitions",
+    description="Risk state transitions and alerts",
 )
 AUDIT = StreamSpec(
     "TP_AUDIT",

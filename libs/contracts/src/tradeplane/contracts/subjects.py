@@ -121,6 +121,11 @@ def risk_state(user_id: UUID) -> str:
     return f"{PREFIX}.risk.state.{user_id}"
 
 
+def alert_raised(user_id: UUID | None) -> str:
+    """An alert for `user_id` (`AlertRaised`), or for the platform's admins when None."""
+    return f"{PREFIX}.risk.alert.{'platform' if user_id is None else user_id}"
+
+
 def user_disabled(user_id: UUID) -> str:
     return f"{PREFIX}.user.disabled.{user_id}"
 
@@ -192,6 +197,7 @@ ALL_USER_DISABLED = f"{PREFIX}.user.disabled.>"
 ALL_USER_ENABLED = f"{PREFIX}.user.enabled.>"
 ALL_TRADES_CLOSED = f"{PREFIX}.trade.closed.>"
 ALL_RISK_STATE = f"{PREFIX}.risk.state.>"
+ALL_ALERTS = f"{PREFIX}.risk.alert.>"
 ALL_AUDIT = f"{PREFIX}.audit.>"
 ALL_BOT_EVENTS = f"{PREFIX}.bot.>"
 

@@ -28,7 +28,9 @@ from .config import Settings
 from .context import Gateway
 from .metrics import RequestMetrics
 from .routes import (
+    activity,
     admin,
+    alerts,
     auth,
     backtests,
     bots,
@@ -40,9 +42,13 @@ from .routes import (
     orders,
     pnl,
     portfolio,
+    portfolio_risk,
     settings,
+    settings_transfer,
     strategies,
+    venue_checks,
     venues,
+    violations,
     webhooks,
 )
 from .users import ensure_admin
@@ -68,6 +74,12 @@ ROUTERS = (
     bots,
     backtests,
     events,
+    alerts,
+    violations,
+    portfolio_risk,
+    venue_checks,
+    activity,
+    settings_transfer,
 )
 
 

@@ -21,6 +21,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import BaseRoute, Match
+from tradeplane.contracts import queries
 from tradeplane.contracts.queries import Reply
 
 log = logging.getLogger(__name__)
@@ -86,12 +87,7 @@ def paged(data: Sequence[Any], pagination: Mapping[str, int], status: int = 200)
 
 
 def pagination(page: int, page_size: int, total: int) -> dict[str, int]:
-    return {
-        "page": page,
-        "pageSize": page_size,
-        "totalPages": max(1, -(-total // page_size)),
-        "totalItems": total,
-    }
+    return queries.pagination(page, page_size, total)
 
 
 def error(

@@ -421,6 +421,7 @@ WebhookEvent = Literal[
     "risk_state",
     "killswitch",
     "user_disabled",
+    "alert",
 ]
 """The event types the notifier delivers (it checks them too)."""
 WebhookUrl = Annotated[str, StringConstraints(min_length=1, max_length=2048), AfterValidator(_plain_text)]

@@ -92,8 +92,12 @@ CHANNELS: dict[str, Channel] = {
         lambda user_id: f"{PREFIX}.*.*.{user_id}",
         PORTFOLIO_EVENTS,
     ),
-    # tp.risk.state.<user_id>
-    "alerts": Channel(streams.RISK, subjects.risk_state, (event_type(subjects.risk_state(_ANYONE)),)),
+    # tp.risk.state.<user_id> (risk) and tp.risk.alert.<user_id> (compliance's AlertRaised)
+    "alerts": Channel(
+        streams.RISK,
+        lambda user_id: f"{PREFIX}.risk.*.{user_id}",
+        tuple(event_type(build(_ANYONE)) for build in (subjects.risk_state, subjects.alert_raised)),
+    ),
     # tp.bot.status.<user_id>, tp.bot.log.<user_id>
     "bots": Channel(
         streams.BOTS,

@@ -36,7 +36,7 @@ def build(settings: Settings) -> Starlette:
     delivery = settings.delivery
     client = build_client(delivery)
     sender = WebhookSender(client, delivery)
-    dispatch = Dispatcher(rt.engine, sender, keyring, delivery, owner=settings.instance_id)
+    dispatch = Dispatcher(rt.engine, sender, keyring, delivery, owner=settings.instance_id, outbox=rt.outbox)
     worker = DeliveryWorker(rt.engine, dispatch, _worker_options(settings))
     rt.checks["delivery_worker"] = worker.check
     context = queries.Context(rt.engine, keyring, delivery, worker.wake)

@@ -21,6 +21,7 @@ from tradeplane.contracts import (
     streams,
     subjects,
 )
+from tradeplane.contracts.alerts import AlertRaised
 from tradeplane.contracts.streams import StreamSpec
 from tradeplane.runtime import Runtime, Subscription, subscribe
 
@@ -50,6 +51,7 @@ SUBSCRIPTIONS: tuple[Notified, ...] = (
     Notified(RiskStateChanged, subjects.ALL_RISK_STATE, streams.RISK, "notifier-risk-state"),
     Notified(HaltEngaged, subjects.ALL_HALTS_ENGAGED, streams.HALTS, "notifier-halt-engaged"),
     Notified(HaltReleased, subjects.ALL_HALTS_RELEASED, streams.HALTS, "notifier-halt-released"),
+    Notified(AlertRaised, subjects.ALL_ALERTS, streams.RISK, "notifier-alert"),
 )
 
 

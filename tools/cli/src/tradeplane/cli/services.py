@@ -19,6 +19,7 @@ SERVICES: tuple[str, ...] = (
     "notifier",
     "bots",
     "backtests",
+    "compliance",
     "gateway",
 )
 """Every service, in start order: the gateway last, so it opens to users when the rest is up."""
@@ -144,6 +145,7 @@ def settings_ports(settings: StackSettings) -> Callable[[str], int]:
         "bots": settings.bots_port,
         "marketdata": settings.marketdata_port,
         "backtests": settings.backtests_port,
+        "compliance": settings.compliance_port,
     }
 
     def port_of(name: str) -> int:

@@ -29,6 +29,7 @@ class StackSettings(BaseSettings):
     bots_port: Port = Field(default=8104, ge=1, le=65535)
     marketdata_port: Port = Field(default=8105, ge=1, le=65535)
     backtests_port: Port = Field(default=8106, ge=1, le=65535)
+    compliance_port: Port = Field(default=8107, ge=1, le=65535)
     execution_port: Port = Field(default=8110, ge=1, le=65535)
     executors: int = Field(default=1, ge=1, le=64)
     partitions: int = Field(default=16, ge=1, le=1024)

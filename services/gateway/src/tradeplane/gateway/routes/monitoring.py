@@ -11,7 +11,7 @@ from ..schemas import ERRORS, Ok
 
 router = APIRouter(prefix="/api/monitoring", tags=["monitoring"], route_class=EnvelopeRoute, responses=ERRORS)
 
-EXPECTED = ("gateway", "risk", "marketdata", "execution", "pnl", "notifier")
+EXPECTED = ("gateway", "risk", "marketdata", "execution", "pnl", "notifier", "compliance")
 
 
 @router.get("/health", response_model=Ok[dict[str, object]])

@@ -10,8 +10,10 @@ from datetime import UTC, datetime
 from uuid import uuid4
 
 from cryptography.exceptions import InvalidTag
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
+from tradeplane.contracts import AuditRecorded, new_meta, subjects
 from tradeplane.runtime.crypto import Keyring
+from tradeplane.runtime.outbox import Outbox, Tx
 
 from .. import metrics
 from ..domain import notices
@@ -24,6 +26,8 @@ from .sender import DeliveryResult, WebhookSender
 from .settings import DeliverySettings
 
 log = logging.getLogger(__name__)
+ENDPOINT_DISABLED = "webhook.endpoint.disabled"
+"""The audit action of an endpoint switched off after failing: compliance raises an alert from it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,9 +46,11 @@ class Dispatcher:
         keyring: Keyring,
         settings: DeliverySettings,
         owner: str,
+        outbox: Outbox,
         rng: RandomSource | None = None,
     ) -> None:
         self._engine = engine
+        self._outbox = outbox
         self._sender = sender
         self._keyring = keyring
         self._settings = settings
@@ -64,7 +70,8 @@ class Dispatcher:
         metrics.ATTEMPTS.labels("ok" if result.ok else (result.failure or "failed")).inc()
         metrics.LATENCY.observe(result.latency_ms / 1000)
         queued_more = False
-        async with self._engine.begin() as conn:
+        async with self._outbox.transaction() as tx:
+            conn = tx.conn
             if not await deliveries.settle(conn, claimed, self._owner, result, outcome):
                 # Deleted with its endpoint meanwhile, or taken over by another worker after the lease ran
                 # out.
@@ -76,7 +83,7 @@ class Dispatcher:
             if outcome.status is not DeliveryStatus.PENDING:
                 metrics.DELIVERIES.labels(outcome.status.value).inc()
             if outcome.status is not DeliveryStatus.PENDING and claimed.event_type != NoticeType.TEST:
-                queued_more = await self._count(conn, claimed, outcome.status is DeliveryStatus.SUCCEEDED)
+                queued_more = await self._count(tx, claimed, outcome.status is DeliveryStatus.SUCCEEDED)
         return Followup(retry_in=outcome.retry_in, queued_more=queued_more)
 
     async def _send(self, claimed: Claimed, attempt: int) -> DeliveryResult:
@@ -90,8 +97,10 @@ class Dispatcher:
         payload = json.loads(claimed.body)
         return await self._sender.send(claimed.url, secret, claimed.webhook_id, payload, attempt)
 
-    async def _count(self, conn: AsyncConnection, claimed: Claimed, delivered: bool) -> bool:
-        """Track the failure streak; past the threshold, disable the endpoint and tell the user elsewhere."""
+    async def _count(self, tx: Tx, claimed: Claimed, delivered: bool) -> bool:
+        """Track the failure streak; past the threshold, disable the endpoint, tell the user elsewhere and
+        record it in the audit trail (which raises the user's alert)."""
+        conn = tx.conn
         endpoint = await endpoints.count_delivery(conn, claimed.endpoint_id, delivered)
         threshold = self._settings.disable_after_failures
         if endpoint is None or delivered or not should_disable(endpoint.consecutive_failures, threshold):
@@ -104,6 +113,15 @@ class Dispatcher:
             return False
         metrics.DISABLED.inc()
         log.warning("disabled a failing webhook endpoint", extra={"endpoint": str(claimed.endpoint_id)})
+        audit = AuditRecorded(
+            meta=new_meta("notifier"),
+            actor="notifier",
+            action=ENDPOINT_DISABLED,
+            target=str(claimed.user_id),
+            reason=f"{failures} failed deliveries in a row",
+            details={"endpointId": str(claimed.endpoint_id), "userId": str(claimed.user_id)},
+        )
+        tx.emit(subjects.audit(ENDPOINT_DISABLED), audit)
         others = await endpoints.other_enabled(conn, claimed.user_id, claimed.endpoint_id)
         notice = notices.endpoint_disabled(
             uuid4(), claimed.user_id, claimed.endpoint_id, disabled.url, failures, datetime.now(UTC)

@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID, uuid5
 
+from tradeplane.contracts.alerts import AlertRaised
 from tradeplane.contracts.base import Message
 from tradeplane.contracts.events import (
     FillBooked,
@@ -33,6 +34,8 @@ class EventType(StrEnum):
     RISK_STATE = "risk_state"
     KILLSWITCH = "killswitch"
     USER_DISABLED = "user_disabled"
+    ALERT = "alert"
+    """An alert the user's notification settings send to webhooks (`GET/PUT /api/settings/notifications`)."""
 
 
 class NoticeType(StrEnum):
@@ -157,6 +160,15 @@ def user_disabled(event: UserDisabled) -> WebhookPayload:
     return _payload(EventType.USER_DISABLED, event, event.meta.occurred_at, data)
 
 
+def alert(event: AlertRaised) -> WebhookPayload | None:
+    """Only the alerts the user's notification settings route to webhooks (never platform alerts)."""
+    if not event.webhook or event.user_id is None:
+        return None
+    data = _pick(event, ("user_id", "alert_id", "type", "category", "severity", "title", "message"))
+    data |= _pick(event, ("venue", "bot_id", "metadata"))
+    return _payload(EventType.ALERT, event, event.meta.occurred_at, data)
+
+
 _BUILDERS: dict[type[Message], Callable[[Any], WebhookPayload | None]] = {
     FillBooked: fill_booked,
     TradeClosed: trade_exit,
@@ -164,6 +176,7 @@ _BUILDERS: dict[type[Message], Callable[[Any], WebhookPayload | None]] = {
     HaltEngaged: killswitch,
     HaltReleased: killswitch,
     UserDisabled: user_disabled,
+    AlertRaised: alert,
 }
 # These events do not carry the symbol; the caller may know it from the order.
 _BUILDERS_WITH_SYMBOL: dict[type[Message], Callable[[Any, str | None], WebhookPayload]] = {

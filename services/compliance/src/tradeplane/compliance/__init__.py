@@ -1,0 +1,1 @@
+"""The compliance service: alerts, compliance violations and reports, T+0 reconciliation."""
