@@ -225,7 +225,7 @@ async def test_analytics_credentials_publish_nothing(stack: Stack) -> None:
     forbidden = [
         subjects.order_requested(0, user),
         subjects.halt_engaged(None),
-        subjects.audit("killswitch.release"),
+        subjects.audit("gateway", "killswitch.release"),
         subjects.query(RISK, "killswitch.deactivate"),
         subjects.dead_letter("pnl", subjects.order_filled(0, user)),
     ]

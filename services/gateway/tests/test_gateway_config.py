@@ -71,6 +71,8 @@ def test_several_workers_need_a_shared_jwt_secret() -> None:
         Settings(env="development", jwt_secret=None, http_workers=2)
 
     assert Settings(env="development", jwt_secret="y" * 40, http_workers=2).http_workers == 2
+
+
 def test_gateway_key_is_required_outside_development() -> None:
     with pytest.raises(ValidationError, match="TP_GATEWAY_KEY"):
         Settings(**(PRODUCTION | {"gateway_key": None}), jwt_secret="x" * 40)

@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 
 from . import streams
+from .alerts import AlertRaised
 from .backtests import BacktestDone, BacktestProgress
 from .base import Message
 from .bots import BotLogged, BotStatusChanged
@@ -47,10 +48,10 @@ from .orders import (
     OrderRejected,
     OrderRequested,
 )
-from .queries import BACKTESTS, BOTS, EXECUTION, MARKETDATA, NOTIFIER, PNL, RISK
+from .queries import BACKTESTS, BOTS, COMPLIANCE, EXECUTION, MARKETDATA, NOTIFIER, PNL, RISK
 
 GATEWAY = "gateway"
-SERVICES: tuple[str, ...] = (GATEWAY, RISK, EXECUTION, PNL, NOTIFIER, MARKETDATA, BOTS, BACKTESTS)
+SERVICES: tuple[str, ...] = (GATEWAY, RISK, EXECUTION, PNL, NOTIFIER, MARKETDATA, BOTS, BACKTESTS, COMPLIANCE)
 """Every service (each is also its NATS user, see `permissions`)."""
 
 EVENT_ID = "meta.event_id"
@@ -139,7 +140,21 @@ EVENTS: tuple[Event, ...] = (
     Event("tp.bot.log.{userId}", BotLogged, (BOTS,), "A bot logged a line"),
     Event("tp.backtest.progress.{userId}", BacktestProgress, (BACKTESTS,), "A backtest job moved"),
     Event("tp.backtest.done.{userId}", BacktestDone, (BACKTESTS,), "A backtest job finished"),
-    Event("tp.audit.{action}", AuditRecorded, (GATEWAY, RISK), "Who did what, when, why", PER_ACTION),
+    *(
+        Event(
+            f"tp.audit.{service}.{{action}}",
+            AuditRecorded,
+            (service,),
+            f"{summary}: who, what, why",
+            PER_ACTION,
+        )
+        for service, summary in (
+            (GATEWAY, "Accounts, logins, settings and every state-changing API request"),
+            (RISK, "Kill switch, releases and risk limits"),
+            (NOTIFIER, "Webhook endpoints the notifier switched off"),
+        )
+    ),
+    Event("tp.risk.alert.{userId}", AlertRaised, (COMPLIANCE,), "An alert for a user, or `platform`"),
     Event("tp.market.ticker.{venue}.{symbol}", Ticker, (MARKETDATA,), "Latest prices", PER_MARKET),
     Event(
         "tp.market.candle.{venue}.{symbol}.{timeframe}",

@@ -180,9 +180,7 @@ PERMISSIONS: Mapping[str, Permissions] = {
         ),
         subscribe=(_queries_of(PNL),),
     ),
-    NOTIFIER: _service(
-        NOTIFIER, publish=(family(subjects.audit("any")),), subscribe=(_queries_of(NOTIFIER),)
-    ),
+    NOTIFIER: _service(NOTIFIER, publish=(subjects.audit_of(NOTIFIER),), subscribe=(_queries_of(NOTIFIER),)),
     MARKETDATA: _service(
         MARKETDATA,
         publish=(family(subjects.ticker("any", "any"), 2), family(subjects.candle("any", "any", "any"), 3)),

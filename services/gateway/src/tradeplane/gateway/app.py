@@ -19,9 +19,9 @@ from tradeplane.runtime.periodic import Periodic
 
 from . import edge, envelope, handlers, stream, web, websocket
 from .adapters.tables import metadata
+from .audit_trail import AuditTrail, Recorder
 from .auth import lockout
 from .auth.cache import revocation_router
-from .audit_trail import AuditTrail, Recorder
 from .auth.tokens import AccessTokens
 from .body_limit import BodyLimit
 from .config import Settings

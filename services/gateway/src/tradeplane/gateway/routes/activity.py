@@ -8,7 +8,8 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
 
-from ..adapters import repo
+from ..adapters import audit_store, repo
+from ..adapters.audit_store import AuditQuery
 from ..deps import Admin, DbConn, Pages
 from ..envelope import ApiError, EnvelopeRoute, paged, pagination
 from ..schemas import ERRORS, Page
@@ -32,5 +33,6 @@ async def activity(
         if row is None:
             raise ApiError(404, "USER_NOT_FOUND", "no such user")
         viewer = (user_id, str(row.email))
-    rows, total = await repo.audit_page(conn, viewer, action, pages.offset, pages.page_size)
+    query = AuditQuery(viewer, None, action, None, None)
+    rows, total = await audit_store.search(conn, query, pages.offset, pages.page_size)
     return paged([audit_json(r) for r in rows], pagination(pages.page, pages.page_size, total))

@@ -121,7 +121,7 @@ class Dispatcher:
             reason=f"{failures} failed deliveries in a row",
             details={"endpointId": str(claimed.endpoint_id), "userId": str(claimed.user_id)},
         )
-        tx.emit(subjects.audit(ENDPOINT_DISABLED), audit)
+        tx.emit(subjects.audit("notifier", ENDPOINT_DISABLED), audit)
         others = await endpoints.other_enabled(conn, claimed.user_id, claimed.endpoint_id)
         notice = notices.endpoint_disabled(
             uuid4(), claimed.user_id, claimed.endpoint_id, disabled.url, failures, datetime.now(UTC)
