@@ -31,7 +31,8 @@ FAST_WEBHOOKS = {
     "TP_NOTIFIER_BACKOFF_JITTER": "0",
     "TP_NOTIFIER_DISABLE_AFTER_FAILURES": "2",
 }
-stack = kraken_stack("compliance", {"TP_PNL_UPDATE_THROTTLE_SECONDS": "0.3", **FAST_WEBHOOKS})
+CANCEL_BURST = {"TP_COMPLIANCE_CANCEL_BURST": "3", "TP_COMPLIANCE_CANCEL_BURST_SECONDS": "600"}
+stack = kraken_stack("compliance", {"TP_PNL_UPDATE_THROTTLE_SECONDS": "0.3", **FAST_WEBHOOKS, **CANCEL_BURST})
 
 
 receiver = receiver_fixture()
@@ -326,6 +327,37 @@ async def test_settings_export_without_secrets_and_import_into_another_user(
     assert await get(api, target, "/api/settings/notifications") == notify
     assert again["bots"]["skipped"] == [{"name": "half", "code": "EXISTS"}], again
     assert again["webhooks"]["skipped"] == [{"url": url, "code": "EXISTS"}], again
+
+
+def limit(account: str, side: str, price: str) -> dict[str, str]:
+    body = {"venueId": account, "symbol": "ETH/USDT", "side": side, "type": "Limit", "quantity": "0.01"}
+    return body | {"price": price, "clientOrderId": f"w-{uuid.uuid4().hex[:16]}"}
+
+
+async def test_resting_limits_of_two_accounts_cross_only_when_the_buy_pays_the_sell(api: Api) -> None:
+    trader = await api.trader({"USDT": "10000", "ETH": "1"}, accounts=2)
+    first, second = trader.accounts
+    apart = [
+        await api.place(trader, limit(first, "Buy", "3000")),
+        await api.place(trader, limit(second, "Sell", "3800")),
+    ]
+    crossing = await api.place(trader, limit(second, "Sell", "2990"))
+
+    [violation] = await eventually(lambda: violations(api, trader, type="Pattern Violation"), bool)
+    assert sorted(violation["metadata"]["orderIds"]) == sorted([apart[0]["id"], crossing["id"]]), violation
+    assert violation["metadata"]["accountIds"] == sorted([first, second]), violation
+
+
+async def test_a_burst_of_cancels_is_a_pattern_violation(api: Api) -> None:
+    trader = await api.trader()
+    placed = [await api.place(trader, limit(trader.account, "Buy", "1000")) for _ in range(3)]
+    for order in placed:
+        await api.wait_status(trader, order["id"], {"Open"})
+        answer = await api.http.delete(f"/api/orders/{order['id']}", headers=trader.headers)
+        assert answer.status_code < 300, answer.text
+
+    [violation] = await eventually(lambda: violations(api, trader, type="Pattern Violation"), bool)
+    assert violation["description"].startswith("Cancel burst: 3 orders cancelled"), violation
 
 
 async def test_the_monthly_report_counts_the_violations_by_type(api: Api) -> None:
