@@ -89,6 +89,7 @@ async def test_the_daily_loss_cap_raises_an_alert_everywhere_and_a_risk_limit_vi
     await api.filled(trader, market(trader.account, "Buy", "0.1", "ETH/USDT"))
     await api.set_price(trader, "ETH/USDT", Decimal("3300"))
     await api.filled(trader, market(trader.account, "Sell", "0.1", "ETH/USDT"))
+    await api.state_when(trader, lambda s: s["tradingState"] == "Halted")  # risk, then compliance
 
     [alert] = titled("Trading halted")(
         await eventually(lambda: alerts(api, trader, unread="true"), titled("Trading halted"))
