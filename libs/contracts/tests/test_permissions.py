@@ -16,7 +16,7 @@ from tradeplane.contracts.permissions import (
     SERVICE_USERS,
     family,
 )
-from tradeplane.contracts.queries import BOTS, EXECUTION, MARKETDATA, NOTIFIER, PNL, RISK
+from tradeplane.contracts.queries import BOTS, COMPLIANCE, EXECUTION, MARKETDATA, NOTIFIER, PNL, RISK
 
 USER = uuid4()
 
@@ -58,7 +58,7 @@ def test_only_marketdata_answers_market_queries() -> None:
 
 def test_system_reads_between_services_are_the_only_other_queries() -> None:
     assert publishers(subjects.query(PNL, "portfolio")) == {GATEWAY, RISK}
-    assert publishers(subjects.query(EXECUTION, "venues.balance")) == {GATEWAY, PNL}
+    assert publishers(subjects.query(EXECUTION, "venues.balance")) == {GATEWAY, PNL, COMPLIANCE}
 
 
 def test_only_execution_hears_venue_connects() -> None:
