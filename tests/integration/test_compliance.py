@@ -65,6 +65,19 @@ async def reconcile(api: Api, who: User, venue_id: str) -> dict[str, Any]:
     return venue  # type: ignore[no-any-return]
 
 
+async def kraken_account(api: Api, emulator: EmulatorThread, who: User, usdt: Decimal) -> tuple[str, str]:
+    """A Kraken key holding `usdt` on the emulator, connected for `who`: (api key, venue id). A 503
+    (execution still importing ccxt after a start) is retried, as a client would."""
+    key, secret = f"key-{uuid.uuid4().hex[:8]}", new_secret()
+    emulator.call(emulator.emulator.add_account, key, secret, {"USDT": usdt})
+    body = {"venue": "kraken", "apiKey": key, "secret": secret}
+    connected = await eventually(
+        lambda: api.http.post("/api/venues/connect", json=body, headers=who.headers),
+        lambda response: response.status_code != 503,
+    )
+    return key, ok(connected)["id"]
+
+
 def titled(prefix: str) -> Any:
     return lambda rows: [r for r in rows if r["title"].startswith(prefix)]
 
@@ -135,14 +148,7 @@ async def test_a_kraken_account_whose_venue_reports_another_balance_is_a_mismatc
     api: Api, emulator: EmulatorThread
 ) -> None:
     trader = await api.trader(accounts=0)
-    key, secret = f"key-{uuid.uuid4().hex[:8]}", new_secret()
-    emulator.call(emulator.emulator.add_account, key, secret, {"USDT": Decimal(10_000)})
-    body = {"venue": "kraken", "apiKey": key, "secret": secret}
-    connected = await eventually(
-        lambda: api.http.post("/api/venues/connect", json=body, headers=trader.headers),
-        lambda response: response.status_code != 503,
-    )
-    venue_id = ok(connected)["id"]
+    key, venue_id = await kraken_account(api, emulator, trader, Decimal(10_000))
     assert (await reconcile(api, trader, venue_id))["status"] == "Matched"
 
     emulator.call(emulator.emulator.misreport, key, "USDT", Decimal("9990.5"))
@@ -266,16 +272,10 @@ async def test_a_test_order_trades_the_smallest_amount_on_paper_and_is_refused_e
 ) -> None:
     trader = await api.trader({"USDT": "1000"})
     kraken = await api.trader(accounts=0)
-    key, secret = f"key-{uuid.uuid4().hex[:8]}", new_secret()
-    emulator.call(emulator.emulator.add_account, key, secret, {"USDT": Decimal(100)})
-    body = {"venue": "kraken", "apiKey": key, "secret": secret}
-    connected = await eventually(
-        lambda: api.http.post("/api/venues/connect", json=body, headers=kraken.headers),
-        lambda response: response.status_code != 503,
-    )
+    _, kraken_venue = await kraken_account(api, emulator, kraken, Decimal(100))
 
     placed = await api.http.post(f"/api/venues/{trader.account}/test-order", headers=trader.headers)
-    refused = await api.http.post(f"/api/venues/{ok(connected)['id']}/test-order", headers=kraken.headers)
+    refused = await api.http.post(f"/api/venues/{kraken_venue}/test-order", headers=kraken.headers)
 
     assert placed.status_code == 202, placed.text
     order = await api.settled(trader, placed.json()["data"]["order"]["id"])
