@@ -31,7 +31,8 @@ FAST_WEBHOOKS = {
     "TP_NOTIFIER_BACKOFF_JITTER": "0",
     "TP_NOTIFIER_DISABLE_AFTER_FAILURES": "2",
 }
-stack = kraken_stack("compliance", {"TP_PNL_UPDATE_THROTTLE_SECONDS": "0.3", **FAST_WEBHOOKS})
+CANCEL_BURST = {"TP_COMPLIANCE_CANCEL_BURST": "3", "TP_COMPLIANCE_CANCEL_BURST_SECONDS": "600"}
+stack = kraken_stack("compliance", {"TP_PNL_UPDATE_THROTTLE_SECONDS": "0.3", **FAST_WEBHOOKS, **CANCEL_BURST})
 
 
 receiver = receiver_fixture()
@@ -64,6 +65,19 @@ async def reconcile(api: Api, who: User, venue_id: str) -> dict[str, Any]:
     return venue  # type: ignore[no-any-return]
 
 
+async def kraken_account(api: Api, emulator: EmulatorThread, who: User, usdt: Decimal) -> tuple[str, str]:
+    """A Kraken key holding `usdt` on the emulator, connected for `who`: (api key, venue id). A 503
+    (execution still importing ccxt after a start) is retried, as a client would."""
+    key, secret = f"key-{uuid.uuid4().hex[:8]}", new_secret()
+    emulator.call(emulator.emulator.add_account, key, secret, {"USDT": usdt})
+    body = {"venue": "kraken", "apiKey": key, "secret": secret}
+    connected = await eventually(
+        lambda: api.http.post("/api/venues/connect", json=body, headers=who.headers),
+        lambda response: response.status_code != 503,
+    )
+    return key, ok(connected)["id"]
+
+
 def titled(prefix: str) -> Any:
     return lambda rows: [r for r in rows if r["title"].startswith(prefix)]
 
@@ -88,6 +102,7 @@ async def test_the_daily_loss_cap_raises_an_alert_everywhere_and_a_risk_limit_vi
     await api.filled(trader, market(trader.account, "Buy", "0.1", "ETH/USDT"))
     await api.set_price(trader, "ETH/USDT", Decimal("3300"))
     await api.filled(trader, market(trader.account, "Sell", "0.1", "ETH/USDT"))
+    await api.state_when(trader, lambda s: s["tradingState"] == "Halted")  # risk, then compliance
 
     [alert] = titled("Trading halted")(
         await eventually(lambda: alerts(api, trader, unread="true"), titled("Trading halted"))
@@ -133,14 +148,7 @@ async def test_a_kraken_account_whose_venue_reports_another_balance_is_a_mismatc
     api: Api, emulator: EmulatorThread
 ) -> None:
     trader = await api.trader(accounts=0)
-    key, secret = f"key-{uuid.uuid4().hex[:8]}", new_secret()
-    emulator.call(emulator.emulator.add_account, key, secret, {"USDT": Decimal(10_000)})
-    body = {"venue": "kraken", "apiKey": key, "secret": secret}
-    connected = await eventually(
-        lambda: api.http.post("/api/venues/connect", json=body, headers=trader.headers),
-        lambda response: response.status_code != 503,
-    )
-    venue_id = ok(connected)["id"]
+    key, venue_id = await kraken_account(api, emulator, trader, Decimal(10_000))
     assert (await reconcile(api, trader, venue_id))["status"] == "Matched"
 
     emulator.call(emulator.emulator.misreport, key, "USDT", Decimal("9990.5"))
@@ -264,16 +272,10 @@ async def test_a_test_order_trades_the_smallest_amount_on_paper_and_is_refused_e
 ) -> None:
     trader = await api.trader({"USDT": "1000"})
     kraken = await api.trader(accounts=0)
-    key, secret = f"key-{uuid.uuid4().hex[:8]}", new_secret()
-    emulator.call(emulator.emulator.add_account, key, secret, {"USDT": Decimal(100)})
-    body = {"venue": "kraken", "apiKey": key, "secret": secret}
-    connected = await eventually(
-        lambda: api.http.post("/api/venues/connect", json=body, headers=kraken.headers),
-        lambda response: response.status_code != 503,
-    )
+    _, kraken_venue = await kraken_account(api, emulator, kraken, Decimal(100))
 
     placed = await api.http.post(f"/api/venues/{trader.account}/test-order", headers=trader.headers)
-    refused = await api.http.post(f"/api/venues/{ok(connected)['id']}/test-order", headers=kraken.headers)
+    refused = await api.http.post(f"/api/venues/{kraken_venue}/test-order", headers=kraken.headers)
 
     assert placed.status_code == 202, placed.text
     order = await api.settled(trader, placed.json()["data"]["order"]["id"])
@@ -326,6 +328,37 @@ async def test_settings_export_without_secrets_and_import_into_another_user(
     assert await get(api, target, "/api/settings/notifications") == notify
     assert again["bots"]["skipped"] == [{"name": "half", "code": "EXISTS"}], again
     assert again["webhooks"]["skipped"] == [{"url": url, "code": "EXISTS"}], again
+
+
+def limit(account: str, side: str, price: str) -> dict[str, str]:
+    body = {"venueId": account, "symbol": "ETH/USDT", "side": side, "type": "Limit", "quantity": "0.01"}
+    return body | {"price": price, "clientOrderId": f"w-{uuid.uuid4().hex[:16]}"}
+
+
+async def test_resting_limits_of_two_accounts_cross_only_when_the_buy_pays_the_sell(api: Api) -> None:
+    trader = await api.trader({"USDT": "10000", "ETH": "1"}, accounts=2)
+    first, second = trader.accounts
+    apart = [
+        await api.place(trader, limit(first, "Buy", "3000")),
+        await api.place(trader, limit(second, "Sell", "3800")),
+    ]
+    crossing = await api.place(trader, limit(second, "Sell", "2990"))
+
+    [violation] = await eventually(lambda: violations(api, trader, type="Pattern Violation"), bool)
+    assert sorted(violation["metadata"]["orderIds"]) == sorted([apart[0]["id"], crossing["id"]]), violation
+    assert violation["metadata"]["accountIds"] == sorted([first, second]), violation
+
+
+async def test_a_burst_of_cancels_is_a_pattern_violation(api: Api) -> None:
+    trader = await api.trader()
+    placed = [await api.place(trader, limit(trader.account, "Buy", "1000")) for _ in range(3)]
+    for order in placed:
+        await api.wait_status(trader, order["id"], {"Open"})
+        answer = await api.http.delete(f"/api/orders/{order['id']}", headers=trader.headers)
+        assert answer.status_code < 300, answer.text
+
+    [violation] = await eventually(lambda: violations(api, trader, type="Pattern Violation"), bool)
+    assert violation["description"].startswith("Cancel burst: 3 orders cancelled"), violation
 
 
 async def test_the_monthly_report_counts_the_violations_by_type(api: Api) -> None:

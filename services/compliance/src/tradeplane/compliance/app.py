@@ -3,17 +3,19 @@ scheduled reconciliation and health."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from starlette.applications import Starlette
 from tradeplane.runtime import Periodic, Runtime, serve
 
-from . import handlers, queries
+from . import handlers, metrics, queries, store
 from .config import Settings
 from .reconcile import Reconciler, execution_asker
 from .tables import metadata
 
 SERVICE = "compliance"
+PRUNE_EVERY_SECONDS = 600.0
 
 
 def build(settings: Settings) -> Starlette:
@@ -27,7 +29,14 @@ def build(settings: Settings) -> Starlette:
     context = queries.Context(rt.engine, rt.outbox, reconciler)
     periodic = Periodic()
 
+    async def prune() -> None:
+        keep = max(settings.compliance_wash_window_seconds, settings.compliance_cancel_burst_seconds)
+        async with rt.engine.begin() as conn:
+            pruned = await store.prune_orders(conn, datetime.now(UTC) - timedelta(seconds=2 * keep + 3600))
+        metrics.PRUNED.inc(pruned)
+
     async def start_tasks() -> None:
+        periodic.start("prune-orders", PRUNE_EVERY_SECONDS, prune, at_once=False)
         if settings.compliance_reconcile_seconds > 0:
             every = settings.compliance_reconcile_seconds
             periodic.start("reconciliation", every, reconciler.scheduled, at_once=False)

@@ -20,7 +20,7 @@ from tradeplane.contracts.queries import EXECUTION, Caller, Reply
 from tradeplane.runtime.outbox import Outbox
 from tradeplane.runtime.queries import ask
 
-from . import domain, store
+from . import domain, metrics, store
 
 log = logging.getLogger(__name__)
 MATCHED, MISMATCH, UNAVAILABLE = "Matched", "Mismatch", "Unavailable"
@@ -76,10 +76,11 @@ class Reconciler:
 
     async def account(self, caller: Caller, account_id: UUID, venue: str) -> dict[str, Any]:
         checked = await self._check(caller, account_id, venue, final=self.settle_seconds <= 0)
-        if checked["status"] != MISMATCH or self.settle_seconds <= 0:
-            return checked
-        await asyncio.sleep(self.settle_seconds)
-        return await self._check(caller, account_id, venue, final=True)
+        if checked["status"] == MISMATCH and self.settle_seconds > 0:
+            await asyncio.sleep(self.settle_seconds)
+            checked = await self._check(caller, account_id, venue, final=True)
+        metrics.RECONCILIATIONS.labels(checked["status"]).inc()
+        return checked
 
     async def _check(self, caller: Caller, account_id: UUID, venue: str, final: bool) -> dict[str, Any]:
         """One comparison; only a `final` one records its outcome and raises what a mismatch raises."""

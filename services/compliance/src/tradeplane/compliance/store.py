@@ -18,6 +18,7 @@ from tradeplane.contracts import Side, new_meta, subjects
 from tradeplane.contracts.alerts import AlertCategory, AlertRaised, AlertSeverity
 from tradeplane.runtime.outbox import Tx
 
+from . import metrics
 from .domain import AlertSpec, Finding, WatchedOrder
 from .tables import alerts, booked_fills, books, notification_settings, orders, violations
 
@@ -89,6 +90,7 @@ async def raise_alert(tx: Tx, alert_id: UUID, alert: AlertSpec) -> RowMapping | 
     )
     if row is None:
         return None
+    metrics.ALERTS.labels(alert.category.value, alert.severity.value).inc()
     webhook = False
     if alert.user_id is not None:
         webhook = goes_to_webhooks(await notifications(tx.conn, alert.user_id), alert)
@@ -130,8 +132,10 @@ async def record(tx: Tx, findings: Iterable[Finding]) -> int:
                     metadata=v.metadata,
                 )
                 .on_conflict_do_nothing(index_elements=[violations.c.id])
+                .returning(violations.c.id)
             )
-            await tx.conn.execute(stmt)
+            if (await tx.conn.execute(stmt)).first() is not None:
+                metrics.VIOLATIONS.labels(v.type.value).inc()
         if finding.alert is not None and await raise_alert(tx, finding.alert_id, finding.alert) is not None:
             new += 1
     return new
@@ -344,6 +348,14 @@ async def close_order(
         where=orders.c.closed_at.is_(None),
     ).returning(orders.c.order_id)
     return (await conn.execute(stmt)).first() is not None
+
+
+async def prune_orders(conn: AsyncConnection, closed_before: datetime) -> int:
+    """Forget orders closed before `closed_before` (past every window that could still read them)."""
+    result = await conn.execute(
+        orders.delete().where(orders.c.closed_at.is_not(None), orders.c.closed_at < closed_before)
+    )
+    return int(result.rowcount or 0)
 
 
 async def cancels_since(conn: AsyncConnection, user_id: UUID, since: datetime) -> int:
