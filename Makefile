@@ -7,13 +7,14 @@ VENV := .venv
 RUN := $(UV) run --frozen --no-sync
 PYTEST_UNIT := libs/contracts/tests libs/runtime/tests libs/paper/tests libs/strategies/tests libs/backtest/tests tools/cli/tests $(wildcard services/*/tests) tests/deploy
 
-.PHONY: help setup run test test-unit test-integration chromium bench lint lint-mypy fmt clean
+.PHONY: help setup run test test-unit test-integration chromium bench lint lint-mypy fmt clean contracts-wheel
 
 help:
 	@echo "make run    start the embedded stack (NATS, PostgreSQL, every service)"
 	@echo "make test   unit + integration tests on real NATS and PostgreSQL"
 	@echo "make bench  latency and throughput figures"
 	@echo "make lint   ruff, ruff format --check, mypy (code and tests); CI runs it before make test"
+	@echo "make contracts-wheel  dist/tradeplane_contracts-*.whl for event subscribers (docs/events.md)"
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -56,7 +57,7 @@ lint: setup
 
 # The code and its tests (tests under non-strict settings: see pyproject's mypy overrides).
 lint-mypy: setup
-	$(RUN) mypy libs/contracts/src libs/runtime/src libs/paper/src libs/strategies/src libs/riskrules/src libs/backtest/src services/*/src tools/cli/src \
+	$(RUN) mypy libs/contracts/src libs/runtime/src libs/paper/src libs/strategies/src libs/riskrules/src libs/backtest/src services/*/src tools/cli/src examples \
 		tests libs/*/tests services/*/tests tools/cli/tests
 
 fmt: setup
@@ -65,3 +66,7 @@ fmt: setup
 
 clean:
 	rm -rf $(VENV) $(TOOLS)
+
+# The contracts as a wheel an analytics team installs alone (pydantic only): dist/tradeplane_contracts-*.whl
+contracts-wheel: $(UV)
+	$(UV) build --package tradeplane-contracts --wheel --out-dir dist

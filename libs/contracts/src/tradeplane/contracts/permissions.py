@@ -13,12 +13,17 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from uuid import UUID
 
-from . import streams, subjects
+from . import catalog, streams, subjects
 from .queries import BACKTESTS, BOTS, EXECUTION, MARKETDATA, NOTIFIER, PNL, RISK
 
-GATEWAY = "gateway"
+GATEWAY = catalog.GATEWAY
 OPERATOR = "operator"
 """The CLI's user (kill switch, tail, migrations) and the tests' raw publisher: everything, like root."""
+ANALYTICS = "analytics"
+"""Downstream analytics (docs/events.md): reads every published subject, publishes none."""
+ANALYTICS_CONSUMERS: tuple[str, ...] = ("analytics-1", "analytics-2", "analytics-3")
+"""The durable consumer names the analytics user may create, read from, ack and delete (on any stream):
+NATS permissions match whole tokens, so its consumers have these names and no service's."""
 SERVICE_USERS: tuple[str, ...] = (GATEWAY, RISK, EXECUTION, PNL, NOTIFIER, MARKETDATA, BOTS, BACKTESTS)
 
 _ANYONE = UUID(int=0)
@@ -76,6 +81,32 @@ def _service(service: str, publish: tuple[str, ...], subscribe: tuple[str, ...] 
     common_sub = (f"{inbox_prefix(service)}.>", subjects.health(service), subjects.health("all"))
     return Permissions(
         publish=(*common_pub, *publish), subscribe=(*common_sub, *subscribe), deny_publish=DESTRUCTIVE
+    )
+
+
+def _analytics() -> Permissions:
+    """Read-only: subscribe to the catalogue's subjects, and run its own durable consumers over the
+    JetStream API (create, info, pull, ack, delete); no publish of any `tp.` subject, no stream change."""
+    api = "$JS.API"
+    own = [
+        call
+        for name in ANALYTICS_CONSUMERS
+        for call in (
+            f"{api}.CONSUMER.CREATE.*.{name}",
+            f"{api}.CONSUMER.CREATE.*.{name}.>",
+            f"{api}.CONSUMER.DURABLE.CREATE.*.{name}",
+            f"{api}.CONSUMER.INFO.*.{name}",
+            f"{api}.CONSUMER.DELETE.*.{name}",
+            f"{api}.CONSUMER.MSG.NEXT.*.{name}",
+            f"$JS.ACK.*.{name}.>",
+        )
+    ]
+    reads = (f"{api}.INFO", f"{api}.STREAM.INFO.*", f"{api}.STREAM.NAMES", f"{api}.STREAM.LIST")
+    published = tuple(dict.fromkeys(event.subject for event in catalog.EVENTS))
+    return Permissions(
+        publish=(*reads, *own),
+        subscribe=(f"{inbox_prefix(ANALYTICS)}.>", *published),
+        allow_responses=False,
     )
 
 
@@ -164,8 +195,9 @@ PERMISSIONS: Mapping[str, Permissions] = {
         subscribe=(_queries_of(BACKTESTS),),
     ),
     OPERATOR: Permissions(publish=(">",), subscribe=(">",), allow_responses=False),
+    ANALYTICS: _analytics(),
 }
-ALL_USERS: tuple[str, ...] = (*SERVICE_USERS, OPERATOR)
+ALL_USERS: tuple[str, ...] = (*SERVICE_USERS, OPERATOR, ANALYTICS)
 
 
 def authorization(passwords: Mapping[str, str]) -> dict[str, object]:

@@ -13,12 +13,11 @@ from typing import Any
 import uvicorn
 from faststream.nats import NatsBroker, NatsRouter
 from faststream.specification import AsyncAPI
-from faststream.specification.asyncapi.site import get_asyncapi_html
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import MetaData
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from . import bus, db, health, migrations, telemetry
@@ -100,7 +99,8 @@ class Runtime:
         after_startup: Sequence[Hook] = (),
         on_shutdown: Sequence[Hook] = (),
     ) -> Starlette:
-        """The service's ASGI app: broker lifecycle, /healthz, /readyz, /metrics and the AsyncAPI page.
+        """The service's ASGI app: broker lifecycle, /healthz, /readyz, /metrics and /asyncapi.json (what it
+        consumes; the platform's whole document, rendered, is the gateway's `/api/events`).
 
         Not FastStream's AsgiFastStream: it reports startup complete before the broker has started, so a
         consumer that fails to start would leave a process that looks healthy.
@@ -125,7 +125,6 @@ class Runtime:
                 Route("/healthz", _healthz),
                 Route("/readyz", self._readyz),
                 Route("/metrics", _metrics),
-                Route("/asyncapi", self._asyncapi_html),
                 Route("/asyncapi.json", self._asyncapi_json),
             ],
             lifespan=lifespan,
@@ -143,9 +142,6 @@ class Runtime:
     def _specification(self) -> Any:
         factory = AsyncAPI(self.broker, title=f"Tradeplane {self.service}", version="0.1.0")
         return factory.to_specification()
-
-    async def _asyncapi_html(self, request: Request) -> Response:
-        return HTMLResponse(get_asyncapi_html(self._specification()))
 
     async def _asyncapi_json(self, request: Request) -> Response:
         return Response(self._specification().to_json(), media_type="application/json")

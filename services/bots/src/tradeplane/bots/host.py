@@ -177,6 +177,8 @@ class Host:
         self._tickers: dict[tuple[str, str], set[UUID]] = {}
         self._orders: dict[UUID, UUID] = {}
         """Open (sent, unfinished) order id → its bot."""
+        self._active: set[UUID] = set()
+        """Bots running or paused here (the `tp_bots_active` gauge), kept by `_route`."""
 
     # --- loading and routing ---------------------------------------------------------------
 
@@ -226,6 +228,11 @@ class Host:
                 tickers.add(bot.id)
             else:
                 tickers.discard(bot.id)
+        if bot.status in ACTIVE:
+            self._active.add(bot.id)
+        else:
+            self._active.discard(bot.id)
+        metrics.ACTIVE.set(len(self._active))
 
     async def unit(self, bot_id: UUID) -> Unit | None:
         """The bot's unit, loaded from the store when it is not active here (a stopped bot)."""
@@ -761,7 +768,6 @@ class Host:
                 if update.status in OrderStatus.TERMINAL:
                     self._orders.pop(update.order_id, None)
             self._route(unit)
-        metrics.ACTIVE.set(sum(1 for u in self.units.values() if u.bot.status in ACTIVE))
 
 
 def _changed_fields(current: StrategyConfig, config: StrategyConfig) -> set[str]:

@@ -31,6 +31,7 @@ from .routes import (
     backtests,
     bots,
     compliance,
+    events,
     killswitch,
     market,
     monitoring,
@@ -64,6 +65,7 @@ ROUTERS = (
     strategies,
     bots,
     backtests,
+    events,
 )
 
 

@@ -13,7 +13,7 @@ from uuid import UUID
 
 import typer
 
-from . import delegate, operator
+from . import delegate, events, operator
 from .delegate import KillswitchAction
 from .services import SERVICES, format_partitions, owned_partitions
 from .settings import StackSettings
@@ -35,6 +35,7 @@ data_app = typer.Typer(no_args_is_help=True, help="Candle datasets for backtests
 app.add_typer(data_app, name="data")
 bot_app = typer.Typer(no_args_is_help=True, help="Every user's bots (as an admin): list, start, stop.")
 app.add_typer(bot_app, name="bot")
+app.add_typer(events.app, name="events")
 
 
 @app.command()
@@ -421,6 +422,38 @@ def data_import(
     except backtesting.UsageError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from exc
+
+
+@app.command("export")
+def export_command(
+    user: Annotated[str | None, typer.Option("--user", help="One user: their id or email.")] = None,
+    all_users: Annotated[bool, typer.Option("--all", help="Every user.")] = False,
+    start: Annotated[str, typer.Option("--from", help="From this time (ISO 8601; UTC unless given).")] = "",
+    end: Annotated[str | None, typer.Option("--to", help="Until this time, excluded (default: now).")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="csv or parquet.")] = "csv",
+    out: Annotated[Path, typer.Option("--out", help="Folder for <dataset>.<format> files.")] = Path("export"),
+) -> None:
+    """Export orders, fills, closed trades and equity (TP_DATABASE_URL, read-only) as CSV or Parquet."""
+    from . import export
+
+    if (user is None) == (not all_users):
+        raise typer.BadParameter("give --user ID|EMAIL or --all")
+    if fmt not in {f.value for f in export.Format}:
+        raise typer.BadParameter(f"--format is csv or parquet, not {fmt!r}")
+    try:
+        counts = export.export(
+            operator.database_url(StackSettings(), os.environ),
+            out,
+            user=_bot_user(user) if user else None,
+            start=export.parse_time(start) if start else datetime.min.replace(tzinfo=UTC),
+            end=export.parse_time(end) if end else datetime.now(UTC),
+            fmt=export.Format(fmt),
+        )
+    except export.ExportError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from exc
+    for name, rows in counts.items():
+        typer.echo(f"{out / f'{name}.{fmt}'}: {rows} rows")
 
 
 @app.command()

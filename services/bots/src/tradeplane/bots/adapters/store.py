@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Row, bindparam, delete, func, select, update
+from sqlalchemy import Executable, Row, bindparam, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from tradeplane.contracts import BotStatus
@@ -67,6 +67,12 @@ def _values(bot: BotRecord) -> dict[str, Any]:
     return values
 
 
+async def _execute(conn: AsyncConnection, statement: Executable, rows: list[dict[str, Any]]) -> None:
+    """One statement for many rows; one row (a single bot's event, the usual case) goes as a plain
+    execute, which skips the driver's pipeline set-up for an executemany of one."""
+    await conn.execute(statement, rows[0] if len(rows) == 1 else rows)
+
+
 class SqlStore:
     def __init__(self, engine: AsyncEngine, outbox: Outbox) -> None:
         self.engine = engine
@@ -110,14 +116,14 @@ class SqlStore:
         async with self.outbox.transaction() as tx:
             conn = tx.conn
             rows = [{"b_id": c.bot.id, **_values(c.bot)} for c in changes]
-            await conn.execute(update(bots).where(bots.c.id == bindparam("b_id")), rows)
+            await _execute(conn, update(bots).where(bots.c.id == bindparam("b_id")), rows)
             logs = [
                 {"bot_id": r.bot_id, "at": r.at, "level": r.level, "message": r.message, "data": r.data}
                 for c in changes
                 for r in c.logs
             ]
             if logs:
-                await conn.execute(bot_logs.insert(), logs)
+                await _execute(conn, bot_logs.insert(), logs)
             orders = [o for c in changes for o in c.orders]
             if orders:
                 new = await self._insert_orders(conn, orders)
@@ -126,7 +132,8 @@ class SqlStore:
                         tx.emit(order.subject, order.request)
             fills = [f for c in changes for f in c.fills]
             if fills:
-                await conn.execute(insert(bot_fills).on_conflict_do_nothing(), [_fill_row(f) for f in fills])
+                rows = [_fill_row(f) for f in fills]
+                await _execute(conn, insert(bot_fills).on_conflict_do_nothing(), rows)
             for change in changes:
                 for up in change.updates:
                     values: dict[str, Any] = {

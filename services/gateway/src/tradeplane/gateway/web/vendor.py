@@ -41,6 +41,17 @@ ASSETS = (
         "swagger-ui",
         ("swagger-ui-bundle.js", "swagger-ui.css", "favicon-32x32.png", "LICENSE", "NOTICE"),
     ),
+    Asset(
+        "@asyncapi/react-component",
+        "3.2.1",
+        "asyncapi-react",
+        (
+            "browser/standalone/index.js",
+            "browser/standalone/index.js.LICENSE.txt",
+            "styles/default.min.css",
+            "LICENSE",
+        ),
+    ),
 )
 
 
