@@ -14,8 +14,9 @@ from .test_permissions import allows
 
 USER = uuid4()
 
-NOT_EVENTS = ("tp.query.", "tp.health.", "tp.heartbeat.")
-"""Core NATS request/reply and liveness: permitted, never stored, not in the catalogue."""
+NOT_EVENTS = ("tp.query.", "tp.health.", "tp.heartbeat.", subjects.SESSIONS_REVOKED)
+"""Core NATS request/reply, liveness and the gateway workers' cache invalidations: permitted, never
+stored, not in the catalogue."""
 
 BUILT = [
     (subjects.order_requested(3, USER), "tp.order.requested"),

@@ -6,8 +6,9 @@ document (`tradeplane.contracts.asyncapi`, `docs/asyncapi.yaml`) is generated fr
 NATS user may read exactly these subjects, and a test checks that each service's publish permissions
 are exactly its entries here: a subject added to the platform without a line here fails that test.
 
-Not events, and so not here: request/reply queries (`tp.query.>`), health pings (`tp.health.>`) and
-risk's heartbeat (`tp.heartbeat.risk`): core NATS, never stored.
+Not events, and so not here: request/reply queries (`tp.query.>`), health pings (`tp.health.>`),
+risk's heartbeat (`tp.heartbeat.risk`) and the gateway workers' session cache invalidations
+(`tp.gateway.sessions.revoked`): core NATS, never stored.
 """
 
 from __future__ import annotations
