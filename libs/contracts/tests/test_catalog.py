@@ -14,9 +14,9 @@ from .test_permissions import allows
 
 USER = uuid4()
 
-NOT_EVENTS = ("tp.query.", "tp.health.", "tp.heartbeat.", "tp.gateway.")
-"""Core NATS request/reply, liveness and the gateway workers' own session revocations: permitted,
-never stored, not in the catalogue."""
+NOT_EVENTS = ("tp.query.", "tp.health.", "tp.heartbeat.", subjects.SESSIONS_REVOKED)
+"""Core NATS request/reply, liveness and the gateway workers' cache invalidations: permitted, never
+stored, not in the catalogue."""
 
 BUILT = [
     (subjects.order_requested(3, USER), "tp.order.requested"),

@@ -7,7 +7,7 @@ NATS user may read exactly these subjects, and a test checks that each service's
 are exactly its entries here: a subject added to the platform without a line here fails that test.
 
 Not events, and so not here: request/reply queries (`tp.query.>`), health pings (`tp.health.>`),
-risk's heartbeat (`tp.heartbeat.risk`) and the gateway workers' session revocations
+risk's heartbeat (`tp.heartbeat.risk`) and the gateway workers' session cache invalidations
 (`tp.gateway.sessions.revoked`): core NATS, never stored.
 """
 
