@@ -46,7 +46,6 @@ EVAL_PAGES = frozenset({"/api/events"})
 """Pages whose vendored renderer compiles JSON Schemas at run time (the AsyncAPI viewer's ajv uses
 `new Function`): their policy also allows 'unsafe-eval' (still no inline script, nothing from elsewhere)."""
 CSP_EVAL = CSP.replace("script-src 'self'", "script-src 'self' 'unsafe-eval'")
-HEADERS = {**BASELINE, "Content-Security-Policy": CSP}
 
 ADMIN_PREFIXES = ("/api/admin/", "/admin")
 
