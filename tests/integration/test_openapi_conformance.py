@@ -38,6 +38,8 @@ BUSINESS_RULES = {
     "POST /api/strategies/{strategy_id}/backtest": "the strategy must exist and the config fit its schema",
     "POST /api/strategies/compare": "the backtests compared must be the caller's own",
     "POST /api/settings/import": "its limits, bots and webhooks follow the rules of their own endpoints",
+    "GET /api/compliance/audit-log": "`to` must be after `from`, and both must have a UTC form",
+    "GET /api/compliance/audit-log/export": "`to` must be after `from`, and both must have a UTC form",
 }
 """Operations whose 422s also follow rules JSON Schema cannot state: a schema-valid request may be refused."""
 ACCEPTED_OR_REFUSED = '["2xx", "3xx", "401", "403", "404", "409", "422", "429"]'

@@ -14,8 +14,8 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 from tradeplane.contracts import Role
 from tradeplane.gateway.auth.tokens import AccessTokens
-from tradeplane.gateway.edge import HEADERS, AdminAllowlist, CsrfGuard, csrf_token, hsts
-from tradeplane.runtime.headers import SecurityHeaders
+from tradeplane.gateway.edge import CSP_EVAL, AdminAllowlist, CsrfGuard, csrf_token, policies
+from tradeplane.runtime.headers import BASELINE, SecurityHeaders
 
 KEY = "k" * 40
 TOKENS = AccessTokens(KEY, timedelta(minutes=5))
@@ -33,7 +33,7 @@ def client() -> TestClient:
     )
     app.add_middleware(CsrfGuard, tokens=TOKENS, key=KEY)
     app.add_middleware(AdminAllowlist, networks=[ipaddress.ip_network("10.0.0.0/8")])
-    app.add_middleware(SecurityHeaders, headers=HEADERS, extra=hsts(60))
+    app.add_middleware(SecurityHeaders, headers=BASELINE, extra=policies(60))
     return TestClient(app, base_url="http://gateway.test", client=("10.0.0.5", 1234))
 
 
@@ -86,3 +86,11 @@ def test_the_admin_allowlist_and_hsts_over_tls() -> None:
     refused = outside.post("/api/admin/x")
     assert refused.status_code == 403 and refused.json()["error"]["code"] == "IP_NOT_ALLOWED"
     assert refused.headers["strict-transport-security"] == "max-age=60; includeSubDomains"
+
+
+def test_only_the_asyncapi_page_may_compile_code() -> None:
+    app = Starlette(routes=[Route("/api/events", echo), Route("/", echo)])
+    app.add_middleware(SecurityHeaders, headers=BASELINE, extra=policies(0))
+    web = TestClient(app)
+    assert web.get("/api/events").headers["content-security-policy"] == CSP_EVAL
+    assert "unsafe-eval" not in web.get("/").headers["content-security-policy"]

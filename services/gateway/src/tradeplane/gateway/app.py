@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -116,7 +117,8 @@ def build(config: Settings, rt: Runtime | None = None) -> FastAPI:
         finally:
             await sweeps.stop()
             if operator_port is not None:
-                operator_port.shutdown()
+                await asyncio.to_thread(operator_port.shutdown)
+                operator_port.server_close()
             await trail.stop()
             await rt.stop()
 

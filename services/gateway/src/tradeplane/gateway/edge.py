@@ -42,7 +42,10 @@ CSP = (
     "frame-ancestors 'none'"
 )
 """Only the gateway's own files run: no inline script, nothing from another origin, never in a frame."""
-HEADERS = {**BASELINE, "Content-Security-Policy": CSP}
+EVAL_PAGES = frozenset({"/api/events"})
+"""Pages whose vendored renderer compiles JSON Schemas at run time (the AsyncAPI viewer's ajv uses
+`new Function`): their policy also allows 'unsafe-eval' (still no inline script, nothing from elsewhere)."""
+CSP_EVAL = CSP.replace("script-src 'self'", "script-src 'self' 'unsafe-eval'")
 
 ADMIN_PREFIXES = ("/api/admin/", "/admin")
 
@@ -190,11 +193,15 @@ def client_ip(scope: Scope) -> str:
     return str(client[0]) if client else ""
 
 
-def hsts(seconds: int) -> Extra:
-    value = {"Strict-Transport-Security": f"max-age={seconds}; includeSubDomains"}
+def policies(hsts_seconds: int) -> Extra:
+    """The headers that depend on the request: the CSP of its page, HSTS when it came over TLS."""
+    strict = {"Strict-Transport-Security": f"max-age={hsts_seconds}; includeSubDomains"}
+    if not hsts_seconds:
+        strict = {}
 
     def extra(scope: Scope) -> Mapping[str, str]:
-        return value if scope.get("scheme") in ("https", "wss") else {}
+        csp = {"Content-Security-Policy": CSP_EVAL if scope["path"] in EVAL_PAGES else CSP}
+        return {**csp, **strict} if scope.get("scheme") in ("https", "wss") else csp
 
     return extra
 
@@ -219,7 +226,6 @@ def guard(app: FastAPI, config: Settings, tokens: AccessTokens) -> None:
 def shield(app: FastAPI, config: Settings) -> None:
     """The outer layer: security headers on every response (HSTS over TLS), and the client's address
     and scheme from a trusted proxy's X-Forwarded-For/-Proto (outermost, so everything inside sees them)."""
-    extra = hsts(config.hsts_seconds) if config.hsts_seconds else None
-    app.add_middleware(SecurityHeaders, headers=HEADERS, extra=extra)
+    app.add_middleware(SecurityHeaders, headers=BASELINE, extra=policies(config.hsts_seconds))
     if config.trusted_proxy_list:
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=config.trusted_proxy_list)

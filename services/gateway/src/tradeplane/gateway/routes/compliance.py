@@ -6,8 +6,8 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import AsyncIterator
-from datetime import datetime
-from typing import Annotated, Literal
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import orjson
@@ -21,6 +21,7 @@ from ..deps import CurrentUser, DbConn, Gw, Pages
 from ..envelope import ApiError, EnvelopeRoute, paged, pagination
 from ..schemas import ERRORS, Page
 from ..views import audit_json
+from .market import IsoTime
 
 router = APIRouter(prefix="/api/compliance", tags=["compliance"], route_class=EnvelopeRoute, responses=ERRORS)
 
@@ -34,12 +35,23 @@ def _query(
     user: CurrentUser,
     actor: Annotated[str | None, Query(max_length=200)] = None,
     action: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9_.\-]{1,100}$")] = None,
-    since: Annotated[datetime | None, Query(alias="from")] = None,
-    until: Annotated[datetime | None, Query(alias="to")] = None,
+    since: Annotated[IsoTime | None, Query(alias="from", description="e.g. 2026-12-01T00:00:00Z")] = None,
+    until: Annotated[IsoTime | None, Query(alias="to", description="e.g. 2026-12-02T00:00:00Z")] = None,
 ) -> AuditQuery:
-    if since is not None and until is not None and until <= since:
+    start, end = _instant(since, "from"), _instant(until, "to")
+    if start is not None and end is not None and end <= start:
         raise ApiError(422, "VALIDATION_ERROR", "`to` must be after `from`", to="must be after from")
-    return AuditQuery(_viewer(user), actor, action, since, until)
+    return AuditQuery(_viewer(user), actor, action, start, end)
+
+
+def _instant(value: datetime | None, name: str) -> datetime | None:
+    """The time in UTC (a time without an offset is UTC); 422 INVALID_TIME without a UTC form."""
+    if value is None:
+        return None
+    try:
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
+    except (OverflowError, ValueError):
+        raise ApiError(422, "INVALID_TIME", f"{name} is out of range", field=name) from None
 
 
 Filter = Annotated[AuditQuery, Depends(_query)]
@@ -49,7 +61,14 @@ def _viewer(user: Principal) -> tuple[UUID, str] | None:
     return None if user.is_admin else (user.id, user.email)
 
 
-@router.get("/audit-log", response_model=Page[dict[str, object]])
+_CSV_BODY = {"text/csv": {"schema": {"type": "string"}}}
+CSV: dict[int | str, dict[str, Any]] = {200: {"content": _CSV_BODY, "description": "CSV, header row first"}}
+JSON_OR_CSV: dict[int | str, dict[str, Any]] = {
+    200: {"content": _CSV_BODY, "description": "The entries; CSV with `format=csv`"}
+}
+
+
+@router.get("/audit-log", response_model=Page[dict[str, object]], responses=JSON_OR_CSV)
 async def audit_log(
     user: CurrentUser,
     conn: DbConn,
@@ -66,7 +85,7 @@ async def audit_log(
     return paged([audit_json(r) for r in rows], pagination(pages.page, pages.page_size, total))
 
 
-@router.get("/audit-log/export", response_class=StreamingResponse)
+@router.get("/audit-log/export", response_class=StreamingResponse, responses=CSV)
 async def audit_log_export(gw: Gw, query: Filter) -> Response:
     """Every matching audit entry as CSV, oldest first (the filters of GET /api/compliance/audit-log)."""
     return _csv(gw, query)
