@@ -45,7 +45,7 @@ chromium:
 		else echo "the browser tests need $(CHROMIUM): run 'sudo apt-get install -y chromium'" >&2; exit 1; fi; }
 
 test-integration: setup chromium
-	d=$$(mktemp -d -t tp-integration-XXXXXX); $(RUN) pytest -q --basetemp=$$d tests/integration; rc=$$?; rm -rf $$d; exit $$rc
+	d=$$(mktemp -d -t tp-integration-XXXXXX); $(RUN) pytest -q --basetemp=$$d --durations=25 tests/integration; rc=$$?; rm -rf $$d; exit $$rc
 
 bench: setup
 	$(RUN) python -m tests.bench
