@@ -214,3 +214,32 @@ def test_the_bots_channel_sends_a_user_their_own_bots_status_and_log(stack: Stac
     assert status["data"]["status"] == "Running" and status["data"]["previous"] == "Stopped"
     assert {m["data"]["user_id"] for m in events} == {alice.id}
     assert {m["event"] for m in events} <= {"bot.status", "bot.log"}
+
+
+async def flood(stack: Stack) -> dict[str, Any]:
+    """50 pings as fast as the client sends them, then one more after the window passed."""
+    async with httpx.AsyncClient(base_url=stack.url("gateway"), timeout=30) as http:
+        carol = await Api(http, stack).trader(name="carol")
+    sock = await _open(stack, carol)
+    for n in range(50):
+        await sock.send({"type": "ping", "data": n})
+    burst = list(await sock.until(lambda seen: len(seen) >= 50))
+    await asyncio.sleep(1.5)
+    await sock.send({"type": "ping", "data": "later"})
+    later = await sock.until(lambda seen: any(m["type"] == "pong" and m["data"] == "later" for m in seen))
+    await sock.close()
+    return {"burst": burst, "later": later, "closed": sock.closed}
+
+
+def test_a_websocket_client_sending_more_than_ten_messages_a_second_is_refused_the_rest(stack: Stack) -> None:
+    stack.start(env=QUIET_ENV)
+
+    result = run_async(lambda: flood(stack))
+
+    pongs = [m for m in result["burst"] if m["type"] == "pong"]
+    refused = [m for m in result["burst"] if m["type"] == "error"]
+    assert 10 <= len(pongs) < 50  # the first ten of each second answered; the client is fast, not slow
+    assert refused and {m["data"]["code"] for m in refused} == {"RATE_LIMITED"}
+    assert len(pongs) + len(refused) == 50
+    assert [m["data"] for m in pongs[:10]] == list(range(10))
+    assert any(m["type"] == "pong" and m["data"] == "later" for m in result["later"])  # still open

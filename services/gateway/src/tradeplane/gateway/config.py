@@ -66,6 +66,9 @@ class Settings(ServiceSettings):
     """Market data requests per minute per user (seeds/004)."""
     rate_limit_costly_per_minute: int = Field(default=10, ge=1)
     """Webhook tests and venue syncs (each reaches out to a third party) per minute per user."""
+    rate_limit_ws_messages_per_second: int = Field(default=10, ge=1)
+    """Messages a client may send per second on one WebSocket (seeds/004); more are refused one by one
+    with the error `RATE_LIMITED` (the connection stays open)."""
     rate_limit_anonymous_per_minute: int = Field(default=100, ge=1)
     """Requests per minute per IP without a login (register, login, refresh)."""
 

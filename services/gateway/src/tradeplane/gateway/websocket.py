@@ -8,6 +8,8 @@ Client → server (JSON text frames):
 - `{"type": "subscribe", "channel": "orders", "params": {"lastEventId": 41}}`: `lastEventId` (optional)
   resumes right after an event already seen; without it the feed starts now.
 - `{"type": "unsubscribe", "channel": "orders"}`, `{"type": "ping"}`.
+A client may send `TP_RATE_LIMIT_WS_MESSAGES_PER_SECOND` messages a second (10, seeds/004); each one
+beyond is answered with the error `RATE_LIMITED` and not acted on.
 
 Server → client: `{"type": "update", "channel", "event", "id", "data", "timestamp"}` (the first update of
 a subscription is `event: "ready"` with `data.lastEventId`), `{"type": "pong", ...}`, and
@@ -25,10 +27,13 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import orjson
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from limits import RateLimitItemPerSecond
+from limits.aio.storage import MemoryStorage
+from limits.aio.strategies import MovingWindowRateLimiter
 
 from .auth.principal import Principal
 from .context import Gateway
@@ -46,6 +51,9 @@ MAX_SUBSCRIPTIONS = 10
 UNAUTHORIZED_CLOSE = 4401
 """Close code for a connection that never authenticated (or whose session is not valid)."""
 POLICY_CLOSE = 1008
+
+_MESSAGES = MovingWindowRateLimiter(MemoryStorage())
+"""Client messages per connection: a connection lives in one process, so its count does too."""
 
 
 def _message(kind: str, channel: str | None, data: Any, **more: Any) -> bytes:
@@ -100,6 +108,12 @@ class Connection:
         self.user: Principal | None = None
         self.outbox: asyncio.Queue[bytes] = asyncio.Queue(maxsize=1000)
         self.feeds: dict[str, asyncio.Task[None]] = {}
+        self.key = str(uuid4())
+        self.per_second = RateLimitItemPerSecond(gw.settings.rate_limit_ws_messages_per_second)
+
+    async def within_limit(self) -> bool:
+        """Whether this client message fits the per-second limit (it counts when it does)."""
+        return await _MESSAGES.hit(self.per_second, "ws", self.key)
 
     async def send(self, frame: bytes) -> None:
         await self.outbox.put(frame)
@@ -213,6 +227,10 @@ async def _receive(ws: WebSocket, connection: Connection) -> None:
         if received["type"] == "websocket.disconnect":
             raise WebSocketDisconnect(received.get("code", 1000))
         raw: str | bytes = received.get("text") or received.get("bytes") or b""
+        if not await connection.within_limit():
+            limit = connection.per_second.amount
+            await connection.send(error(None, "RATE_LIMITED", f"at most {limit} messages a second"))
+            continue
         try:
             message = parse(raw)
             await connection.handle(message)
