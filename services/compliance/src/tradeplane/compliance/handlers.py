@@ -176,7 +176,12 @@ def subscriptions(h: Handlers) -> tuple[Subscription[Any], ...]:
             _simple(h, "compliance-venue-error", domain.venue_error)),
         row(BotStatusChanged, ALL_BOT_STATUS, streams.BOTS, "compliance-bot-status",
             _simple(h, "compliance-bot-status", domain.bot_status)),
-        row(AuditRecorded, subjects.ALL_AUDIT, streams.AUDIT, "compliance-audit", h.audit),
+        # Only the audits that raise alerts, each from the one service that may publish it (the subject
+        # names the publisher; NATS lets no other service publish there).
+        row(AuditRecorded, subjects.audit("gateway", LOGIN_LOCKED), streams.AUDIT,
+            "compliance-audit-gateway", h.audit),
+        row(AuditRecorded, subjects.audit("notifier", ENDPOINT_DISABLED), streams.AUDIT,
+            "compliance-audit-notifier", h.audit),
         row(OrderRequested, subjects.ALL_ORDER_REQUESTED, streams.ORDERS, "compliance-order-requested",
             h.requested),
         row(OrderRejected, subjects.ALL_ORDER_REJECTED, streams.ORDERS, "compliance-order-rejected",
