@@ -257,6 +257,18 @@ async def test_a_webhook_endpoint_switched_off_after_failing_raises_an_alert(api
     assert endpoint["id"] == hook["id"] and endpoint["enabled"] is False, endpoint
 
 
+async def test_failed_sign_ins_that_lock_an_account_raise_a_security_alert_for_its_owner(api: Api) -> None:
+    owner = await api.trader()  # signed in before the attack: the token still reads the alerts
+    wrong = {"email": owner.email, "password": "not-the-password-1"}
+    for _ in range(10):
+        refused = await api.http.post("/api/auth/login", json=wrong)
+        assert refused.status_code in (401, 429), refused.text
+
+    [alert] = titled("Sign-in locked")(await eventually(lambda: alerts(api, owner), titled("Sign-in locked")))
+
+    assert (alert["category"], alert["severity"], alert["isRead"]) == ("Security", "High", False), alert
+
+
 async def test_portfolio_risk_answers_with_null_metrics_for_a_day_old_history(api: Api) -> None:
     trader = await api.trader()
     await api.filled(trader, market(trader.account, "Buy", "0.001"))
