@@ -9,11 +9,11 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from . import bot_pages, pages
+from . import backtest_pages, bot_pages, pages
 from .render import STATIC
 
-PAGE_MODULES = (pages, bot_pages)
-"""The modules whose routes are the pages (bot_pages adds its own to `pages.router`)."""
+PAGE_MODULES = (pages, bot_pages, backtest_pages)
+"""The modules whose routes are the pages (bot_pages and backtest_pages add theirs to `pages.router`)."""
 
 SWAGGER = "/static/vendor/swagger-ui"
 
