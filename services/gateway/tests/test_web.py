@@ -18,8 +18,18 @@ from tradeplane.contracts import OrderStatus, OrderType, Role, Side, TradingStat
 from tradeplane.gateway import stream, websocket
 from tradeplane.gateway.bots import BotLogLevel, BotStatus
 from tradeplane.gateway.envelope import ApiError
+from tradeplane.gateway.routes.alerts import Category, Severity
+from tradeplane.gateway.routes.backtests import BacktestStatus
 from tradeplane.gateway.schemas import WebhookEvent
-from tradeplane.gateway.web import PAGE_MODULES, bot_pages, i18n, pages, schema_form, vendor
+from tradeplane.gateway.web import (
+    PAGE_MODULES,
+    backtest_pages,
+    bot_pages,
+    i18n,
+    pages,
+    schema_form,
+    vendor,
+)
 from tradeplane.gateway.web.render import TEMPLATES, Viewer, number, render
 
 from .conftest import principal
@@ -34,7 +44,11 @@ def _literal_messages() -> set[str]:
         for double, single in MESSAGE.findall(source.read_text()):
             found.add(double or single)
     return (
-        found | set(pages.LIMIT_LABELS.values()) | set(bot_pages.ACTION_NOTICES.values()) | _strategy_words()
+        found
+        | set(pages.LIMIT_LABELS.values())
+        | set(bot_pages.ACTION_NOTICES.values())
+        | {label for _, label in backtest_pages.METRICS}
+        | _strategy_words()
     )
 
 
@@ -59,6 +73,9 @@ def test_every_message_of_the_pages_has_a_ukrainian_translation() -> None:
         *get_args(WebhookEvent),
         *get_args(BotStatus),
         *get_args(BotLogLevel),
+        *get_args(BacktestStatus),
+        *get_args(Severity),
+        *get_args(Category),
         "Paper",
         "Live",
     }
@@ -141,6 +158,32 @@ BOT = {
     "profitLossPercent": "-0.02",
     "tradesLast24h": 3,
     "error": None,
+}
+BACKTEST = {
+    "id": str(uuid.uuid4()),
+    "strategy": "grid",
+    "status": "Done",
+    "progress": 1.0,
+    "request": {
+        "timeframe": "1h",
+        "start": "2024-01-01T00:00:00Z",
+        "end": "2024-02-01T00:00:00Z",
+        "dataset": "synthetic:range:42",
+        "config": {"symbol": "BTC/USDT", "levels": 21},
+        "initialBalances": {"USDT": "10000"},
+    },
+    "error": None,
+    "createdAt": "2026-12-07T18:30:05Z",
+}
+METRICS = {"totalReturnPct": "3.25", "maxDrawdownPct": "1.5", "totalTrades": 12, "sharpeRatio": "1.1"}
+ALERT = {
+    "id": str(uuid.uuid4()),
+    "severity": "High",
+    "category": "Security",
+    "title": "Account locked",
+    "message": "ten failed sign-ins",
+    "isRead": False,
+    "createdAt": "2026-12-07T18:30:05Z",
 }
 CONTEXTS: dict[str, dict[str, Any]] = {
     "login.html": {"email": ""},
@@ -250,6 +293,54 @@ CONTEXTS: dict[str, dict[str, Any]] = {
         "marks": [],
         "live_events": "ready bot.status bot.log",
         "order_events": "ready order.accepted",
+    },
+    "backtests.html": {
+        "backtests": [BACKTEST, BACKTEST | {"id": "b2", "status": "Running", "progress": 0.42}],
+        "metrics": {BACKTEST["id"]: METRICS},
+        "unavailable": False,
+        "running": True,
+        "strategies": list(bot_pages.CATALOGUE.values()),
+        "timeframes": ["1m", "1h"],
+        "values": backtest_pages.form_values({}),
+        "input_errors": backtest_pages.errors_by_input({"end": "end must be after start"}),
+        "form": {},
+    },
+    "backtest.html": {
+        "backtest": BACKTEST,
+        "metrics": METRICS,
+        "metric_rows": backtest_pages.METRICS,
+        "equity": backtest_pages.equity_points({"equity": [{"t": "2024-01-01T00:00:00Z", "value": "10000"}]}),
+        "trades": [
+            {
+                "symbol": "BTC/USDT",
+                "quantity": "0.01",
+                "entryPrice": "60000",
+                "exitPrice": "61000",
+                "entryAt": "2024-01-02T00:00:00Z",
+                "exitAt": "2024-01-03T00:00:00Z",
+                "pnl": "9.5",
+                "fees": "0.5",
+            }
+        ],
+        "active": False,
+    },
+    "backtest_compare.html": {
+        "compared": [
+            {"id": BACKTEST["id"], "strategy": "grid", "status": "Done", "metrics": METRICS},
+            {
+                "id": "b2",
+                "strategy": "rebalancer",
+                "status": "Done",
+                "metrics": METRICS | {"sharpeRatio": None},
+            },
+        ],
+        "metric_rows": backtest_pages.METRICS,
+    },
+    "alerts.html": {
+        "alerts": [ALERT, ALERT | {"id": str(uuid.uuid4()), "isRead": True, "title": "Old news"}],
+        "unavailable": False,
+        "unread": 1,
+        "live_events": "ready risk.alert",
     },
 }
 
@@ -517,3 +608,43 @@ def test_the_sign_in_page_asks_for_the_one_time_code_only_when_2fa_needs_it() ->
     assert 'name="otp"' not in plain
     assert 'name="otp"' in asked and 'autocomplete="one-time-code"' in asked
     assert "Одноразовий код" in asked
+
+
+def test_a_backtests_form_becomes_the_api_body_and_its_422_is_shown_next_to_its_field() -> None:
+    form = backtest_pages.form_values({}) | {"start": "2024-01-01", "end": "2024-01-05T12:00"}
+    body = backtest_pages.backtest_body(form)
+    assert body["config"]["levels"] == 21 and body["initialBalances"] == {"USDT": "10000"}
+    assert (body["start"], body["end"]) == ("2024-01-01T00:00:00Z", "2024-01-05T12:00Z")
+    assert body["dataset"] == "synthetic:range:42"
+    with pytest.raises(ApiError) as refused:
+        backtest_pages.backtest_body(form | {"config": "{levels: 3"})
+    assert list(pages.field_problems(refused.value)) == ["config"]
+    assert backtest_pages.errors_by_input({"config.levels": "too many", "initialBalances.XX": "bad"}) == {
+        "config": "too many",
+        "initialBalances": "bad",
+    }
+    html = _page("backtests.html")
+    end = html.split('data-field="end"')[1].split("</label>")[0]
+    assert (
+        "end must be after start" in end
+        and "end must be after start" not in html.split('data-field="end"')[0]
+    )
+    assert 'hx-trigger="every 2s"' in html and "42%" in html and "3.25" in html
+
+
+def test_a_backtests_report_draws_its_equity_and_lists_its_trades() -> None:
+    html = _page("backtest.html")
+    assert 'id="backtest-equity"' in html and "data-equity=" in html and "2024-01-01T00:00:00Z" in html
+    assert 'id="backtest-trades"' in html and "+9.50" in html and "Total return %" in html
+    uk = _page("backtest_compare.html", language="uk")
+    assert "Загальна дохідність, %" in uk and "3.25" in uk and "—" in uk
+
+
+def test_a_viewer_reads_backtests_and_alerts_but_cannot_act() -> None:
+    assert 'id="run-backtest"' in _page("backtests.html")
+    assert 'id="run-backtest"' not in _page("backtests.html", Role.VIEWER)
+    assert 'method="post"' not in _page("backtests.html", Role.VIEWER).split("</header>")[1]
+    trader, viewer = _page("alerts.html"), _page("alerts.html", Role.VIEWER)
+    assert trader.count('action="/alerts/') == 1 and 'data-live="alerts"' in trader
+    assert 'action="/alerts/' not in viewer and "<button" not in viewer.split("</header>")[1]
+    assert "Account locked" in viewer and "Сповіщення" in _page("alerts.html", language="uk")

@@ -53,7 +53,13 @@ DEFAULT_FORM = {
     "initialBalances": "USDT=10000",
 }
 EXAMPLES: dict[str, dict[str, Any]] = {
-    "grid": {"symbol": "BTC/USDT", "lower": "60000", "upper": "70000", "levels": 21, "quantityPerLevel": "0.01"},
+    "grid": {
+        "symbol": "BTC/USDT",
+        "lower": "60000",
+        "upper": "70000",
+        "levels": 21,
+        "quantityPerLevel": "0.01",
+    },
     **EXAMPLE_CONFIG,
 }
 """A new backtest's config where the user has typed none: the API's example grid, the bots' 50-50."""
@@ -109,7 +115,9 @@ def backtest_body(form: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _refused(name: str, message: str) -> ApiError:
-    return ApiError(422, "VALIDATION_ERROR", f"{name}: {message}", fields=[{"field": name, "message": message}])
+    return ApiError(
+        422, "VALIDATION_ERROR", f"{name}: {message}", fields=[{"field": name, "message": message}]
+    )
 
 
 def errors_by_input(found: Mapping[str, str]) -> dict[str, str]:
