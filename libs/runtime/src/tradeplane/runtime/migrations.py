@@ -1,4 +1,8 @@
-"""Alembic, one schema per service: each service keeps its migrations and version table in its schema."""
+"""Alembic, one schema per service: each service keeps its migrations and version table in its schema.
+
+The migration steps here (and the column kinds of `tradeplane.runtime.columns`) are frozen: migrations
+that already ran call them, so they are added to, never changed.
+"""
 
 from __future__ import annotations
 
@@ -79,3 +83,11 @@ def create_outbox_and_inbox(schema: str) -> None:
         sa.Column("processed_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
         schema=schema,
     )
+
+
+def create_partial_index(schema: str, name: str, table: str, columns: list[str], where: str) -> None:
+    """Migration step: an index over only the rows the SQL condition `where` holds for."""
+    import sqlalchemy as sa
+    from alembic import op
+
+    op.create_index(name, table, columns, schema=schema, postgresql_where=sa.text(where))

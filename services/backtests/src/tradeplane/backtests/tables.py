@@ -5,7 +5,6 @@ from __future__ import annotations
 from sqlalchemy import (
     BigInteger,
     Column,
-    DateTime,
     Float,
     Identity,
     Index,
@@ -13,11 +12,10 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    Uuid,
-    func,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
+from tradeplane.runtime.columns import created_at, timestamp, user_id, uuid
 from tradeplane.runtime.db import service_metadata
 
 SCHEMA = "backtests"
@@ -26,9 +24,9 @@ metadata = service_metadata(SCHEMA)
 jobs = Table(
     "jobs",
     metadata,
-    Column("id", Uuid, primary_key=True),
+    uuid("id", primary_key=True),
     Column("seq", BigInteger, Identity(), nullable=False, unique=True),
-    Column("user_id", Uuid, nullable=False),
+    user_id(),
     Column("status", String(16), nullable=False, server_default=text("'Queued'")),
     Column("progress", Float, nullable=False, server_default=text("0")),
     Column("request", JSONB, nullable=False),
@@ -38,10 +36,10 @@ jobs = Table(
     Column("dataset_hash", String(64)),
     Column("attempts", Integer, nullable=False, server_default=text("0")),
     Column("lease_owner", String(200)),
-    Column("lease_until", DateTime(timezone=True)),
-    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    Column("started_at", DateTime(timezone=True)),
-    Column("finished_at", DateTime(timezone=True)),
+    timestamp("lease_until", nullable=True),
+    created_at(),
+    timestamp("started_at", nullable=True),
+    timestamp("finished_at", nullable=True),
     Index("ix_backtests_jobs_user_seq", "user_id", "seq"),
     Index("ix_backtests_jobs_queued", "seq", postgresql_where=text("status = 'Queued'")),
     schema=SCHEMA,

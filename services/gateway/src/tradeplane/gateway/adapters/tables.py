@@ -2,40 +2,41 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
     LargeBinary,
-    Numeric,
     String,
     Table,
     UniqueConstraint,
-    Uuid,
-    func,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from tradeplane.runtime import service_metadata
+from tradeplane.runtime.columns import (
+    account_id,
+    created_at,
+    money,
+    symbol,
+    timestamp,
+    updated_at,
+    user_id,
+    uuid,
+    venue,
+)
 
 SCHEMA = "gateway"
 metadata = service_metadata(SCHEMA)
 
 
-def _created_at() -> Column[datetime]:
-    return Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now())
-
-
 users = Table(
     "users",
     metadata,
-    Column("id", Uuid, primary_key=True),
+    uuid("id", primary_key=True),
     Column("email", String(254), nullable=False, unique=True),
     Column("name", String(200), nullable=False, server_default=""),
     Column("password_hash", String(255), nullable=False),
@@ -43,10 +44,10 @@ users = Table(
     Column("timezone", String(64), nullable=False, server_default="UTC"),
     Column("language", String(16), nullable=False, server_default="en"),
     Column("two_factor_enabled", Boolean, nullable=False, server_default=text("false")),
-    _created_at(),
-    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    Column("last_login", DateTime(timezone=True)),
-    Column("disabled_at", DateTime(timezone=True)),
+    created_at(),
+    updated_at(),
+    timestamp("last_login", nullable=True),
+    timestamp("disabled_at", nullable=True),
     Column("totp_secret", LargeBinary),
     Column("totp_pending", LargeBinary),
     Column("totp_last_step", BigInteger),
@@ -59,12 +60,12 @@ an admin's per-user overrides (`{requestsPerMinute, tradingPerMinute, marketPerM
 sessions = Table(
     "sessions",
     metadata,
-    Column("id", Uuid, primary_key=True),
-    Column("user_id", Uuid, ForeignKey(users.c.id, ondelete="CASCADE"), nullable=False),
-    _created_at(),
-    Column("revoked_at", DateTime(timezone=True)),
+    uuid("id", primary_key=True),
+    user_id(ForeignKey(users.c.id, ondelete="CASCADE")),
+    created_at(),
+    timestamp("revoked_at", nullable=True),
     Column("revoked_reason", String(100)),
-    Column("last_seen_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    timestamp("last_seen_at", now=True),
     Index("ix_gateway_sessions_user_id", "user_id"),
 )
 """A login: the family of refresh tokens it rotates through; access tokens name it in `sid`."""
@@ -73,39 +74,39 @@ refresh_tokens = Table(
     "refresh_tokens",
     metadata,
     Column("token_hash", String(64), primary_key=True),
-    Column("session_id", Uuid, ForeignKey(sessions.c.id, ondelete="CASCADE"), nullable=False),
-    Column("issued_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    Column("expires_at", DateTime(timezone=True), nullable=False),
-    Column("used_at", DateTime(timezone=True)),
+    uuid("session_id", ForeignKey(sessions.c.id, ondelete="CASCADE")),
+    timestamp("issued_at", now=True),
+    timestamp("expires_at"),
+    timestamp("used_at", nullable=True),
     Index("ix_gateway_refresh_tokens_session_id", "session_id"),
 )
 
 orders = Table(
     "orders",
     metadata,
-    Column("order_id", Uuid, primary_key=True),
-    Column("user_id", Uuid, nullable=False),
-    Column("account_id", Uuid, nullable=False),
-    Column("venue", String(32), nullable=False),
-    Column("symbol", String(41), nullable=False),
+    uuid("order_id", primary_key=True),
+    user_id(),
+    account_id(),
+    venue(),
+    symbol(),
     Column("side", String(8), nullable=False),
     Column("type", String(16), nullable=False),
-    Column("quantity", Numeric, nullable=False),
-    Column("price", Numeric),
-    Column("stop_price", Numeric),
+    money("quantity"),
+    money("price", nullable=True),
+    money("stop_price", nullable=True),
     Column("client_order_id", String(64), nullable=False),
     Column("status", String(16), nullable=False),
-    Column("filled_quantity", Numeric, nullable=False, server_default=text("0")),
-    Column("fill_notional", Numeric, nullable=False, server_default=text("0")),
-    Column("average_price", Numeric),
-    Column("fee", Numeric, nullable=False, server_default=text("0")),
-    _created_at(),
-    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    Column("executed_at", DateTime(timezone=True)),
+    money("filled_quantity", server_default=text("0")),
+    money("fill_notional", server_default=text("0")),
+    money("average_price", nullable=True),
+    money("fee", server_default=text("0")),
+    created_at(),
+    updated_at(),
+    timestamp("executed_at", nullable=True),
     Column("error", String(600)),
     Column("reject_reason", String(600)),
     Column("reject_code", String(32)),
-    Column("bot_id", Uuid),
+    uuid("bot_id", nullable=True),
     UniqueConstraint("user_id", "client_order_id", name="uq_gateway_orders_client_order_id"),
     Index("ix_gateway_orders_user_created", "user_id", "created_at"),
     Index(
@@ -122,8 +123,8 @@ placed the order (null for orders placed by hand)."""
 audit_log = Table(
     "audit_log",
     metadata,
-    Column("event_id", Uuid, primary_key=True),
-    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    uuid("event_id", primary_key=True),
+    timestamp("occurred_at"),
     Column("producer", String(64), nullable=False),
     Column("actor", String(200), nullable=False),
     Column("action", String(100), nullable=False),
@@ -155,9 +156,9 @@ and an entry cut off the end of a chain shows against it. A trigger lets it only
 recovery_codes = Table(
     "recovery_codes",
     metadata,
-    Column("user_id", Uuid, ForeignKey(users.c.id, ondelete="CASCADE"), primary_key=True),
+    user_id(ForeignKey(users.c.id, ondelete="CASCADE"), primary_key=True),
     Column("code_hash", String(64), primary_key=True),
-    Column("used_at", DateTime(timezone=True)),
+    timestamp("used_at", nullable=True),
 )
 """Two-factor recovery codes, as SHA-256 digests; each works once."""
 
@@ -166,8 +167,8 @@ login_failures = Table(
     metadata,
     Column("key", String(300), primary_key=True),
     Column("failures", Integer, nullable=False),
-    Column("last_failure_at", DateTime(timezone=True), nullable=False),
-    Column("locked_until", DateTime(timezone=True)),
+    timestamp("last_failure_at"),
+    timestamp("locked_until", nullable=True),
 )
 """Failed logins per account (`account:<email>`) and per IP (`ip:<address>`): backoff and locks."""
 
@@ -176,7 +177,7 @@ rate_counters = Table(
     metadata,
     Column("key", String(300), primary_key=True),
     Column("count", Integer, nullable=False),
-    Column("expires_at", DateTime(timezone=True), nullable=False),
+    timestamp("expires_at"),
     Index("ix_gateway_rate_counters_expires_at", "expires_at"),
     prefixes=["UNLOGGED"],
 )
@@ -187,11 +188,11 @@ invites = Table(
     "invites",
     metadata,
     Column("code_hash", String(64), primary_key=True),
-    Column("created_by", Uuid, nullable=False),
-    _created_at(),
-    Column("expires_at", DateTime(timezone=True), nullable=False),
+    uuid("created_by"),
+    created_at(),
+    timestamp("expires_at"),
     Column("email", String(254)),
-    Column("used_at", DateTime(timezone=True)),
-    Column("used_by", Uuid),
+    timestamp("used_at", nullable=True),
+    uuid("used_by", nullable=True),
 )
 """Invite codes (SHA-256 digests) for invite-only registration; each works once."""

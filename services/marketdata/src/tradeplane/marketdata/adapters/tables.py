@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, DateTime, Numeric, PrimaryKeyConstraint, String, Table, func
+from sqlalchemy import Boolean, Column, PrimaryKeyConstraint, String, Table
 from tradeplane.runtime import service_metadata
+from tradeplane.runtime.columns import money, symbol, timestamp, updated_at, venue
 
 SCHEMA = "marketdata"
 metadata = service_metadata(SCHEMA)
@@ -11,17 +12,17 @@ metadata = service_metadata(SCHEMA)
 candles = Table(
     "candles",
     metadata,
-    Column("venue", String(32), nullable=False),
-    Column("symbol", String(41), nullable=False),
+    venue(),
+    symbol(),
     Column("timeframe", String(4), nullable=False),
-    Column("t", DateTime(timezone=True), nullable=False),
-    Column("open", Numeric, nullable=False),
-    Column("high", Numeric, nullable=False),
-    Column("low", Numeric, nullable=False),
-    Column("close", Numeric, nullable=False),
-    Column("volume", Numeric, nullable=False),
-    Column("last_at", DateTime(timezone=True), nullable=False),
+    timestamp("t"),
+    money("open"),
+    money("high"),
+    money("low"),
+    money("close"),
+    money("volume"),
+    timestamp("last_at"),
     Column("closed", Boolean, nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    updated_at(),
     PrimaryKeyConstraint("venue", "symbol", "timeframe", "t", name="pk_candles"),
 )

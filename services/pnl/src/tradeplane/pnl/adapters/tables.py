@@ -2,16 +2,30 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Date, DateTime, Index, Integer, Numeric, String, Table, Uuid, func, text
+from typing import Any
+
+from sqlalchemy import Column, Date, DateTime, Index, Integer, String, Table, text
 from sqlalchemy.dialects.postgresql import JSONB
+from tradeplane.runtime.columns import (
+    account_id,
+    created_at,
+    money,
+    symbol,
+    timestamp,
+    updated_at,
+    user_id,
+    uuid,
+    venue,
+)
 from tradeplane.runtime.db import service_metadata
 
 SCHEMA = "pnl"
 metadata = service_metadata(SCHEMA)
 
 
-def _money(name: str, nullable: bool = False) -> Column[object]:
-    return Column(name, Numeric(asdecimal=True), nullable=nullable, server_default=None if nullable else "0")
+def _money(name: str) -> Column[Any]:
+    """An amount that starts at zero."""
+    return money(name, server_default="0")
 
 
 fills = Table(
@@ -19,56 +33,56 @@ fills = Table(
     metadata,
     # A venue's trade id is unique on that venue, not across accounts: two of our users can be
     # the two sides of one trade.
-    Column("account_id", Uuid, primary_key=True),
+    account_id(primary_key=True),
     Column("fill_id", String(128), primary_key=True),
-    Column("user_id", Uuid, nullable=False),
-    Column("order_id", Uuid, nullable=False),
-    Column("symbol", String(41), nullable=False),
+    user_id(),
+    uuid("order_id"),
+    symbol(),
     Column("side", String(4), nullable=False),
-    Column("quantity", Numeric, nullable=False),
-    Column("price", Numeric, nullable=False),
-    Column("fee", Numeric, nullable=False),
+    money("quantity"),
+    money("price"),
+    money("fee"),
     Column("fee_currency", String(16), nullable=False),
-    _money("fee_quote", nullable=True),
-    Column("filled_at", DateTime(timezone=True), nullable=False),
-    Column("booked_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    money("fee_quote", nullable=True),
+    timestamp("filled_at"),
+    timestamp("booked_at", now=True),
 )
 
 positions = Table(
     "positions",
     metadata,
-    Column("user_id", Uuid, primary_key=True),
-    Column("account_id", Uuid, primary_key=True),
-    Column("symbol", String(41), primary_key=True),
-    Column("venue", String(32), nullable=False),
+    user_id(primary_key=True),
+    account_id(primary_key=True),
+    symbol(primary_key=True),
+    venue(),
     _money("quantity"),
     _money("cost"),
     _money("realized"),
     _money("fees"),
     _money("open_fees"),
-    Column("opened_at", DateTime(timezone=True)),
+    timestamp("opened_at", nullable=True),
     Column("state", JSONB),
-    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    updated_at(),
     Index("ix_pnl_positions_open_symbol", "symbol", postgresql_where=text("quantity <> 0")),
 )
 
 trades = Table(
     "trades",
     metadata,
-    Column("trade_id", Uuid, primary_key=True),
-    Column("user_id", Uuid, nullable=False),
-    Column("account_id", Uuid, nullable=False),
-    Column("symbol", String(41), nullable=False),
-    Column("venue", String(32), nullable=False),
+    uuid("trade_id", primary_key=True),
+    user_id(),
+    account_id(),
+    symbol(),
+    venue(),
     Column("side", String(5), nullable=False),
-    Column("quantity", Numeric, nullable=False),
-    Column("entry_price", Numeric, nullable=False),
-    Column("exit_price", Numeric, nullable=False),
-    Column("entry_at", DateTime(timezone=True), nullable=False),
-    Column("exit_at", DateTime(timezone=True), nullable=False),
-    Column("fees", Numeric, nullable=False),
-    Column("pnl_usd", Numeric, nullable=False),
-    Column("pnl_pct", Numeric, nullable=False),
+    money("quantity"),
+    money("entry_price"),
+    money("exit_price"),
+    timestamp("entry_at"),
+    timestamp("exit_at"),
+    money("fees"),
+    money("pnl_usd"),
+    money("pnl_pct"),
     Column("duration_seconds", Integer, nullable=False),
     Column("closing_fill_id", String(128), nullable=False),
     Index("ix_pnl_trades_user_exit", "user_id", "exit_at"),
@@ -77,15 +91,15 @@ trades = Table(
 accounts = Table(
     "accounts",
     metadata,
-    Column("account_id", Uuid, primary_key=True),
-    Column("user_id", Uuid, nullable=False),
-    Column("venue", String(32), nullable=False),
+    account_id(primary_key=True),
+    user_id(),
+    venue(),
     _money("baseline"),
     # `ok`, or `pending` while execution has not told us the balances (baseline 0 until then).
     Column("baseline_status", String(8), nullable=False),
     Column("balances", JSONB),
-    Column("baseline_at", DateTime(timezone=True)),
-    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    timestamp("baseline_at", nullable=True),
+    created_at(),
     Index("ix_pnl_accounts_user_id", "user_id"),
     Index("ix_pnl_accounts_pending", "account_id", postgresql_where=text("baseline_status = 'pending'")),
 )
@@ -93,9 +107,9 @@ accounts = Table(
 equity_snapshots = Table(
     "equity_snapshots",
     metadata,
-    Column("user_id", Uuid, primary_key=True),
+    user_id(primary_key=True),
     # An account id, or `valuation.TOTAL` for all of the user's accounts.
-    Column("scope", Uuid, primary_key=True),
+    uuid("scope", primary_key=True),
     Column("at", DateTime(timezone=True), primary_key=True),
     _money("cash"),
     _money("positions_value"),
@@ -107,11 +121,11 @@ daily_closes = Table(
     metadata,
     # The last snapshot of each local day in the user's timezone (rebuilt when it changes): what
     # Sharpe and Sortino need, without scanning every snapshot per request.
-    Column("user_id", Uuid, primary_key=True),
-    Column("scope", Uuid, primary_key=True),
+    user_id(primary_key=True),
+    uuid("scope", primary_key=True),
     Column("tz", String(64), primary_key=True),
     Column("day", Date, primary_key=True),
-    Column("at", DateTime(timezone=True), nullable=False),
+    timestamp("at"),
     _money("cash"),
     _money("positions_value"),
 )
@@ -119,28 +133,28 @@ daily_closes = Table(
 curves = Table(
     "curves",
     metadata,
-    Column("user_id", Uuid, primary_key=True),
-    Column("scope", Uuid, primary_key=True),
+    user_id(primary_key=True),
+    uuid("scope", primary_key=True),
     _money("peak"),
     # The deepest fall from a running peak so far, a negative fraction, kept up as snapshots are taken.
     _money("max_drawdown"),
     _money("last_equity"),
-    Column("last_at", DateTime(timezone=True), nullable=False),
+    timestamp("last_at"),
 )
 
 marks = Table(
     "marks",
     metadata,
-    Column("venue", String(32), primary_key=True),
-    Column("symbol", String(41), primary_key=True),
-    Column("price", Numeric, nullable=False),
-    Column("at", DateTime(timezone=True), nullable=False),
+    venue(primary_key=True),
+    symbol(primary_key=True),
+    money("price"),
+    timestamp("at"),
 )
 
 users = Table(
     "users",
     metadata,
-    Column("user_id", Uuid, primary_key=True),
+    user_id(primary_key=True),
     Column("timezone", String(64), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    updated_at(),
 )
