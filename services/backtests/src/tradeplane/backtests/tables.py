@@ -15,7 +15,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
-from tradeplane.runtime.columns import created_at, timestamp, user_id, uuid
+from tradeplane.runtime import columns as col
 from tradeplane.runtime.db import service_metadata
 
 SCHEMA = "backtests"
@@ -24,9 +24,9 @@ metadata = service_metadata(SCHEMA)
 jobs = Table(
     "jobs",
     metadata,
-    uuid("id", primary_key=True),
+    col.uuid("id", primary_key=True),
     Column("seq", BigInteger, Identity(), nullable=False, unique=True),
-    user_id(),
+    col.user_id(),
     Column("status", String(16), nullable=False, server_default=text("'Queued'")),
     Column("progress", Float, nullable=False, server_default=text("0")),
     Column("request", JSONB, nullable=False),
@@ -36,10 +36,10 @@ jobs = Table(
     Column("dataset_hash", String(64)),
     Column("attempts", Integer, nullable=False, server_default=text("0")),
     Column("lease_owner", String(200)),
-    timestamp("lease_until", nullable=True),
-    created_at(),
-    timestamp("started_at", nullable=True),
-    timestamp("finished_at", nullable=True),
+    col.timestamp("lease_until", nullable=True),
+    col.created_at(),
+    col.timestamp("started_at", nullable=True),
+    col.timestamp("finished_at", nullable=True),
     Index("ix_backtests_jobs_user_seq", "user_id", "seq"),
     Index("ix_backtests_jobs_queued", "seq", postgresql_where=text("status = 'Queued'")),
     schema=SCHEMA,

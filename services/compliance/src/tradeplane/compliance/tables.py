@@ -15,7 +15,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
-from tradeplane.runtime.columns import account_id, created_at, money, timestamp, updated_at, user_id, uuid
+from tradeplane.runtime import columns as col
 from tradeplane.runtime.db import service_metadata
 
 SCHEMA = "compliance"
@@ -24,20 +24,20 @@ metadata = service_metadata(SCHEMA)
 alerts = Table(
     "alerts",
     metadata,
-    uuid("id", primary_key=True),
+    col.uuid("id", primary_key=True),
     Column("seq", BigInteger, Identity(), nullable=False, unique=True),
-    user_id(nullable=True),
+    col.user_id(nullable=True),
     Column("type", String(16), nullable=False),
     Column("category", String(16), nullable=False),
     Column("severity", String(16), nullable=False),
     Column("title", String(200), nullable=False),
     Column("message", Text, nullable=False),
     Column("venue", String(64)),
-    uuid("bot_id", nullable=True),
+    col.uuid("bot_id", nullable=True),
     Column("metadata", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
     Column("is_read", Boolean, nullable=False, server_default=text("false")),
-    timestamp("read_at", nullable=True),
-    created_at(),
+    col.timestamp("read_at", nullable=True),
+    col.created_at(),
     Index("ix_compliance_alerts_user_seq", "user_id", "seq"),
     schema=SCHEMA,
 )
@@ -45,20 +45,20 @@ alerts = Table(
 violations = Table(
     "violations",
     metadata,
-    uuid("id", primary_key=True),
+    col.uuid("id", primary_key=True),
     Column("seq", BigInteger, Identity(), nullable=False, unique=True),
-    user_id(),
+    col.user_id(),
     Column("type", String(32), nullable=False),
     Column("severity", String(16), nullable=False),
     Column("status", String(16), nullable=False, server_default=text("'Open'")),
     Column("description", Text, nullable=False),
     Column("recommendation", Text, nullable=False),
-    uuid("bot_id", nullable=True),
+    col.uuid("bot_id", nullable=True),
     Column("venue", String(64)),
     Column("metadata", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
-    timestamp("detected_at", now=True),
-    timestamp("acknowledged_at", nullable=True),
-    timestamp("resolved_at", nullable=True),
+    col.timestamp("detected_at", now=True),
+    col.timestamp("acknowledged_at", nullable=True),
+    col.timestamp("resolved_at", nullable=True),
     Column("resolved_by", String(200)),
     Column("note", Text),
     Index("ix_compliance_violations_user_seq", "user_id", "seq"),
@@ -69,15 +69,15 @@ violations = Table(
 orders = Table(
     "orders",
     metadata,
-    uuid("order_id", primary_key=True),
-    user_id(),
-    account_id(),
-    uuid("bot_id", nullable=True),
+    col.uuid("order_id", primary_key=True),
+    col.user_id(),
+    col.account_id(),
+    col.uuid("bot_id", nullable=True),
     Column("symbol", String(48), nullable=False),
     Column("side", String(8), nullable=False),
-    money("price", nullable=True),  # None for a market order: it crosses any price
-    timestamp("requested_at"),
-    timestamp("closed_at", nullable=True),
+    col.money("price", nullable=True),  # None for a market order: it crosses any price
+    col.timestamp("requested_at"),
+    col.timestamp("closed_at", nullable=True),
     Column("closed_as", String(16)),
     Index("ix_compliance_orders_user_symbol", "user_id", "symbol", "requested_at"),
     Index(
@@ -92,34 +92,34 @@ orders = Table(
 notification_settings = Table(
     "notification_settings",
     metadata,
-    user_id(primary_key=True),
+    col.user_id(primary_key=True),
     Column("settings", JSONB, nullable=False),
-    updated_at(),
+    col.updated_at(),
     schema=SCHEMA,
 )
 
 books = Table(
     "books",
     metadata,
-    account_id(primary_key=True),
-    user_id(),
+    col.account_id(primary_key=True),
+    col.user_id(),
     Column("venue", String(64), nullable=False),
     # {asset: amount}: what the venue reported at the account's first reconciliation
     Column("baseline", JSONB, nullable=False),
-    timestamp("baseline_at"),
+    col.timestamp("baseline_at"),
     Column("last_status", String(16)),
     Column("last_differences", JSONB),
-    timestamp("last_run_at", nullable=True),
+    col.timestamp("last_run_at", nullable=True),
     schema=SCHEMA,
 )
 
 booked_fills = Table(
     "booked_fills",
     metadata,
-    account_id(primary_key=True),
+    col.account_id(primary_key=True),
     Column("fill_id", String(128), primary_key=True),
-    user_id(),
-    timestamp("filled_at"),
+    col.user_id(),
+    col.timestamp("filled_at"),
     Column("deltas", JSONB, nullable=False),  # {asset: signed amount} the fill moved, fee included
     schema=SCHEMA,
 )

@@ -14,8 +14,8 @@ from sqlalchemy import (
     Text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
+from tradeplane.runtime import columns as col
 from tradeplane.runtime import service_metadata
-from tradeplane.runtime.columns import account_id, created_at, money, symbol, timestamp, user_id, uuid, venue
 
 SCHEMA = "bots"
 metadata = service_metadata(SCHEMA)
@@ -23,11 +23,11 @@ metadata = service_metadata(SCHEMA)
 bots = Table(
     "bots",
     metadata,
-    uuid("id", primary_key=True),
-    user_id(),
+    col.uuid("id", primary_key=True),
+    col.user_id(),
     Column("partition", Integer, nullable=False),
-    account_id(),
-    venue(),
+    col.account_id(),
+    col.venue(),
     Column("environment", String(16), nullable=False),
     Column("name", String(100), nullable=False),
     Column("strategy", String(64), nullable=False),
@@ -44,11 +44,11 @@ bots = Table(
     # The number of the bot's next run: intent ids derive from it, so it never goes back.
     Column("cursors", JSONB, nullable=False),
     # Per `symbol|timeframe`, the open time of the last candle the bot saw (a redelivery is skipped).
-    created_at(),
-    timestamp("started_at", nullable=True),
-    timestamp("last_activity", nullable=True),
-    timestamp("last_run_at", nullable=True),
-    timestamp("next_run_at", nullable=True),
+    col.created_at(),
+    col.timestamp("started_at", nullable=True),
+    col.timestamp("last_activity", nullable=True),
+    col.timestamp("last_run_at", nullable=True),
+    col.timestamp("next_run_at", nullable=True),
     Index("ix_bots_bots_user_id", "user_id"),
     Index("ix_bots_bots_partition_status", "partition", "status"),
 )
@@ -57,8 +57,8 @@ bot_logs = Table(
     "bot_logs",
     metadata,
     Column("id", BigInteger, Identity(), primary_key=True),
-    uuid("bot_id"),
-    timestamp("at"),
+    col.uuid("bot_id"),
+    col.timestamp("at"),
     Column("level", String(16), nullable=False),
     Column("message", Text, nullable=False),
     Column("data", JSONB, nullable=False),
@@ -68,21 +68,21 @@ bot_logs = Table(
 bot_orders = Table(
     "bot_orders",
     metadata,
-    uuid("order_id", primary_key=True),
+    col.uuid("order_id", primary_key=True),
     # The intent id: uuid5(bot, run, step).
-    uuid("bot_id"),
-    user_id(),
-    symbol(),
+    col.uuid("bot_id"),
+    col.user_id(),
+    col.symbol(),
     Column("side", String(8), nullable=False),
     Column("type", String(16), nullable=False),
-    money("quantity"),
-    money("price", nullable=True),
+    col.money("quantity"),
+    col.money("price", nullable=True),
     Column("status", String(16), nullable=False),
-    money("filled_quantity"),
-    money("fees"),
+    col.money("filled_quantity"),
+    col.money("fees"),
     Column("reason", Text),
-    timestamp("created_at"),
-    timestamp("updated_at"),
+    col.timestamp("created_at"),
+    col.timestamp("updated_at"),
     Index("ix_bots_bot_orders_bot_id", "bot_id", "created_at"),
     Index("ix_bots_bot_orders_open", "status", postgresql_where="status IN ('Pending', 'Open')"),
 )
@@ -90,15 +90,15 @@ bot_orders = Table(
 bot_fills = Table(
     "bot_fills",
     metadata,
-    uuid("order_id", primary_key=True),
+    col.uuid("order_id", primary_key=True),
     Column("fill_id", String(128), primary_key=True),
-    uuid("bot_id"),
-    symbol(),
+    col.uuid("bot_id"),
+    col.symbol(),
     Column("side", String(8), nullable=False),
-    money("quantity"),
-    money("price"),
-    money("fee"),
+    col.money("quantity"),
+    col.money("price"),
+    col.money("fee"),
     Column("fee_currency", String(16), nullable=False),
-    timestamp("filled_at"),
+    col.timestamp("filled_at"),
     Index("ix_bots_bot_fills_bot_id", "bot_id", "filled_at"),
 )

@@ -15,17 +15,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
-from tradeplane.runtime.columns import (
-    account_id,
-    created_at,
-    money,
-    symbol,
-    timestamp,
-    updated_at,
-    user_id,
-    uuid,
-    venue,
-)
+from tradeplane.runtime import columns as col
 from tradeplane.runtime.db import service_metadata
 
 SCHEMA = "execution"
@@ -34,44 +24,44 @@ metadata = service_metadata(SCHEMA)
 accounts = Table(
     "accounts",
     metadata,
-    uuid("id", primary_key=True),
-    user_id(),
-    venue(),
+    col.uuid("id", primary_key=True),
+    col.user_id(),
+    col.venue(),
     Column("label", String(100), nullable=False, server_default=""),
     Column("environment", String(8), nullable=False),
     Column("status", String(20), nullable=False),
     Column("key_hint", String(8)),
     Column("credentials", LargeBinary),
     Column("sandbox", Boolean, nullable=False, server_default=text("false")),
-    created_at(),
-    timestamp("deleted_at", nullable=True),
+    col.created_at(),
+    col.timestamp("deleted_at", nullable=True),
     Index("ix_execution_accounts_user_id", "user_id"),
 )
 
 orders = Table(
     "orders",
     metadata,
-    uuid("order_id", primary_key=True),
+    col.uuid("order_id", primary_key=True),
     # No foreign key: an approval naming an unknown account is still recorded, as rejected.
-    account_id(),
-    user_id(),
+    col.account_id(),
+    col.user_id(),
     Column("client_order_id", String(64), nullable=False),
-    symbol(),
+    col.symbol(),
     Column("side", String(4), nullable=False),
     Column("type", String(10), nullable=False),
-    money("quantity"),
-    money("price", nullable=True),
-    money("stop_price", nullable=True),
+    col.money("quantity"),
+    col.money("price", nullable=True),
+    col.money("stop_price", nullable=True),
     Column("status", String(16), nullable=False),
     Column("send_state", String(8), nullable=False),
     Column("venue_order_id", String(128)),
-    money("filled_quantity", server_default="0"),
-    money("notional", server_default="0"),
-    money("fees", server_default="0"),
+    col.money("filled_quantity", server_default="0"),
+    col.money("notional", server_default="0"),
+    col.money("fees", server_default="0"),
     Column("reason", String(500), nullable=False, server_default=""),
-    uuid("correlation_id", nullable=True),
-    created_at(),
-    updated_at(),
+    col.uuid("correlation_id", nullable=True),
+    col.created_at(),
+    col.updated_at(),
     Index(
         "ix_execution_orders_unfinished",
         "account_id",
@@ -82,40 +72,40 @@ orders = Table(
 fills = Table(
     "fills",
     metadata,
-    uuid("order_id", ForeignKey(orders.c.order_id), primary_key=True),
+    col.uuid("order_id", ForeignKey(orders.c.order_id), primary_key=True),
     Column("fill_id", String(128), primary_key=True),
-    money("quantity"),
-    money("price"),
-    money("fee"),
+    col.money("quantity"),
+    col.money("price"),
+    col.money("fee"),
     Column("fee_currency", String(16), nullable=False),
     Column("liquidity", String(8), nullable=False),
-    timestamp("filled_at"),
+    col.timestamp("filled_at"),
 )
 
 cancel_requests = Table(
     "cancel_requests",
     metadata,
     # A cancel that came before its order's approval: the approval then ends the order unsent.
-    uuid("order_id", primary_key=True),
-    account_id(),
-    user_id(),
+    col.uuid("order_id", primary_key=True),
+    col.account_id(),
+    col.user_id(),
     Column("reason", String(200), nullable=False, server_default=""),
-    timestamp("requested_at", now=True),
+    col.timestamp("requested_at", now=True),
     Index("ix_execution_cancel_requests_requested_at", "requested_at"),
 )
 
 paper_state = Table(
     "paper_state",
     metadata,
-    account_id(ForeignKey(accounts.c.id), primary_key=True),
+    col.account_id(ForeignKey(accounts.c.id), primary_key=True),
     Column("state", JSONB, nullable=False),
-    updated_at(),
+    col.updated_at(),
 )
 
 nonce_state = Table(
     "nonce_state",
     metadata,
-    account_id(primary_key=True),
+    col.account_id(primary_key=True),
     Column("high_water", BigInteger, nullable=False, server_default="0"),
     Column("consecutive_errors", Integer, nullable=False, server_default="0"),
     Column("total_errors", Integer, nullable=False, server_default="0"),

@@ -16,18 +16,8 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
+from tradeplane.runtime import columns as col
 from tradeplane.runtime import service_metadata
-from tradeplane.runtime.columns import (
-    account_id,
-    created_at,
-    money,
-    symbol,
-    timestamp,
-    updated_at,
-    user_id,
-    uuid,
-    venue,
-)
 
 SCHEMA = "gateway"
 metadata = service_metadata(SCHEMA)
@@ -36,7 +26,7 @@ metadata = service_metadata(SCHEMA)
 users = Table(
     "users",
     metadata,
-    uuid("id", primary_key=True),
+    col.uuid("id", primary_key=True),
     Column("email", String(254), nullable=False, unique=True),
     Column("name", String(200), nullable=False, server_default=""),
     Column("password_hash", String(255), nullable=False),
@@ -44,10 +34,10 @@ users = Table(
     Column("timezone", String(64), nullable=False, server_default="UTC"),
     Column("language", String(16), nullable=False, server_default="en"),
     Column("two_factor_enabled", Boolean, nullable=False, server_default=text("false")),
-    created_at(),
-    updated_at(),
-    timestamp("last_login", nullable=True),
-    timestamp("disabled_at", nullable=True),
+    col.created_at(),
+    col.updated_at(),
+    col.timestamp("last_login", nullable=True),
+    col.timestamp("disabled_at", nullable=True),
     Column("totp_secret", LargeBinary),
     Column("totp_pending", LargeBinary),
     Column("totp_last_step", BigInteger),
@@ -60,12 +50,12 @@ an admin's per-user overrides (`{requestsPerMinute, tradingPerMinute, marketPerM
 sessions = Table(
     "sessions",
     metadata,
-    uuid("id", primary_key=True),
-    user_id(ForeignKey(users.c.id, ondelete="CASCADE")),
-    created_at(),
-    timestamp("revoked_at", nullable=True),
+    col.uuid("id", primary_key=True),
+    col.user_id(ForeignKey(users.c.id, ondelete="CASCADE")),
+    col.created_at(),
+    col.timestamp("revoked_at", nullable=True),
     Column("revoked_reason", String(100)),
-    timestamp("last_seen_at", now=True),
+    col.timestamp("last_seen_at", now=True),
     Index("ix_gateway_sessions_user_id", "user_id"),
 )
 """A login: the family of refresh tokens it rotates through; access tokens name it in `sid`."""
@@ -74,39 +64,39 @@ refresh_tokens = Table(
     "refresh_tokens",
     metadata,
     Column("token_hash", String(64), primary_key=True),
-    uuid("session_id", ForeignKey(sessions.c.id, ondelete="CASCADE")),
-    timestamp("issued_at", now=True),
-    timestamp("expires_at"),
-    timestamp("used_at", nullable=True),
+    col.uuid("session_id", ForeignKey(sessions.c.id, ondelete="CASCADE")),
+    col.timestamp("issued_at", now=True),
+    col.timestamp("expires_at"),
+    col.timestamp("used_at", nullable=True),
     Index("ix_gateway_refresh_tokens_session_id", "session_id"),
 )
 
 orders = Table(
     "orders",
     metadata,
-    uuid("order_id", primary_key=True),
-    user_id(),
-    account_id(),
-    venue(),
-    symbol(),
+    col.uuid("order_id", primary_key=True),
+    col.user_id(),
+    col.account_id(),
+    col.venue(),
+    col.symbol(),
     Column("side", String(8), nullable=False),
     Column("type", String(16), nullable=False),
-    money("quantity"),
-    money("price", nullable=True),
-    money("stop_price", nullable=True),
+    col.money("quantity"),
+    col.money("price", nullable=True),
+    col.money("stop_price", nullable=True),
     Column("client_order_id", String(64), nullable=False),
     Column("status", String(16), nullable=False),
-    money("filled_quantity", server_default=text("0")),
-    money("fill_notional", server_default=text("0")),
-    money("average_price", nullable=True),
-    money("fee", server_default=text("0")),
-    created_at(),
-    updated_at(),
-    timestamp("executed_at", nullable=True),
+    col.money("filled_quantity", server_default=text("0")),
+    col.money("fill_notional", server_default=text("0")),
+    col.money("average_price", nullable=True),
+    col.money("fee", server_default=text("0")),
+    col.created_at(),
+    col.updated_at(),
+    col.timestamp("executed_at", nullable=True),
     Column("error", String(600)),
     Column("reject_reason", String(600)),
     Column("reject_code", String(32)),
-    uuid("bot_id", nullable=True),
+    col.uuid("bot_id", nullable=True),
     UniqueConstraint("user_id", "client_order_id", name="uq_gateway_orders_client_order_id"),
     Index("ix_gateway_orders_user_created", "user_id", "created_at"),
     Index(
@@ -123,8 +113,8 @@ placed the order (null for orders placed by hand)."""
 audit_log = Table(
     "audit_log",
     metadata,
-    uuid("event_id", primary_key=True),
-    timestamp("occurred_at"),
+    col.uuid("event_id", primary_key=True),
+    col.timestamp("occurred_at"),
     Column("producer", String(64), nullable=False),
     Column("actor", String(200), nullable=False),
     Column("action", String(100), nullable=False),
@@ -156,9 +146,9 @@ and an entry cut off the end of a chain shows against it. A trigger lets it only
 recovery_codes = Table(
     "recovery_codes",
     metadata,
-    user_id(ForeignKey(users.c.id, ondelete="CASCADE"), primary_key=True),
+    col.user_id(ForeignKey(users.c.id, ondelete="CASCADE"), primary_key=True),
     Column("code_hash", String(64), primary_key=True),
-    timestamp("used_at", nullable=True),
+    col.timestamp("used_at", nullable=True),
 )
 """Two-factor recovery codes, as SHA-256 digests; each works once."""
 
@@ -167,8 +157,8 @@ login_failures = Table(
     metadata,
     Column("key", String(300), primary_key=True),
     Column("failures", Integer, nullable=False),
-    timestamp("last_failure_at"),
-    timestamp("locked_until", nullable=True),
+    col.timestamp("last_failure_at"),
+    col.timestamp("locked_until", nullable=True),
 )
 """Failed logins per account (`account:<email>`) and per IP (`ip:<address>`): backoff and locks."""
 
@@ -177,7 +167,7 @@ rate_counters = Table(
     metadata,
     Column("key", String(300), primary_key=True),
     Column("count", Integer, nullable=False),
-    timestamp("expires_at"),
+    col.timestamp("expires_at"),
     Index("ix_gateway_rate_counters_expires_at", "expires_at"),
     prefixes=["UNLOGGED"],
 )
@@ -188,11 +178,11 @@ invites = Table(
     "invites",
     metadata,
     Column("code_hash", String(64), primary_key=True),
-    uuid("created_by"),
-    created_at(),
-    timestamp("expires_at"),
+    col.uuid("created_by"),
+    col.created_at(),
+    col.timestamp("expires_at"),
     Column("email", String(254)),
-    timestamp("used_at", nullable=True),
-    uuid("used_by", nullable=True),
+    col.timestamp("used_at", nullable=True),
+    col.uuid("used_by", nullable=True),
 )
 """Invite codes (SHA-256 digests) for invite-only registration; each works once."""

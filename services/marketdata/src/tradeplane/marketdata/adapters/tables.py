@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from sqlalchemy import Boolean, Column, PrimaryKeyConstraint, String, Table
+from tradeplane.runtime import columns as col
 from tradeplane.runtime import service_metadata
-from tradeplane.runtime.columns import money, symbol, timestamp, updated_at, venue
 
 SCHEMA = "marketdata"
 metadata = service_metadata(SCHEMA)
@@ -12,17 +12,17 @@ metadata = service_metadata(SCHEMA)
 candles = Table(
     "candles",
     metadata,
-    venue(),
-    symbol(),
+    col.venue(),
+    col.symbol(),
     Column("timeframe", String(4), nullable=False),
-    timestamp("t"),
-    money("open"),
-    money("high"),
-    money("low"),
-    money("close"),
-    money("volume"),
-    timestamp("last_at"),
+    col.timestamp("t"),
+    col.money("open"),
+    col.money("high"),
+    col.money("low"),
+    col.money("close"),
+    col.money("volume"),
+    col.timestamp("last_at"),
     Column("closed", Boolean, nullable=False),
-    updated_at(),
+    col.updated_at(),
     PrimaryKeyConstraint("venue", "symbol", "timeframe", "t", name="pk_candles"),
 )

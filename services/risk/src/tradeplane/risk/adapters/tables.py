@@ -15,30 +15,30 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
+from tradeplane.runtime import columns as col
 from tradeplane.runtime import service_metadata
-from tradeplane.runtime.columns import money, timestamp, updated_at, user_id, uuid
 
 metadata = service_metadata("risk")
 
 profiles = Table(
     "profiles",
     metadata,
-    user_id(primary_key=True),
+    col.user_id(primary_key=True),
     Column("limits", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
     Column("timezone", String(64), nullable=False, server_default="UTC"),
-    updated_at(),
+    col.updated_at(),
 )
 
 states = Table(
     "states",
     metadata,
-    user_id(primary_key=True),
+    col.user_id(primary_key=True),
     Column("state", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
-    money("last_realized", server_default="0"),
-    money("equity", nullable=True),
-    timestamp("pnl_at", nullable=True),
-    timestamp("halted_until", nullable=True),
-    updated_at(),
+    col.money("last_realized", server_default="0"),
+    col.money("equity", nullable=True),
+    col.timestamp("pnl_at", nullable=True),
+    col.timestamp("halted_until", nullable=True),
+    col.updated_at(),
     Index("ix_risk_states_halted_until", "halted_until", postgresql_where=text("halted_until IS NOT NULL")),
 )
 """`last_realized`: cumulative net realized PnL of the last PnlUpdated (deltas come from it);
@@ -47,20 +47,20 @@ states = Table(
 decisions = Table(
     "decisions",
     metadata,
-    uuid("order_id", primary_key=True),
-    user_id(),
+    col.uuid("order_id", primary_key=True),
+    col.user_id(),
     Column("approved", Boolean, nullable=False),
     Column("code", String(40)),
     Column("reason", String(500)),
-    timestamp("at", now=True),
+    col.timestamp("at", now=True),
 )
 
 fills_seen = Table(
     "fills_seen",
     metadata,
-    uuid("order_id", primary_key=True),
+    col.uuid("order_id", primary_key=True),
     Column("fill_id", String(128), primary_key=True),
-    timestamp("at", now=True),
+    col.timestamp("at", now=True),
 )
 
 halts = Table(
@@ -68,11 +68,11 @@ halts = Table(
     metadata,
     Column("key", String(80), primary_key=True),
     Column("scope", String(10), nullable=False),
-    user_id(nullable=True),
+    col.user_id(nullable=True),
     Column("reason", String(500), nullable=False),
     Column("actor", String(200), nullable=False),
-    uuid("event_id"),
-    timestamp("since"),
+    col.uuid("event_id"),
+    col.timestamp("since"),
 )
 
 halt_audit = Table(
@@ -81,10 +81,10 @@ halt_audit = Table(
     Column("id", BigInteger, Identity(), primary_key=True),
     Column("action", String(20), nullable=False),
     Column("scope", String(10), nullable=False),
-    user_id(nullable=True),
+    col.user_id(nullable=True),
     Column("actor", String(200), nullable=False),
     Column("reason", String(500), nullable=False, server_default=""),
-    timestamp("at", now=True),
+    col.timestamp("at", now=True),
     Index("ix_risk_halt_audit_user", "user_id", "id"),
 )
 
@@ -94,7 +94,7 @@ ceilings = Table(
     Column("id", SmallInteger, primary_key=True, server_default="1"),
     Column("limits", JSONB, nullable=False),
     Column("updated_by", String(200), nullable=False),
-    updated_at(),
+    col.updated_at(),
     CheckConstraint("id = 1", name="ck_risk_ceilings_one_row"),
 )
 """The platform ceilings an admin set, one row (none: the `TP_RISK_CEILINGS__*` settings apply)."""

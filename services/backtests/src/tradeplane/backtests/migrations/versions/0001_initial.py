@@ -10,7 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
-from tradeplane.runtime.migrations import create_outbox_and_inbox
+from tradeplane.runtime import columns as col
+from tradeplane.runtime.migrations import create_outbox_and_inbox, create_partial_index
 
 revision: str = "0001"
 down_revision: str | Sequence[str] | None = None
@@ -24,9 +25,9 @@ def upgrade() -> None:
     create_outbox_and_inbox(SCHEMA)
     op.create_table(
         "jobs",
-        sa.Column("id", sa.Uuid(), primary_key=True),
+        col.uuid("id", primary_key=True),
         sa.Column("seq", sa.BigInteger(), sa.Identity(), nullable=False, unique=True),
-        sa.Column("user_id", sa.Uuid(), nullable=False),
+        col.user_id(),
         sa.Column("status", sa.String(16), nullable=False, server_default=sa.text("'Queued'")),
         sa.Column("progress", sa.Float(), nullable=False, server_default=sa.text("0")),
         sa.Column("request", postgresql.JSONB(), nullable=False),
@@ -36,20 +37,14 @@ def upgrade() -> None:
         sa.Column("dataset_hash", sa.String(64)),
         sa.Column("attempts", sa.Integer(), nullable=False, server_default=sa.text("0")),
         sa.Column("lease_owner", sa.String(200)),
-        sa.Column("lease_until", sa.DateTime(timezone=True)),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
-        sa.Column("started_at", sa.DateTime(timezone=True)),
-        sa.Column("finished_at", sa.DateTime(timezone=True)),
+        col.timestamp("lease_until", nullable=True),
+        col.created_at(),
+        col.timestamp("started_at", nullable=True),
+        col.timestamp("finished_at", nullable=True),
         schema=SCHEMA,
     )
     op.create_index("ix_backtests_jobs_user_seq", "jobs", ["user_id", "seq"], schema=SCHEMA)
-    op.create_index(
-        "ix_backtests_jobs_queued",
-        "jobs",
-        ["seq"],
-        schema=SCHEMA,
-        postgresql_where=sa.text("status = 'Queued'"),
-    )
+    create_partial_index(SCHEMA, "ix_backtests_jobs_queued", "jobs", ["seq"], "status = 'Queued'")
 
 
 def downgrade() -> None:

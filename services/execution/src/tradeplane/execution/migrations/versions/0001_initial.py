@@ -3,12 +3,11 @@
 Create Date: 2026-01-20
 """
 
-from typing import Any
-
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
-from tradeplane.runtime.migrations import create_outbox_and_inbox
+from tradeplane.runtime import columns as col
+from tradeplane.runtime.migrations import create_outbox_and_inbox, create_partial_index
 
 revision = "0001"
 down_revision = None
@@ -17,24 +16,20 @@ SCHEMA = "execution"
 _UNFINISHED = "status IN ('Pending', 'Open', 'PartiallyFilled')"
 
 
-def _now() -> sa.Column[Any]:
-    return sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now())
-
-
 def _accounts() -> None:
     op.create_table(
         "accounts",
-        sa.Column("id", sa.Uuid(), primary_key=True),
-        sa.Column("user_id", sa.Uuid(), nullable=False),
-        sa.Column("venue", sa.String(32), nullable=False),
+        col.uuid("id", primary_key=True),
+        col.user_id(),
+        col.venue(),
         sa.Column("label", sa.String(100), nullable=False, server_default=""),
         sa.Column("environment", sa.String(8), nullable=False),
         sa.Column("status", sa.String(20), nullable=False),
         sa.Column("key_hint", sa.String(8)),
         sa.Column("credentials", sa.LargeBinary()),
         sa.Column("sandbox", sa.Boolean(), nullable=False, server_default=sa.text("false")),
-        _now(),
-        sa.Column("deleted_at", sa.DateTime(timezone=True)),
+        col.created_at(),
+        col.timestamp("deleted_at", nullable=True),
         schema=SCHEMA,
     )
     op.create_index("ix_execution_accounts_user_id", "accounts", ["user_id"], schema=SCHEMA)
@@ -43,45 +38,39 @@ def _accounts() -> None:
 def _orders() -> None:
     op.create_table(
         "orders",
-        sa.Column("order_id", sa.Uuid(), primary_key=True),
-        sa.Column("account_id", sa.Uuid(), nullable=False),
-        sa.Column("user_id", sa.Uuid(), nullable=False),
+        col.uuid("order_id", primary_key=True),
+        col.account_id(),
+        col.user_id(),
         sa.Column("client_order_id", sa.String(64), nullable=False),
-        sa.Column("symbol", sa.String(41), nullable=False),
+        col.symbol(),
         sa.Column("side", sa.String(4), nullable=False),
         sa.Column("type", sa.String(10), nullable=False),
-        sa.Column("quantity", sa.Numeric(), nullable=False),
-        sa.Column("price", sa.Numeric()),
-        sa.Column("stop_price", sa.Numeric()),
+        col.money("quantity"),
+        col.money("price", nullable=True),
+        col.money("stop_price", nullable=True),
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("send_state", sa.String(8), nullable=False),
         sa.Column("venue_order_id", sa.String(128)),
-        sa.Column("filled_quantity", sa.Numeric(), nullable=False, server_default="0"),
-        sa.Column("notional", sa.Numeric(), nullable=False, server_default="0"),
-        sa.Column("fees", sa.Numeric(), nullable=False, server_default="0"),
+        col.money("filled_quantity", server_default="0"),
+        col.money("notional", server_default="0"),
+        col.money("fees", server_default="0"),
         sa.Column("reason", sa.String(500), nullable=False, server_default=""),
-        sa.Column("correlation_id", sa.Uuid()),
-        _now(),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+        col.uuid("correlation_id", nullable=True),
+        col.created_at(),
+        col.updated_at(),
         schema=SCHEMA,
     )
-    op.create_index(
-        "ix_execution_orders_unfinished",
-        "orders",
-        ["account_id"],
-        schema=SCHEMA,
-        postgresql_where=sa.text(_UNFINISHED),
-    )
+    create_partial_index(SCHEMA, "ix_execution_orders_unfinished", "orders", ["account_id"], _UNFINISHED)
     op.create_table(
         "fills",
-        sa.Column("order_id", sa.Uuid(), sa.ForeignKey(f"{SCHEMA}.orders.order_id"), primary_key=True),
+        col.uuid("order_id", sa.ForeignKey(f"{SCHEMA}.orders.order_id"), primary_key=True),
         sa.Column("fill_id", sa.String(128), primary_key=True),
-        sa.Column("quantity", sa.Numeric(), nullable=False),
-        sa.Column("price", sa.Numeric(), nullable=False),
-        sa.Column("fee", sa.Numeric(), nullable=False),
+        col.money("quantity"),
+        col.money("price"),
+        col.money("fee"),
         sa.Column("fee_currency", sa.String(16), nullable=False),
         sa.Column("liquidity", sa.String(8), nullable=False),
-        sa.Column("filled_at", sa.DateTime(timezone=True), nullable=False),
+        col.timestamp("filled_at"),
         schema=SCHEMA,
     )
 
@@ -89,14 +78,14 @@ def _orders() -> None:
 def _venue_state() -> None:
     op.create_table(
         "paper_state",
-        sa.Column("account_id", sa.Uuid(), sa.ForeignKey(f"{SCHEMA}.accounts.id"), primary_key=True),
+        col.account_id(sa.ForeignKey(f"{SCHEMA}.accounts.id"), primary_key=True),
         sa.Column("state", postgresql.JSONB(), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+        col.updated_at(),
         schema=SCHEMA,
     )
     op.create_table(
         "nonce_state",
-        sa.Column("account_id", sa.Uuid(), primary_key=True),
+        col.account_id(primary_key=True),
         sa.Column("high_water", sa.BigInteger(), nullable=False, server_default="0"),
         sa.Column("consecutive_errors", sa.Integer(), nullable=False, server_default="0"),
         sa.Column("total_errors", sa.Integer(), nullable=False, server_default="0"),

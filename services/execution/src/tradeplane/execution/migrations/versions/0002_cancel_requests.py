@@ -5,6 +5,7 @@ Create Date: 2026-12-07
 
 import sqlalchemy as sa
 from alembic import op
+from tradeplane.runtime import columns as col
 
 revision = "0002"
 down_revision = "0001"
@@ -15,11 +16,11 @@ SCHEMA = "execution"
 def upgrade() -> None:
     op.create_table(
         "cancel_requests",
-        sa.Column("order_id", sa.Uuid(), primary_key=True),
-        sa.Column("account_id", sa.Uuid(), nullable=False),
-        sa.Column("user_id", sa.Uuid(), nullable=False),
+        col.uuid("order_id", primary_key=True),
+        col.account_id(),
+        col.user_id(),
         sa.Column("reason", sa.String(200), nullable=False, server_default=""),
-        sa.Column("requested_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+        col.timestamp("requested_at", now=True),
         schema=SCHEMA,
     )
     op.create_index(

@@ -4,8 +4,9 @@
 Create Date: 2026-12-07
 """
 
-import sqlalchemy as sa
 from alembic import op
+from tradeplane.runtime import columns as col
+from tradeplane.runtime.migrations import create_partial_index
 
 revision = "0003"
 down_revision = "0002"
@@ -15,14 +16,8 @@ INDEX = "ix_gateway_orders_user_bot_created"
 
 
 def upgrade() -> None:
-    op.add_column("orders", sa.Column("bot_id", sa.Uuid), schema=SCHEMA)
-    op.create_index(
-        INDEX,
-        "orders",
-        ["user_id", "bot_id", "created_at"],
-        schema=SCHEMA,
-        postgresql_where=sa.text("bot_id IS NOT NULL"),
-    )
+    op.add_column("orders", col.uuid("bot_id", nullable=True), schema=SCHEMA)
+    create_partial_index(SCHEMA, INDEX, "orders", ["user_id", "bot_id", "created_at"], "bot_id IS NOT NULL")
 
 
 def downgrade() -> None:

@@ -7,50 +7,44 @@ Create Date: 2026-12-07
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
+from tradeplane.runtime import columns as col
 
 revision = "0004"
 down_revision = "0003"
 
 SCHEMA = "gateway"
-_TZ = sa.DateTime(timezone=True)
 
 
 def upgrade() -> None:
     for column in (
-        sa.Column("disabled_at", _TZ),
+        col.timestamp("disabled_at", nullable=True),
         sa.Column("totp_secret", sa.LargeBinary),
         sa.Column("totp_pending", sa.LargeBinary),
         sa.Column("totp_last_step", sa.BigInteger),
         sa.Column("rate_limits", JSONB),
     ):
         op.add_column("users", column, schema=SCHEMA)
-    op.add_column(
-        "sessions",
-        sa.Column("last_seen_at", _TZ, nullable=False, server_default=sa.func.now()),
-        schema=SCHEMA,
-    )
+    op.add_column("sessions", col.timestamp("last_seen_at", now=True), schema=SCHEMA)
     op.create_table(
         "recovery_codes",
-        sa.Column(
-            "user_id", sa.Uuid, sa.ForeignKey(f"{SCHEMA}.users.id", ondelete="CASCADE"), primary_key=True
-        ),
+        col.user_id(sa.ForeignKey(f"{SCHEMA}.users.id", ondelete="CASCADE"), primary_key=True),
         sa.Column("code_hash", sa.String(64), primary_key=True),
-        sa.Column("used_at", _TZ),
+        col.timestamp("used_at", nullable=True),
         schema=SCHEMA,
     )
     op.create_table(
         "login_failures",
         sa.Column("key", sa.String(300), primary_key=True),
         sa.Column("failures", sa.Integer, nullable=False),
-        sa.Column("last_failure_at", _TZ, nullable=False),
-        sa.Column("locked_until", _TZ),
+        col.timestamp("last_failure_at"),
+        col.timestamp("locked_until", nullable=True),
         schema=SCHEMA,
     )
     op.create_table(
         "rate_counters",
         sa.Column("key", sa.String(300), primary_key=True),
         sa.Column("count", sa.Integer, nullable=False),
-        sa.Column("expires_at", _TZ, nullable=False),
+        col.timestamp("expires_at"),
         schema=SCHEMA,
         prefixes=["UNLOGGED"],
     )
@@ -58,12 +52,12 @@ def upgrade() -> None:
     op.create_table(
         "invites",
         sa.Column("code_hash", sa.String(64), primary_key=True),
-        sa.Column("created_by", sa.Uuid, nullable=False),
-        sa.Column("created_at", _TZ, nullable=False, server_default=sa.func.now()),
-        sa.Column("expires_at", _TZ, nullable=False),
+        col.uuid("created_by"),
+        col.created_at(),
+        col.timestamp("expires_at"),
         sa.Column("email", sa.String(254)),
-        sa.Column("used_at", _TZ),
-        sa.Column("used_by", sa.Uuid),
+        col.timestamp("used_at", nullable=True),
+        col.uuid("used_by", nullable=True),
         schema=SCHEMA,
     )
 

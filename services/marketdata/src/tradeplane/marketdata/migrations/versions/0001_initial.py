@@ -5,6 +5,7 @@ Create Date: 2026-12-07
 
 import sqlalchemy as sa
 from alembic import op
+from tradeplane.runtime import columns as col
 from tradeplane.runtime.migrations import create_outbox_and_inbox
 
 revision = "0001"
@@ -17,18 +18,18 @@ def upgrade() -> None:
     create_outbox_and_inbox(SCHEMA)
     op.create_table(
         "candles",
-        sa.Column("venue", sa.String(32), nullable=False),
-        sa.Column("symbol", sa.String(41), nullable=False),
+        col.venue(),
+        col.symbol(),
         sa.Column("timeframe", sa.String(4), nullable=False),
-        sa.Column("t", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("open", sa.Numeric(), nullable=False),
-        sa.Column("high", sa.Numeric(), nullable=False),
-        sa.Column("low", sa.Numeric(), nullable=False),
-        sa.Column("close", sa.Numeric(), nullable=False),
-        sa.Column("volume", sa.Numeric(), nullable=False),
-        sa.Column("last_at", sa.DateTime(timezone=True), nullable=False),
+        col.timestamp("t"),
+        col.money("open"),
+        col.money("high"),
+        col.money("low"),
+        col.money("close"),
+        col.money("volume"),
+        col.timestamp("last_at"),
         sa.Column("closed", sa.Boolean(), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+        col.updated_at(),
         sa.PrimaryKeyConstraint("venue", "symbol", "timeframe", "t", name="pk_candles"),
         schema=SCHEMA,
     )

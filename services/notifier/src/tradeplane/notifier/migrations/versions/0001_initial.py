@@ -6,7 +6,8 @@ Create Date: 2026-01-20
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
-from tradeplane.runtime.migrations import create_outbox_and_inbox
+from tradeplane.runtime import columns as col
+from tradeplane.runtime.migrations import create_outbox_and_inbox, create_partial_index
 
 revision = "0001"
 down_revision = None
@@ -17,16 +18,16 @@ SCHEMA = "notifier"
 def _endpoints() -> None:
     op.create_table(
         "endpoints",
-        sa.Column("id", sa.Uuid(), primary_key=True),
-        sa.Column("user_id", sa.Uuid(), nullable=False),
+        col.uuid("id", primary_key=True),
+        col.user_id(),
         sa.Column("url", sa.String(2048), nullable=False),
         sa.Column("events", postgresql.ARRAY(sa.String(32)), nullable=False),
         sa.Column("enabled", sa.Boolean(), nullable=False),
         sa.Column("secret_sealed", sa.LargeBinary(), nullable=False),
         sa.Column("consecutive_failures", sa.Integer(), nullable=False, server_default=sa.text("0")),
         sa.Column("disabled_reason", sa.String(200)),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+        col.created_at(),
+        col.updated_at(),
         schema=SCHEMA,
     )
     op.create_index("ix_notifier_endpoints_user_id", "endpoints", ["user_id"], schema=SCHEMA)
@@ -35,40 +36,33 @@ def _endpoints() -> None:
 def _deliveries() -> None:
     op.create_table(
         "deliveries",
-        sa.Column("id", sa.Uuid(), primary_key=True),
+        col.uuid("id", primary_key=True),
         sa.Column("seq", sa.BigInteger(), sa.Identity(), nullable=False, unique=True),
-        sa.Column(
-            "endpoint_id",
-            sa.Uuid(),
-            sa.ForeignKey(f"{SCHEMA}.endpoints.id", ondelete="CASCADE"),
-            nullable=False,
-        ),
-        sa.Column("user_id", sa.Uuid(), nullable=False),
-        sa.Column("event_id", sa.Uuid(), nullable=False),
+        col.uuid("endpoint_id", sa.ForeignKey(f"{SCHEMA}.endpoints.id", ondelete="CASCADE")),
+        col.user_id(),
+        col.uuid("event_id"),
         sa.Column("event_type", sa.String(32), nullable=False),
         sa.Column("webhook_id", sa.String(64), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
         sa.Column("status", sa.String(16), nullable=False, server_default=sa.text("'pending'")),
         sa.Column("attempts", sa.Integer(), nullable=False, server_default=sa.text("0")),
-        sa.Column(
-            "next_attempt_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
-        ),
-        sa.Column("lease_until", sa.DateTime(timezone=True)),
+        col.timestamp("next_attempt_at", now=True),
+        col.timestamp("lease_until", nullable=True),
         sa.Column("lease_owner", sa.String(200)),
         sa.Column("last_status_code", sa.Integer()),
         sa.Column("last_latency_ms", sa.Integer()),
         sa.Column("last_error", sa.Text()),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
-        sa.Column("completed_at", sa.DateTime(timezone=True)),
+        col.created_at(),
+        col.timestamp("completed_at", nullable=True),
         sa.UniqueConstraint("endpoint_id", "event_id", name="uq_deliveries_endpoint_event"),
         schema=SCHEMA,
     )
-    op.create_index(
+    create_partial_index(
+        SCHEMA,
         "ix_deliveries_endpoint_due",
         "deliveries",
         ["endpoint_id", "next_attempt_at"],
-        schema=SCHEMA,
-        postgresql_where=sa.text("status = 'pending'"),
+        "status = 'pending'",
     )
     op.create_index("ix_deliveries_endpoint_seq", "deliveries", ["endpoint_id", "seq"], schema=SCHEMA)
 
@@ -77,12 +71,7 @@ def _delivery_attempts() -> None:
     op.create_table(
         "delivery_attempts",
         sa.Column("id", sa.BigInteger(), sa.Identity(), primary_key=True),
-        sa.Column(
-            "delivery_id",
-            sa.Uuid(),
-            sa.ForeignKey(f"{SCHEMA}.deliveries.id", ondelete="CASCADE"),
-            nullable=False,
-        ),
+        col.uuid("delivery_id", sa.ForeignKey(f"{SCHEMA}.deliveries.id", ondelete="CASCADE")),
         sa.Column("attempt", sa.Integer(), nullable=False),
         sa.Column("ok", sa.Boolean(), nullable=False),
         sa.Column("status_code", sa.Integer()),
@@ -90,7 +79,7 @@ def _delivery_attempts() -> None:
         sa.Column("failure", sa.String(32)),
         sa.Column("error", sa.Text()),
         sa.Column("worker", sa.String(200), nullable=False),
-        sa.Column("attempted_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+        col.timestamp("attempted_at", now=True),
         schema=SCHEMA,
     )
     op.create_index(

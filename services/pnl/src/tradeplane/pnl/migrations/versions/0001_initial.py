@@ -8,7 +8,8 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
-from tradeplane.runtime.migrations import create_outbox_and_inbox
+from tradeplane.runtime import columns as col
+from tradeplane.runtime.migrations import create_outbox_and_inbox, create_partial_index
 
 revision = "0001"
 down_revision = None
@@ -16,72 +17,62 @@ down_revision = None
 SCHEMA = "pnl"
 
 
-def _money(name: str, nullable: bool = False) -> sa.Column[Any]:
-    return sa.Column(name, sa.Numeric(), nullable=nullable, server_default=None if nullable else "0")
-
-
-def _at(name: str, nullable: bool = False, now: bool = False) -> sa.Column[Any]:
-    default = sa.func.now() if now else None
-    return sa.Column(name, sa.DateTime(timezone=True), nullable=nullable, server_default=default)
+def _money(name: str) -> sa.Column[Any]:
+    """An amount that starts at zero."""
+    return col.money(name, server_default="0")
 
 
 def _booking_tables() -> None:
     op.create_table(
         "fills",
-        sa.Column("account_id", sa.Uuid(), primary_key=True),
+        col.account_id(primary_key=True),
         sa.Column("fill_id", sa.String(128), primary_key=True),
-        sa.Column("user_id", sa.Uuid(), nullable=False),
-        sa.Column("order_id", sa.Uuid(), nullable=False),
-        sa.Column("symbol", sa.String(41), nullable=False),
+        col.user_id(),
+        col.uuid("order_id"),
+        col.symbol(),
         sa.Column("side", sa.String(4), nullable=False),
-        sa.Column("quantity", sa.Numeric(), nullable=False),
-        sa.Column("price", sa.Numeric(), nullable=False),
-        sa.Column("fee", sa.Numeric(), nullable=False),
+        col.money("quantity"),
+        col.money("price"),
+        col.money("fee"),
         sa.Column("fee_currency", sa.String(16), nullable=False),
-        _money("fee_quote", nullable=True),
-        _at("filled_at"),
-        _at("booked_at", now=True),
+        col.money("fee_quote", nullable=True),
+        col.timestamp("filled_at"),
+        col.timestamp("booked_at", now=True),
         schema=SCHEMA,
     )
     op.create_table(
         "positions",
-        sa.Column("user_id", sa.Uuid(), primary_key=True),
-        sa.Column("account_id", sa.Uuid(), primary_key=True),
-        sa.Column("symbol", sa.String(41), primary_key=True),
-        sa.Column("venue", sa.String(32), nullable=False),
+        col.user_id(primary_key=True),
+        col.account_id(primary_key=True),
+        col.symbol(primary_key=True),
+        col.venue(),
         _money("quantity"),
         _money("cost"),
         _money("realized"),
         _money("fees"),
         _money("open_fees"),
-        _at("opened_at", nullable=True),
+        col.timestamp("opened_at", nullable=True),
         sa.Column("state", postgresql.JSONB()),
-        _at("updated_at", now=True),
+        col.updated_at(),
         schema=SCHEMA,
     )
-    op.create_index(
-        "ix_pnl_positions_open_symbol",
-        "positions",
-        ["symbol"],
-        schema=SCHEMA,
-        postgresql_where=sa.text("quantity <> 0"),
-    )
+    create_partial_index(SCHEMA, "ix_pnl_positions_open_symbol", "positions", ["symbol"], "quantity <> 0")
     op.create_table(
         "trades",
-        sa.Column("trade_id", sa.Uuid(), primary_key=True),
-        sa.Column("user_id", sa.Uuid(), nullable=False),
-        sa.Column("account_id", sa.Uuid(), nullable=False),
-        sa.Column("symbol", sa.String(41), nullable=False),
-        sa.Column("venue", sa.String(32), nullable=False),
+        col.uuid("trade_id", primary_key=True),
+        col.user_id(),
+        col.account_id(),
+        col.symbol(),
+        col.venue(),
         sa.Column("side", sa.String(5), nullable=False),
-        sa.Column("quantity", sa.Numeric(), nullable=False),
-        sa.Column("entry_price", sa.Numeric(), nullable=False),
-        sa.Column("exit_price", sa.Numeric(), nullable=False),
-        _at("entry_at"),
-        _at("exit_at"),
-        sa.Column("fees", sa.Numeric(), nullable=False),
-        sa.Column("pnl_usd", sa.Numeric(), nullable=False),
-        sa.Column("pnl_pct", sa.Numeric(), nullable=False),
+        col.money("quantity"),
+        col.money("entry_price"),
+        col.money("exit_price"),
+        col.timestamp("entry_at"),
+        col.timestamp("exit_at"),
+        col.money("fees"),
+        col.money("pnl_usd"),
+        col.money("pnl_pct"),
         sa.Column("duration_seconds", sa.Integer(), nullable=False),
         sa.Column("closing_fill_id", sa.String(128), nullable=False),
         schema=SCHEMA,
@@ -92,28 +83,24 @@ def _booking_tables() -> None:
 def _equity_tables() -> None:
     op.create_table(
         "accounts",
-        sa.Column("account_id", sa.Uuid(), primary_key=True),
-        sa.Column("user_id", sa.Uuid(), nullable=False),
-        sa.Column("venue", sa.String(32), nullable=False),
+        col.account_id(primary_key=True),
+        col.user_id(),
+        col.venue(),
         _money("baseline"),
         sa.Column("baseline_status", sa.String(8), nullable=False),
         sa.Column("balances", postgresql.JSONB()),
-        _at("baseline_at", nullable=True),
-        _at("created_at", now=True),
+        col.timestamp("baseline_at", nullable=True),
+        col.created_at(),
         schema=SCHEMA,
     )
     op.create_index("ix_pnl_accounts_user_id", "accounts", ["user_id"], schema=SCHEMA)
-    op.create_index(
-        "ix_pnl_accounts_pending",
-        "accounts",
-        ["account_id"],
-        schema=SCHEMA,
-        postgresql_where=sa.text("baseline_status = 'pending'"),
+    create_partial_index(
+        SCHEMA, "ix_pnl_accounts_pending", "accounts", ["account_id"], "baseline_status = 'pending'"
     )
     op.create_table(
         "equity_snapshots",
-        sa.Column("user_id", sa.Uuid(), primary_key=True),
-        sa.Column("scope", sa.Uuid(), primary_key=True),
+        col.user_id(primary_key=True),
+        col.uuid("scope", primary_key=True),
         sa.Column("at", sa.DateTime(timezone=True), primary_key=True),
         _money("cash"),
         _money("positions_value"),
@@ -122,23 +109,23 @@ def _equity_tables() -> None:
     )
     op.create_table(
         "daily_closes",
-        sa.Column("user_id", sa.Uuid(), primary_key=True),
-        sa.Column("scope", sa.Uuid(), primary_key=True),
+        col.user_id(primary_key=True),
+        col.uuid("scope", primary_key=True),
         sa.Column("tz", sa.String(64), primary_key=True),
         sa.Column("day", sa.Date(), primary_key=True),
-        _at("at"),
+        col.timestamp("at"),
         _money("cash"),
         _money("positions_value"),
         schema=SCHEMA,
     )
     op.create_table(
         "curves",
-        sa.Column("user_id", sa.Uuid(), primary_key=True),
-        sa.Column("scope", sa.Uuid(), primary_key=True),
+        col.user_id(primary_key=True),
+        col.uuid("scope", primary_key=True),
         _money("peak"),
         _money("max_drawdown"),
         _money("last_equity"),
-        _at("last_at"),
+        col.timestamp("last_at"),
         schema=SCHEMA,
     )
 
@@ -146,17 +133,17 @@ def _equity_tables() -> None:
 def _reference_tables() -> None:
     op.create_table(
         "marks",
-        sa.Column("venue", sa.String(32), primary_key=True),
-        sa.Column("symbol", sa.String(41), primary_key=True),
-        sa.Column("price", sa.Numeric(), nullable=False),
-        _at("at"),
+        col.venue(primary_key=True),
+        col.symbol(primary_key=True),
+        col.money("price"),
+        col.timestamp("at"),
         schema=SCHEMA,
     )
     op.create_table(
         "users",
-        sa.Column("user_id", sa.Uuid(), primary_key=True),
+        col.user_id(primary_key=True),
         sa.Column("timezone", sa.String(64), nullable=False),
-        _at("updated_at", now=True),
+        col.updated_at(),
         schema=SCHEMA,
     )
 

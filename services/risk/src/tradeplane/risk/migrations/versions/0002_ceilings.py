@@ -6,6 +6,7 @@ Create Date: 2026-12-08
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
+from tradeplane.runtime import columns as col
 
 revision = "0002"
 down_revision = "0001"
@@ -19,7 +20,7 @@ def upgrade() -> None:
         sa.Column("id", sa.SmallInteger(), primary_key=True, server_default="1"),
         sa.Column("limits", postgresql.JSONB(), nullable=False),
         sa.Column("updated_by", sa.String(200), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+        col.updated_at(),
         sa.CheckConstraint("id = 1", name="ck_risk_ceilings_one_row"),
         schema=SCHEMA,
     )
