@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Numeric, String, Uuid, func
+from sqlalchemy import BigInteger, Column, DateTime, Identity, Numeric, String, Uuid, func
 from sqlalchemy.sql.elements import TextClause
 from sqlalchemy.sql.schema import SchemaItem
 
@@ -37,6 +37,11 @@ def user_id(*constraints: SchemaItem, nullable: bool = False, primary_key: bool 
 def account_id(*constraints: SchemaItem, nullable: bool = False, primary_key: bool = False) -> Column[Any]:
     """The venue account a row belongs to."""
     return uuid("account_id", *constraints, nullable=nullable, primary_key=primary_key)
+
+
+def sequence() -> Column[Any]:
+    """`seq`, the order rows were added in (an identity): pages of a user's rows follow it."""
+    return Column("seq", BigInteger, Identity(), nullable=False, unique=True)
 
 
 def symbol(*, primary_key: bool = False) -> Column[Any]:

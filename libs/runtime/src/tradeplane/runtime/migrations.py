@@ -69,13 +69,7 @@ def create_outbox_and_inbox(schema: str) -> None:
         sa.Column("published_at", sa.DateTime(timezone=True)),
         schema=schema,
     )
-    op.create_index(
-        f"ix_{schema}_outbox_unpublished",
-        "outbox",
-        ["id"],
-        schema=schema,
-        postgresql_where=sa.text("published_at IS NULL"),
-    )
+    create_partial_index(schema, f"ix_{schema}_outbox_unpublished", "outbox", ["id"], "published_at IS NULL")
     op.create_table(
         "processed_messages",
         sa.Column("consumer", sa.String(100), primary_key=True),

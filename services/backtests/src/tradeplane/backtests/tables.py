@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from sqlalchemy import (
-    BigInteger,
     Column,
     Float,
-    Identity,
     Index,
     Integer,
     String,
@@ -25,7 +23,7 @@ jobs = Table(
     "jobs",
     metadata,
     col.uuid("id", primary_key=True),
-    Column("seq", BigInteger, Identity(), nullable=False, unique=True),
+    col.sequence(),
     col.user_id(),
     Column("status", String(16), nullable=False, server_default=text("'Queued'")),
     Column("progress", Float, nullable=False, server_default=text("0")),

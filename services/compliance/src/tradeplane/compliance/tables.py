@@ -4,10 +4,8 @@ each user's notification settings, and the books reconciliation compares with th
 from __future__ import annotations
 
 from sqlalchemy import (
-    BigInteger,
     Boolean,
     Column,
-    Identity,
     Index,
     String,
     Table,
@@ -25,7 +23,7 @@ alerts = Table(
     "alerts",
     metadata,
     col.uuid("id", primary_key=True),
-    Column("seq", BigInteger, Identity(), nullable=False, unique=True),
+    col.sequence(),
     col.user_id(nullable=True),
     Column("type", String(16), nullable=False),
     Column("category", String(16), nullable=False),
@@ -46,7 +44,7 @@ violations = Table(
     "violations",
     metadata,
     col.uuid("id", primary_key=True),
-    Column("seq", BigInteger, Identity(), nullable=False, unique=True),
+    col.sequence(),
     col.user_id(),
     Column("type", String(32), nullable=False),
     Column("severity", String(16), nullable=False),

@@ -44,7 +44,7 @@ deliveries = Table(
     "deliveries",
     metadata,
     col.uuid("id", primary_key=True),
-    Column("seq", BigInteger, Identity(), nullable=False, unique=True),
+    col.sequence(),
     col.uuid("endpoint_id", ForeignKey(endpoints.c.id, ondelete="CASCADE")),
     col.user_id(),
     col.uuid("event_id"),

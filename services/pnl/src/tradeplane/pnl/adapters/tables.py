@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import Column, Date, DateTime, Index, Integer, String, Table, text
 from sqlalchemy.dialects.postgresql import JSONB
 from tradeplane.runtime import columns as col
@@ -11,11 +9,6 @@ from tradeplane.runtime.db import service_metadata
 
 SCHEMA = "pnl"
 metadata = service_metadata(SCHEMA)
-
-
-def _money(name: str) -> Column[Any]:
-    """An amount that starts at zero."""
-    return col.money(name, server_default="0")
 
 
 fills = Table(
@@ -45,11 +38,11 @@ positions = Table(
     col.account_id(primary_key=True),
     col.symbol(primary_key=True),
     col.venue(),
-    _money("quantity"),
-    _money("cost"),
-    _money("realized"),
-    _money("fees"),
-    _money("open_fees"),
+    col.money("quantity", server_default="0"),
+    col.money("cost", server_default="0"),
+    col.money("realized", server_default="0"),
+    col.money("fees", server_default="0"),
+    col.money("open_fees", server_default="0"),
     col.timestamp("opened_at", nullable=True),
     Column("state", JSONB),
     col.updated_at(),
@@ -84,7 +77,7 @@ accounts = Table(
     col.account_id(primary_key=True),
     col.user_id(),
     col.venue(),
-    _money("baseline"),
+    col.money("baseline", server_default="0"),
     # `ok`, or `pending` while execution has not told us the balances (baseline 0 until then).
     Column("baseline_status", String(8), nullable=False),
     Column("balances", JSONB),
@@ -101,9 +94,9 @@ equity_snapshots = Table(
     # An account id, or `valuation.TOTAL` for all of the user's accounts.
     col.uuid("scope", primary_key=True),
     Column("at", DateTime(timezone=True), primary_key=True),
-    _money("cash"),
-    _money("positions_value"),
-    _money("equity"),
+    col.money("cash", server_default="0"),
+    col.money("positions_value", server_default="0"),
+    col.money("equity", server_default="0"),
 )
 
 daily_closes = Table(
@@ -116,8 +109,8 @@ daily_closes = Table(
     Column("tz", String(64), primary_key=True),
     Column("day", Date, primary_key=True),
     col.timestamp("at"),
-    _money("cash"),
-    _money("positions_value"),
+    col.money("cash", server_default="0"),
+    col.money("positions_value", server_default="0"),
 )
 
 curves = Table(
@@ -125,10 +118,10 @@ curves = Table(
     metadata,
     col.user_id(primary_key=True),
     col.uuid("scope", primary_key=True),
-    _money("peak"),
+    col.money("peak", server_default="0"),
     # The deepest fall from a running peak so far, a negative fraction, kept up as snapshots are taken.
-    _money("max_drawdown"),
-    _money("last_equity"),
+    col.money("max_drawdown", server_default="0"),
+    col.money("last_equity", server_default="0"),
     col.timestamp("last_at"),
 )
 

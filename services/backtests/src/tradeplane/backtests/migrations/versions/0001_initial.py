@@ -26,7 +26,7 @@ def upgrade() -> None:
     op.create_table(
         "jobs",
         col.uuid("id", primary_key=True),
-        sa.Column("seq", sa.BigInteger(), sa.Identity(), nullable=False, unique=True),
+        col.sequence(),
         col.user_id(),
         sa.Column("status", sa.String(16), nullable=False, server_default=sa.text("'Queued'")),
         sa.Column("progress", sa.Float(), nullable=False, server_default=sa.text("0")),

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 from tradeplane.runtime import columns as col
-from tradeplane.runtime.migrations import create_outbox_and_inbox
+from tradeplane.runtime.migrations import create_outbox_and_inbox, create_partial_index
 
 revision = "0001"
 down_revision = None
@@ -76,12 +76,8 @@ def upgrade() -> None:
         schema=SCHEMA,
     )
     op.create_index("ix_bots_bot_orders_bot_id", "bot_orders", ["bot_id", "created_at"], schema=SCHEMA)
-    op.create_index(
-        "ix_bots_bot_orders_open",
-        "bot_orders",
-        ["status"],
-        schema=SCHEMA,
-        postgresql_where=sa.text("status IN ('Pending', 'Open')"),
+    create_partial_index(
+        SCHEMA, "ix_bots_bot_orders_open", "bot_orders", ["status"], "status IN ('Pending', 'Open')"
     )
     op.create_table(
         "bot_fills",

@@ -28,7 +28,7 @@ def upgrade() -> None:
     op.create_table(
         "alerts",
         col.uuid("id", primary_key=True),
-        sa.Column("seq", sa.BigInteger(), sa.Identity(), nullable=False, unique=True),
+        col.sequence(),
         col.user_id(nullable=True),
         sa.Column("type", sa.String(16), nullable=False),
         sa.Column("category", sa.String(16), nullable=False),
@@ -47,7 +47,7 @@ def upgrade() -> None:
     op.create_table(
         "violations",
         col.uuid("id", primary_key=True),
-        sa.Column("seq", sa.BigInteger(), sa.Identity(), nullable=False, unique=True),
+        col.sequence(),
         col.user_id(),
         sa.Column("type", sa.String(32), nullable=False),
         sa.Column("severity", sa.String(16), nullable=False),

@@ -37,7 +37,7 @@ def _deliveries() -> None:
     op.create_table(
         "deliveries",
         col.uuid("id", primary_key=True),
-        sa.Column("seq", sa.BigInteger(), sa.Identity(), nullable=False, unique=True),
+        col.sequence(),
         col.uuid("endpoint_id", sa.ForeignKey(f"{SCHEMA}.endpoints.id", ondelete="CASCADE")),
         col.user_id(),
         col.uuid("event_id"),

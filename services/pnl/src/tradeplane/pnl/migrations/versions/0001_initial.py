@@ -3,8 +3,6 @@
 Create Date: 2026-01-20
 """
 
-from typing import Any
-
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
@@ -15,11 +13,6 @@ revision = "0001"
 down_revision = None
 
 SCHEMA = "pnl"
-
-
-def _money(name: str) -> sa.Column[Any]:
-    """An amount that starts at zero."""
-    return col.money(name, server_default="0")
 
 
 def _booking_tables() -> None:
@@ -46,11 +39,11 @@ def _booking_tables() -> None:
         col.account_id(primary_key=True),
         col.symbol(primary_key=True),
         col.venue(),
-        _money("quantity"),
-        _money("cost"),
-        _money("realized"),
-        _money("fees"),
-        _money("open_fees"),
+        col.money("quantity", server_default="0"),
+        col.money("cost", server_default="0"),
+        col.money("realized", server_default="0"),
+        col.money("fees", server_default="0"),
+        col.money("open_fees", server_default="0"),
         col.timestamp("opened_at", nullable=True),
         sa.Column("state", postgresql.JSONB()),
         col.updated_at(),
@@ -86,7 +79,7 @@ def _equity_tables() -> None:
         col.account_id(primary_key=True),
         col.user_id(),
         col.venue(),
-        _money("baseline"),
+        col.money("baseline", server_default="0"),
         sa.Column("baseline_status", sa.String(8), nullable=False),
         sa.Column("balances", postgresql.JSONB()),
         col.timestamp("baseline_at", nullable=True),
@@ -102,9 +95,9 @@ def _equity_tables() -> None:
         col.user_id(primary_key=True),
         col.uuid("scope", primary_key=True),
         sa.Column("at", sa.DateTime(timezone=True), primary_key=True),
-        _money("cash"),
-        _money("positions_value"),
-        _money("equity"),
+        col.money("cash", server_default="0"),
+        col.money("positions_value", server_default="0"),
+        col.money("equity", server_default="0"),
         schema=SCHEMA,
     )
     op.create_table(
@@ -114,17 +107,17 @@ def _equity_tables() -> None:
         sa.Column("tz", sa.String(64), primary_key=True),
         sa.Column("day", sa.Date(), primary_key=True),
         col.timestamp("at"),
-        _money("cash"),
-        _money("positions_value"),
+        col.money("cash", server_default="0"),
+        col.money("positions_value", server_default="0"),
         schema=SCHEMA,
     )
     op.create_table(
         "curves",
         col.user_id(primary_key=True),
         col.uuid("scope", primary_key=True),
-        _money("peak"),
-        _money("max_drawdown"),
-        _money("last_equity"),
+        col.money("peak", server_default="0"),
+        col.money("max_drawdown", server_default="0"),
+        col.money("last_equity", server_default="0"),
         col.timestamp("last_at"),
         schema=SCHEMA,
     )
