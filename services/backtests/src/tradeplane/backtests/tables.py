@@ -40,5 +40,4 @@ jobs = Table(
     col.timestamp("finished_at", nullable=True),
     Index("ix_backtests_jobs_user_seq", "user_id", "seq"),
     Index("ix_backtests_jobs_queued", "seq", postgresql_where=text("status = 'Queued'")),
-    schema=SCHEMA,
 )

@@ -37,7 +37,6 @@ alerts = Table(
     col.timestamp("read_at", nullable=True),
     col.created_at(),
     Index("ix_compliance_alerts_user_seq", "user_id", "seq"),
-    schema=SCHEMA,
 )
 
 violations = Table(
@@ -61,7 +60,6 @@ violations = Table(
     Column("note", Text),
     Index("ix_compliance_violations_user_seq", "user_id", "seq"),
     Index("ix_compliance_violations_detected", "detected_at"),
-    schema=SCHEMA,
 )
 
 orders = Table(
@@ -84,7 +82,6 @@ orders = Table(
         "closed_at",
         postgresql_where=text("closed_as = 'canceled'"),
     ),
-    schema=SCHEMA,
 )
 
 notification_settings = Table(
@@ -93,7 +90,6 @@ notification_settings = Table(
     col.user_id(primary_key=True),
     Column("settings", JSONB, nullable=False),
     col.updated_at(),
-    schema=SCHEMA,
 )
 
 books = Table(
@@ -108,7 +104,6 @@ books = Table(
     Column("last_status", String(16)),
     Column("last_differences", JSONB),
     col.timestamp("last_run_at", nullable=True),
-    schema=SCHEMA,
 )
 
 booked_fills = Table(
@@ -119,5 +114,4 @@ booked_fills = Table(
     col.user_id(),
     col.timestamp("filled_at"),
     Column("deltas", JSONB, nullable=False),  # {asset: signed amount} the fill moved, fee included
-    schema=SCHEMA,
 )

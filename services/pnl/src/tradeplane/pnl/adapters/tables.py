@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import Column, Date, DateTime, Index, Integer, String, Table, text
 from sqlalchemy.dialects.postgresql import JSONB
 from tradeplane.runtime import columns as col
@@ -9,6 +11,12 @@ from tradeplane.runtime.db import service_metadata
 
 SCHEMA = "pnl"
 metadata = service_metadata(SCHEMA)
+
+
+def _scope_key() -> list[Column[Any]]:
+    """The key of a user's figures: the user, and the scope (an account id, or `valuation.TOTAL` for all of
+    the user's accounts)."""
+    return [col.user_id(primary_key=True), col.uuid("scope", primary_key=True)]
 
 
 fills = Table(
@@ -90,9 +98,7 @@ accounts = Table(
 equity_snapshots = Table(
     "equity_snapshots",
     metadata,
-    col.user_id(primary_key=True),
-    # An account id, or `valuation.TOTAL` for all of the user's accounts.
-    col.uuid("scope", primary_key=True),
+    *_scope_key(),
     Column("at", DateTime(timezone=True), primary_key=True),
     col.money("cash", server_default="0"),
     col.money("positions_value", server_default="0"),
@@ -104,8 +110,7 @@ daily_closes = Table(
     metadata,
     # The last snapshot of each local day in the user's timezone (rebuilt when it changes): what
     # Sharpe and Sortino need, without scanning every snapshot per request.
-    col.user_id(primary_key=True),
-    col.uuid("scope", primary_key=True),
+    *_scope_key(),
     Column("tz", String(64), primary_key=True),
     Column("day", Date, primary_key=True),
     col.timestamp("at"),
@@ -116,8 +121,7 @@ daily_closes = Table(
 curves = Table(
     "curves",
     metadata,
-    col.user_id(primary_key=True),
-    col.uuid("scope", primary_key=True),
+    *_scope_key(),
     col.money("peak", server_default="0"),
     # The deepest fall from a running peak so far, a negative fraction, kept up as snapshots are taken.
     col.money("max_drawdown", server_default="0"),

@@ -1,11 +1,7 @@
 """Initial backtests schema: outbox, inbox and the jobs table.
 
-Revision ID: 0001
-Revises:
 Create Date: 2026-12-07
 """
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
@@ -13,10 +9,8 @@ from sqlalchemy.dialects import postgresql
 from tradeplane.runtime import columns as col
 from tradeplane.runtime.migrations import create_outbox_and_inbox, create_partial_index
 
-revision: str = "0001"
-down_revision: str | Sequence[str] | None = None
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0001"
+down_revision = None
 
 SCHEMA = "backtests"
 

@@ -1,12 +1,8 @@
 """Initial compliance schema (branch alerts): outbox, inbox, alerts, violations, watched orders,
 notification settings and the reconciliation books.
 
-Revision ID: 0001
-Revises:
 Create Date: 2026-12-07
 """
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
@@ -14,10 +10,8 @@ from sqlalchemy.dialects import postgresql
 from tradeplane.runtime import columns as col
 from tradeplane.runtime.migrations import create_outbox_and_inbox, create_partial_index
 
-revision: str = "0001"
-down_revision: str | Sequence[str] | None = None
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0001"
+down_revision = None
 
 SCHEMA = "compliance"
 _EMPTY = sa.text("'{}'::jsonb")

@@ -3,6 +3,8 @@
 Create Date: 2026-01-20
 """
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
@@ -13,6 +15,10 @@ revision = "0001"
 down_revision = None
 
 SCHEMA = "pnl"
+
+
+def _scope_key() -> list[sa.Column[Any]]:
+    return [col.user_id(primary_key=True), col.uuid("scope", primary_key=True)]
 
 
 def _booking_tables() -> None:
@@ -92,8 +98,7 @@ def _equity_tables() -> None:
     )
     op.create_table(
         "equity_snapshots",
-        col.user_id(primary_key=True),
-        col.uuid("scope", primary_key=True),
+        *_scope_key(),
         sa.Column("at", sa.DateTime(timezone=True), primary_key=True),
         col.money("cash", server_default="0"),
         col.money("positions_value", server_default="0"),
@@ -102,8 +107,7 @@ def _equity_tables() -> None:
     )
     op.create_table(
         "daily_closes",
-        col.user_id(primary_key=True),
-        col.uuid("scope", primary_key=True),
+        *_scope_key(),
         sa.Column("tz", sa.String(64), primary_key=True),
         sa.Column("day", sa.Date(), primary_key=True),
         col.timestamp("at"),
@@ -113,8 +117,7 @@ def _equity_tables() -> None:
     )
     op.create_table(
         "curves",
-        col.user_id(primary_key=True),
-        col.uuid("scope", primary_key=True),
+        *_scope_key(),
         col.money("peak", server_default="0"),
         col.money("max_drawdown", server_default="0"),
         col.money("last_equity", server_default="0"),
