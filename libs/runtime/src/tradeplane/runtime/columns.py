@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, DateTime, Identity, Numeric, String, Uuid, func
+from sqlalchemy import BigInteger, Column, DateTime, Identity, Numeric, String, Uuid, func, text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.sql.elements import TextClause
 from sqlalchemy.sql.schema import SchemaItem
 
@@ -52,6 +53,11 @@ def symbol(*, primary_key: bool = False) -> Column[Any]:
 def venue(*, primary_key: bool = False) -> Column[Any]:
     """A venue's name (`VARCHAR(32)`, required)."""
     return Column("venue", String(VENUE_LENGTH), nullable=False, primary_key=primary_key)
+
+
+def json_object(name: str) -> Column[Any]:
+    """A JSON object (`JSONB`, required), `{}` until set."""
+    return Column(name, JSONB, nullable=False, server_default=text("'{}'::jsonb"))
 
 
 def money(

@@ -8,7 +8,6 @@ from contextlib import asynccontextmanager
 from sqlalchemy import (
     BigInteger,
     Column,
-    DateTime,
     Identity,
     Index,
     LargeBinary,
@@ -16,12 +15,11 @@ from sqlalchemy import (
     String,
     Table,
     Uuid,
-    func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from .columns import created_at, json_object, timestamp, uuid
 from .settings import ServiceSettings
 
 
@@ -51,17 +49,17 @@ def service_metadata(schema: str) -> MetaData:
         Column("event_id", Uuid, nullable=False, unique=True),
         Column("subject", String(300), nullable=False),
         Column("payload", LargeBinary, nullable=False),
-        Column("headers", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
-        Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-        Column("published_at", DateTime(timezone=True)),
+        json_object("headers"),
+        created_at(),
+        timestamp("published_at", nullable=True),
         Index(f"ix_{schema}_outbox_unpublished", "id", postgresql_where=text("published_at IS NULL")),
     )
     Table(
         "processed_messages",
         metadata,
         Column("consumer", String(100), primary_key=True),
-        Column("event_id", Uuid, primary_key=True),
-        Column("processed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        uuid("event_id", primary_key=True),
+        timestamp("processed_at", now=True),
     )
     return metadata
 

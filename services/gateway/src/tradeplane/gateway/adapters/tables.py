@@ -120,7 +120,7 @@ audit_log = Table(
     Column("action", String(100), nullable=False),
     Column("target", String(200), nullable=False, server_default=""),
     Column("reason", String(500), nullable=False, server_default=""),
-    Column("details", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    col.json_object("details"),
     Column("chain", String(64), nullable=False),
     Column("seq", BigInteger, nullable=False),
     Column("prev_hash", String(64), nullable=False),

@@ -24,7 +24,7 @@ profiles = Table(
     "profiles",
     metadata,
     col.user_id(primary_key=True),
-    Column("limits", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    col.json_object("limits"),
     Column("timezone", String(64), nullable=False, server_default="UTC"),
     col.updated_at(),
 )
@@ -33,7 +33,7 @@ states = Table(
     "states",
     metadata,
     col.user_id(primary_key=True),
-    Column("state", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    col.json_object("state"),
     col.money("last_realized", server_default="0"),
     col.money("equity", nullable=True),
     col.timestamp("pnl_at", nullable=True),

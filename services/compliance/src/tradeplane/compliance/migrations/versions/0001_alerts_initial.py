@@ -14,7 +14,6 @@ revision = "0001"
 down_revision = None
 
 SCHEMA = "compliance"
-_EMPTY = sa.text("'{}'::jsonb")
 
 
 def upgrade() -> None:
@@ -31,7 +30,7 @@ def upgrade() -> None:
         sa.Column("message", sa.Text(), nullable=False),
         sa.Column("venue", sa.String(64)),
         col.uuid("bot_id", nullable=True),
-        sa.Column("metadata", postgresql.JSONB(), nullable=False, server_default=_EMPTY),
+        col.json_object("metadata"),
         sa.Column("is_read", sa.Boolean(), nullable=False, server_default=sa.text("false")),
         col.timestamp("read_at", nullable=True),
         col.created_at(),
@@ -50,7 +49,7 @@ def upgrade() -> None:
         sa.Column("recommendation", sa.Text(), nullable=False),
         col.uuid("bot_id", nullable=True),
         sa.Column("venue", sa.String(64)),
-        sa.Column("metadata", postgresql.JSONB(), nullable=False, server_default=_EMPTY),
+        col.json_object("metadata"),
         col.timestamp("detected_at", now=True),
         col.timestamp("acknowledged_at", nullable=True),
         col.timestamp("resolved_at", nullable=True),

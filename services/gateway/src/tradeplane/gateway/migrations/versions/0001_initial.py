@@ -5,7 +5,6 @@ Create Date: 2026-01-20
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
 from tradeplane.runtime import columns as col
 from tradeplane.runtime.migrations import create_outbox_and_inbox
 
@@ -93,7 +92,7 @@ def _audit_log() -> None:
         sa.Column("action", sa.String(100), nullable=False),
         sa.Column("target", sa.String(200), nullable=False, server_default=""),
         sa.Column("reason", sa.String(500), nullable=False, server_default=""),
-        sa.Column("details", postgresql.JSONB(), nullable=False, server_default=sa.text("'{}'::jsonb")),
+        col.json_object("details"),
         schema=SCHEMA,
     )
     op.create_index("ix_gateway_audit_occurred", "audit_log", ["occurred_at"], schema=SCHEMA)

@@ -5,7 +5,6 @@ Create Date: 2026-01-20
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
 from tradeplane.runtime import columns as col
 from tradeplane.runtime.migrations import create_outbox_and_inbox, create_partial_index
 
@@ -19,7 +18,7 @@ def _user_tables() -> None:
     op.create_table(
         "profiles",
         col.user_id(primary_key=True),
-        sa.Column("limits", postgresql.JSONB(), nullable=False, server_default=sa.text("'{}'::jsonb")),
+        col.json_object("limits"),
         sa.Column("timezone", sa.String(64), nullable=False, server_default="UTC"),
         col.updated_at(),
         schema=SCHEMA,
@@ -27,7 +26,7 @@ def _user_tables() -> None:
     op.create_table(
         "states",
         col.user_id(primary_key=True),
-        sa.Column("state", postgresql.JSONB(), nullable=False, server_default=sa.text("'{}'::jsonb")),
+        col.json_object("state"),
         col.money("last_realized", server_default="0"),
         col.money("equity", nullable=True),
         col.timestamp("pnl_at", nullable=True),
