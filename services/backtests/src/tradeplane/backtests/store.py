@@ -11,7 +11,7 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import and_, func, select, text, update
-from sqlalchemy.engine import RowMapping
+from sqlalchemy.engine import MappingResult, RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 from tradeplane.contracts import new_meta, subjects
 from tradeplane.contracts.backtests import BacktestDone, BacktestProgress, BacktestStatus
@@ -54,6 +54,12 @@ def _done_event(tx: Tx, row: RowMapping) -> None:
     tx.emit(subjects.backtest_done(row["user_id"]), message)
 
 
+async def _update(tx: Tx, where: Any, **values: Any) -> MappingResult:
+    """UPDATE the jobs `where` picks to `values`; the changed rows as they are now."""
+    changed = await tx.conn.execute(update(jobs).where(where).values(**values).returning(*jobs.c))
+    return changed.mappings()
+
+
 class SqlJobStore:
     """`JobStore` on PostgreSQL, plus what the queries need (create, list, get, cancel)."""
 
@@ -87,18 +93,8 @@ class SqlJobStore:
                     }
                 else:
                     values = {"status": BacktestStatus.QUEUED.value, "progress": 0.0}
-                row = (
-                    (
-                        await tx.conn.execute(
-                            update(jobs)
-                            .where(jobs.c.id == job_id)
-                            .values(lease_owner=None, lease_until=None, **values)
-                            .returning(*jobs.c)
-                        )
-                    )
-                    .mappings()
-                    .one()
-                )
+                changed = await _update(tx, jobs.c.id == job_id, lease_owner=None, lease_until=None, **values)
+                row = changed.one()
                 if row["status"] == BacktestStatus.FAILED.value:
                     _done_event(tx, row)
                 else:
@@ -116,25 +112,17 @@ class SqlJobStore:
             .scalar_subquery()
         )
         async with self._outbox.transaction() as tx:
-            row = (
-                (
-                    await tx.conn.execute(
-                        update(jobs)
-                        .where(jobs.c.id == oldest)
-                        .values(
-                            status=BacktestStatus.RUNNING.value,
-                            progress=0.0,
-                            lease_owner=owner,
-                            lease_until=func.now() + timedelta(seconds=lease_seconds),
-                            started_at=func.now(),
-                            attempts=jobs.c.attempts + 1,
-                        )
-                        .returning(*jobs.c)
-                    )
-                )
-                .mappings()
-                .one_or_none()
+            claimed = await _update(
+                tx,
+                jobs.c.id == oldest,
+                status=BacktestStatus.RUNNING.value,
+                progress=0.0,
+                lease_owner=owner,
+                lease_until=func.now() + timedelta(seconds=lease_seconds),
+                started_at=func.now(),
+                attempts=jobs.c.attempts + 1,
             )
+            row = claimed.one_or_none()
             if row is None:
                 return None
             _progress_event(tx, row)
@@ -156,18 +144,8 @@ class SqlJobStore:
             ).scalar_one_or_none()
             if before is None:
                 return False
-            row = (
-                (
-                    await tx.conn.execute(
-                        update(jobs)
-                        .where(jobs.c.id == job_id)
-                        .values(progress=progress, lease_until=func.now() + timedelta(seconds=lease_seconds))
-                        .returning(*jobs.c)
-                    )
-                )
-                .mappings()
-                .one()
-            )
+            lease_until = func.now() + timedelta(seconds=lease_seconds)
+            row = (await _update(tx, jobs.c.id == job_id, progress=progress, lease_until=lease_until)).one()
             if progress != before:
                 _progress_event(tx, row)
         return True
@@ -184,18 +162,15 @@ class SqlJobStore:
         else:
             values = {"status": BacktestStatus.FAILED.value, "error": outcome.error or "failed"}
         async with self._outbox.transaction() as tx:
-            row = (
-                (
-                    await tx.conn.execute(
-                        update(jobs)
-                        .where(self._mine(job_id, owner))
-                        .values(lease_owner=None, lease_until=None, finished_at=func.now(), **values)
-                        .returning(*jobs.c)
-                    )
-                )
-                .mappings()
-                .one_or_none()
+            finished = await _update(
+                tx,
+                self._mine(job_id, owner),
+                lease_owner=None,
+                lease_until=None,
+                finished_at=func.now(),
+                **values,
             )
+            row = finished.one_or_none()
             if row is None:
                 return False
             _done_event(tx, row)
@@ -237,23 +212,15 @@ class SqlJobStore:
     async def cancel(self, user_id: UUID, job_id: UUID) -> RowMapping | None:
         """Queued or Running → Cancelled (the worker running it notices at its next report)."""
         async with self._outbox.transaction() as tx:
-            row = (
-                (
-                    await tx.conn.execute(
-                        update(jobs)
-                        .where(jobs.c.id == job_id, jobs.c.user_id == user_id, jobs.c.status.in_(ACTIVE))
-                        .values(
-                            status=BacktestStatus.CANCELLED.value,
-                            lease_owner=None,
-                            lease_until=None,
-                            finished_at=func.now(),
-                        )
-                        .returning(*jobs.c)
-                    )
-                )
-                .mappings()
-                .one_or_none()
+            cancelled = await _update(
+                tx,
+                and_(jobs.c.id == job_id, jobs.c.user_id == user_id, jobs.c.status.in_(ACTIVE)),
+                status=BacktestStatus.CANCELLED.value,
+                lease_owner=None,
+                lease_until=None,
+                finished_at=func.now(),
             )
+            row = cancelled.one_or_none()
             if row is not None:
                 _done_event(tx, row)
         return row
