@@ -30,28 +30,23 @@ class LimitReached(Exception):
         self.active = active
 
 
-def _progress_event(tx: Tx, row: RowMapping) -> None:
-    message = BacktestProgress(
-        meta=new_meta(SERVICE),
-        backtest_id=row["id"],
-        user_id=row["user_id"],
-        status=BacktestStatus(row["status"]),
-        progress=row["progress"],
+def _status_event(tx: Tx, row: RowMapping) -> None:
+    """The event of the job's new status: `BacktestProgress` while it is queued or running,
+    `BacktestDone` once it has ended."""
+    user_id = row["user_id"]
+    job: dict[str, Any] = {
+        "meta": new_meta(SERVICE),
+        "backtest_id": row["id"],
+        "user_id": user_id,
+        "status": BacktestStatus(row["status"]),
+    }
+    if row["status"] in ACTIVE:
+        tx.emit(subjects.backtest_progress(user_id), BacktestProgress(**job, progress=row["progress"]))
+        return
+    done = BacktestDone(
+        **job, error=row["error"], result_hash=row["result_hash"], dataset_hash=row["dataset_hash"]
     )
-    tx.emit(subjects.backtest_progress(row["user_id"]), message)
-
-
-def _done_event(tx: Tx, row: RowMapping) -> None:
-    message = BacktestDone(
-        meta=new_meta(SERVICE),
-        backtest_id=row["id"],
-        user_id=row["user_id"],
-        status=BacktestStatus(row["status"]),
-        error=row["error"],
-        result_hash=row["result_hash"],
-        dataset_hash=row["dataset_hash"],
-    )
-    tx.emit(subjects.backtest_done(row["user_id"]), message)
+    tx.emit(subjects.backtest_done(user_id), done)
 
 
 async def _update(tx: Tx, where: Any, **values: Any) -> MappingResult:
@@ -95,10 +90,8 @@ class SqlJobStore:
                     values = {"status": BacktestStatus.QUEUED.value, "progress": 0.0}
                 changed = await _update(tx, jobs.c.id == job_id, lease_owner=None, lease_until=None, **values)
                 row = changed.one()
-                if row["status"] == BacktestStatus.FAILED.value:
-                    _done_event(tx, row)
-                else:
-                    _progress_event(tx, row)
+                _status_event(tx, row)
+                if row["status"] != BacktestStatus.FAILED.value:
                     requeued.append(job_id)
         return requeued
 
@@ -125,7 +118,7 @@ class SqlJobStore:
             row = claimed.one_or_none()
             if row is None:
                 return None
-            _progress_event(tx, row)
+            _status_event(tx, row)
         return Job(row["id"], row["user_id"], row["request"])
 
     def _mine(self, job_id: UUID, owner: str) -> Any:
@@ -147,7 +140,7 @@ class SqlJobStore:
             lease_until = func.now() + timedelta(seconds=lease_seconds)
             row = (await _update(tx, jobs.c.id == job_id, progress=progress, lease_until=lease_until)).one()
             if progress != before:
-                _progress_event(tx, row)
+                _status_event(tx, row)
         return True
 
     async def finish(self, job_id: UUID, owner: str, outcome: Outcome) -> bool:
@@ -173,7 +166,7 @@ class SqlJobStore:
             row = finished.one_or_none()
             if row is None:
                 return False
-            _done_event(tx, row)
+            _status_event(tx, row)
         return True
 
     # --- the queries' side ----------------------------------------------------------------
@@ -206,7 +199,7 @@ class SqlJobStore:
                 .mappings()
                 .one()
             )
-            _progress_event(tx, row)
+            _status_event(tx, row)
         return row
 
     async def cancel(self, user_id: UUID, job_id: UUID) -> RowMapping | None:
@@ -222,7 +215,7 @@ class SqlJobStore:
             )
             row = cancelled.one_or_none()
             if row is not None:
-                _done_event(tx, row)
+                _status_event(tx, row)
         return row
 
     async def remove(self, conn: AsyncConnection, user_id: UUID, job_id: UUID) -> bool:
