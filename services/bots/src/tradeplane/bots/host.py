@@ -289,16 +289,7 @@ class Host:
         many ran. A bot that saw this candle already (a redelivery) skips it."""
         self.prices[(closed.venue, closed.symbol)] = closed.close
         ids = sorted(self._candles.get((closed.venue, closed.symbol, closed.timeframe.value), ()))
-        candle = Candle(
-            symbol=closed.symbol,
-            timeframe=closed.timeframe,
-            t=closed.t,
-            open=closed.open,
-            high=closed.high,
-            low=closed.low,
-            close=closed.close,
-            volume=closed.volume,
-        )
+        candle = Candle.of(closed)
         with metrics.CANDLE_SECONDS.time():
             return await self._fan_out(closed, candle, ids)
 
