@@ -22,11 +22,14 @@ import os
 import signal
 import sqlite3
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
+from enum import Enum
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import nats
 from nats.aio.client import Client
@@ -34,7 +37,7 @@ from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import FetchTimeoutError, NotFoundError
 from pydantic import ValidationError
-from tradeplane.contracts import OrderFilled, TradeClosed, catalog
+from tradeplane.contracts import catalog
 from tradeplane.contracts.base import Message
 from tradeplane.contracts.permissions import ANALYTICS, ANALYTICS_CONSUMERS, inbox_prefix
 
@@ -57,60 +60,36 @@ CREATE TABLE IF NOT EXISTS trades (
 """Amounts are kept as decimal text (exact); times as ISO 8601 in UTC."""
 
 
+def _text(value: object) -> object:
+    """A field as the file keeps it: amounts and ids as text, times as ISO 8601, an enum as its value."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal | UUID):
+        return str(value)
+    return value
+
+
 @dataclass(frozen=True)
 class Feed:
-    """One durable consumer: a subject family of the catalogue, its model, and how a message becomes a row."""
+    """One durable consumer: a subject family of the catalogue and its model, stored in `table`."""
 
     table: str
     family: catalog.Event
-    row: Callable[[Any], dict[str, object]]
 
     @property
     def stream(self) -> str:
         return self.family.stream.name
 
 
-def _fill(fill: OrderFilled) -> dict[str, object]:
-    return {
-        "user_id": str(fill.user_id),
-        "account_id": str(fill.account_id),
-        "order_id": str(fill.order_id),
-        "fill_id": fill.fill_id,
-        "venue": fill.venue,
-        "symbol": fill.symbol,
-        "side": fill.side.value,
-        "quantity": str(fill.quantity),
-        "price": str(fill.price),
-        "fee": str(fill.fee),
-        "fee_currency": fill.fee_currency,
-        "liquidity": fill.liquidity.value,
-        "filled_at": fill.filled_at.isoformat(),
-    }
-
-
-def _trade(trade: TradeClosed) -> dict[str, object]:
-    return {
-        "trade_id": str(trade.trade_id),
-        "user_id": str(trade.user_id),
-        "account_id": str(trade.account_id),
-        "symbol": trade.symbol,
-        "side": trade.side,
-        "quantity": str(trade.quantity),
-        "entry_price": str(trade.entry_price),
-        "exit_price": str(trade.exit_price),
-        "entry_at": trade.entry_at.isoformat(),
-        "exit_at": trade.exit_at.isoformat(),
-        "fees": str(trade.fees),
-        "pnl_usd": str(trade.pnl_usd),
-        "pnl_pct": str(trade.pnl_pct),
-        "duration_seconds": trade.duration_seconds,
-    }
-
-
 FEEDS = (
-    Feed("fills", catalog.event_of("tp.order.filled.0.x"), _fill),
-    Feed("trades", catalog.event_of("tp.trade.closed.x"), _trade),
+    Feed("fills", catalog.event_of("tp.order.filled.0.x")),
+    Feed("trades", catalog.event_of("tp.trade.closed.x")),
 )
+ENVELOPE = ("event_id", "stream_seq", "occurred_at")
+"""The columns every table has from the message's envelope; each of its others holds the model's field
+of that name."""
 
 
 class Store:
@@ -119,6 +98,12 @@ class Store:
     def __init__(self, path: Path) -> None:
         self.db = sqlite3.connect(path)
         self.db.executescript(SCHEMA)
+        self.fields = {
+            feed.table: [
+                c[1] for c in self.db.execute(f"PRAGMA table_info({feed.table})") if c[1] not in ENVELOPE
+            ]
+            for feed in FEEDS
+        }
 
     def write(self, feed: Feed, rows: Sequence[tuple[int, Message]]) -> int:
         """Store the batch; how many rows were new."""
@@ -129,7 +114,7 @@ class Store:
                     "event_id": str(message.meta.event_id),
                     "stream_seq": seq,
                     "occurred_at": message.meta.occurred_at.isoformat(),
-                    **feed.row(message),
+                    **{name: _text(getattr(message, name)) for name in self.fields[feed.table]},
                 }
                 columns = ", ".join(row)
                 marks = ", ".join("?" for _ in row)

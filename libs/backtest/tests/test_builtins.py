@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from tradeplane.backtest import Backtest, BacktestRequest, run_backtest
+from tradeplane.backtest import EXAMPLE, Backtest, BacktestRequest, run_backtest
 from tradeplane.strategies.registry import STRATEGIES
 
 from .builders import RELAXED
@@ -43,13 +43,7 @@ CONFIGS: dict[str, dict[str, Any]] = {
         "stdDevs": "2",
         "investPct": "90",
     },
-    "grid": {
-        "symbol": "BTC/USDT",
-        "lower": "60000",
-        "upper": "70000",
-        "levels": 21,
-        "quantityPerLevel": "0.01",
-    },
+    "grid": EXAMPLE["config"],
 }
 
 

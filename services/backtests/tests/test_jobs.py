@@ -131,6 +131,24 @@ async def worker_parts() -> Any:
     await worker.stop()
 
 
+@dataclass
+class Started:
+    store: FakeStore
+    worker: Worker
+    job_id: UUID
+    run: FakeRun
+
+
+@pytest.fixture
+async def started(worker_parts: Any) -> Started:
+    """One job queued and its run started by the worker."""
+    store, runner, worker = worker_parts
+    job_id = store.add()
+    await worker.start()
+    await until(lambda: runner.runs, "the job started")
+    return Started(store, worker, job_id, runner.runs[0])
+
+
 async def test_a_queued_job_runs_reports_progress_and_ends_done(worker_parts: Any) -> None:
     store, runner, worker = worker_parts
     job_id = store.add({"strategy": "grid"})
@@ -158,25 +176,18 @@ async def test_one_run_at_a_time_with_one_worker_slot(worker_parts: Any) -> None
     assert store.rows[first].status == "Done"
 
 
-async def test_a_cancelled_running_job_has_its_run_terminated(worker_parts: Any) -> None:
-    store, runner, worker = worker_parts
-    job_id = store.add()
-    await worker.start()
-    await until(lambda: runner.runs, "the job started")
-    store.cancel(job_id)
-    await until(lambda: runner.runs[0].terminated, "the run was terminated")
-    await until(lambda: not worker.running, "the worker let go of the job")
-    assert store.rows[job_id].status == "Cancelled"
+async def test_a_cancelled_running_job_has_its_run_terminated(started: Started) -> None:
+    started.store.cancel(started.job_id)
+    await until(lambda: started.run.terminated, "the run was terminated")
+    await until(lambda: not started.worker.running, "the worker let go of the job")
+    assert started.store.rows[started.job_id].status == "Cancelled"
 
 
-async def test_a_failed_run_fails_the_job_with_its_error(worker_parts: Any) -> None:
-    store, runner, worker = worker_parts
-    job_id = store.add()
-    await worker.start()
-    await until(lambda: runner.runs, "the job started")
-    runner.runs[0].finished = Outcome(error="dataset exploded")
-    await until(lambda: store.rows[job_id].status == "Failed", "the job failed")
-    assert store.rows[job_id].outcome == Outcome(error="dataset exploded")
+async def test_a_failed_run_fails_the_job_with_its_error(started: Started) -> None:
+    row = started.store.rows[started.job_id]
+    started.run.finished = Outcome(error="dataset exploded")
+    await until(lambda: row.status == "Failed", "the job failed")
+    assert row.outcome == Outcome(error="dataset exploded")
 
 
 async def test_jobs_left_running_by_a_dead_worker_of_the_same_name_are_run_again(worker_parts: Any) -> None:
@@ -212,13 +223,9 @@ async def test_a_job_whose_worker_died_too_often_fails_instead_of_running_again(
     assert runner.runs == []
 
 
-async def test_a_job_taken_over_after_its_lease_expired_stops_here(worker_parts: Any) -> None:
-    store, runner, worker = worker_parts
-    job_id = store.add()
-    await worker.start()
-    await until(lambda: runner.runs, "the job started")
-    store.rows[job_id].owner = "w-other"  # the lease expired and another replica claimed it
-    await until(lambda: runner.runs[0].terminated, "this worker's run was stopped")
+async def test_a_job_taken_over_after_its_lease_expired_stops_here(started: Started) -> None:
+    started.store.rows[started.job_id].owner = "w-other"  # the lease expired and another replica claimed it
+    await until(lambda: started.run.terminated, "this worker's run was stopped")
 
 
 async def test_stop_terminates_running_children_and_leaves_the_job_for_a_restart() -> None:

@@ -5,24 +5,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from tradeplane.backtest import BacktestRequest, run_backtest
+from tradeplane.backtest import EXAMPLE, BacktestRequest, run_backtest
 from tradeplane.backtests.runner import ProcessRunner
-
-GRID: dict[str, Any] = {
-    "strategy": "grid",
-    "config": {
-        "symbol": "BTC/USDT",
-        "lower": "60000",
-        "upper": "70000",
-        "levels": 21,
-        "quantityPerLevel": "0.01",
-    },
-    "timeframe": "1h",
-    "start": "2024-01-01T00:00:00Z",
-    "end": "2024-02-01T00:00:00Z",
-    "initialBalances": {"USDT": "10000"},
-    "dataset": "synthetic:range:42",
-}
 
 
 async def _wait_done(run: Any) -> None:
@@ -34,10 +18,10 @@ async def _wait_done(run: Any) -> None:
 
 
 async def test_a_child_run_gives_the_in_process_result() -> None:
-    run = ProcessRunner().start(GRID)
+    run = ProcessRunner().start(EXAMPLE)
     await _wait_done(run)
     outcome = await run.outcome()
-    expected = run_backtest(BacktestRequest.model_validate(GRID))
+    expected = run_backtest(BacktestRequest.model_validate(EXAMPLE))
     assert outcome.error is None
     assert outcome.result == expected.canonical()
     assert outcome.result_hash == expected.result_hash
@@ -46,7 +30,7 @@ async def test_a_child_run_gives_the_in_process_result() -> None:
 
 
 async def test_a_bad_request_in_the_child_is_an_error_outcome() -> None:
-    run = ProcessRunner().start(GRID | {"dataset": "recorded"})
+    run = ProcessRunner().start(EXAMPLE | {"dataset": "recorded"})
     await _wait_done(run)
     outcome = await run.outcome()
     assert outcome.result is None
@@ -54,7 +38,7 @@ async def test_a_bad_request_in_the_child_is_an_error_outcome() -> None:
 
 
 async def test_terminate_stops_a_long_run() -> None:
-    long = GRID | {"timeframe": "1m", "end": "2024-12-01T00:00:00Z"}
+    long = EXAMPLE | {"timeframe": "1m", "end": "2024-12-01T00:00:00Z"}
     run = ProcessRunner().start(long)
     for _ in range(1200):
         if run.progress() > 0:

@@ -17,7 +17,6 @@ from tradeplane.contracts import (
     BotStatus,
     BotStatusChanged,
     CancelOrder,
-    LiquiditySide,
     Message,
     OrderFilled,
     OrderRequested,
@@ -25,6 +24,7 @@ from tradeplane.contracts import (
     new_meta,
 )
 from tradeplane.contracts.market import CandleClosed, Timeframe
+from tradeplane.runtime.testing import order_filled
 
 T0 = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
 USER, ACCOUNT = uuid4(), uuid4()
@@ -190,23 +190,10 @@ def candle(close: str, minute: int = 0, symbol: str = "BTC/USDT") -> CandleClose
 
 
 def filled(order: OrderRequested, price: str, fee: str = "0.1", fill_id: str = "f1") -> OrderFilled:
-    return OrderFilled(
-        meta=new_meta("execution"),
-        order_id=order.order_id,
-        user_id=order.user_id,
-        account_id=order.account_id,
-        fill_id=fill_id,
-        venue="paper",
-        symbol=order.symbol,
-        side=order.side,
-        quantity=order.quantity,
-        price=Decimal(price),
-        fee=Decimal(fee),
-        fee_currency="USDT",
-        liquidity=LiquiditySide.TAKER,
-        filled_quantity=order.quantity,
-        order_quantity=order.quantity,
-        filled_at=T0 + timedelta(minutes=5),
+    ids = {"order_id": order.order_id, "user_id": order.user_id, "account_id": order.account_id}
+    at = T0 + timedelta(minutes=5)
+    return order_filled(
+        order.side, order.quantity, price, fee, **ids, fill_id=fill_id, symbol=order.symbol, filled_at=at
     )
 
 

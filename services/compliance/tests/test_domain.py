@@ -15,7 +15,6 @@ from tradeplane.compliance.queries import period_bounds
 from tradeplane.compliance.reconcile import reported_totals
 from tradeplane.compliance.store import DEFAULT_NOTIFICATIONS, goes_to_webhooks
 from tradeplane.contracts import (
-    LiquiditySide,
     Meta,
     OrderFilled,
     OrderRejected,
@@ -25,6 +24,7 @@ from tradeplane.contracts import (
     TradingState,
 )
 from tradeplane.contracts.alerts import AlertCategory, AlertSeverity, AlertType, ViolationType
+from tradeplane.runtime.testing import order_filled
 
 USER = UUID("11111111-1111-1111-1111-111111111111")
 ACCOUNT_A = UUID("22222222-2222-2222-2222-222222222222")
@@ -162,24 +162,8 @@ def test_a_wash_trade_is_one_finding_per_pair_whichever_order_came_second() -> N
 
 
 def fill(side: Side, quantity: str, price: str, fee: str, fee_currency: str = "USDT") -> OrderFilled:
-    return OrderFilled(
-        meta=meta(),
-        order_id=uuid4(),
-        user_id=USER,
-        account_id=ACCOUNT_A,
-        fill_id=uuid4().hex,
-        venue="paper",
-        symbol="BTC/USDT",
-        side=side,
-        quantity=Decimal(quantity),
-        price=Decimal(price),
-        fee=Decimal(fee),
-        fee_currency=fee_currency,
-        liquidity=LiquiditySide.TAKER,
-        filled_quantity=Decimal(quantity),
-        order_quantity=Decimal(quantity),
-        filled_at=AT,
-    )
+    mine = {"meta": meta(), "user_id": USER, "account_id": ACCOUNT_A, "filled_at": AT}
+    return order_filled(side, quantity, price, fee, fee_currency=fee_currency, **mine)
 
 
 def test_a_fill_moves_base_and_quote_by_side_less_its_fee() -> None:

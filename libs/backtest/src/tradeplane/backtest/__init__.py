@@ -8,10 +8,11 @@ from .data import Dataset, DatasetError, Period, Regime, open_dataset, parse_csv
 from .engine import ENGINE_VERSION, Backtest, run_backtest
 from .replay import Recording, TickReplay, replay_ticks
 from .report import BacktestResult
-from .request import BacktestRequest, Intrabar
+from .request import EXAMPLE, BacktestRequest, Intrabar
 
 __all__ = [
     "ENGINE_VERSION",
+    "EXAMPLE",
     "Backtest",
     "BacktestRequest",
     "BacktestResult",

@@ -36,16 +36,7 @@ def event_of(message: Ticker | CandleClosed) -> Event:
     """The replay's event for a ticker or closed candle read back from the bus."""
     if isinstance(message, Ticker):
         return Tick(message.symbol, message.bid, message.ask, message.last, message.at)
-    return Candle(
-        symbol=message.symbol,
-        timeframe=message.timeframe,
-        t=message.t,
-        open=message.open,
-        high=message.high,
-        low=message.low,
-        close=message.close,
-        volume=message.volume,
-    )
+    return Candle.of(message)
 
 
 @dataclass(frozen=True, slots=True)

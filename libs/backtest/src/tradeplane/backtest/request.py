@@ -37,6 +37,23 @@ class Intrabar(StrEnum):
 
 Symbol = Annotated[str, Field(pattern=SYMBOL_PATTERN)]
 
+EXAMPLE: dict[str, Any] = {
+    "strategy": "grid",
+    "config": {
+        "symbol": "BTC/USDT",
+        "lower": "60000",
+        "upper": "70000",
+        "levels": 21,
+        "quantityPerLevel": "0.01",
+    },
+    "timeframe": "1h",
+    "start": "2024-01-01T00:00:00Z",
+    "end": "2024-02-01T00:00:00Z",
+    "initialBalances": {"USDT": "10000"},
+    "dataset": "synthetic:range:42",
+}
+"""A request (as JSON) that trades: a 21-level grid over a month of seeded range-bound hourly candles."""
+
 
 class BacktestRequest(CamelModel):
     """A strategy, its config and the market it runs on: the same request gives the same result."""

@@ -12,9 +12,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
+from uuid import uuid4
 
 from faststream.nats import JStream, NatsBroker
-from tradeplane.contracts import DeadLettered, Message, Ticker, new_meta, streams
+from tradeplane.contracts import (
+    DeadLettered,
+    LiquiditySide,
+    Message,
+    OrderFilled,
+    Side,
+    Ticker,
+    new_meta,
+    streams,
+)
 
 from .subscriptions import Subscription, subscribe
 
@@ -59,6 +69,33 @@ def ticker(venue: str, symbol: str, last: str) -> Ticker:
     return Ticker(
         meta=new_meta("execution"), venue=venue, symbol=symbol, bid=price, ask=price, last=price, at=now
     )
+
+
+def order_filled(
+    side: Side | str, quantity: Decimal | str, price: Decimal | str, fee: Decimal | str = "0", **fields: Any
+) -> OrderFilled:
+    """A fill of a whole order (`quantity` of `quantity`) on paper's BTC/USDT as execution publishes it,
+    taker, fee in USDT, new ids, as of now; `fields` sets any other field."""
+    amount = Decimal(quantity)
+    values: dict[str, Any] = {
+        "meta": new_meta("execution"),
+        "order_id": uuid4(),
+        "user_id": uuid4(),
+        "account_id": uuid4(),
+        "fill_id": uuid4().hex,
+        "venue": "paper",
+        "symbol": "BTC/USDT",
+        "side": side,
+        "quantity": amount,
+        "price": Decimal(price),
+        "fee": Decimal(fee),
+        "fee_currency": "USDT",
+        "liquidity": LiquiditySide.TAKER,
+        "filled_quantity": amount,
+        "order_quantity": amount,
+        "filled_at": datetime.now(UTC),
+    }
+    return OrderFilled(**(values | fields))
 
 
 @dataclass

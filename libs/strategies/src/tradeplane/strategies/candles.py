@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 from tradeplane.contracts import NonNegative, Quantity, UtcDatetime
-from tradeplane.contracts.market import OhlcRules, Timeframe
+from tradeplane.contracts.market import CandleClosed, OhlcRules, Timeframe
 from tradeplane.contracts.orders import SYMBOL_PATTERN
 
 __all__ = ["Candle", "Timeframe"]
@@ -23,3 +23,8 @@ class Candle(BaseModel, OhlcRules):
     low: Quantity
     close: Quantity
     volume: NonNegative
+
+    @classmethod
+    def of(cls, closed: CandleClosed) -> Candle:
+        """The bar of a closed candle from the bus (its venue and envelope left out)."""
+        return cls.model_validate(closed, from_attributes=True)

@@ -9,10 +9,11 @@ from typing import Any, Literal
 from uuid import UUID, uuid4
 
 from faststream.nats import NatsBroker, NatsRouter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from tradeplane.backtest import BacktestRequest
 from tradeplane.contracts.backtests import BacktestStatus
 from tradeplane.contracts.queries import BACKTESTS, RISK, Query, QueryError, Reply
+from tradeplane.runtime.params import IdParams, Paged, Params
 from tradeplane.runtime.queries import ask, bound, query_router
 
 from . import recorded, store, views
@@ -21,21 +22,11 @@ from .store import LimitReached, SqlJobStore
 OFFLINE_DATASETS = "synthetic:<uptrend|downtrend|range|crash>:<seed> or recorded"
 
 
-class _Params(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
-
-
-class IdParams(_Params):
-    id: UUID
-
-
-class ListParams(_Params):
-    page: int = Field(default=1, ge=1)
-    page_size: int = Field(default=20, ge=1, le=100, alias="pageSize")
+class ListParams(Paged):
     status: Literal["Queued", "Running", "Done", "Failed", "Cancelled"] | None = None
 
 
-class CompareParams(_Params):
+class CompareParams(Params):
     backtest_ids: list[UUID] = Field(min_length=2, max_length=10, alias="backtestIds")
 
 
@@ -126,16 +117,8 @@ async def create(ctx: Context, q: Query) -> dict[str, Any]:
 async def list_all(ctx: Context, q: Query) -> Reply:
     params = ListParams.model_validate(q.params)
     async with ctx.engine.connect() as conn:
-        rows, total = await store.page(
-            conn, q.caller.user_id, params.status, (params.page - 1) * params.page_size, params.page_size
-        )
-    pagination = {
-        "page": params.page,
-        "pageSize": params.page_size,
-        "totalPages": max(1, -(-total // params.page_size)),
-        "totalItems": total,
-    }
-    return Reply.success([views.backtest(row) for row in rows], pagination)
+        rows, total = await store.page(conn, q.caller.user_id, params.status, params.offset, params.page_size)
+    return Reply.page([views.backtest(row) for row in rows], params.page, params.page_size, total)
 
 
 async def get(ctx: Context, q: Query) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import and_, func, select, text, update
-from sqlalchemy.engine import RowMapping
+from sqlalchemy.engine import MappingResult, RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 from tradeplane.contracts import new_meta, subjects
 from tradeplane.contracts.backtests import BacktestDone, BacktestProgress, BacktestStatus
@@ -30,28 +30,29 @@ class LimitReached(Exception):
         self.active = active
 
 
-def _progress_event(tx: Tx, row: RowMapping) -> None:
-    message = BacktestProgress(
-        meta=new_meta(SERVICE),
-        backtest_id=row["id"],
-        user_id=row["user_id"],
-        status=BacktestStatus(row["status"]),
-        progress=row["progress"],
+def _status_event(tx: Tx, row: RowMapping) -> None:
+    """The event of the job's new status: `BacktestProgress` while it is queued or running,
+    `BacktestDone` once it has ended."""
+    user_id = row["user_id"]
+    job: dict[str, Any] = {
+        "meta": new_meta(SERVICE),
+        "backtest_id": row["id"],
+        "user_id": user_id,
+        "status": BacktestStatus(row["status"]),
+    }
+    if row["status"] in ACTIVE:
+        tx.emit(subjects.backtest_progress(user_id), BacktestProgress(**job, progress=row["progress"]))
+        return
+    done = BacktestDone(
+        **job, error=row["error"], result_hash=row["result_hash"], dataset_hash=row["dataset_hash"]
     )
-    tx.emit(subjects.backtest_progress(row["user_id"]), message)
+    tx.emit(subjects.backtest_done(user_id), done)
 
 
-def _done_event(tx: Tx, row: RowMapping) -> None:
-    message = BacktestDone(
-        meta=new_meta(SERVICE),
-        backtest_id=row["id"],
-        user_id=row["user_id"],
-        status=BacktestStatus(row["status"]),
-        error=row["error"],
-        result_hash=row["result_hash"],
-        dataset_hash=row["dataset_hash"],
-    )
-    tx.emit(subjects.backtest_done(row["user_id"]), message)
+async def _update(tx: Tx, where: Any, **values: Any) -> MappingResult:
+    """UPDATE the jobs `where` picks to `values`; the changed rows as they are now."""
+    changed = await tx.conn.execute(update(jobs).where(where).values(**values).returning(*jobs.c))
+    return changed.mappings()
 
 
 class SqlJobStore:
@@ -87,22 +88,10 @@ class SqlJobStore:
                     }
                 else:
                     values = {"status": BacktestStatus.QUEUED.value, "progress": 0.0}
-                row = (
-                    (
-                        await tx.conn.execute(
-                            update(jobs)
-                            .where(jobs.c.id == job_id)
-                            .values(lease_owner=None, lease_until=None, **values)
-                            .returning(*jobs.c)
-                        )
-                    )
-                    .mappings()
-                    .one()
-                )
-                if row["status"] == BacktestStatus.FAILED.value:
-                    _done_event(tx, row)
-                else:
-                    _progress_event(tx, row)
+                changed = await _update(tx, jobs.c.id == job_id, lease_owner=None, lease_until=None, **values)
+                row = changed.one()
+                _status_event(tx, row)
+                if row["status"] != BacktestStatus.FAILED.value:
                     requeued.append(job_id)
         return requeued
 
@@ -116,28 +105,20 @@ class SqlJobStore:
             .scalar_subquery()
         )
         async with self._outbox.transaction() as tx:
-            row = (
-                (
-                    await tx.conn.execute(
-                        update(jobs)
-                        .where(jobs.c.id == oldest)
-                        .values(
-                            status=BacktestStatus.RUNNING.value,
-                            progress=0.0,
-                            lease_owner=owner,
-                            lease_until=func.now() + timedelta(seconds=lease_seconds),
-                            started_at=func.now(),
-                            attempts=jobs.c.attempts + 1,
-                        )
-                        .returning(*jobs.c)
-                    )
-                )
-                .mappings()
-                .one_or_none()
+            claimed = await _update(
+                tx,
+                jobs.c.id == oldest,
+                status=BacktestStatus.RUNNING.value,
+                progress=0.0,
+                lease_owner=owner,
+                lease_until=func.now() + timedelta(seconds=lease_seconds),
+                started_at=func.now(),
+                attempts=jobs.c.attempts + 1,
             )
+            row = claimed.one_or_none()
             if row is None:
                 return None
-            _progress_event(tx, row)
+            _status_event(tx, row)
         return Job(row["id"], row["user_id"], row["request"])
 
     def _mine(self, job_id: UUID, owner: str) -> Any:
@@ -156,20 +137,10 @@ class SqlJobStore:
             ).scalar_one_or_none()
             if before is None:
                 return False
-            row = (
-                (
-                    await tx.conn.execute(
-                        update(jobs)
-                        .where(jobs.c.id == job_id)
-                        .values(progress=progress, lease_until=func.now() + timedelta(seconds=lease_seconds))
-                        .returning(*jobs.c)
-                    )
-                )
-                .mappings()
-                .one()
-            )
+            lease_until = func.now() + timedelta(seconds=lease_seconds)
+            row = (await _update(tx, jobs.c.id == job_id, progress=progress, lease_until=lease_until)).one()
             if progress != before:
-                _progress_event(tx, row)
+                _status_event(tx, row)
         return True
 
     async def finish(self, job_id: UUID, owner: str, outcome: Outcome) -> bool:
@@ -184,21 +155,18 @@ class SqlJobStore:
         else:
             values = {"status": BacktestStatus.FAILED.value, "error": outcome.error or "failed"}
         async with self._outbox.transaction() as tx:
-            row = (
-                (
-                    await tx.conn.execute(
-                        update(jobs)
-                        .where(self._mine(job_id, owner))
-                        .values(lease_owner=None, lease_until=None, finished_at=func.now(), **values)
-                        .returning(*jobs.c)
-                    )
-                )
-                .mappings()
-                .one_or_none()
+            finished = await _update(
+                tx,
+                self._mine(job_id, owner),
+                lease_owner=None,
+                lease_until=None,
+                finished_at=func.now(),
+                **values,
             )
+            row = finished.one_or_none()
             if row is None:
                 return False
-            _done_event(tx, row)
+            _status_event(tx, row)
         return True
 
     # --- the queries' side ----------------------------------------------------------------
@@ -231,31 +199,23 @@ class SqlJobStore:
                 .mappings()
                 .one()
             )
-            _progress_event(tx, row)
+            _status_event(tx, row)
         return row
 
     async def cancel(self, user_id: UUID, job_id: UUID) -> RowMapping | None:
         """Queued or Running → Cancelled (the worker running it notices at its next report)."""
         async with self._outbox.transaction() as tx:
-            row = (
-                (
-                    await tx.conn.execute(
-                        update(jobs)
-                        .where(jobs.c.id == job_id, jobs.c.user_id == user_id, jobs.c.status.in_(ACTIVE))
-                        .values(
-                            status=BacktestStatus.CANCELLED.value,
-                            lease_owner=None,
-                            lease_until=None,
-                            finished_at=func.now(),
-                        )
-                        .returning(*jobs.c)
-                    )
-                )
-                .mappings()
-                .one_or_none()
+            cancelled = await _update(
+                tx,
+                and_(jobs.c.id == job_id, jobs.c.user_id == user_id, jobs.c.status.in_(ACTIVE)),
+                status=BacktestStatus.CANCELLED.value,
+                lease_owner=None,
+                lease_until=None,
+                finished_at=func.now(),
             )
+            row = cancelled.one_or_none()
             if row is not None:
-                _done_event(tx, row)
+                _status_event(tx, row)
         return row
 
     async def remove(self, conn: AsyncConnection, user_id: UUID, job_id: UUID) -> bool:

@@ -289,16 +289,7 @@ class Host:
         many ran. A bot that saw this candle already (a redelivery) skips it."""
         self.prices[(closed.venue, closed.symbol)] = closed.close
         ids = sorted(self._candles.get((closed.venue, closed.symbol, closed.timeframe.value), ()))
-        candle = Candle(
-            symbol=closed.symbol,
-            timeframe=closed.timeframe,
-            t=closed.t,
-            open=closed.open,
-            high=closed.high,
-            low=closed.low,
-            close=closed.close,
-            volume=closed.volume,
-        )
+        candle = Candle.of(closed)
         with metrics.CANDLE_SECONDS.time():
             return await self._fan_out(closed, candle, ids)
 
@@ -433,6 +424,13 @@ class Host:
         if not self.owns(bot.user_id):
             raise BotRefused("BOT_NOT_OWNED", "this bots process does not run this user's bots", 503)
 
+    @staticmethod
+    def _must_be(unit: Unit, status: BotStatus, first: str) -> None:
+        """Refuse (`BOT_NOT_<STATUS>`) unless the bot is `status`, saying what to do `first`."""
+        if unit.bot.status is not status:
+            current = unit.bot.status.value
+            raise BotRefused(f"BOT_NOT_{status.value.upper()}", f"the bot is {current}: {first} first")
+
     async def start(self, unit: Unit) -> BotRecord:
         self._owned(unit.bot)
         async with unit.lock:
@@ -502,8 +500,7 @@ class Host:
 
     async def run_now(self, unit: Unit) -> BotRecord:
         async with unit.lock:
-            if unit.bot.status is not BotStatus.RUNNING:
-                raise BotRefused("BOT_NOT_RUNNING", f"the bot is {unit.bot.status.value}: start it first")
+            self._must_be(unit, BotStatus.RUNNING, "start it")
             now = self.clock()
             change = self._run(unit, now, lambda d: [d.run_now(now)])
             await self._commit([(unit, change)])
@@ -570,8 +567,7 @@ class Host:
 
     async def delete(self, unit: Unit) -> None:
         async with unit.lock:
-            if unit.bot.status is not BotStatus.STOPPED:
-                raise BotRefused("BOT_NOT_STOPPED", f"the bot is {unit.bot.status.value}: stop it first")
+            self._must_be(unit, BotStatus.STOPPED, "stop it")
             await self.store.delete(unit.bot.id)
             self.units.pop(unit.bot.id, None)
             for order_id in self.open_orders_of(unit.bot.id):

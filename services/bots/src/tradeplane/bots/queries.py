@@ -8,9 +8,10 @@ from decimal import Decimal
 from typing import Annotated, Any
 from uuid import UUID, uuid4
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 from tradeplane.contracts import BotStatus, NonNegative
 from tradeplane.contracts.queries import Caller, Query, QueryError, Reply
+from tradeplane.runtime.params import IdParams, Paged, Params
 from tradeplane.runtime.queries import QueryHandler
 from tradeplane.strategies import LogLevel, registry
 
@@ -26,16 +27,7 @@ Resolve = Callable[[Caller, UUID], Awaitable[Reply]]
 Asset = Annotated[str, Field(pattern=r"^[A-Z0-9]{1,20}$")]
 
 
-class _Params(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
-
-
-class Paged(_Params):
-    page: int = Field(default=1, ge=1)
-    page_size: int = Field(default=20, ge=1, le=100, alias="pageSize")
-
-
-class CreateParams(_Params):
+class CreateParams(Params):
     name: str = Field(min_length=1, max_length=100)
     strategy: str = Field(min_length=1, max_length=64)
     venue_id: UUID = Field(alias="venueId")
@@ -53,10 +45,6 @@ class AdminListParams(ListParams):
     page_size: int = Field(default=100, ge=1, le=1000, alias="pageSize")
 
 
-class IdParams(_Params):
-    id: UUID
-
-
 class UpdateParams(IdParams):
     name: str | None = Field(default=None, min_length=1, max_length=100)
     config: dict[str, Any] | None = None
@@ -71,10 +59,6 @@ class StopParams(IdParams):
 
 class LogsParams(IdParams, Paged):
     level: LogLevel | None = None
-
-
-def _pages(page: int, size: int, total: int) -> dict[str, int]:
-    return {"page": page, "pageSize": size, "totalPages": max(1, -(-total // size)), "totalItems": total}
 
 
 def _invalid(exc: ValidationError, prefix: str) -> QueryError:
@@ -160,9 +144,7 @@ class BotQueries:
         params = ListParams.model_validate(q.params)
         status = None if params.status is None else params.status.value
         found, total = await self.store.page(q.caller.user_id, status, params.page, params.page_size)
-        return Reply.success(
-            await self._views(found), pagination=_pages(params.page, params.page_size, total)
-        )
+        return Reply.page(await self._views(found), params.page, params.page_size, total)
 
     async def admin_list(self, q: Query) -> Reply:
         if not q.caller.is_admin:
@@ -170,9 +152,7 @@ class BotQueries:
         params = AdminListParams.model_validate(q.params)
         status = None if params.status is None else params.status.value
         found, total = await self.store.page(params.user_id, status, params.page, params.page_size)
-        return Reply.success(
-            await self._views(found), pagination=_pages(params.page, params.page_size, total)
-        )
+        return Reply.page(await self._views(found), params.page, params.page_size, total)
 
     async def get(self, q: Query) -> dict[str, Any]:
         return await self._view((await self._owned(q)).bot)
@@ -220,7 +200,7 @@ class BotQueries:
         level = None if params.level is None else params.level.value
         rows, total = await self.store.logs(unit.bot.id, level, params.page, params.page_size)
         lines = [views.log_line(row) for row in rows]
-        return Reply.success(lines, pagination=_pages(params.page, params.page_size, total))
+        return Reply.page(lines, params.page, params.page_size, total)
 
     async def orders(self, q: Query) -> list[dict[str, Any]]:
         unit = await self._owned(q)

@@ -4,7 +4,7 @@ reconciliation finds, how a report scores. No I/O here: the store and the handle
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid5
@@ -34,28 +34,32 @@ def derived_id(*parts: object) -> UUID:
 
 
 @dataclass(frozen=True, slots=True)
-class AlertSpec:
-    user_id: UUID | None
-    type: AlertType
-    category: AlertCategory
-    severity: AlertSeverity
-    title: str
-    message: str
+class _Context:
+    """What an alert and a violation may say about where they arose (keyword-only, after their own fields)."""
+
+    _: KW_ONLY
     venue: str | None = None
     bot_id: UUID | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
-class ViolationSpec:
+class AlertSpec(_Context):
+    user_id: UUID | None
+    type: AlertType
+    category: AlertCategory
+    severity: AlertSeverity
+    title: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class ViolationSpec(_Context):
     user_id: UUID
     type: ViolationType
     severity: AlertSeverity
     description: str
     recommendation: str
-    venue: str | None = None
-    bot_id: UUID | None = None
-    metadata: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,11 +10,12 @@ from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
 
 from faststream.nats import NatsRouter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncEngine
 from tradeplane.contracts.alerts import AlertCategory, AlertSeverity, AlertType, ViolationStatus
 from tradeplane.contracts.queries import COMPLIANCE, Query, QueryError, Reply
 from tradeplane.runtime.outbox import Outbox
+from tradeplane.runtime.params import IdParams, Paged, Params
 from tradeplane.runtime.queries import bound, query_router
 
 from . import domain, store, views
@@ -22,36 +23,23 @@ from .domain import AlertSpec
 from .reconcile import Reconciler
 
 
-class _Params(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
-
-
-class IdParams(_Params):
-    id: UUID
-
-
-class Paged(_Params):
-    page: int = Field(default=1, ge=1)
-    page_size: int = Field(default=20, ge=1, le=100, alias="pageSize")
-
-
 class AlertList(Paged):
     unread: bool | None = None
 
 
-class AlertTest(_Params):
+class AlertTest(Params):
     severity: AlertSeverity = AlertSeverity.LOW
     category: AlertCategory = AlertCategory.SYSTEM
 
 
-class Broadcast(_Params):
+class Broadcast(Params):
     title: str = Field(min_length=1, max_length=200)
     message: str = Field(min_length=1, max_length=2000)
     severity: AlertSeverity = AlertSeverity.MEDIUM
     user_ids: list[UUID] = Field(default_factory=list, alias="userIds", max_length=100_000)
 
 
-class Notifications(_Params):
+class Notifications(Params):
     webhook_categories: list[AlertCategory] | None = Field(default=None, alias="webhookCategories")
     webhook_min_severity: AlertSeverity | None = Field(default=None, alias="webhookMinSeverity")
 
@@ -67,12 +55,12 @@ class Resolve(IdParams):
     note: str | None = Field(default=None, max_length=2000)
 
 
-class Report(_Params):
+class Report(Params):
     period: Literal["daily", "weekly", "monthly"] = "monthly"
     user_id: UUID | None = Field(default=None, alias="userId")
 
 
-class Reconcile(_Params):
+class Reconcile(Params):
     venue_id: UUID | None = Field(default=None, alias="venueId")
 
 
@@ -91,7 +79,7 @@ async def list_alerts(ctx: Context, q: Query) -> Reply:
     p = AlertList.model_validate(q.params)
     async with ctx.engine.connect() as conn:
         rows, total = await store.alert_page(
-            conn, q.caller.user_id, q.caller.is_admin, p.unread, (p.page - 1) * p.page_size, p.page_size
+            conn, q.caller.user_id, q.caller.is_admin, p.unread, p.offset, p.page_size
         )
     return Reply.page([views.alert(r) for r in rows], p.page, p.page_size, total)
 
@@ -178,7 +166,7 @@ async def list_violations(ctx: Context, q: Query) -> Reply:
             _scope(q, p.user_id),
             p.status.value if p.status else None,
             p.type,
-            (p.page - 1) * p.page_size,
+            p.offset,
             p.page_size,
         )
     return Reply.page([views.violation(r) for r in rows], p.page, p.page_size, total)

@@ -36,48 +36,67 @@ class ExportError(Exception):
 
 @dataclass(frozen=True)
 class Dataset:
+    """One file of an export: `source`'s rows of the user (`user_column`; every user's with no user)
+    whose `at` falls in the half-open range, in `order`."""
+
     name: str
-    query: str
-    """SQL with `%(user)s` (NULL for every user), `%(start)s` and `%(end)s` (a half-open time range)."""
+    source: str
+    """`<columns> FROM <tables>`."""
+    user_column: str
+    at: str
+    order: str
+    where: tuple[str, ...] = ()
+    """Conditions before the user's and the range's (SQL over `%(total)s`)."""
+
+    @property
+    def query(self) -> str:
+        """SQL with `%(user)s` (NULL for every user), `%(start)s` and `%(end)s`."""
+        conditions = (
+            *self.where,
+            f"(%(user)s::uuid IS NULL OR {self.user_column} = %(user)s::uuid)",
+            f"{self.at} >= %(start)s AND {self.at} < %(end)s",
+        )
+        # The tables and columns are this module's own names; the values are bound parameters.
+        where = "\n   AND ".join(conditions)
+        return f"SELECT {self.source}\n WHERE {where}\n ORDER BY {self.order}"
 
 
 DATASETS: tuple[Dataset, ...] = (
     Dataset(
         "orders",
-        """SELECT order_id, user_id, account_id, client_order_id, symbol, side, type, quantity, price,
+        """order_id, user_id, account_id, client_order_id, symbol, side, type, quantity, price,
                stop_price, status, filled_quantity, notional, fees, reason, venue_order_id, created_at,
                updated_at
-          FROM execution.orders
-         WHERE (%(user)s::uuid IS NULL OR user_id = %(user)s::uuid)
-           AND created_at >= %(start)s AND created_at < %(end)s
-         ORDER BY created_at, order_id""",
+          FROM execution.orders""",
+        user_column="user_id",
+        at="created_at",
+        order="created_at, order_id",
     ),
     Dataset(
         "fills",
-        """SELECT f.order_id, f.fill_id, o.user_id, o.account_id, o.symbol, o.side, f.quantity, f.price,
+        """f.order_id, f.fill_id, o.user_id, o.account_id, o.symbol, o.side, f.quantity, f.price,
                f.fee, f.fee_currency, f.liquidity, f.filled_at
-          FROM execution.fills f JOIN execution.orders o ON o.order_id = f.order_id
-         WHERE (%(user)s::uuid IS NULL OR o.user_id = %(user)s::uuid)
-           AND f.filled_at >= %(start)s AND f.filled_at < %(end)s
-         ORDER BY f.filled_at, f.order_id, f.fill_id""",
+          FROM execution.fills f JOIN execution.orders o ON o.order_id = f.order_id""",
+        user_column="o.user_id",
+        at="f.filled_at",
+        order="f.filled_at, f.order_id, f.fill_id",
     ),
     Dataset(
         "trades",
-        """SELECT trade_id, user_id, account_id, venue, symbol, side, quantity, entry_price, exit_price,
+        """trade_id, user_id, account_id, venue, symbol, side, quantity, entry_price, exit_price,
                entry_at, exit_at, fees, pnl_usd, pnl_pct, duration_seconds
-          FROM pnl.trades
-         WHERE (%(user)s::uuid IS NULL OR user_id = %(user)s::uuid)
-           AND exit_at >= %(start)s AND exit_at < %(end)s
-         ORDER BY exit_at, trade_id""",
+          FROM pnl.trades""",
+        user_column="user_id",
+        at="exit_at",
+        order="exit_at, trade_id",
     ),
     Dataset(
         "equity",
-        """SELECT user_id, at, cash, positions_value, equity
-          FROM pnl.equity_snapshots
-         WHERE scope = %(total)s::uuid
-           AND (%(user)s::uuid IS NULL OR user_id = %(user)s::uuid)
-           AND at >= %(start)s AND at < %(end)s
-         ORDER BY user_id, at""",
+        "user_id, at, cash, positions_value, equity FROM pnl.equity_snapshots",
+        user_column="user_id",
+        at="at",
+        order="user_id, at",
+        where=("scope = %(total)s::uuid",),
     ),
 )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import fields
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -13,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from tradeplane.contracts import BotStatus
 from tradeplane.runtime import Outbox
 
-from ..model import BotChange, BotRecord, OrderStatus
+from ..model import BotChange, BotRecord, FillRow, LogRow, NewOrder, OrderStatus
 from .tables import bot_fills, bot_logs, bot_orders, bots
 
 _MUTABLE = (
@@ -33,38 +34,24 @@ _MUTABLE = (
 )
 
 
+_BOT = tuple(f.name for f in fields(BotRecord))
+"""The columns of `bots`, each a field of `BotRecord`."""
+_LOG = tuple(f.name for f in fields(LogRow))
+_FILL = tuple(f.name for f in fields(FillRow))
+_ORDER = tuple(f.name for f in fields(NewOrder) if f.name not in ("subject", "request"))
+
+
+def _pick(source: Any, names: Sequence[str]) -> dict[str, Any]:
+    """The attributes `names` of a row or record, by name (a column's value from the field of its name)."""
+    return {name: getattr(source, name) for name in names}
+
+
 def record(row: Row[Any]) -> BotRecord:
-    return BotRecord(
-        id=row.id,
-        user_id=row.user_id,
-        partition=row.partition,
-        account_id=row.account_id,
-        venue=row.venue,
-        environment=row.environment,
-        name=row.name,
-        strategy=row.strategy,
-        strategy_version=row.strategy_version,
-        config=row.config,
-        allocation=row.allocation,
-        markets=row.markets,
-        dry_run=row.dry_run,
-        status=BotStatus(row.status),
-        created_at=row.created_at,
-        error=row.error,
-        snapshot=row.snapshot,
-        next_run=row.next_run,
-        cursors=row.cursors,
-        started_at=row.started_at,
-        last_activity=row.last_activity,
-        last_run_at=row.last_run_at,
-        next_run_at=row.next_run_at,
-    )
+    return BotRecord(**{**_pick(row, _BOT), "status": BotStatus(row.status)})
 
 
-def _values(bot: BotRecord) -> dict[str, Any]:
-    values = {name: getattr(bot, name) for name in _MUTABLE}
-    values["status"] = bot.status.value
-    return values
+def _values(bot: BotRecord, names: Sequence[str] = _MUTABLE) -> dict[str, Any]:
+    return {**_pick(bot, names), "status": bot.status.value}
 
 
 async def _execute(conn: AsyncConnection, statement: Executable, rows: list[dict[str, Any]]) -> None:
@@ -90,19 +77,7 @@ class SqlStore:
         return None if row is None else record(row)
 
     async def insert(self, bot: BotRecord) -> None:
-        values = {
-            **_values(bot),
-            "id": bot.id,
-            "user_id": bot.user_id,
-            "partition": bot.partition,
-            "account_id": bot.account_id,
-            "venue": bot.venue,
-            "environment": bot.environment,
-            "strategy": bot.strategy,
-            "strategy_version": bot.strategy_version,
-            "markets": bot.markets,
-            "created_at": bot.created_at,
-        }
+        values = _values(bot, _BOT)
         async with self.engine.begin() as conn:
             await conn.execute(bots.insert().values(**values))
 
@@ -117,11 +92,7 @@ class SqlStore:
             conn = tx.conn
             rows = [{"b_id": c.bot.id, **_values(c.bot)} for c in changes]
             await _execute(conn, update(bots).where(bots.c.id == bindparam("b_id")), rows)
-            logs = [
-                {"bot_id": r.bot_id, "at": r.at, "level": r.level, "message": r.message, "data": r.data}
-                for c in changes
-                for r in c.logs
-            ]
+            logs = [_pick(r, _LOG) for c in changes for r in c.logs]
             if logs:
                 await _execute(conn, bot_logs.insert(), logs)
             orders = [o for c in changes for o in c.orders]
@@ -132,7 +103,7 @@ class SqlStore:
                         tx.emit(order.subject, order.request)
             fills = [f for c in changes for f in c.fills]
             if fills:
-                rows = [_fill_row(f) for f in fills]
+                rows = [_pick(f, _FILL) for f in fills]
                 await _execute(conn, insert(bot_fills).on_conflict_do_nothing(), rows)
             for change in changes:
                 for up in change.updates:
@@ -154,18 +125,10 @@ class SqlStore:
     async def _insert_orders(self, conn: AsyncConnection, orders: Sequence[Any]) -> set[UUID]:
         rows = [
             {
-                "order_id": o.order_id,
-                "bot_id": o.bot_id,
-                "user_id": o.user_id,
-                "symbol": o.symbol,
-                "side": o.side,
-                "type": o.type,
-                "quantity": o.quantity,
-                "price": o.price,
+                **_pick(o, _ORDER),
                 "status": OrderStatus.PENDING,
                 "filled_quantity": Decimal(0),
                 "fees": Decimal(0),
-                "created_at": o.created_at,
                 "updated_at": o.created_at,
             }
             for o in orders
@@ -247,18 +210,3 @@ class SqlStore:
             for row in await conn.execute(query):
                 found[row.bot_id].append(row)
         return found
-
-
-def _fill_row(fill: Any) -> dict[str, Any]:
-    return {
-        "order_id": fill.order_id,
-        "fill_id": fill.fill_id,
-        "bot_id": fill.bot_id,
-        "symbol": fill.symbol,
-        "side": fill.side,
-        "quantity": fill.quantity,
-        "price": fill.price,
-        "fee": fill.fee,
-        "fee_currency": fill.fee_currency,
-        "filled_at": fill.filled_at,
-    }
