@@ -22,7 +22,6 @@ from tradeplane.contracts import (
     OrderFilled,
     Ticker,
     new_meta,
-    permissions,
     streams,
     subjects,
     utcnow,
@@ -258,7 +257,7 @@ async def test_processes_starting_at_once_share_one_consumer(nats_server: Embedd
         router = NatsRouter()
         consumer(
             router,
-            lambda b=broker: b,
+            _the(broker),
             Ticker,
             subject=subjects.ALL_TICKERS,
             durable="test-started-together",
@@ -270,7 +269,7 @@ async def test_processes_starting_at_once_share_one_consumer(nats_server: Embedd
         await broker.connect()
         brokers.append(broker)
     await declare_streams(brokers[0])
-    pin_deliver_subjects(permissions.inbox_prefix(natsauth.OPERATOR))
+    pin_deliver_subjects(settings)
     try:
         await asyncio.gather(*(b.start() for b in brokers))
         sent = [_ticker() for _ in range(60)]
@@ -284,3 +283,7 @@ async def test_processes_starting_at_once_share_one_consumer(nats_server: Embedd
     finally:
         for broker in brokers:
             await broker.stop()
+
+
+def _the(broker: NatsBroker) -> Callable[[], NatsBroker]:
+    return lambda: broker

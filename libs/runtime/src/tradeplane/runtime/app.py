@@ -19,7 +19,6 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from tradeplane.contracts import permissions
 
 from . import bus, db, health, migrations, telemetry
 from .headers import SecurityHeaders
@@ -76,7 +75,7 @@ class Runtime:
         await self.broker.connect()
         await bus.declare_streams(self.broker, self.settings.stream_replicas, self.settings.stream_limits)
         await bus.lift_delivery_limits(self.broker)
-        bus.pin_deliver_subjects(permissions.inbox_prefix(self.settings.nats_user))
+        bus.pin_deliver_subjects(self.settings)
         for hook in on_startup:
             await hook()
         await self.broker.start()

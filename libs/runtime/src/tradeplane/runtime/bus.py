@@ -129,13 +129,14 @@ async def _declare_halt_bucket(broker: NatsBroker, replicas: int) -> None:
     await broker.key_value(streams.HALT_BUCKET, declare=False)
 
 
-def pin_deliver_subjects(inbox_prefix: str) -> None:
+def pin_deliver_subjects(settings: ServiceSettings) -> None:
     """Give each named consumer a deliver subject of its own name (`_INBOX_gateway.gateway-orders-filled`)
     instead of a random inbox, so that processes starting at once (gateway workers, replicas) create
     the same consumer: JetStream answers an identical create with the existing consumer, but refuses
     one whose deliver subject differs from a bound subscriber's ("consumer name already in use"),
     which failed a worker's startup and, through uvicorn, stopped the whole gateway. Call before the
     subscribers start; an existing consumer keeps its subject (subscribers bind to it)."""
+    inbox_prefix = _credentials(settings).get("inbox_prefix", "_INBOX")  # nats-py's default
     for _, durable, config in _NAMED:
         if config.deliver_subject is None:
             config.deliver_subject = f"{inbox_prefix}.{durable}"
