@@ -7,7 +7,8 @@ then measures, in one run:
 - orders/s end to end with 200 users submitting at once, gateway read latency meanwhile, and the
   CPU time per order of each service (its processes and their children, from /proc);
 - scaling: p99 and orders/s with 10, 100 and 1,000 users each placing orders one at a time;
-- kill switch: activate → last executor ack, with 1,000 accounts holding resting orders;
+- kill switch: activate → last executor ack, with 1,000 active accounts, 100 of them (drawn anew each
+  round) holding a resting order;
 - 1,000 running bots on one bots process: candle published → order requested, and its CPU share;
 - PnL booking of 1,000,000 fills (fills/s, peak memory);
 - a backtest of a year of 1-minute candles through the grid strategy (candles/s, no services);

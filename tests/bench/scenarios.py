@@ -248,55 +248,45 @@ async def scaling(http: httpx.AsyncClient, watch: Watch, users: list[User], orde
 
 
 async def kill_switch(
-    http: httpx.AsyncClient, watch: Watch, admin: User, traders: list[User], rounds: int
+    http: httpx.AsyncClient, watch: Watch, admin: User, traders: list[User], rounds: int, resting: int
 ) -> None:
+    """Activate → the last executor's ack, with every trader's account active (each placed orders in the
+    earlier phases) and `resting` of them, drawn anew each round, holding a resting order to cancel."""
     headers = admin.headers
     accounts = [(t, a) for t in traders for a in t.accounts]
     samples, cancelled = [], []
     # First a halt that is not measured: it cancels what the earlier phases left resting.
-    watch.acks.clear()
-    watch.all_acked.clear()
-    ok(
-        await http.post(
-            "/api/killswitch/activate", json={"scope": "global", "reason": "clear"}, headers=headers
-        )
-    )
-    await asyncio.wait_for(watch.all_acked.wait(), 60)
-    ok(
-        await http.post(
-            "/api/killswitch/deactivate", json={"scope": "global", "reason": "clear"}, headers=headers
-        )
-    )
-    await asyncio.sleep(0.5)
+    await _halt(http, watch, headers, "clear", 60)
     for r in range(rounds):
-        ids = await gather_limited(
-            64,
-            [_place(http, t, a, i) for i, (t, a) in enumerate(accounts)],
-        )
+        chosen = random.sample(accounts, min(resting, len(accounts)))
+        ids = await gather_limited(64, [_place(http, t, a) for t, a in chosen])
         await asyncio.wait_for(asyncio.gather(*(watch.wait_accepted(i) for i in ids)), 120)
-        watch.acks.clear()
-        watch.all_acked.clear()
-        t = time.perf_counter()
-        ok(
-            await http.post(
-                "/api/killswitch/activate", json={"scope": "global", "reason": f"bench {r}"}, headers=headers
-            )
-        )
-        await asyncio.wait_for(watch.all_acked.wait(), 10)
-        last = max(at for at, _ in watch.acks)
-        samples.append((last - t) * 1000)
+        samples.append(await _halt(http, watch, headers, f"bench {r}", 10))
         cancelled.append(sum(a["cancelled_orders"] for _, a in watch.acks))
-        ok(
-            await http.post(
-                "/api/killswitch/deactivate", json={"scope": "global", "reason": "bench"}, headers=headers
-            )
-        )
-        await asyncio.sleep(0.5)
-    print(line(f"kill switch → last of 3 executor acks ({len(accounts)} accounts)", samples))
+    print(
+        line(f"kill switch → last of 3 executor acks ({len(accounts)} accounts, {resting} resting)", samples)
+    )
     print(f"{'orders cancelled per halt':<48} {statistics.mean(cancelled):.0f}")
 
 
-async def _place(http: httpx.AsyncClient, trader: User, account: str, i: int) -> str:
+async def _halt(
+    http: httpx.AsyncClient, watch: Watch, headers: dict[str, str], reason: str, wait: float
+) -> float:
+    """Activate the global kill switch, wait for every executor's ack, release it: the milliseconds from
+    the request to the last ack."""
+    watch.acks.clear()
+    watch.all_acked.clear()
+    t = time.perf_counter()
+    body = {"scope": "global", "reason": reason}
+    ok(await http.post("/api/killswitch/activate", json=body, headers=headers))
+    await asyncio.wait_for(watch.all_acked.wait(), wait)
+    last = max(at for at, _ in watch.acks)
+    ok(await http.post("/api/killswitch/deactivate", json=body, headers=headers))
+    await asyncio.sleep(0.5)
+    return (last - t) * 1000
+
+
+async def _place(http: httpx.AsyncClient, trader: User, account: str) -> str:
     return await post_order(http, trader, resting_buy(account))
 
 
@@ -325,5 +315,5 @@ async def run_all(stack: Stack, quick: bool = False, postgres_pid: int | None = 
         users = await load_users(api, admin, 100 if quick else 1000)
         await throughput(http, watch, users[: 40 if quick else 200], 5 if quick else 10, cpu)
         await scaling(http, watch, users, 200 if quick else 2000)
-        await kill_switch(http, watch, admin, users, 3 if quick else 10)
+        await kill_switch(http, watch, admin, users, 3 if quick else 10, 20 if quick else 100)
     await watch.nc.close()

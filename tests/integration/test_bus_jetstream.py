@@ -3,6 +3,7 @@ never give up on a message because something is down (an outage delays it, never
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -16,9 +17,17 @@ from faststream.nats import NatsBroker, NatsRouter
 from nats.js import JetStreamContext
 from nats.js.api import ConsumerConfig
 from tradeplane.cli.nats import EmbeddedNats
-from tradeplane.contracts import DeadLettered, OrderFilled, Ticker, new_meta, streams, subjects, utcnow
+from tradeplane.contracts import (
+    DeadLettered,
+    OrderFilled,
+    Ticker,
+    new_meta,
+    streams,
+    subjects,
+    utcnow,
+)
 from tradeplane.runtime import PermanentError, ServiceSettings, consumer, declare_streams, make_broker
-from tradeplane.runtime.bus import lift_delivery_limits, publish_message
+from tradeplane.runtime.bus import lift_delivery_limits, pin_deliver_subjects, publish_message
 
 from tests.support import natsauth
 from tests.support.client import eventually
@@ -227,3 +236,54 @@ async def test_a_message_failing_for_an_unknown_reason_is_dead_lettered_after_it
 
     assert len(letters) == 1 and "failed 3 times" in letters[0].reason
     assert len(calls) == 3
+
+
+async def test_processes_starting_at_once_share_one_consumer(nats_server: EmbeddedNats) -> None:
+    """Gateway workers and replicas start together: each creates the shared consumer it needs, none
+    fails with "consumer name already in use" (which stopped the whole gateway) nor takes the
+    deliveries away from the others, and every message is handled once among them."""
+    seen: dict[int, list[str]] = {}
+
+    def handler(worker: int) -> Callable[[Ticker], Awaitable[None]]:
+        async def handle(ticker: Ticker) -> None:
+            seen.setdefault(worker, []).append(ticker.meta.event_id.hex)
+
+        return handle
+
+    settings = ServiceSettings(nats_url=nats_server.url, **natsauth.operator_settings())
+    brokers = []
+    for worker in range(3):
+        broker = make_broker(settings, "test")
+        router = NatsRouter()
+        consumer(
+            router,
+            _the(broker),
+            Ticker,
+            subject=subjects.ALL_TICKERS,
+            durable="test-started-together",
+            stream=streams.MARKET,
+            producer="test",
+            queue="test-started-together",
+        )(handler(worker))
+        broker.include_router(router)
+        await broker.connect()
+        brokers.append(broker)
+    await declare_streams(brokers[0])
+    pin_deliver_subjects(settings)
+    try:
+        await asyncio.gather(*(b.start() for b in brokers))
+        sent = [_ticker() for _ in range(60)]
+        for ticker in sent:
+            await publish_message(brokers[0], subjects.ticker("paper", "BTC/USDT"), ticker)
+        handled = await eventually(
+            lambda: [e for events in seen.values() for e in events], lambda got: len(got) >= len(sent)
+        )
+        assert sorted(handled) == sorted(t.meta.event_id.hex for t in sent)
+        assert sorted(seen) == [0, 1, 2], "each process takes a share of the deliveries"
+    finally:
+        for broker in brokers:
+            await broker.stop()
+
+
+def _the(broker: NatsBroker) -> Callable[[], NatsBroker]:
+    return lambda: broker

@@ -25,6 +25,7 @@ PARTITIONS = 8
 class Desk:
     intake: Intake
     orders: FakeOrders
+    venues: FakeVenues
     execution: FakeExecution
     user: Principal
     account: Account
@@ -43,7 +44,7 @@ def desk() -> Desk:
     orders, venues, execution = FakeOrders(), FakeVenues(), FakeExecution()
     user = principal()
     account = venues.add(user.id)
-    return Desk(Intake(orders, venues, execution.ask, PARTITIONS), orders, execution, user, account)
+    return Desk(Intake(orders, venues, execution.ask, PARTITIONS), orders, venues, execution, user, account)
 
 
 async def refused(call: Any) -> ApiError:
@@ -78,6 +79,18 @@ async def test_the_same_client_order_id_returns_the_same_order(desk: Desk) -> No
 
     assert first.order_id == again.order_id == by_header.order_id
     assert again.quantity == Decimal("0.01")
+    assert len(desk.requested()) == 1
+
+
+async def test_a_repeat_answers_with_its_order_even_once_its_account_is_gone(desk: Desk) -> None:
+    first = await desk.place(clientOrderId="mine-2")
+    desk.venues.accounts.clear()  # the account was removed after the order was recorded
+
+    again = await desk.place(clientOrderId="mine-2")
+    error = await refused(desk.place(clientOrderId="mine-3"))
+
+    assert again.order_id == first.order_id
+    assert (error.status, error.code) == (404, "VENUE_NOT_FOUND")
     assert len(desk.requested()) == 1
 
 

@@ -75,6 +75,7 @@ class Runtime:
         await self.broker.connect()
         await bus.declare_streams(self.broker, self.settings.stream_replicas, self.settings.stream_limits)
         await bus.lift_delivery_limits(self.broker)
+        bus.pin_deliver_subjects(self.settings)
         for hook in on_startup:
             await hook()
         await self.broker.start()

@@ -47,8 +47,8 @@ RETRY_MAX_DELAY = 15.0
 FAN_OUT_INACTIVE = timedelta(hours=1)
 """How long the server keeps a process's own (fan-out) consumer after the process stopped listening."""
 _PROCESS = uuid.uuid4().hex[:10]
-_NAMED: set[tuple[str, str]] = set()
-"""(stream, durable) of every consumer with a fixed name this process registered."""
+_NAMED: list[tuple[str, str, ConsumerConfig]] = []
+"""(stream, durable, settings) of every consumer with a fixed name this process registered."""
 
 
 def make_broker(settings: ServiceSettings, service: str, **kwargs: Any) -> NatsBroker:
@@ -129,6 +129,19 @@ async def _declare_halt_bucket(broker: NatsBroker, replicas: int) -> None:
     await broker.key_value(streams.HALT_BUCKET, declare=False)
 
 
+def pin_deliver_subjects(settings: ServiceSettings) -> None:
+    """Give each named consumer a deliver subject of its own name (`_INBOX_gateway.gateway-orders-filled`)
+    instead of a random inbox, so that processes starting at once (gateway workers, replicas) create
+    the same consumer: JetStream answers an identical create with the existing consumer, but refuses
+    one whose deliver subject differs from a bound subscriber's ("consumer name already in use"),
+    which failed a worker's startup and, through uvicorn, stopped the whole gateway. Call before the
+    subscribers start; an existing consumer keeps its subject (subscribers bind to it)."""
+    inbox_prefix = _credentials(settings).get("inbox_prefix", "_INBOX")  # nats-py's default
+    for _, durable, config in _NAMED:
+        if config.deliver_subject is None:
+            config.deliver_subject = f"{inbox_prefix}.{durable}"
+
+
 async def lift_delivery_limits(broker: NatsBroker) -> None:
     """Let this process's existing consumers redeliver without limit (an older version made them
     give up after a few deliveries, which silently stranded a message that failed during an outage).
@@ -137,7 +150,7 @@ async def lift_delivery_limits(broker: NatsBroker) -> None:
     updated here, before the subscribers start.
     """
     js = broker.config.connection_state.stream
-    for stream, durable in sorted(_NAMED):
+    for stream, durable in sorted({(stream, durable) for stream, durable, _ in _NAMED}):
         try:
             info = await js.consumer_info(stream, durable)
         except nats.js.errors.NotFoundError:
@@ -220,7 +233,7 @@ def consumer(
         durable = process_durable(producer, subject)
         config.inactive_threshold = FAN_OUT_INACTIVE.total_seconds()
     else:
-        _NAMED.add((stream.name, durable))
+        _NAMED.append((stream.name, durable, config))
 
     def decorator(fn: Handler[M]) -> Handler[M]:
         @router.subscriber(

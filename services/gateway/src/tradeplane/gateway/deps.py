@@ -33,7 +33,7 @@ _bearer = HTTPBearer(auto_error=False, description="The access token from POST /
 _cookie = APIKeyCookie(name=ACCESS_COOKIE, auto_error=False, description="Set by POST /api/auth/login")
 
 
-def _gateway(request: Request) -> Gateway:
+async def _gateway(request: Request) -> Gateway:
     gateway: Gateway = request.app.state.gateway
     return gateway
 
@@ -157,16 +157,27 @@ MaybeUser = Annotated[Principal | None, Depends(_maybe_principal)]
 """The caller when a valid token came with the request, else None."""
 
 
-def _writer(user: CurrentUser) -> Principal:
+def require_writer(user: Principal) -> Principal:
+    """403 for a viewer (the dashboard's forms check the same)."""
     if user.role is Role.VIEWER:
         raise ApiError(403, "FORBIDDEN", "viewers may look but not trade or change anything")
     return user
 
 
-def _admin(user: CurrentUser) -> Principal:
+def require_admin(user: Principal) -> Principal:
     if not user.is_admin:
         raise ApiError(403, "FORBIDDEN", "only admins may do this")
     return user
+
+
+# The dependencies are coroutines: FastAPI runs a plain function dependency in a worker thread, a
+# thread hop on every request.
+async def _writer(user: CurrentUser) -> Principal:
+    return require_writer(user)
+
+
+async def _admin(user: CurrentUser) -> Principal:
+    return require_admin(user)
 
 
 def admin_two_factor(gw: Gateway, user: Principal) -> None:
@@ -179,7 +190,7 @@ def admin_two_factor(gw: Gateway, user: Principal) -> None:
         )
 
 
-def _admin_with_2fa(user: Annotated[Principal, Depends(_admin)], gw: Gw) -> Principal:
+async def _admin_with_2fa(user: Annotated[Principal, Depends(_admin)], gw: Gw) -> Principal:
     admin_two_factor(gw, user)
     return user
 
@@ -202,7 +213,7 @@ class Paging:
         return {"page": self.page, "pageSize": self.page_size}
 
 
-def _paging(
+async def _paging(
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     page_size: Annotated[int, Query(alias="pageSize", ge=1, le=100)] = 20,
 ) -> Paging:

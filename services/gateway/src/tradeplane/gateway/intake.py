@@ -45,12 +45,16 @@ class Intake:
     async def place(self, user: Principal, body: PlaceOrder, idempotency_key: str | None) -> Row[Any]:
         """Record the order (Pending) and request it; the same client order id returns the same order."""
         key = _client_key(body, idempotency_key)
-        if key is not None:
-            existing = await self._store.by_client_id(user.id, key)
-            if existing is not None:
-                return existing
-        account = await self._venues.resolve(user.caller, body.venue_id)
-        sized = await self._sized(user.caller, account, body)
+        # No lookup of the key first (a round trip on every order): a repeat is found by the insert's
+        # conflict below, or here when the order can no longer be checked (its account removed since).
+        try:
+            account = await self._venues.resolve(user.caller, body.venue_id)
+            sized = await self._sized(user.caller, account, body)
+        except ApiError:
+            existing = None if key is None else await self._store.by_client_id(user.id, key)
+            if existing is None:
+                raise
+            return existing
         order_id = uuid.uuid4()
         intent = OrderRequested(
             meta=new_meta(SERVICE, correlation_id=order_id),

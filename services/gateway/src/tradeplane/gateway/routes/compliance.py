@@ -31,7 +31,7 @@ CSV_COLUMNS = (
 )
 
 
-def _query(
+async def _query(
     user: CurrentUser,
     actor: Annotated[str | None, Query(max_length=200)] = None,
     action: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9_.\-]{1,100}$")] = None,

@@ -19,7 +19,7 @@ from tradeplane.contracts.market import Timeframe
 
 from ..auth.principal import Principal
 from ..context import Gateway
-from ..deps import Gw, Paging, _writer
+from ..deps import Gw, Paging, require_writer
 from ..envelope import ApiError
 from ..routes import alerts as alerts_api
 from ..routes import backtests as backtests_api
@@ -178,7 +178,7 @@ async def backtests_page(request: Request, user: PageUser, gw: Gw) -> Response:
 async def run_backtest(request: Request, user: PageUser, gw: Gw) -> Response:
     fields = await _form(request)
     try:
-        _writer(user)
+        require_writer(user)
         body = backtests_api.BacktestCreate.model_validate(backtest_body(fields))
         created = data_of(await backtests_api.create_backtest(body, user, gw))
     except (ApiError, ValidationError) as exc:

@@ -23,7 +23,7 @@ from tradeplane.strategies import STRATEGIES
 from ..auth.principal import Principal
 from ..bots import BotCreate, BotStop, strategy_json
 from ..context import Gateway
-from ..deps import Gw, Paging, _writer
+from ..deps import Gw, Paging, require_writer
 from ..envelope import ApiError
 from ..routes import bots as bots_api
 from ..routes import killswitch as killswitch_api
@@ -158,7 +158,7 @@ def bot_body(form: Mapping[str, Any]) -> dict[str, Any]:
 async def create_bot(request: Request, user: PageUser, gw: Gw) -> Response:
     fields = await _form(request)
     try:
-        _writer(user)
+        require_writer(user)
         created = data_of(await bots_api.create_bot(BotCreate.model_validate(bot_body(fields)), user, gw))
     except (ApiError, ValidationError) as exc:
         message, status = _problem(exc)
@@ -283,7 +283,7 @@ async def _delete(bot_id: UUID, request: Request, user: Principal, gw: Gateway) 
     fields = await _form(request)
     translate = i18n.translator(viewer(request, user).language)
     try:
-        _writer(user)
+        require_writer(user)
         if fields.get("confirm") != "yes":
             raise ApiError(422, "NOT_CONFIRMED", translate("Tick “I am sure” to confirm."))
         data_of(await bots_api.delete_bot(bot_id, user, gw))

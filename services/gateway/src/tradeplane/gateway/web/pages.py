@@ -26,7 +26,7 @@ from ..adapters import repo
 from ..adapters.audit_store import AuditQuery
 from ..auth.principal import Principal
 from ..context import Gateway
-from ..deps import Gw, MaybeUser, Paging, _admin, _writer, admin_two_factor
+from ..deps import Gw, MaybeUser, Paging, admin_two_factor, require_admin, require_writer
 from ..envelope import ApiError
 from ..routes import admin as admin_api
 from ..routes import auth as auth_api
@@ -69,7 +69,7 @@ REFRESH_COOKIE = "tp_refresh"
 the user to sign in again, until the session ends (sign out, password change, refresh token reuse)."""
 
 
-def _signed_in(request: Request, user: MaybeUser) -> Principal:
+async def _signed_in(request: Request, user: MaybeUser) -> Principal:
     if user is None:
         if request.cookies.get(REFRESH_COOKIE):
             raise SignIn(f"/session/refresh?{urlencode({'next': _here(request)})}")
@@ -171,7 +171,7 @@ async def _post(
     gw: Gateway,
     page: Page,
     act: Act,
-    allowed: Callable[[Principal], object] = _writer,
+    allowed: Callable[[Principal], object] = require_writer,
     keep_form: bool = False,
 ) -> Response:
     """A form's action for `allowed` users (traders and admins unless said), then its page again: with a
@@ -597,7 +597,7 @@ async def put_language(request: Request, user: PageUser, gw: Gw) -> Response:
 
 
 async def _admin_page(request: Request, user: Principal, gw: Gateway, outcome: Outcome = NOTHING) -> Response:
-    _admin(user)
+    require_admin(user)
     admin_two_factor(gw, user)
     async with gw.rt.engine.connect() as conn:
         users_answer = await admin_api.list_users(user, gw, conn, Paging(1, 100))
@@ -614,7 +614,7 @@ async def _admin_page(request: Request, user: Principal, gw: Gateway, outcome: O
 
 @router.post("/admin/killswitch", response_class=HTMLResponse)
 async def global_killswitch(request: Request, user: PageUser, gw: Gw) -> Response:
-    return await _post(request, user, gw, _admin_page, _switch(HaltScope.GLOBAL, user, gw), _admin)
+    return await _post(request, user, gw, _admin_page, _switch(HaltScope.GLOBAL, user, gw), require_admin)
 
 
 @router.post("/admin/users/{user_id:uuid}/role", response_class=HTMLResponse)
@@ -624,7 +624,7 @@ async def set_role(user_id: UUID, request: Request, user: PageUser, gw: Gw) -> R
         row = data_of(await admin_api.set_user_role(user_id, body, user, gw))
         return Outcome(notice=_("%(email)s is now: %(role)s.", email=row["email"], role=_(row["role"])))
 
-    return await _post(request, user, gw, _admin_page, act, _admin)
+    return await _post(request, user, gw, _admin_page, act, require_admin)
 
 
 @router.post("/admin/users/{user_id:uuid}/enable", response_class=HTMLResponse)
@@ -633,7 +633,7 @@ async def enable_user(user_id: UUID, request: Request, user: PageUser, gw: Gw) -
         data_of(await admin_api.enable_user(user_id, user, gw))
         return Outcome(notice=_("The user may trade again."))
 
-    return await _post(request, user, gw, _admin_page, act, _admin)
+    return await _post(request, user, gw, _admin_page, act, require_admin)
 
 
 def _show(page: Page) -> Callable[[Request, Principal, Gateway], Awaitable[Response]]:
