@@ -8,6 +8,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
 from enum import StrEnum
 
 from tradeplane.contracts import OrderType, Side
+from tradeplane.contracts.errors import CodedError
 
 
 class InvalidOrderCode(StrEnum):
@@ -20,13 +21,8 @@ class InvalidOrderCode(StrEnum):
     NOT_POSITIVE = "NOT_POSITIVE"
 
 
-class InvalidOrder(Exception):
+class InvalidOrder(CodedError[InvalidOrderCode]):
     """The order cannot be placed on this market as asked."""
-
-    def __init__(self, code: InvalidOrderCode, message: str) -> None:
-        super().__init__(f"{code}: {message}")
-        self.code = code
-        self.message = message
 
 
 @dataclass(frozen=True, slots=True)
