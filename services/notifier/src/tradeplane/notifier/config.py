@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Self
 
 from pydantic import Field, PrivateAttr, SecretStr, model_validator
@@ -10,8 +9,6 @@ from tradeplane.runtime.crypto import Keyring
 from tradeplane.runtime.settings import ServiceSettings
 
 from .adapters.settings import DeliverySettings
-
-log = logging.getLogger(__name__)
 
 
 class Settings(ServiceSettings):
@@ -70,10 +67,4 @@ class Settings(ServiceSettings):
 
     def keyring(self) -> Keyring:
         """The configured keyring; in development without one, a key that lives as long as the process."""
-        if self.notifier_key is not None and self.notifier_key.get_secret_value().strip():
-            return Keyring.parse(self.notifier_key.get_secret_value())
-        log.warning(
-            "TP_NOTIFIER_KEY is not set: webhook secrets are sealed with a key generated for this "
-            "process and become unreadable after a restart (development only)"
-        )
-        return Keyring.parse(Keyring.generate_key())
+        return Keyring.configured(self.notifier_key, "TP_NOTIFIER_KEY", "webhook secrets")
