@@ -32,6 +32,19 @@ def test_a_row_maps_to_the_dataclass_and_back_with_renamed_columns() -> None:
     assert to_columns(item, secret="sealed") == {"id": 7, "sealed": b"x", "note": "kept"}
 
 
+@dataclass(frozen=True)
+class Tally:
+    count: int
+    index: int
+
+
+def test_a_database_row_is_read_by_its_mapping_not_its_tuple_attributes() -> None:
+    class Row(tuple[object, ...]):  # like SQLAlchemy's Row: `count` and `index` are tuple methods
+        _mapping = {"count": 3, "index": 4}
+
+    assert from_row(Tally, Row()) == Tally(3, 4)
+
+
 def test_a_configured_keyring_opens_what_the_same_setting_sealed() -> None:
     setting = SecretStr(f"k2:{Keyring.generate_key()}")
     blob = Keyring.configured(setting, "TP_X_KEY", "secrets").encrypt(b"hello")
