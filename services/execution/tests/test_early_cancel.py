@@ -14,6 +14,7 @@ from tradeplane.contracts import (
     OrderType,
     new_meta,
 )
+from tradeplane.execution.account_actor import AccountActor
 from tradeplane.execution.adapters.accounts import Account
 
 from .fakes import NOW, Harness, account, approval
@@ -38,13 +39,18 @@ def status(h: Harness, order_id: UUID) -> OrderStatus:
     return h.store.records[order_id].status
 
 
+async def cancelled_early(h: Harness, acct: Account) -> tuple[AccountActor, OrderApproved]:
+    """A session of `acct` and a limit order whose cancel the session heard before its approval."""
+    session, msg = h.session(acct), limit(acct)
+    await session.cancel(cancel_of(msg))
+    return session, msg
+
+
 async def test_cancel_before_the_approval_ends_the_order_cancelled_without_calling_the_venue(
     h: Harness,
 ) -> None:
-    acct = h.store.add(account())
-    session, msg = h.session(acct), limit(acct)
+    session, msg = await cancelled_early(h, h.store.add(account()))
 
-    await session.cancel(cancel_of(msg))
     await session.approve(msg)
 
     assert h.venue.submitted == []
@@ -56,9 +62,8 @@ async def test_cancel_before_the_approval_ends_the_order_cancelled_without_calli
 
 async def test_paper_order_cancelled_before_its_approval_never_rests_in_the_engine(h: Harness) -> None:
     acct = h.store.add(account("paper"))
-    session, msg = h.session(acct), limit(acct, symbol="BTC/USDT")
+    session, msg = await cancelled_early(h, acct)
 
-    await session.cancel(cancel_of(msg))
     await session.approve(msg)
 
     assert status(h, msg.order_id) is OrderStatus.CANCELLED
@@ -69,10 +74,8 @@ async def test_paper_order_cancelled_before_its_approval_never_rests_in_the_engi
 async def test_a_repeated_early_cancel_and_a_redelivered_approval_emit_one_cancelled_event(
     h: Harness,
 ) -> None:
-    acct = h.store.add(account())
-    session, msg = h.session(acct), limit(acct)
+    session, msg = await cancelled_early(h, h.store.add(account()))
 
-    await session.cancel(cancel_of(msg))
     await session.cancel(cancel_of(msg))
     await session.approve(msg)
     await session.approve(msg.model_copy(update={"meta": new_meta("risk")}))
@@ -108,8 +111,7 @@ async def test_cancel_of_a_finished_order_is_not_remembered(h: Harness) -> None:
 
 async def test_early_cancel_wins_over_a_halt(h: Harness) -> None:
     acct = h.store.add(account())
-    session, msg = h.session(acct), limit(acct)
-    await session.cancel(cancel_of(msg))
+    session, msg = await cancelled_early(h, acct)
 
     h.halts.disable(acct.user_id, NOW)
     await session.approve(msg)
@@ -135,9 +137,7 @@ async def test_send_interrupted_by_a_crash_then_cancelled_is_never_resent_and_ca
 
 
 async def test_old_early_cancels_are_pruned(h: Harness) -> None:
-    acct = h.store.add(account())
-    msg = limit(acct)
-    await h.session(acct).cancel(cancel_of(msg))
+    await cancelled_early(h, h.store.add(account()))
 
     pruned = await h.store.prune_cancels(NOW.replace(year=NOW.year + 1))
 

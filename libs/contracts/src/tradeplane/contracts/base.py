@@ -42,6 +42,18 @@ def decimal_pattern(
     return f"^{sign}{nonzero}[0-9]{{1,{integer_digits}}}(\\.[0-9]{{1,{DECIMAL_PLACES}}})?$"
 
 
+def decimal_or_none(value: Any) -> Decimal | None:
+    """A number a venue or library reported (string, int, float, Decimal), as a Decimal; None when it
+    is missing, a bool, not a number or not finite. For reading others' data, never for our inputs."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        number = Decimal(str(value))
+    except ArithmeticError:
+        return None
+    return number if number.is_finite() else None
+
+
 def _as_text(value: Any) -> str:
     """The plain-notation text of `value`, refusing floats and anything unbounded before any arithmetic."""
     if isinstance(value, bool):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from .subjects import PREFIX
 
@@ -30,78 +31,41 @@ class StreamSpec:
         return self.name.removeprefix("TP_").lower()
 
 
-ORDERS = StreamSpec(
-    "TP_ORDERS",
-    (f"{PREFIX}.order.>",),
-    max_age=timedelta(days=30),
-    max_bytes=2 * GiB,
-    description="Order commands and lifecycle events",
-)
-HALTS = StreamSpec(
-    "TP_HALTS",
-    (f"{PREFIX}.halt.>",),
-    max_age=timedelta(days=90),
-    max_bytes=64 * MiB,
-    description="Kill switch engage/release and acks",
-)
-VENUE = StreamSpec(
-    "TP_VENUE",
-    (f"{PREFIX}.venue.>", f"{PREFIX}.user.>"),
-    max_age=timedelta(days=365),
-    max_bytes=512 * MiB,
-    description="Venue errors, user state (executors replay user state from the start: keep it long)",
-)
-MARKET = StreamSpec(
-    "TP_MARKET",
-    (f"{PREFIX}.market.>",),
-    max_age=timedelta(hours=1),
-    max_bytes=512 * MiB,
-    duplicate_window=timedelta(seconds=30),
-    description="Market data (short retention)",
-)
-PNL = StreamSpec(
-    "TP_PNL",
-    (f"{PREFIX}.position.>", f"{PREFIX}.trade.>", f"{PREFIX}.pnl.>"),
-    max_age=timedelta(days=30),
-    max_bytes=1 * GiB,
-    description="Positions, closed trades, PnL",
-)
-RISK = StreamSpec(
-    "TP_RISK",
-    (f"{PREFIX}.risk.>",),
-    max_age=timedelta(days=30),
-    max_bytes=256 * MiB,
-    description="Risk state transitions and alerts",
-)
-AUDIT = StreamSpec(
-    "TP_AUDIT",
-    (f"{PREFIX}.audit.>",),
-    max_age=timedelta(days=90),
-    max_bytes=1 * GiB,
-    description="Audit trail (the gateway keeps its own copy in the database)",
-)
-BOTS = StreamSpec(
-    "TP_BOTS",
-    (f"{PREFIX}.bot.>",),
-    max_age=timedelta(days=30),
-    max_bytes=512 * MiB,
-    description="Bot status changes and bot logs",
-)
-DLQ = StreamSpec(
-    "TP_DLQ",
-    (f"{PREFIX}.dlq.>",),
-    max_age=timedelta(days=30),
-    max_bytes=256 * MiB,
-    description="Dead letters",
-)
+def _stream(
+    key: str, topics: str, max_age: timedelta, max_bytes: int, description: str, **options: Any
+) -> StreamSpec:
+    """The stream `TP_<KEY>`, storing every subject under `tp.<topic>` for each space-separated topic."""
+    subjects = tuple(f"{PREFIX}.{topic}.>" for topic in topics.split())
+    return StreamSpec(f"TP_{key}", subjects, max_age, max_bytes, description=description, **options)
 
-BACKTESTS = StreamSpec(
-    "TP_BACKTESTS",
-    (f"{PREFIX}.backtest.>",),
-    max_age=timedelta(days=7),
-    max_bytes=256 * MiB,
-    description="Backtest job progress and completion",
+
+_DAY = timedelta(days=1)
+
+ORDERS = _stream("ORDERS", "order", 30 * _DAY, 2 * GiB, "Order commands and lifecycle events")
+HALTS = _stream("HALTS", "halt", 90 * _DAY, 64 * MiB, "Kill switch engage/release and acks")
+VENUE = _stream(
+    "VENUE",
+    "venue user",
+    365 * _DAY,
+    512 * MiB,
+    "Venue errors, user state (executors replay user state from the start: keep it long)",
 )
+MARKET = _stream(
+    "MARKET",
+    "market",
+    timedelta(hours=1),
+    512 * MiB,
+    "Market data (short retention)",
+    duplicate_window=timedelta(seconds=30),
+)
+PNL = _stream("PNL", "position trade pnl", 30 * _DAY, 1 * GiB, "Positions, closed trades, PnL")
+RISK = _stream("RISK", "risk", 30 * _DAY, 256 * MiB, "Risk state transitions and alerts")
+AUDIT = _stream(
+    "AUDIT", "audit", 90 * _DAY, 1 * GiB, "Audit trail (the gateway keeps its own copy in the database)"
+)
+BOTS = _stream("BOTS", "bot", 30 * _DAY, 512 * MiB, "Bot status changes and bot logs")
+DLQ = _stream("DLQ", "dlq", 30 * _DAY, 256 * MiB, "Dead letters")
+BACKTESTS = _stream("BACKTESTS", "backtest", 7 * _DAY, 256 * MiB, "Backtest job progress and completion")
 
 ALL_STREAMS: tuple[StreamSpec, ...] = (ORDERS, HALTS, VENUE, MARKET, PNL, RISK, AUDIT, BOTS, DLQ, BACKTESTS)
 

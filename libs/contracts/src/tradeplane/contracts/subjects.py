@@ -7,6 +7,7 @@ Per-user subjects end in `<partition>.<user_id>`: executors subscribe to their p
 from __future__ import annotations
 
 import hashlib
+from typing import Protocol
 from uuid import UUID
 
 PREFIX = "tp"
@@ -20,49 +21,43 @@ def partition_of(user_id: UUID, partitions: int) -> int:
     return int.from_bytes(digest, "big") % partitions
 
 
-def _user(kind: str, partition: int, user_id: UUID) -> str:
-    return f"{PREFIX}.{kind}.{partition}.{user_id}"
+class PartitionSubject(Protocol):
+    def __call__(self, partition: int, user_id: UUID) -> str: ...
 
 
-def order_requested(partition: int, user_id: UUID) -> str:
-    return _user("order.requested", partition, user_id)
+class UserSubject(Protocol):
+    def __call__(self, user_id: UUID) -> str: ...
 
 
-def order_approved(partition: int, user_id: UUID) -> str:
-    return _user("order.approved", partition, user_id)
+def _per_partition(kind: str) -> PartitionSubject:
+    """The builder of `tp.<kind>.<partition>.<user_id>` (an executor's partition, then the user)."""
+
+    def subject(partition: int, user_id: UUID) -> str:
+        return f"{PREFIX}.{kind}.{partition}.{user_id}"
+
+    return subject
 
 
-def order_rejected(partition: int, user_id: UUID) -> str:
-    return _user("order.rejected", partition, user_id)
+def _per_user(kind: str) -> UserSubject:
+    """The builder of `tp.<kind>.<user_id>`."""
+
+    def subject(user_id: UUID) -> str:
+        return f"{PREFIX}.{kind}.{user_id}"
+
+    return subject
 
 
-def order_accepted(partition: int, user_id: UUID) -> str:
-    return _user("order.accepted", partition, user_id)
-
-
-def order_filled(partition: int, user_id: UUID) -> str:
-    return _user("order.filled", partition, user_id)
-
-
-def order_canceled(partition: int, user_id: UUID) -> str:
-    return _user("order.canceled", partition, user_id)
-
-
-def order_failed(partition: int, user_id: UUID) -> str:
-    return _user("order.failed", partition, user_id)
-
-
-def order_cancel(partition: int, user_id: UUID) -> str:
-    """Command subject: cancel one order (consumed by the partition's executor)."""
-    return _user("order.cancel", partition, user_id)
-
-
-def venue_error(partition: int, user_id: UUID) -> str:
-    return _user("venue.error", partition, user_id)
-
-
-def venue_ok(partition: int, user_id: UUID) -> str:
-    return _user("venue.ok", partition, user_id)
+order_requested = _per_partition("order.requested")
+order_approved = _per_partition("order.approved")
+order_rejected = _per_partition("order.rejected")
+order_accepted = _per_partition("order.accepted")
+order_filled = _per_partition("order.filled")
+order_canceled = _per_partition("order.canceled")
+order_failed = _per_partition("order.failed")
+order_cancel = _per_partition("order.cancel")
+"""Command subject: cancel one order (consumed by the partition's executor)."""
+venue_error = _per_partition("venue.error")
+venue_ok = _per_partition("venue.ok")
 
 
 def halt_engaged(user_id: UUID | None = None) -> str:
@@ -91,34 +86,15 @@ def candle(venue: str, symbol: str, timeframe: str) -> str:
     return f"{PREFIX}.market.candle.{venue}.{symbol_token(symbol)}.{timeframe}"
 
 
-def position_changed(user_id: UUID) -> str:
-    return f"{PREFIX}.position.changed.{user_id}"
-
-
-def trade_closed(user_id: UUID) -> str:
-    return f"{PREFIX}.trade.closed.{user_id}"
-
-
-def fill_booked(user_id: UUID) -> str:
-    return f"{PREFIX}.trade.booked.{user_id}"
-
-
-def pnl_updated(user_id: UUID) -> str:
-    return f"{PREFIX}.pnl.updated.{user_id}"
-
-
-def bot_status(user_id: UUID) -> str:
-    """A bot of `user_id` changed status (`BotStatusChanged`)."""
-    return f"{PREFIX}.bot.status.{user_id}"
-
-
-def bot_log(user_id: UUID) -> str:
-    """A bot of `user_id` logged a line (`BotLogged`)."""
-    return f"{PREFIX}.bot.log.{user_id}"
-
-
-def risk_state(user_id: UUID) -> str:
-    return f"{PREFIX}.risk.state.{user_id}"
+position_changed = _per_user("position.changed")
+trade_closed = _per_user("trade.closed")
+fill_booked = _per_user("trade.booked")
+pnl_updated = _per_user("pnl.updated")
+bot_status = _per_user("bot.status")
+"""A bot of `user_id` changed status (`BotStatusChanged`)."""
+bot_log = _per_user("bot.log")
+"""A bot of `user_id` logged a line (`BotLogged`)."""
+risk_state = _per_user("risk.state")
 
 
 def alert_raised(user_id: UUID | None) -> str:
@@ -126,12 +102,8 @@ def alert_raised(user_id: UUID | None) -> str:
     return f"{PREFIX}.risk.alert.{'platform' if user_id is None else user_id}"
 
 
-def user_disabled(user_id: UUID) -> str:
-    return f"{PREFIX}.user.disabled.{user_id}"
-
-
-def user_enabled(user_id: UUID) -> str:
-    return f"{PREFIX}.user.enabled.{user_id}"
+user_disabled = _per_user("user.disabled")
+user_enabled = _per_user("user.enabled")
 
 
 def audit(service: str, action: str) -> str:
@@ -210,14 +182,10 @@ def cancel_for_partition(partition: int) -> str:
     return f"{PREFIX}.order.cancel.{partition}.*"
 
 
-def backtest_progress(user_id: UUID) -> str:
-    """A backtest job of the user moved (status or progress): `tp.backtest.progress.<user>`."""
-    return f"{PREFIX}.backtest.progress.{user_id}"
-
-
-def backtest_done(user_id: UUID) -> str:
-    """A backtest job of the user finished (Done, Failed or Cancelled): `tp.backtest.done.<user>`."""
-    return f"{PREFIX}.backtest.done.{user_id}"
+backtest_progress = _per_user("backtest.progress")
+"""A backtest job of the user moved (status or progress): `tp.backtest.progress.<user>`."""
+backtest_done = _per_user("backtest.done")
+"""A backtest job of the user finished (Done, Failed or Cancelled): `tp.backtest.done.<user>`."""
 
 
 ALL_BACKTESTS = f"{PREFIX}.backtest.>"

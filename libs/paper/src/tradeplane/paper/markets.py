@@ -8,6 +8,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
 from enum import StrEnum
 
 from tradeplane.contracts import OrderType, Side
+from tradeplane.contracts.errors import CodedError
 
 
 class InvalidOrderCode(StrEnum):
@@ -20,13 +21,8 @@ class InvalidOrderCode(StrEnum):
     NOT_POSITIVE = "NOT_POSITIVE"
 
 
-class InvalidOrder(Exception):
+class InvalidOrder(CodedError[InvalidOrderCode]):
     """The order cannot be placed on this market as asked."""
-
-    def __init__(self, code: InvalidOrderCode, message: str) -> None:
-        super().__init__(f"{code}: {message}")
-        self.code = code
-        self.message = message
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,24 +142,21 @@ def _check_prices_fit_type(type: OrderType, price: Decimal | None, stop_price: D
 
 
 def _round_quantity(spec: MarketSpec, quantity: Decimal) -> Decimal:
-    if not quantity.is_finite() or quantity <= 0:
-        raise InvalidOrder(InvalidOrderCode.NOT_POSITIVE, f"quantity {quantity} must be positive")
-    qty = floor_to(quantity, spec.amount_precision)
-    if qty == 0:
-        raise InvalidOrder(
-            InvalidOrderCode.PRECISION, f"quantity {quantity} is zero at step {spec.amount_precision}"
-        )
+    qty = _round_positive("quantity", quantity, floor_to, spec.amount_precision, "step")
     if qty < spec.min_amount:
         raise InvalidOrder(InvalidOrderCode.MIN_AMOUNT, f"quantity {qty} is below {spec.min_amount}")
     return qty
 
 
 def _round_price(spec: MarketSpec, price: Decimal, rounder: _Rounder) -> Decimal:
-    if not price.is_finite() or price <= 0:
-        raise InvalidOrder(InvalidOrderCode.NOT_POSITIVE, f"price {price} must be positive")
-    rounded = rounder(price, spec.price_precision)
+    return _round_positive("price", price, rounder, spec.price_precision, "tick")
+
+
+def _round_positive(what: str, value: Decimal, rounder: _Rounder, step: Decimal, unit: str) -> Decimal:
+    """`value` rounded to `step`; refused when it is not a positive number or rounds to zero."""
+    if not value.is_finite() or value <= 0:
+        raise InvalidOrder(InvalidOrderCode.NOT_POSITIVE, f"{what} {value} must be positive")
+    rounded = rounder(value, step)
     if rounded == 0:
-        raise InvalidOrder(
-            InvalidOrderCode.PRECISION, f"price {price} is zero at tick {spec.price_precision}"
-        )
+        raise InvalidOrder(InvalidOrderCode.PRECISION, f"{what} {value} is zero at {unit} {step}")
     return rounded

@@ -150,10 +150,20 @@ def _user_disabled(c: _Context) -> Rejected | None:
 
 
 def _trading_halted(c: _Context) -> Rejected | None:
-    if c.state.trading_state is not TradingState.HALTED:
+    return _while_in(c, TradingState.HALTED, RejectCode.TRADING_HALTED, "halted")
+
+
+def _while_in(c: _Context, state: TradingState, code: RejectCode, default_reason: str) -> Rejected | None:
+    """Refuses while the user's trading state is `state`, saying why it is (the stored halt reason)."""
+    if c.state.trading_state is not state:
         return None
-    why = c.state.halt_reason or "halted"
-    return Rejected(RejectCode.TRADING_HALTED, f"trading is halted ({why}); only reducing orders pass")
+    return Rejected(code, _STATE_MESSAGES[code].format(why=c.state.halt_reason or default_reason))
+
+
+_STATE_MESSAGES = {
+    RejectCode.TRADING_HALTED: "trading is halted ({why}); only reducing orders pass",
+    RejectCode.REDUCE_ONLY: "only orders that reduce a position pass ({why})",
+}
 
 
 def _symbol_allowed(c: _Context) -> Rejected | None:
@@ -220,10 +230,7 @@ def _first_cap(c: _Context, *, drawdown: bool) -> Rejected | None:
 
 
 def _reduce_only(c: _Context) -> Rejected | None:
-    if c.state.trading_state is not TradingState.REDUCING:
-        return None
-    why = c.state.halt_reason or "reduce-only"
-    return Rejected(RejectCode.REDUCE_ONLY, f"only orders that reduce a position pass ({why})")
+    return _while_in(c, TradingState.REDUCING, RejectCode.REDUCE_ONLY, "reduce-only")
 
 
 def _max_position(c: _Context) -> Rejected | None:

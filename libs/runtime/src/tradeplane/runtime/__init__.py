@@ -1,7 +1,7 @@
 """Runtime pieces every service uses: settings, logging, database, outbox, inbox, broker and health."""
 
 from . import telemetry
-from .app import Runtime, serve
+from .app import Runtime, run, serve
 from .bus import consumer, declare_streams, make_broker, publish, publish_message
 from .db import make_engine, reading, service_metadata
 from .failures import Failure, PermanentError, TransientError, classify
@@ -30,6 +30,7 @@ __all__ = [
     "publish",
     "publish_message",
     "reading",
+    "run",
     "serve",
     "service_metadata",
     "subscribe",

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import uvicorn
 from faststream.nats import NatsBroker, NatsRouter
@@ -26,6 +26,8 @@ from .inbox import Inbox
 from .logs import configure_logging
 from .outbox import Outbox
 from .settings import ServiceSettings
+
+S = TypeVar("S", bound=ServiceSettings)
 
 log = logging.getLogger(__name__)
 
@@ -187,6 +189,12 @@ def serve(app: Any, settings: ServiceSettings, *, workers: int = 1, factory: boo
         proxy_headers=False,
         server_header=False,
     )
+
+
+def run(build: Callable[[S], Any], settings: Callable[[], S]) -> None:
+    """A service's `main`: read its settings from the environment, build its app and serve it."""
+    config = settings()
+    serve(build(config), config)
 
 
 def _has(module: str) -> bool:

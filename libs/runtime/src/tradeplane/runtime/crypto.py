@@ -9,12 +9,16 @@ key encrypts, every key decrypts. Rotate by putting a new key first and re-encry
 from __future__ import annotations
 
 import base64
+import logging
 import os
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hpke
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from pydantic import SecretStr
+
+log = logging.getLogger(__name__)
 
 _NONCE = 12
 
@@ -42,6 +46,20 @@ class Keyring:
         if not order:
             raise ValueError("the keyring is empty")
         return cls(keys, order[0])
+
+    @classmethod
+    def configured(cls, setting: SecretStr | None, variable: str, sealed: str) -> Keyring:
+        """The keyring in the `variable` setting; when it is unset (development), a key that lives as
+        long as the process, with a warning that what it seals (`sealed`) is lost on restart."""
+        if setting is not None and setting.get_secret_value().strip():
+            return cls.parse(setting.get_secret_value())
+        log.warning(
+            "%s is not set: %s are sealed with a key generated for this process and become unreadable "
+            "after a restart (development only)",
+            variable,
+            sealed,
+        )
+        return cls.parse(cls.generate_key())
 
     @staticmethod
     def generate_key() -> str:

@@ -15,6 +15,7 @@ from uuid import UUID
 from faststream.nats import NatsBroker
 from nats.js.kv import KV_DEL, KV_PURGE
 from tradeplane.contracts import HaltEngaged, streams
+from tradeplane.runtime import buckets
 
 log = logging.getLogger(__name__)
 
@@ -47,20 +48,13 @@ class HaltWatch:
     async def load(self, broker: NatsBroker) -> None:
         """Read every halt, then keep following the bucket (before the first event is handled)."""
         kv = await broker.key_value(streams.HALT_BUCKET)
-        watcher = await kv.watchall()
-        async for entry in watcher:
-            if entry is None:
-                break
-            self.apply(entry.key, entry.value, entry.operation)
-        self._task = asyncio.create_task(self._follow(watcher), name="bots-halt-watch")
-
-    async def _follow(self, watcher: Any) -> None:
-        try:
-            async for entry in watcher:
-                if entry is not None:
-                    self.apply(entry.key, entry.value, entry.operation)
-        except Exception:
-            log.exception("the halt bucket watch stopped; halts are no longer followed")
+        self._task = await buckets.follow(
+            kv,
+            self.apply,
+            name="bots-halt-watch",
+            log=log,
+            lost="the halt bucket watch stopped; halts are no longer followed",
+        )
 
     async def stop(self) -> None:
         if self._task is not None:

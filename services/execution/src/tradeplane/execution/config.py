@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Self
 
 from pydantic import Field, SecretStr, model_validator
 from tradeplane.runtime.crypto import Keyring
 from tradeplane.runtime.settings import ServiceSettings, parse_partitions
-
-log = logging.getLogger(__name__)
 
 __all__ = ["Settings", "parse_partitions"]
 
@@ -69,10 +66,4 @@ class Settings(ServiceSettings):
 
     def keyring(self) -> Keyring:
         """The configured keyring; in development without one, a key that lives as long as the process."""
-        if self.master_key is not None and self.master_key.get_secret_value().strip():
-            return Keyring.parse(self.master_key.get_secret_value())
-        log.warning(
-            "TP_MASTER_KEY is not set: exchange credentials are sealed with a key generated for this "
-            "process and become unreadable after a restart (development only)"
-        )
-        return Keyring.parse(Keyring.generate_key())
+        return Keyring.configured(self.master_key, "TP_MASTER_KEY", "exchange credentials")

@@ -113,13 +113,7 @@ class Settings(ServiceSettings):
 
     def keyring(self) -> Keyring:
         """The configured keyring; in development without one, a key that lives as long as the process."""
-        if self.gateway_key is not None and self.gateway_key.get_secret_value().strip():
-            return Keyring.parse(self.gateway_key.get_secret_value())
-        log.warning(
-            "TP_GATEWAY_KEY is not set: TOTP secrets are sealed with a key generated for this process "
-            "and become unreadable after a restart (development only)"
-        )
-        return Keyring.parse(Keyring.generate_key())
+        return Keyring.configured(self.gateway_key, "TP_GATEWAY_KEY", "TOTP secrets")
 
     @model_validator(mode="after")
     def _resolve_jwt_key(self) -> Self:

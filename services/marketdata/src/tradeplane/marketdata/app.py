@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from starlette.applications import Starlette
 from tradeplane.contracts import Ticker, streams, subjects
 from tradeplane.paper.markets import PAPER_MARKETS
-from tradeplane.runtime import Periodic, Runtime, publish_message, serve
+from tradeplane.runtime import Periodic, Runtime, publish_message, run
 from tradeplane.runtime.bus import FAN_OUT_INACTIVE, process_durable
 
 from . import queries
@@ -148,5 +148,4 @@ def build(settings: Settings) -> Starlette:
 
 
 def main() -> None:
-    settings = Settings()
-    serve(build(settings), settings)
+    run(build, Settings)

@@ -7,9 +7,10 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from tradeplane.contracts.base import decimal_or_none
 from tradeplane.contracts.market import Timeframe
 
-from .adapters.exchanges import decimal_or_none, millis_to_datetime
+from .adapters.exchanges import millis_to_datetime
 from .domain.book import Level
 from .domain.candles import Bar
 

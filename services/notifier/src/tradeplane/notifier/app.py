@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from starlette.applications import Starlette
-from tradeplane.runtime import Periodic, Runtime, serve
+from tradeplane.runtime import Periodic, Runtime, run
 
 from . import handlers, queries, tasks
 from .adapters.dispatch import Dispatcher
@@ -55,5 +55,4 @@ def build(settings: Settings) -> Starlette:
 
 
 def main() -> None:
-    settings = Settings()
-    serve(build(settings), settings)
+    run(build, Settings)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Self
 
 from pydantic import Field, PrivateAttr, SecretStr, model_validator
@@ -11,11 +10,11 @@ from tradeplane.runtime.settings import ServiceSettings
 
 from .adapters.settings import DeliverySettings
 
-log = logging.getLogger(__name__)
-
 
 class Settings(ServiceSettings):
-    """`TP_NOTIFIER_*` variables; the delivery ones default to the production values."""
+    """`TP_NOTIFIER_*` variables; the delivery ones default to the production values.
+
+    Each `DeliverySettings` knob is read from `notifier_<knob>` (`TP_NOTIFIER_<KNOB>`)."""
 
     http_port: int = Field(default=8103, ge=0, le=65535)
 
@@ -52,18 +51,12 @@ class Settings(ServiceSettings):
         allow_http = (
             self.env == "development" if self.notifier_allow_http is None else self.notifier_allow_http
         )
-        self._delivery = DeliverySettings(
-            timeout_seconds=self.notifier_timeout_seconds,
-            max_attempts=self.notifier_max_attempts,
-            backoff_base_seconds=self.notifier_backoff_base_seconds,
-            backoff_factor=self.notifier_backoff_factor,
-            backoff_max_seconds=self.notifier_backoff_max_seconds,
-            backoff_jitter=self.notifier_backoff_jitter,
-            disable_after_failures=self.notifier_disable_after_failures,
-            allow_http=allow_http,
-            allow_private_targets=self.notifier_allow_private_targets,
-            max_connections=self.notifier_max_connections,
-        )
+        knobs = {
+            name: getattr(self, f"notifier_{name}")
+            for name in DeliverySettings.model_fields
+            if name != "allow_http"
+        }
+        self._delivery = DeliverySettings(**knobs, allow_http=allow_http)
         if self.notifier_lease_seconds <= self.notifier_timeout_seconds:
             raise ValueError("TP_NOTIFIER_LEASE_SECONDS must be longer than TP_NOTIFIER_TIMEOUT_SECONDS")
         return self
@@ -74,10 +67,4 @@ class Settings(ServiceSettings):
 
     def keyring(self) -> Keyring:
         """The configured keyring; in development without one, a key that lives as long as the process."""
-        if self.notifier_key is not None and self.notifier_key.get_secret_value().strip():
-            return Keyring.parse(self.notifier_key.get_secret_value())
-        log.warning(
-            "TP_NOTIFIER_KEY is not set: webhook secrets are sealed with a key generated for this "
-            "process and become unreadable after a restart (development only)"
-        )
-        return Keyring.parse(Keyring.generate_key())
+        return Keyring.configured(self.notifier_key, "TP_NOTIFIER_KEY", "webhook secrets")

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from tradeplane.contracts.queries import PNL
-from tradeplane.runtime import Runtime, serve
+from tradeplane.runtime import Runtime, run
 from tradeplane.runtime.queries import query_router
 
 from . import handlers
@@ -38,5 +38,4 @@ def build(settings: Settings) -> Any:
 
 
 def main() -> None:
-    settings = Settings()
-    serve(build(settings), settings)
+    run(build, Settings)

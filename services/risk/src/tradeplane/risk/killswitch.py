@@ -17,7 +17,7 @@ from uuid import UUID
 from nats.js.kv import KV_DEL, KV_PURGE, KeyValue
 from pydantic import ValidationError
 from tradeplane.contracts import HaltEngaged, HaltReleased, HaltScope, Role, new_meta, streams, subjects
-from tradeplane.runtime import Runtime
+from tradeplane.runtime import Runtime, buckets
 
 from . import events, metrics, views
 from .access import engaged_by_admin
@@ -61,12 +61,13 @@ class KillSwitch:
     async def load(self) -> None:
         """Read every halt from the bucket, then keep following it (before the first order is decided)."""
         self._kv = await self._rt.broker.key_value(streams.HALT_BUCKET)
-        watcher = await self._kv.watchall()
-        async for entry in watcher:
-            if entry is None:
-                break
-            self._apply(entry.key, entry.value, entry.operation)
-        self._watch = asyncio.create_task(self._follow(watcher), name="halt-watch")
+        self._watch = await buckets.follow(
+            self._kv,
+            self._apply,
+            name="halt-watch",
+            log=log,
+            lost="the halt bucket watch stopped; other replicas' halts are no longer followed",
+        )
         if self.engaged:
             log.warning("kill switches engaged at start", extra={"keys": sorted(self.engaged)})
 
@@ -127,14 +128,6 @@ class KillSwitch:
         if self._kv is None:
             raise RuntimeError("the kill switch is not loaded yet")
         return self._kv
-
-    async def _follow(self, watcher: KeyValue.KeyWatcher) -> None:
-        try:
-            async for entry in watcher:
-                if entry is not None:
-                    self._apply(entry.key, entry.value, entry.operation)
-        except Exception:
-            log.exception("the halt bucket watch stopped; other replicas' halts are no longer followed")
 
     def _apply(self, key: str, value: bytes | None, operation: str | None) -> None:
         if operation in (KV_DEL, KV_PURGE):

@@ -12,6 +12,7 @@ import orjson
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from tradeplane.runtime.crypto import Keyring
+from tradeplane.runtime.rows import from_row, to_columns
 
 from .tables import accounts, paper_state
 from .venue import AccountInfo, Credentials
@@ -48,20 +49,12 @@ class Account:
         return AccountInfo(self.id, self.user_id, self.venue, self.sandbox)
 
 
+_COLUMNS = {"sealed": "credentials"}
+"""Fields stored under another column name."""
+
+
 def _account(row: Any) -> Account:
-    return Account(
-        id=row.id,
-        user_id=row.user_id,
-        venue=row.venue,
-        label=row.label,
-        environment=row.environment,
-        status=row.status,
-        key_hint=row.key_hint,
-        sandbox=row.sandbox,
-        created_at=row.created_at,
-        sealed=row.credentials,
-        deleted_at=row.deleted_at,
-    )
+    return from_row(Account, row, **_COLUMNS)
 
 
 async def get(conn: AsyncConnection, account_id: UUID) -> Account | None:
@@ -77,20 +70,7 @@ async def list_for(conn: AsyncConnection, user_id: UUID | None) -> list[Account]
 
 
 async def insert(conn: AsyncConnection, account: Account, paper: dict[str, Any] | None = None) -> None:
-    await conn.execute(
-        accounts.insert().values(
-            id=account.id,
-            user_id=account.user_id,
-            venue=account.venue,
-            label=account.label,
-            environment=account.environment,
-            status=account.status,
-            key_hint=account.key_hint,
-            credentials=account.sealed,
-            sandbox=account.sandbox,
-            created_at=account.created_at,
-        )
-    )
+    await conn.execute(accounts.insert().values(**to_columns(account, **_COLUMNS)))
     if paper is not None:
         await conn.execute(paper_state.insert().values(account_id=account.id, state=paper))
 

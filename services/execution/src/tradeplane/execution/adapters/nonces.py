@@ -20,6 +20,7 @@ from uuid import UUID
 from sqlalchemy import MetaData, Table, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
+from tradeplane.runtime.rows import from_row, to_columns
 
 from ..domain import nonce as policy
 from ..domain.nonce import MICROS, NonceState
@@ -73,7 +74,7 @@ class SqlNonceRows:
             await conn.execute(insert(self._t).values(account_id=account_id).on_conflict_do_nothing())
             row = (await conn.execute(select(self._t).where(where).with_for_update())).one()
             state = change(_state(row))
-            await conn.execute(update(self._t).where(where).values(**_columns(state)))
+            await conn.execute(update(self._t).where(where).values(**to_columns(state)))
         return state
 
 
@@ -232,23 +233,7 @@ def nonce_table(metadata: MetaData | None = None) -> Table:
 
 
 def _state(row: Any) -> NonceState:
-    return NonceState(
-        high_water=row.high_water,
-        consecutive_errors=row.consecutive_errors,
-        total_errors=row.total_errors,
-        jumps=row.jumps,
-        last_error_at=row.last_error_at,
-    )
-
-
-def _columns(state: NonceState) -> dict[str, Any]:
-    return {
-        "high_water": state.high_water,
-        "consecutive_errors": state.consecutive_errors,
-        "total_errors": state.total_errors,
-        "jumps": state.jumps,
-        "last_error_at": state.last_error_at,
-    }
+    return from_row(NonceState, row)
 
 
 def _public(state: NonceState) -> dict[str, Any]:

@@ -13,11 +13,11 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
 from functools import partial
 from typing import Any, TypeVar
 
 from tradeplane.contracts import Ticker, new_meta
+from tradeplane.contracts.base import decimal_or_none
 from tradeplane.contracts.queries import QueryError
 
 log = logging.getLogger(__name__)
@@ -37,16 +37,6 @@ def venue_not_found(venue: str) -> QueryError:
 
 def symbol_not_found(venue: str, symbol: str) -> QueryError:
     return QueryError("SYMBOL_NOT_FOUND", f"{venue} does not list {symbol}", 404, field="symbol")
-
-
-def decimal_or_none(value: Any) -> Decimal | None:
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        number = Decimal(str(value))
-    except InvalidOperation:
-        return None
-    return number if number.is_finite() else None
 
 
 def millis_to_datetime(value: Any) -> datetime | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -10,6 +11,7 @@ from sqlalchemy import func, select, true
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 from tradeplane.contracts.market import Timeframe
+from tradeplane.runtime.rows import from_row, to_columns
 
 from ..domain.candles import Bar
 from .tables import candles
@@ -18,37 +20,12 @@ _VALUES = ("open", "high", "low", "close", "volume", "last_at", "closed")
 
 
 def _row(bar: Bar) -> dict[str, Any]:
-    return {
-        "venue": bar.venue,
-        "symbol": bar.symbol,
-        "timeframe": bar.timeframe.value,
-        "t": bar.t,
-        "open": bar.open,
-        "high": bar.high,
-        "low": bar.low,
-        "close": bar.close,
-        "volume": bar.volume,
-        "last_at": bar.last_at,
-        "closed": bar.closed,
-    }
+    return to_columns(bar) | {"timeframe": bar.timeframe.value}
 
 
 def _bar(row: Any) -> Bar:
-    # By mapping: `Row.t` is SQLAlchemy's own (the row as a tuple), not the column.
-    values = row._mapping
-    return Bar(
-        venue=values["venue"],
-        symbol=values["symbol"],
-        timeframe=Timeframe(values["timeframe"]),
-        t=values["t"],
-        open=values["open"],
-        high=values["high"],
-        low=values["low"],
-        close=values["close"],
-        volume=values["volume"],
-        last_at=values["last_at"],
-        closed=values["closed"],
-    )
+    bar = from_row(Bar, row)
+    return replace(bar, timeframe=Timeframe(bar.timeframe))  # stored as its text
 
 
 async def upsert(conn: AsyncConnection, bars: Sequence[Bar]) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from enum import StrEnum
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address
 
+from tradeplane.contracts.errors import CodedError
+
 _CGNAT = IPv4Network("100.64.0.0/10")
 _NAT64 = IPv6Network("64:ff9b::/96")
 
@@ -21,13 +23,8 @@ class RefusalCode(StrEnum):
     PRIVATE_TARGET = "PRIVATE_TARGET"
 
 
-class UrlRefused(Exception):
+class UrlRefused(CodedError[RefusalCode]):
     """A webhook URL that must not be called, with a code callers can act on."""
-
-    def __init__(self, code: RefusalCode, message: str) -> None:
-        super().__init__(f"{code}: {message}")
-        self.code = code
-        self.message = message
 
 
 def _embedded_ipv4(address: IPv6Address) -> IPv4Address | None:

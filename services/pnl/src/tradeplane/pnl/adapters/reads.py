@@ -14,6 +14,7 @@ from uuid import UUID
 
 from sqlalchemy import Date, cast, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncConnection
+from tradeplane.runtime.paging import counted_page
 
 from ..domain.breakdown import Period, PeriodSummary
 from ..domain.equity import EquitySnapshot
@@ -31,15 +32,8 @@ async def trade_page(
     where = [trades.c.user_id == user_id]
     if account_id is not None:
         where.append(trades.c.account_id == account_id)
-    total = (await conn.execute(select(func.count()).select_from(trades).where(*where))).scalar_one()
-    stmt = (
-        select(trades)
-        .where(*where)
-        .order_by(trades.c.exit_at.desc(), trades.c.trade_id)
-        .limit(size)
-        .offset((page - 1) * size)
-    )
-    return list(await conn.execute(stmt)), int(total)
+    newest_first = [trades.c.exit_at.desc(), trades.c.trade_id]
+    return await counted_page(conn, trades, where, newest_first, offset=(page - 1) * size, limit=size)
 
 
 async def trade_sums(conn: AsyncConnection, user_ids: Sequence[UUID]) -> dict[UUID, dict[UUID, TradeSums]]:

@@ -15,6 +15,8 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from tradeplane.contracts.base import decimal_or_none
+
 from .breakdown import Period, period_start
 from .lots import Position
 from .marks import Marks
@@ -154,10 +156,5 @@ def local_start(now: datetime, period: Period, tz: tzinfo) -> datetime:
 
 
 def _amount(raw: Any) -> Decimal:
-    if raw is None or isinstance(raw, bool):
-        return _ZERO
-    try:
-        amount = Decimal(str(raw))
-    except ArithmeticError:
-        return _ZERO
-    return amount if amount.is_finite() else _ZERO
+    amount = decimal_or_none(raw)
+    return _ZERO if amount is None else amount

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, or_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 from tradeplane.contracts import HaltEngaged, streams
+from tradeplane.runtime.paging import counted_page
 
 from .tables import halt_audit, halts
 
@@ -48,11 +49,10 @@ async def history(
         if visible_to is None
         else [or_(halt_audit.c.user_id.is_(None), halt_audit.c.user_id == visible_to)]
     )
-    total = (await conn.execute(select(func.count()).select_from(halt_audit).where(*where))).scalar_one()
-    rows = await conn.execute(
-        select(halt_audit).where(*where).order_by(halt_audit.c.id.desc()).offset(offset).limit(limit)
+    rows, total = await counted_page(
+        conn, halt_audit, where, [halt_audit.c.id.desc()], offset=offset, limit=limit
     )
-    return [_entry(row._mapping) for row in rows], int(total)
+    return [_entry(row._mapping) for row in rows], total
 
 
 def _entry(row: Any) -> dict[str, Any]:
