@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import inspect
+import re
 from typing import Any
+from uuid import UUID
 
-from fastapi import Response
+from fastapi import APIRouter, Response
 
 from .auth.principal import Principal
 from .context import Gateway
+from .deps import Gw
 from .envelope import from_reply
+
+_PATH_ID = re.compile(r"\{(\w+):uuid\}")
 
 
 async def forward(
@@ -21,3 +27,32 @@ async def forward(
 ) -> Response:
     """Ask `service` the query `name` as `user`; its error status and code pass through unchanged."""
     return from_reply(await gw.ask(user.caller, service, name, params or {}), status)
+
+
+def passthrough(
+    router: APIRouter, service: str, user: Any, method: str, path: str, query: str, doc: str, **route: Any
+) -> None:
+    """Add to `router` the endpoint `method path` that only forwards: it asks `service` the query `query`
+    as the caller, who must be `user` (`CurrentUser` or `Trader`); the id in the path (`{bot_id:uuid}`)
+    goes as `{"id": ...}`. `doc` is its description; `route` (name, response_model, ...) as
+    `APIRouter.add_api_route` takes them."""
+    path_id = _PATH_ID.search(path)
+    parameters = (
+        [inspect.Parameter(path_id[1], inspect.Parameter.KEYWORD_ONLY, annotation=UUID)] if path_id else []
+    )
+    status = route.get("status_code", 200)
+
+    async def endpoint(*, user: Principal, gw: Gateway, **ids: UUID) -> Response:
+        params = {"id": str(ids[path_id[1]])} if path_id else None
+        return await forward(gw, user, service, query, params, status)
+
+    endpoint.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [
+            *parameters,
+            inspect.Parameter("user", inspect.Parameter.KEYWORD_ONLY, annotation=user),
+            inspect.Parameter("gw", inspect.Parameter.KEYWORD_ONLY, annotation=Gw),
+        ],
+        return_annotation=Response,
+    )
+    endpoint.__doc__ = doc
+    router.add_api_route(path, endpoint, methods=[method], **route)
