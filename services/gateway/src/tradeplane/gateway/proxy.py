@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 from uuid import UUID
 
@@ -29,30 +30,39 @@ async def forward(
     return from_reply(await gw.ask(user.caller, service, name, params or {}), status)
 
 
+Forwarded = Callable[..., Awaitable[Response]]
+"""An endpoint `passthrough` made: called as its signature says (`(bot_id, user, gw)`, or `(user, gw)`)."""
+
+
 def passthrough(
     router: APIRouter, service: str, user: Any, method: str, path: str, query: str, doc: str, **route: Any
-) -> None:
+) -> Forwarded:
     """Add to `router` the endpoint `method path` that only forwards: it asks `service` the query `query`
     as the caller, who must be `user` (`CurrentUser` or `Trader`); the id in the path (`{bot_id:uuid}`)
     goes as `{"id": ...}`. `doc` is its description; `route` (name, response_model, ...) as
     `APIRouter.add_api_route` takes them."""
     path_id = _PATH_ID.search(path)
-    parameters = (
-        [inspect.Parameter(path_id[1], inspect.Parameter.KEYWORD_ONLY, annotation=UUID)] if path_id else []
+    ids = (
+        [inspect.Parameter(path_id[1], inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=UUID)]
+        if path_id
+        else []
     )
-    status = route.get("status_code", 200)
-
-    async def endpoint(*, user: Principal, gw: Gateway, **ids: UUID) -> Response:
-        params = {"id": str(ids[path_id[1]])} if path_id else None
-        return await forward(gw, user, service, query, params, status)
-
-    endpoint.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+    signature = inspect.Signature(
         [
-            *parameters,
-            inspect.Parameter("user", inspect.Parameter.KEYWORD_ONLY, annotation=user),
-            inspect.Parameter("gw", inspect.Parameter.KEYWORD_ONLY, annotation=Gw),
+            *ids,
+            inspect.Parameter("user", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=user),
+            inspect.Parameter("gw", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Gw),
         ],
         return_annotation=Response,
     )
+    status = route.get("status_code", 200)
+
+    async def endpoint(*args: Any, **kwargs: Any) -> Response:
+        call = signature.bind(*args, **kwargs).arguments
+        params = {"id": str(call[path_id[1]])} if path_id else None
+        return await forward(call["gw"], call["user"], service, query, params, status)
+
+    endpoint.__signature__ = signature  # type: ignore[attr-defined]
     endpoint.__doc__ = doc
     router.add_api_route(path, endpoint, methods=[method], **route)
+    return endpoint

@@ -20,7 +20,7 @@ from ..bots import BotCreate, BotLogLevel, BotLogOut, BotOut, BotStatus, BotStop
 from ..context import Gateway
 from ..deps import CurrentUser, DbConn, Gw, Pages, Trader
 from ..envelope import EnvelopeRoute, from_reply, paged, pagination
-from ..proxy import forward, passthrough
+from ..proxy import Forwarded, forward, passthrough
 from ..schemas import ERRORS, ErrorBody, Ok, OrderOut, Page
 from ..views import order_json
 
@@ -94,6 +94,8 @@ async def stop_bot(bot_id: UUID, user: Trader, gw: Gw, body: BotStop | None = No
     return await forward(gw, user, BOTS, "bots.stop", params)
 
 
+ACTIONS: dict[str, Forwarded] = {}
+"""The bot's endpoints that take no body, by their action (the bot page's buttons call them)."""
 for verb, doc in {
     "start": "Start a stopped bot (or one in Error).",
     "pause": "Pause a running bot: it sends no new orders; its resting orders stay.",
@@ -101,7 +103,7 @@ for verb, doc in {
     "run": "Run the bot once now (the rebalancer's manual rebalance); 409 unless it is Running.",
 }.items():
     path, query, name = f"/{{bot_id:uuid}}/{verb}", f"bots.{verb}", f"{verb}_bot"
-    passthrough(
+    ACTIONS[verb] = passthrough(
         router, BOTS, Trader, "POST", path, query, doc, name=name, response_model=Bot, responses=CONFLICT
     )
 

@@ -10,7 +10,7 @@ from tradeplane.contracts.queries import PNL
 
 from ..deps import CurrentUser, Gw, on_behalf_of
 from ..envelope import EnvelopeRoute
-from ..proxy import forward, passthrough
+from ..proxy import Forwarded, forward, passthrough
 from ..schemas import ERRORS, Ok
 
 router = APIRouter(prefix="/api/portfolio", tags=["portfolio"], route_class=EnvelopeRoute, responses=ERRORS)
@@ -25,10 +25,14 @@ async def portfolio(
     return await forward(gw, user, PNL, "portfolio", on_behalf_of(user, user_id))
 
 
+READS: dict[str, Forwarded] = {}
+"""The portfolio's lists by the last part of their path (the overview page calls them)."""
 for part, name, doc in (
     ("positions", "positions", "Open positions with their unrealized PnL."),
     ("history", "equity_history", "The equity curve."),
     ("allocation", "allocation", "Value per asset."),
 ):
     path, query = f"/{part}", f"portfolio.{part}"
-    passthrough(router, PNL, CurrentUser, "GET", path, query, doc, name=name, response_model=Items)
+    READS[part] = passthrough(
+        router, PNL, CurrentUser, "GET", path, query, doc, name=name, response_model=Items
+    )

@@ -17,7 +17,7 @@ from tradeplane.runtime.crypto import seal
 
 from ..deps import CurrentUser, Gw, Trader
 from ..envelope import ApiError, EnvelopeRoute
-from ..proxy import forward, passthrough
+from ..proxy import Forwarded, forward, passthrough
 from ..schemas import ERRORS, ConnectVenue, Ok
 
 router = APIRouter(prefix="/api/venues", tags=["venues"], route_class=EnvelopeRoute, responses=ERRORS)
@@ -75,10 +75,14 @@ async def reset_venue_nonce(venue_id: UUID, user: Trader, gw: Gw) -> Response:
     return await forward(gw, user, EXECUTION, "venues.nonce_reset", {"id": str(venue_id)})
 
 
+READS: dict[str, Forwarded] = {}
+"""A venue account's read-only figures by the last part of their path (the venues page calls them)."""
 for part, model, doc in (
     ("balance", Data, "Balances per currency: free, used, total."),
     ("instruments", Items, "Tradable markets with their precision, minimum sizes and fees."),
     ("nonce", Data, "Nonce statistics of an exchange account."),
 ):
     path, query, name = f"/{{venue_id:uuid}}/{part}", f"venues.{part}", f"venue_{part}"
-    passthrough(router, EXECUTION, CurrentUser, "GET", path, query, doc, name=name, response_model=model)
+    READS[part] = passthrough(
+        router, EXECUTION, CurrentUser, "GET", path, query, doc, name=name, response_model=model
+    )
