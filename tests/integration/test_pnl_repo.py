@@ -118,12 +118,17 @@ async def record(
         await curves.record_snapshots(conn, user_id, [figures], snap.at, tz)
 
 
+async def recorded_walk(conn: AsyncConnection, days: int, per_day: int) -> tuple[UUID, list[EquitySnapshot]]:
+    """A new user's `equity_walk`, recorded in New York's days."""
+    user_id, snapshots = uuid4(), equity_walk(days, per_day)
+    await record(conn, user_id, snapshots)
+    return user_id, snapshots
+
+
 async def test_curve_keeps_the_drawdown_the_domain_computes_over_every_snapshot(
     conn: AsyncConnection,
 ) -> None:
-    user_id = uuid4()
-    snapshots = equity_walk(days=10, per_day=6)
-    await record(conn, user_id, snapshots)
+    user_id, snapshots = await recorded_walk(conn, days=10, per_day=6)
 
     kept = (await reads.drawdowns(conn, [user_id]))[user_id][TOTAL]
 
@@ -133,9 +138,7 @@ async def test_curve_keeps_the_drawdown_the_domain_computes_over_every_snapshot(
 async def test_daily_closes_kept_while_recording_give_the_ratios_of_the_full_curve(
     conn: AsyncConnection,
 ) -> None:
-    user_id = uuid4()
-    snapshots = equity_walk(days=40, per_day=5)
-    await record(conn, user_id, snapshots)
+    user_id, snapshots = await recorded_walk(conn, days=40, per_day=5)
 
     closes = (await reads.closes(conn, user_id, "America/New_York"))[TOTAL]
     sharpe, sortino, _ = return_ratios(closes, NEW_YORK)

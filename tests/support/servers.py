@@ -313,15 +313,33 @@ def module_stack(
 
 
 def shared_stack(
-    name: str, *, executors: int = 1, env: Mapping[str, str] | None = None
+    name: str,
+    *,
+    executors: int = 1,
+    env: Mapping[str, str] | None = None,
+    services: Sequence[str] = SERVICES,
 ) -> Callable[..., Iterator[Stack]]:
-    """A module-scoped `stack` fixture: every service running for all of a module's tests
+    """A module-scoped `stack` fixture: every service (or `services`) running for all of a module's tests
     (`stack = shared_stack("risk-acceptance", env=...)` in the module)."""
 
     @pytest.fixture(scope="module")
     def stack(postgres_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         workdir = tmp_path_factory.mktemp(name)
-        with module_stack(workdir, postgres_server_url, executors=executors, env=env) as running:
+        with module_stack(
+            workdir, postgres_server_url, executors=executors, env=env, services=services
+        ) as running:
             yield running
 
     return stack
+
+
+def gateway_client(timeout: float = 30) -> Callable[..., Iterator[httpx.Client]]:
+    """A module-scoped `api` fixture: an HTTP client of the module's `stack`'s gateway
+    (`api = gateway_client()` in the module)."""
+
+    @pytest.fixture(scope="module")
+    def api(stack: Stack) -> Iterator[httpx.Client]:
+        with httpx.Client(base_url=stack.url("gateway"), timeout=timeout) as client:
+            yield client
+
+    return api
