@@ -17,24 +17,17 @@ import pytest
 
 from tests.support.browser import PHONE, REFUSED_FORM, browsing, playwright_expect
 from tests.support.client import PASSWORD
-from tests.support.servers import QUIET_ENV, Stack
+from tests.support.servers import LIVE_PRICES_ENV, Stack
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(420)]
 
 expect = playwright_expect()
 
-ENV = QUIET_ENV | {
-    "TP_FEED_ENABLED": "true",
-    "TP_PNL_SNAPSHOT_SECONDS": "1",
-    "TP_PNL_ACCOUNT_REFRESH_SECONDS": "1",
-}
-"""Prices from the paper feed (the rebalancer values its targets with them), pnl quick to chart."""
-
 
 def test_a_new_user_runs_a_rebalancer_from_the_dashboard_until_the_kill_switch_halts_it(
     stack: Stack, browser: object, tmp_path: Path
 ) -> None:
-    stack.start(env=ENV)
+    stack.start(env=LIVE_PRICES_ENV)  # the rebalancer values its targets at the feed's prices
     with browsing(browser, stack.url("gateway"), tmp_path / "screens", expect, tolerated=REFUSED_FORM) as web:
         page = web.page
         # Register, and land signed in on Venues.

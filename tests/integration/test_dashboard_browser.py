@@ -25,26 +25,17 @@ from tests.support.client import (
     register,
     settled,
 )
-from tests.support.servers import QUIET_ENV, Stack
+from tests.support.servers import LIVE_PRICES_ENV, QUIET_ENV, Stack
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
 expect = playwright_expect()
 
 
-LIVE_PRICES = QUIET_ENV | {
-    "TP_FEED_ENABLED": "true",
-    "TP_PNL_SNAPSHOT_SECONDS": "1",
-    "TP_PNL_ACCOUNT_REFRESH_SECONDS": "1",
-}
-"""The paper feed on and pnl quick to find the new account and snapshot its equity: the overview shows
-a value and draws its chart."""
-
-
 def test_a_trader_connects_a_venue_and_watches_an_order_live_then_cancels_it(
     stack: Stack, browser: object, tmp_path: Path
 ) -> None:
-    stack.start(env=LIVE_PRICES)
+    stack.start(env=LIVE_PRICES_ENV)
     base = stack.url("gateway")
     with httpx.Client(base_url=base, timeout=30) as api:
         trader = register(api)

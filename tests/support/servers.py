@@ -277,6 +277,13 @@ def outage(server: EmbeddedNats | EmbeddedPostgres, seconds: float) -> None:
 
 QUIET_ENV = {"TP_FEED_ENABLED": "false", "TP_RISK_HEARTBEAT_TIMEOUT_SECONDS": "0"}
 """No synthetic feed (tests set prices) and no self-halt when risk's heartbeat pauses."""
+LIVE_PRICES_ENV = QUIET_ENV | {
+    "TP_FEED_ENABLED": "true",
+    "TP_PNL_SNAPSHOT_SECONDS": "1",
+    "TP_PNL_ACCOUNT_REFRESH_SECONDS": "1",
+}
+"""Prices from the paper feed, and pnl quick to find a new account and snapshot its equity (so the
+dashboard's overview shows a value and draws its chart)."""
 
 
 @contextmanager

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 from uuid import UUID
 
@@ -30,7 +30,7 @@ async def forward(
     return from_reply(await gw.ask(user.caller, service, name, params or {}), status)
 
 
-Forwarded = Callable[..., Awaitable[Response]]
+Forwarded = Callable[..., Coroutine[Any, Any, Response]]
 """An endpoint `passthrough` made: called as its signature says (`(bot_id, user, gw)`, or `(user, gw)`)."""
 
 
