@@ -64,5 +64,6 @@ def passthrough(
 
     endpoint.__signature__ = signature  # type: ignore[attr-defined]
     endpoint.__doc__ = doc
+    endpoint.__name__ = endpoint.__qualname__ = route.get("name", endpoint.__name__)
     router.add_api_route(path, endpoint, methods=[method], **route)
     return endpoint
