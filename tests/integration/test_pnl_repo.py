@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import tradeplane.pnl
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-from tradeplane.contracts import LiquiditySide, OrderFilled, Side, new_meta
+from tradeplane.contracts import LiquiditySide
 from tradeplane.pnl.adapters import curves, reads, repo
 from tradeplane.pnl.domain.breakdown import Period, breakdown
 from tradeplane.pnl.domain.equity import EquitySnapshot
@@ -23,6 +23,7 @@ from tradeplane.pnl.domain.trades import ClosedTrade
 from tradeplane.pnl.domain.valuation import TOTAL, Figures
 
 from tests.support.databases import database_engine
+from tests.support.fills import order_filled
 
 pytestmark = pytest.mark.integration
 
@@ -163,23 +164,8 @@ async def test_new_timezone_rebuilds_the_daily_closes_in_it(conn: AsyncConnectio
 
 
 async def test_a_fill_is_claimed_once_per_account(conn: AsyncConnection) -> None:
-    fill = OrderFilled(
-        meta=new_meta("execution"),
-        order_id=uuid4(),
-        user_id=uuid4(),
-        account_id=uuid4(),
-        fill_id="t-1",
-        venue="paper",
-        symbol="BTC/USDT",
-        side=Side.BUY,
-        quantity=Decimal(1),
-        price=Decimal(100),
-        fee=Decimal(0),
-        fee_currency="USDT",
-        liquidity=LiquiditySide.MAKER,
-        filled_quantity=Decimal(1),
-        order_quantity=Decimal(1),
-        filled_at=T0,
+    fill = order_filled(
+        uuid4(), quantity="1", price="100", fill_id="t-1", liquidity=LiquiditySide.MAKER, filled_at=T0
     )
     other_account = fill.model_copy(update={"account_id": uuid4()})
 
