@@ -12,6 +12,7 @@ from uuid import UUID, uuid4
 import pytest
 from tradeplane.cli.processes import EmbeddedServer
 
+from tests.support.browser import chromium
 from tests.support.databases import temporary_database
 from tests.support.servers import Stack, start_nats, start_postgres
 
@@ -81,3 +82,10 @@ def stack(postgres_server_url: str, tmp_path: Path) -> Iterator[Stack]:
         yield running
     finally:
         running.stop()
+
+
+@pytest.fixture
+def browser() -> Iterator[object]:
+    """A headless system Chromium (the test is skipped where Playwright is not installed)."""
+    with chromium(pytest.importorskip("playwright.sync_api")) as launched:
+        yield launched

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -27,7 +27,7 @@ from tests.support.client import (
 from tests.support.emulator_thread import EmulatorThread, emulator_fixture, kraken_stack, kraken_trader
 from tests.support.load import Placement, placing
 from tests.support.natsauth import connect_operator
-from tests.support.servers import Stack, run_async
+from tests.support.servers import Stack, gateway_client, run_async
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 
@@ -42,10 +42,7 @@ stack = kraken_stack("crash", {"TP_CCXT_TIMEOUT_MS": "3000", "TP_LIVE_POLL_SECON
 """The paper venue fills at BTC_PRICE too."""
 
 
-@pytest.fixture(scope="module")
-def api(stack: Stack) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=stack.url("gateway"), timeout=30) as client:
-        yield client
+api = gateway_client()
 
 
 def paper_traders(api: httpx.Client, count: int) -> list[tuple[User, str]]:
@@ -102,6 +99,15 @@ def assert_paper_balance_moved_once_per_fill(
     after = balances(api, user, account)
     assert (after.get("BTC", Decimal(0)), PAPER_USDT - after["USDT"]) == (bought, spent)
     assert_fills_booked_once(api, user, account, orders)
+
+
+def assert_paper_balances_moved_once_per_fill(
+    api: httpx.Client, traders: Iterable[tuple[User, str]], found: dict[str, dict[str, Any]]
+) -> None:
+    """Each trader's paper account moved once for each fill of the `found` orders placed on it."""
+    for user, account in traders:
+        on_account = [o for o in found.values() if o["venueId"] == account]
+        assert_paper_balance_moved_once_per_fill(api, user, account, on_account)
 
 
 def held(api: httpx.Client, user: User, account: str) -> Decimal:
@@ -170,10 +176,7 @@ def test_execution_killed_with_paper_orders_in_flight_fills_each_once_and_loses_
     found = final_orders(api, placements, done)
     assert Counter(o["status"] for o in found.values()) == {"Filled": 80, "Open": 20}
     assert_one_order_per_placement(placements, found)
-    for user, account in traders:
-        assert_paper_balance_moved_once_per_fill(
-            api, user, account, [o for o in found.values() if o["venueId"] == account]
-        )
+    assert_paper_balances_moved_once_per_fill(api, traders, found)
 
 
 def test_execution_killed_with_live_orders_in_flight_sends_each_to_kraken_exactly_once(
@@ -241,10 +244,7 @@ def test_risk_killed_mid_stream_decides_every_order_once(api: httpx.Client, stac
     assert_one_order_per_placement(placements, found)
     decided = run_async(lambda: decisions(stack.nats_url, set(found)))
     assert decided == dict.fromkeys(found, 1), "an order was decided twice, or not at all"
-    for user, account in traders:
-        assert_paper_balance_moved_once_per_fill(
-            api, user, account, [o for o in found.values() if o["venueId"] == account]
-        )
+    assert_paper_balances_moved_once_per_fill(api, traders, found)
 
 
 def test_gateway_killed_mid_stream_retried_requests_get_the_same_order(
@@ -268,7 +268,4 @@ def test_gateway_killed_mid_stream_retried_requests_get_the_same_order(
     for p in placements[:10]:
         again = ok(api.post("/api/orders", json=p.body, headers=p.user.headers))["order"]
         assert again["id"] == p.order_ids[0]
-    for user, account in traders:
-        assert_paper_balance_moved_once_per_fill(
-            api, user, account, [o for o in found.values() if o["venueId"] == account]
-        )
+    assert_paper_balances_moved_once_per_fill(api, traders, found)

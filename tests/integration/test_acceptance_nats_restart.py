@@ -29,7 +29,7 @@ from tests.support.client import (
     settled,
 )
 from tests.support.market import publish_ticker
-from tests.support.servers import QUIET_ENV, Stack, outage, run_async
+from tests.support.servers import QUIET_ENV, Stack, gateway_client, outage, run_async
 from tests.support.tcp_proxy import TcpProxy
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
@@ -69,10 +69,7 @@ def proxy(proxied: tuple[Stack, TcpProxy]) -> TcpProxy:
     return proxied[1]
 
 
-@pytest.fixture(scope="module")
-def api(stack: Stack) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=stack.url("gateway"), timeout=30) as client:
-        yield client
+api = gateway_client()
 
 
 def resting(account: str) -> dict[str, str]:

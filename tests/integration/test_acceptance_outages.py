@@ -19,7 +19,7 @@ from tradeplane.cli.postgres import EmbeddedPostgres
 from tradeplane.contracts import DeadLettered, streams
 
 from tests.integration.test_acceptance_crash import (
-    assert_paper_balance_moved_once_per_fill,
+    assert_paper_balances_moved_once_per_fill,
     filled_so_far,
     final_orders,
     paper_traders,
@@ -29,7 +29,7 @@ from tests.support.bot_orders import bot_order, publish_orders
 from tests.support.client import TERMINAL, User, eventually_sync, market
 from tests.support.load import Placement, placing
 from tests.support.market import publish_ticker
-from tests.support.servers import QUIET_ENV, Stack, run_async, start_postgres
+from tests.support.servers import QUIET_ENV, Stack, gateway_client, run_async, start_postgres
 
 Trader = tuple[User, str]
 
@@ -66,10 +66,7 @@ def stack(postgres: EmbeddedPostgres, tmp_path_factory: pytest.TempPathFactory) 
         running.stop()
 
 
-@pytest.fixture(scope="module")
-def api(stack: Stack) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=stack.url("gateway"), timeout=30) as client:
-        yield client
+api = gateway_client()
 
 
 async def dead_letters(nats_url: str) -> list[DeadLettered]:
@@ -128,10 +125,7 @@ def orders_through(
     ][:3]
     assert all(len(p.order_ids) == 1 for p in placements)
     assert sorted(found) == sorted(expected), "orders were lost or made up"
-    for user, account in traders:
-        assert_paper_balance_moved_once_per_fill(
-            api, user, account, [o for o in found.values() if o["venueId"] == account]
-        )
+    assert_paper_balances_moved_once_per_fill(api, traders, found)
 
 
 def test_postgres_down_for_half_a_minute_delays_orders_and_loses_none(

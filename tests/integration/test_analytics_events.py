@@ -34,7 +34,7 @@ from tradeplane.contracts.queries import RISK
 
 from tests.integration.test_bus_permissions import Listener, as_user, violations
 from tests.support import natsauth
-from tests.support.browser import Session, chromium
+from tests.support.browser import browsing
 from tests.support.client import Api, User, eventually, market, ok
 from tests.support.servers import REPO_ROOT, Stack, shared_stack
 
@@ -129,20 +129,14 @@ async def test_the_asyncapi_document_served_is_the_committed_one(stack: Stack) -
 
 
 def test_the_asyncapi_page_renders_the_document_with_nothing_from_elsewhere(
-    stack: Stack, tmp_path: Path
+    stack: Stack, browser: object, tmp_path: Path
 ) -> None:
-    with chromium(playwright_api) as browser:
-        web = Session(browser, stack.url("gateway"), tmp_path / "screens", playwright_api.expect)
-        try:
-            web.page.goto("/api/events")
-            rendered = web.page.locator("#asyncapi")
-            playwright_api.expect(rendered).to_contain_text("Tradeplane events")
-            playwright_api.expect(rendered).to_contain_text("tp.order.filled.{partition}.{userId}")
-            playwright_api.expect(rendered).to_contain_text("TradeClosed")
-        finally:
-            web.close()
-
-    assert web.outside == [] and web.errors == []
+    with browsing(browser, stack.url("gateway"), tmp_path / "screens", playwright_api.expect) as web:
+        web.page.goto("/api/events")
+        rendered = web.page.locator("#asyncapi")
+        playwright_api.expect(rendered).to_contain_text("Tradeplane events")
+        playwright_api.expect(rendered).to_contain_text("tp.order.filled.{partition}.{userId}")
+        playwright_api.expect(rendered).to_contain_text("TradeClosed")
 
 
 def ok_json(response: httpx.Response) -> Any:

@@ -7,8 +7,6 @@ runs again after the restart."""
 from __future__ import annotations
 
 import json
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -16,36 +14,20 @@ from typing import Any
 import httpx
 import pytest
 from tradeplane.contracts.market import Timeframe
+from tradeplane.gateway.routes.backtests import EXAMPLE
 
-from tests.support.client import PASSWORD, User, eventually_sync, login, ok
+from tests.support.client import User, eventually_sync, login, ok, register
 from tests.support.market import publish_ticker
 from tests.support.natsauth import recorded_while
-from tests.support.servers import Stack, module_stack, run_async
+from tests.support.servers import Stack, gateway_client, run_async, shared_stack
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(400)]
 
-GRID: dict[str, Any] = {
-    "strategy": "grid",
-    "config": {
-        "symbol": "BTC/USDT",
-        "lower": "60000",
-        "upper": "70000",
-        "levels": 21,
-        "quantityPerLevel": "0.01",
-    },
-    "timeframe": "1h",
-    "start": "2024-01-01T00:00:00Z",
-    "end": "2024-03-01T00:00:00Z",
-    "initialBalances": {"USDT": "10000"},
-    "dataset": "synthetic:range:42",
-}
-REBALANCER: dict[str, Any] = {
+GRID: dict[str, Any] = EXAMPLE | {"end": "2024-03-01T00:00:00Z"}
+"""The API's documented grid, on two months."""
+REBALANCER = GRID | {
+    "strategy": "rebalancer",
     "config": {"targets": {"BTC": "0.5", "USDT": "0.5"}, "intervalSeconds": 86400},
-    "timeframe": "1h",
-    "start": "2024-01-01T00:00:00Z",
-    "end": "2024-03-01T00:00:00Z",
-    "initialBalances": {"USDT": "10000"},
-    "dataset": "synthetic:range:42",
 }
 LONG = GRID | {"timeframe": "1m", "end": "2024-12-31T00:00:00Z"}
 """Half a million 1-minute candles: long enough to be caught running."""
@@ -66,26 +48,13 @@ METRICS = {
 }
 
 
-@pytest.fixture(scope="module")
-def stack(postgres_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    workdir = tmp_path_factory.mktemp("backtests")
-    services = ["risk", "backtests", "gateway", "marketdata"]
-    # Progress every quarter second, so a job is seen running long before it is done.
-    env = {"TP_BACKTESTS_PROGRESS_SECONDS": "0.25"}
-    with module_stack(workdir, postgres_server_url, services=services, env=env) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def api(stack: Stack) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=stack.url("gateway"), timeout=30) as client:
-        yield client
-
-
-def trader(api: httpx.Client) -> User:
-    email = f"bt-{uuid.uuid4().hex[:10]}@example.com"
-    ok(api.post("/api/auth/register", json={"email": email, "password": PASSWORD}))
-    return login(api, email)
+# Progress every quarter second, so a job is seen running long before it is done.
+stack = shared_stack(
+    "backtests",
+    services=["risk", "backtests", "gateway", "marketdata"],
+    env={"TP_BACKTESTS_PROGRESS_SECONDS": "0.25"},
+)
+api = gateway_client()
 
 
 def queue(api: httpx.Client, user: User, body: dict[str, Any]) -> dict[str, Any]:
@@ -125,7 +94,7 @@ def error_of(response: httpx.Response) -> tuple[int, str, list[str]]:
 def test_a_grid_backtest_runs_to_done_twice_with_the_same_hash_and_compares(
     api: httpx.Client, stack: Stack
 ) -> None:
-    user = trader(api)
+    user = register(api, limits=None)
 
     def run_both() -> tuple[dict[str, Any], dict[str, Any]]:
         first = queue(api, user, GRID)
@@ -149,7 +118,7 @@ def test_a_grid_backtest_runs_to_done_twice_with_the_same_hash_and_compares(
     assert {(b["id"], "Done", b["resultHash"]) for b in (first, second)} <= done
     assert {(first["id"], "Running")} <= {(e["backtest_id"], e["status"]) for e in seen}
 
-    other = queue(api, user, REBALANCER | {"strategy": "rebalancer"})
+    other = queue(api, user, REBALANCER)
     assert finished(api, user, other["id"])["status"] == "Done"
     compared = ok(
         api.post(
@@ -169,7 +138,7 @@ def test_a_grid_backtest_runs_to_done_twice_with_the_same_hash_and_compares(
 
 
 def test_the_strategy_in_the_path_runs_the_same_backtest(api: httpx.Client) -> None:
-    user = trader(api)
+    user = register(api, limits=None)
     body = {k: v for k, v in GRID.items() if k != "strategy"}
 
     response = api.post("/api/strategies/grid/backtest", json=body, headers=user.headers)
@@ -194,7 +163,7 @@ def test_the_strategy_in_the_path_runs_the_same_backtest(api: httpx.Client) -> N
 def test_bad_requests_are_422_naming_the_field(
     api: httpx.Client, change: dict[str, Any], expected: tuple[int, str, list[str]]
 ) -> None:
-    user = trader(api)
+    user = register(api, limits=None)
 
     response = api.post("/api/backtests", json=GRID | change, headers=user.headers)
 
@@ -209,7 +178,7 @@ RECORDED_PRICES = ["61000", "59900", "61100", "61050"]
 def test_a_backtest_on_recorded_candles_replays_what_marketdata_stored(
     api: httpx.Client, stack: Stack
 ) -> None:
-    user = trader(api)
+    user = register(api, limits=None)
     # Tickers of minutes past, as the paper feed would have sent them: marketdata builds and stores a
     # candle of each (the timer closes a minute already over).
     first = Timeframe.M1.floor(datetime.now(UTC)) - timedelta(minutes=30)
@@ -254,12 +223,14 @@ def test_a_backtest_on_recorded_candles_replays_what_marketdata_stored(
 
 def test_an_unknown_strategy_in_the_path_is_a_422(api: httpx.Client) -> None:
     body = {k: v for k, v in GRID.items() if k != "strategy"}
-    response = api.post("/api/strategies/astrology/backtest", json=body, headers=trader(api).headers)
+    response = api.post(
+        "/api/strategies/astrology/backtest", json=body, headers=register(api, limits=None).headers
+    )
     assert error_of(response) == (422, "VALIDATION_ERROR", ["strategy"])
 
 
 def test_a_running_backtest_is_cancelled_and_the_limit_counts_queued_and_running(api: httpx.Client) -> None:
-    user = trader(api)
+    user = register(api, limits=None)
     long_one = queue(api, user, LONG)
     queued = queue(api, user, LONG)
     running(api, user, long_one["id"])
@@ -280,7 +251,7 @@ def test_a_running_backtest_is_cancelled_and_the_limit_counts_queued_and_running
 
 
 def test_another_users_backtest_is_not_found(api: httpx.Client) -> None:
-    owner, other = trader(api), trader(api)
+    owner, other = register(api, limits=None), register(api, limits=None)
     mine = queue(api, owner, GRID)
     finished(api, owner, mine["id"])
 
@@ -297,7 +268,7 @@ def test_another_users_backtest_is_not_found(api: httpx.Client) -> None:
 
 
 def test_a_viewer_cannot_queue_a_backtest(api: httpx.Client, stack: Stack) -> None:
-    admin, user = login(api, stack.admin_email, stack.admin_password), trader(api)
+    admin, user = login(api, stack.admin_email, stack.admin_password), register(api, limits=None)
     ok(api.patch(f"/api/admin/users/{user.id}", json={"role": "viewer"}, headers=admin.headers))
 
     response = api.post("/api/backtests", json=GRID, headers=user.headers)
@@ -306,7 +277,7 @@ def test_a_viewer_cannot_queue_a_backtest(api: httpx.Client, stack: Stack) -> No
 
 
 def test_a_job_whose_worker_was_killed_runs_again_after_the_restart(api: httpx.Client, stack: Stack) -> None:
-    user = trader(api)
+    user = register(api, limits=None)
     medium = GRID | {"timeframe": "1m", "end": "2024-06-01T00:00:00Z"}  # seconds of work, many reports
     job = queue(api, user, medium)
     started = running(api, user, job["id"])

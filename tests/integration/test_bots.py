@@ -7,7 +7,7 @@ the bots' clocks a day ahead)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -19,7 +19,7 @@ from tradeplane.contracts.market import Timeframe
 
 from tests.support.bots import publish_candle, requested_by_bots
 from tests.support.client import WIDE_LIMITS, Api, User, eventually, ok
-from tests.support.servers import Stack, module_stack
+from tests.support.servers import Stack, shared_stack
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 
@@ -28,17 +28,12 @@ REBALANCER = {"targets": {"BTC": "0.5", "USDT": "0.5"}, "intervalSeconds": 3600,
 ALLOCATION = {"USDT": "10000"}
 
 
-@pytest.fixture(scope="module")
-def stack(postgres_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    with module_stack(tmp_path_factory.mktemp("bots"), postgres_server_url) as running:
-        yield running
+stack = shared_stack("bots")
 
 
 @pytest.fixture(scope="module")
 async def api(stack: Stack) -> AsyncIterator[Api]:
-    async with httpx.AsyncClient(base_url=stack.url("gateway"), timeout=15) as http:
-        api = Api(http, stack)
-        await api.prime({"BTC/USDT": BTC})
+    async with Api.on(stack, prices={"BTC/USDT": BTC}) as api:
         yield api
 
 

@@ -9,30 +9,21 @@ Screenshots land in `<basetemp>/<test>/screens`. No request may leave the gatewa
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.support.browser import WAIT_MS, Session, chromium
+from tests.support.browser import REFUSED_FORM, browsing, playwright_expect
 from tests.support.client import ok, register
 from tests.support.servers import QUIET_ENV, Stack
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(420)]
 
-playwright_api = pytest.importorskip("playwright.sync_api")
-expect = playwright_api.expect
-expect.set_options(timeout=WAIT_MS)
+expect = playwright_expect()
 
 SERVICES = ["risk", "backtests", "gateway", "marketdata", "compliance"]
 REPORT = re.compile(r"/backtests/[0-9a-f-]{36}$")
-
-
-@pytest.fixture
-def browser() -> Iterator[object]:
-    with chromium(playwright_api) as launched:
-        yield launched
 
 
 def test_a_user_runs_and_compares_backtests_and_acknowledges_an_alert(
@@ -41,9 +32,10 @@ def test_a_user_runs_and_compares_backtests_and_acknowledges_an_alert(
     stack.start(SERVICES, env=QUIET_ENV)
     with httpx.Client(base_url=stack.url("gateway"), timeout=30) as api:
         user = register(api)
-        web = Session(browser, stack.url("gateway"), tmp_path / "screens", expect)
-        page = web.page
-        try:
+        with browsing(
+            browser, stack.url("gateway"), tmp_path / "screens", expect, tolerated=REFUSED_FORM
+        ) as web:
+            page = web.page
             web.sign_in(user.email)
 
             # A refused period: the API's message next to the end, what was typed kept.
@@ -102,8 +94,3 @@ def test_a_user_runs_and_compares_backtests_and_acknowledges_an_alert(
             expect(page.locator("#alerts tbody tr[data-read=yes]")).to_have_count(1)
             expect(page.locator("#alerts tbody tr[data-read=no]")).to_have_count(0)
             web.shot("alerts-read")
-        finally:
-            web.close()
-    assert web.outside == []
-    refused_form = "the server responded with a status of 422"  # the refused period, shown on the page
-    assert [error for error in web.errors if refused_form not in error] == []

@@ -11,42 +11,25 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.support.browser import PHONE, WAIT_MS, Session, chromium
+from tests.support.browser import PHONE, REFUSED_FORM, browsing, playwright_expect
 from tests.support.client import PASSWORD
-from tests.support.servers import QUIET_ENV, Stack
+from tests.support.servers import LIVE_PRICES_ENV, Stack
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(420)]
 
-playwright_api = pytest.importorskip("playwright.sync_api")
-expect = playwright_api.expect
-expect.set_options(timeout=WAIT_MS)
-
-ENV = QUIET_ENV | {
-    "TP_FEED_ENABLED": "true",
-    "TP_PNL_SNAPSHOT_SECONDS": "1",
-    "TP_PNL_ACCOUNT_REFRESH_SECONDS": "1",
-}
-"""Prices from the paper feed (the rebalancer values its targets with them), pnl quick to chart."""
-
-
-@pytest.fixture
-def browser() -> Iterator[object]:
-    with chromium(playwright_api) as launched:
-        yield launched
+expect = playwright_expect()
 
 
 def test_a_new_user_runs_a_rebalancer_from_the_dashboard_until_the_kill_switch_halts_it(
     stack: Stack, browser: object, tmp_path: Path
 ) -> None:
-    stack.start(env=ENV)
-    web = Session(browser, stack.url("gateway"), tmp_path / "screens", expect)
-    page = web.page
-    try:
+    stack.start(env=LIVE_PRICES_ENV)  # the rebalancer values its targets at the feed's prices
+    with browsing(browser, stack.url("gateway"), tmp_path / "screens", expect, tolerated=REFUSED_FORM) as web:
+        page = web.page
         # Register, and land signed in on Venues.
         page.goto("/login")
         page.click("#register-link")
@@ -142,8 +125,3 @@ def test_a_new_user_runs_a_rebalancer_from_the_dashboard_until_the_kill_switch_h
         expect(page.locator("#equity-chart.drawn canvas").first).to_be_attached()
         web.shot("overview-phone")
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-    finally:
-        web.close()
-    assert web.outside == []
-    refused_form = "the server responded with a status of 422"  # the refused config, shown on the page
-    assert [error for error in web.errors if refused_form not in error] == []

@@ -9,13 +9,12 @@ the gateway: any other origin fails the test.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.support.browser import PHONE, WAIT_MS, Session, chromium
+from tests.support.browser import PHONE, browsing, playwright_expect
 from tests.support.client import (
     User,
     eventually_sync,
@@ -26,44 +25,22 @@ from tests.support.client import (
     register,
     settled,
 )
-from tests.support.servers import QUIET_ENV, Stack
+from tests.support.servers import LIVE_PRICES_ENV, QUIET_ENV, Stack
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
-playwright_api = pytest.importorskip("playwright.sync_api")
-expect = playwright_api.expect
-expect.set_options(timeout=WAIT_MS)
-
-
-@pytest.fixture
-def browser() -> Iterator[object]:
-    with chromium(playwright_api) as launched:
-        yield launched
-
-
-def _session(browser: object, base: str, screens: Path) -> Session:
-    return Session(browser, base, screens, expect)
-
-
-LIVE_PRICES = QUIET_ENV | {
-    "TP_FEED_ENABLED": "true",
-    "TP_PNL_SNAPSHOT_SECONDS": "1",
-    "TP_PNL_ACCOUNT_REFRESH_SECONDS": "1",
-}
-"""The paper feed on and pnl quick to find the new account and snapshot its equity: the overview shows
-a value and draws its chart."""
+expect = playwright_expect()
 
 
 def test_a_trader_connects_a_venue_and_watches_an_order_live_then_cancels_it(
     stack: Stack, browser: object, tmp_path: Path
 ) -> None:
-    stack.start(env=LIVE_PRICES)
+    stack.start(env=LIVE_PRICES_ENV)
     base = stack.url("gateway")
     with httpx.Client(base_url=base, timeout=30) as api:
         trader = register(api)
-    web = _session(browser, base, tmp_path / "screens")
-    page = web.page
-    try:
+    with browsing(browser, base, tmp_path / "screens", expect) as web:
+        page = web.page
         web.sign_in(trader.email)
         expect(page.locator("#equity-chart, .empty").first).to_be_visible()
 
@@ -169,10 +146,6 @@ def test_a_trader_connects_a_venue_and_watches_an_order_live_then_cancels_it(
         expect(page).to_have_url(re.compile(r"/login$"))
         page.goto("/orders")
         expect(page).to_have_url(re.compile(r"/login$"))  # the session ended, its refresh token too
-    finally:
-        web.close()
-    assert web.outside == []
-    assert web.errors == []
 
 
 def test_a_viewer_sees_no_action_buttons_and_is_refused(
@@ -194,9 +167,8 @@ def test_a_viewer_sees_no_action_buttons_and_is_refused(
         placed = ok(api.post("/api/orders", json=resting, headers=viewer.headers))["order"]["id"]
         admin: User = login(api, stack.admin_email, stack.admin_password)
         ok(api.patch(f"/api/admin/users/{viewer.id}", json={"role": "viewer"}, headers=admin.headers))
-    web = _session(browser, base, tmp_path / "screens")
-    page = web.page
-    try:
+    with browsing(browser, base, tmp_path / "screens", expect) as web:
+        page = web.page
         web.sign_in(viewer.email)
         expect(page.locator(".badge.role-viewer")).to_have_text("viewer")
         expect(page.locator("#killswitch form")).to_have_count(0)
@@ -227,14 +199,9 @@ def test_a_viewer_sees_no_action_buttons_and_is_refused(
         assert page.request.get("/admin").status == 403
         page.goto("/orders")
         expect(page.locator("#orders-table tbody tr")).to_have_count(1)
-    finally:
-        web.close()
-    assert web.outside == []
-    assert web.errors == []
 
-    admin_web = _session(browser, base, tmp_path / "screens")
-    page = admin_web.page
-    try:
+    with browsing(browser, base, tmp_path / "screens", expect) as admin_web:
+        page = admin_web.page
         admin_web.sign_in(stack.admin_email, stack.admin_password)
         page.click("nav >> text=Admin")
         row = page.locator(f"#users tr[data-user-id='{viewer.id}']")
@@ -250,7 +217,3 @@ def test_a_viewer_sees_no_action_buttons_and_is_refused(
         page.check("#global-killswitch input[name=confirm]")
         page.click("#global-killswitch button[type=submit]")
         expect(page.locator("#global-state")).to_contain_text("running for everyone")
-    finally:
-        admin_web.close()
-    assert admin_web.outside == []
-    assert admin_web.errors == []

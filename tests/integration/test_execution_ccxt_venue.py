@@ -24,7 +24,7 @@ from tradeplane.execution.adapters.venue import Credentials, VenueCallError, Ven
 from tradeplane.execution.domain.nonce import MICROS
 
 from tests.support.databases import nonce_engine
-from tests.support.kraken_emulator import KrakenEmulator
+from tests.support.kraken_emulator import KrakenEmulator, emulator_fixtures
 
 pytestmark = pytest.mark.integration
 
@@ -33,15 +33,7 @@ SECRET = base64.b64encode(os.urandom(64)).decode()
 SETTINGS = CcxtSettings(ccxt_rate_limit=False, ccxt_timeout_ms=5000)
 
 
-@pytest.fixture(scope="module")
-async def server() -> AsyncIterator[KrakenEmulator]:
-    async with KrakenEmulator(hang_seconds=3) as emu:
-        yield emu
-
-
-@pytest.fixture
-def emulator(server: KrakenEmulator) -> KrakenEmulator:
-    return server.reset_to(KEY, SECRET)
+server, emulator = emulator_fixtures(KEY, SECRET, hang_seconds=3)
 
 
 @pytest.fixture(scope="module")

@@ -95,6 +95,10 @@ class Bus:
         data = await self.ask(user, "venues.connect", venue="paper", initialBalances={"USDT": usdt})
         return UUID(data["id"])
 
+    async def balance(self, user: UUID, account: UUID) -> Any:
+        """The account's balances per currency: free, used, total."""
+        return await self.ask(user, "venues.balance", id=str(account))
+
     async def approve(self, user: UUID, account: UUID, **order: Any) -> OrderApproved:
         approval = approval_for(user, account, **order)
         await self.send(approval)
@@ -237,7 +241,7 @@ async def test_market_buy_is_accepted_and_filled_at_the_ask_with_its_fee_taken_f
     assert bus.kinds(order.order_id) == ["accepted", "filled"]
     assert Decimal(fill["price"]) == Decimal("65001.00")
     assert Decimal(fill["fee"]) == Decimal("650.01") * Decimal("0.002")
-    balance = await bus.ask(user, "venues.balance", id=str(account))
+    balance = await bus.balance(user, account)
     cost = Decimal("0.01") * Decimal(fill["price"]) + Decimal(fill["fee"])
     assert Decimal(balance["USDT"]["total"]) == Decimal("100000") - cost
     assert Decimal(balance["BTC"]["total"]) == Decimal("0.01")
@@ -265,8 +269,7 @@ async def test_cancel_order_cancels_a_resting_limit_and_releases_its_reservation
     await bus.cancel(order)
 
     await bus.wait_kind(order.order_id, "canceled")
-    balance = await bus.ask(user, "venues.balance", id=str(account))
-    assert balance["USDT"] == {"free": "100000", "used": "0", "total": "100000"}
+    assert (await bus.balance(user, account))["USDT"] == {"free": "100000", "used": "0", "total": "100000"}
 
 
 async def test_cancel_that_arrives_before_its_approval_ends_the_order_cancelled_unsent(
@@ -284,8 +287,7 @@ async def test_cancel_that_arrives_before_its_approval_ends_the_order_cancelled_
     [canceled] = await bus.wait_kind(order.order_id, "canceled")
     assert bus.kinds(order.order_id) == ["cancel", "canceled"]
     assert canceled["reason"] == "user"
-    balance = await bus.ask(user, "venues.balance", id=str(account))
-    assert balance["USDT"] == {"free": "100000", "used": "0", "total": "100000"}
+    assert (await bus.balance(user, account))["USDT"] == {"free": "100000", "used": "0", "total": "100000"}
 
 
 async def test_an_approval_delivered_again_with_a_new_event_id_is_executed_once(
@@ -391,7 +393,7 @@ async def test_sigkill_with_200_orders_in_flight_executes_every_order_exactly_on
                 "JOIN execution.orders o USING (order_id) WHERE o.account_id = %s",
                 account,
             )[0][0]
-            balance = await bus.ask(user, "venues.balance", id=str(account))
+            balance = await bus.balance(user, account)
             assert Decimal(balance["USDT"]["total"]) == Decimal("100000") - spent
             assert Decimal(balance["BTC"]["total"]) == Decimal("0.1")
 
@@ -417,7 +419,7 @@ async def test_global_halt_cancels_resting_orders_acknowledges_and_refuses_later
         assert [a["cancelled_orders"] for a in bus.acks(halt)] == [2]
         for order in resting:
             await bus.wait_kind(order.order_id, "canceled")
-        balance = await bus.ask(users[0], "venues.balance", id=str(accounts[users[0]]))
+        balance = await bus.balance(users[0], accounts[users[0]])
         assert balance["USDT"]["used"] == "0"
         later = await bus.approve(users[0], accounts[users[0]])
         [rejected] = await bus.wait_kind(later.order_id, "rejected")

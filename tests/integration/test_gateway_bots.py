@@ -11,7 +11,6 @@ import subprocess
 import sys
 import threading
 import uuid
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -24,8 +23,8 @@ from tradeplane.contracts.queries import BOTS, Query, Reply
 
 from tests.support import natsauth
 from tests.support.bot_orders import bot_order, publish_orders
-from tests.support.client import PASSWORD, User, eventually_sync, login, ok
-from tests.support.servers import Stack, module_stack, run_async
+from tests.support.client import User, eventually_sync, ok, register
+from tests.support.servers import Stack, gateway_client, run_async, shared_stack
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 
@@ -33,24 +32,9 @@ PARTITIONS = 16
 BUILT_INS = {"rebalancer", "grid", "dca", "trend", "mean_reversion"}
 
 
-@pytest.fixture(scope="module")
-def stack(postgres_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """The gateway alone: the orders arrive on the bus as a bot sends them."""
-    workdir = tmp_path_factory.mktemp("gateway-bots")
-    with module_stack(workdir, postgres_server_url, services=["gateway"]) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def api(stack: Stack) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=stack.url("gateway"), timeout=30) as client:
-        yield client
-
-
-def trader(api: httpx.Client) -> User:
-    email = f"bots-{uuid.uuid4().hex[:10]}@example.com"
-    ok(api.post("/api/auth/register", json={"email": email, "password": PASSWORD}))
-    return login(api, email)
+stack = shared_stack("gateway-bots", services=["gateway"])
+"""The gateway alone: the orders arrive on the bus as a bot sends them."""
+api = gateway_client()
 
 
 async def send_on_the_bus(nats_url: str, user: User, bot_id: UUID | None) -> str:
@@ -66,7 +50,7 @@ def orders(api: httpx.Client, user: User, **params: str) -> list[dict[str, Any]]
 
 
 def test_strategies_are_the_five_built_ins_with_their_config_schemas(api: httpx.Client) -> None:
-    user = trader(api)
+    user = register(api, limits=None)
 
     listed = ok(api.get("/api/strategies", headers=user.headers))
     grid = ok(api.get("/api/strategies/grid", headers=user.headers))
@@ -77,7 +61,7 @@ def test_strategies_are_the_five_built_ins_with_their_config_schemas(api: httpx.
 
 
 def test_a_bots_orders_carry_its_id_and_are_filtered_by_it(api: httpx.Client, stack: Stack) -> None:
-    user, bot, other_bot = trader(api), uuid.uuid4(), uuid.uuid4()
+    user, bot, other_bot = register(api, limits=None), uuid.uuid4(), uuid.uuid4()
     by_bot = run_async(lambda: send_on_the_bus(stack.nats_url, user, bot))
     by_other_bot = run_async(lambda: send_on_the_bus(stack.nats_url, user, other_bot))
     by_hand = run_async(lambda: send_on_the_bus(stack.nats_url, user, None))
@@ -95,7 +79,7 @@ def test_a_bots_orders_carry_its_id_and_are_filtered_by_it(api: httpx.Client, st
 
 
 def test_another_users_bot_orders_are_not_shown(api: httpx.Client, stack: Stack) -> None:
-    owner, stranger, bot = trader(api), trader(api), uuid.uuid4()
+    owner, stranger, bot = register(api, limits=None), register(api, limits=None), uuid.uuid4()
     sent = run_async(lambda: send_on_the_bus(stack.nats_url, owner, bot))
     eventually_sync(lambda: orders(api, owner, botId=str(bot)), lambda found: len(found) == 1)
 
@@ -143,7 +127,7 @@ def bot_cli(stack: Stack, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_cli_lists_the_bots_of_the_user_with_an_email(api: httpx.Client, stack: Stack) -> None:
-    user = trader(api)
+    user = register(api, limits=None)
     listed = Reply.success([{"id": str(uuid.uuid4()), "name": "grid-btc", "status": "Running"}])
 
     with BotsResponder(stack.nats_url, listed) as bots:

@@ -17,7 +17,7 @@ import ccxt.async_support as ccxt
 import httpx
 import pytest
 
-from tests.support.kraken_emulator import KrakenEmulator
+from tests.support.kraken_emulator import KrakenEmulator, emulator_fixtures
 from tests.support.kraken_wire import signature_matches
 
 pytestmark = pytest.mark.integration
@@ -27,15 +27,7 @@ SECRET = base64.b64encode(os.urandom(64)).decode()
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope="session")
-async def server() -> AsyncIterator[KrakenEmulator]:
-    async with KrakenEmulator(hang_seconds=5) as emu:
-        yield emu
-
-
-@pytest.fixture
-def emulator(server: KrakenEmulator) -> KrakenEmulator:
-    return server.reset_to(KEY, SECRET)
+server, emulator = emulator_fixtures(KEY, SECRET, hang_seconds=5, scope="session")
 
 
 def _client(emu: KrakenEmulator, secret: str = SECRET, **options: Any) -> ccxt.kraken:

@@ -24,7 +24,6 @@ from tradeplane.contracts import (
     HaltEngaged,
     HaltReleased,
     HaltScope,
-    LiquiditySide,
     Message,
     OrderCanceled,
     OrderFilled,
@@ -45,6 +44,7 @@ from tradeplane.contracts import (
 from tradeplane.contracts.queries import Caller, Query, Reply
 
 from tests.support.client import eventually
+from tests.support.fills import order_filled
 from tests.support.natsauth import connect_operator
 from tests.support.servers import Stack, running_stack
 
@@ -184,12 +184,7 @@ async def publish(nc: NatsClient, subject: str, message: Message) -> None:
 
 
 def fill(user: UUID) -> OrderFilled:
-    return OrderFilled(
-        meta=new_meta("execution"), order_id=uuid4(), user_id=user, account_id=uuid4(), fill_id=uuid4().hex,
-        venue="paper", symbol="BTC/USDT", side=Side.BUY, quantity=Decimal("0.01"), price=Decimal("50000"),
-        fee=Decimal("0.5"), fee_currency="USDT", liquidity=LiquiditySide.TAKER,
-        filled_quantity=Decimal("0.01"), order_quantity=Decimal("0.01"), filled_at=utcnow(),
-    )  # fmt: skip
+    return order_filled(user, fee="0.5")
 
 
 def closed(user: UUID) -> TradeClosed:

@@ -11,7 +11,6 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-import httpx
 import pytest
 from nats.js.errors import NotFoundError
 from tradeplane.backtest import BacktestRequest
@@ -48,9 +47,7 @@ stack = shared_stack("parity")
 
 @pytest.fixture(scope="module")
 async def api(stack: Stack) -> AsyncIterator[Api]:
-    async with httpx.AsyncClient(base_url=stack.url("gateway"), timeout=15) as http:
-        api = Api(http, stack)
-        await api.prime({"BTC/USDT": BTC})
+    async with Api.on(stack, prices={"BTC/USDT": BTC}) as api:
         yield api
 
 

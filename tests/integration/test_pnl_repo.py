@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import tradeplane.pnl
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-from tradeplane.contracts import LiquiditySide, OrderFilled, Side, new_meta
+from tradeplane.contracts import LiquiditySide
 from tradeplane.pnl.adapters import curves, reads, repo
 from tradeplane.pnl.domain.breakdown import Period, breakdown
 from tradeplane.pnl.domain.equity import EquitySnapshot
@@ -23,6 +23,7 @@ from tradeplane.pnl.domain.trades import ClosedTrade
 from tradeplane.pnl.domain.valuation import TOTAL, Figures
 
 from tests.support.databases import database_engine
+from tests.support.fills import order_filled
 
 pytestmark = pytest.mark.integration
 
@@ -118,12 +119,17 @@ async def record(
         await curves.record_snapshots(conn, user_id, [figures], snap.at, tz)
 
 
+async def recorded_walk(conn: AsyncConnection, days: int, per_day: int) -> tuple[UUID, list[EquitySnapshot]]:
+    """A new user's `equity_walk`, recorded in New York's days."""
+    user_id, snapshots = uuid4(), equity_walk(days, per_day)
+    await record(conn, user_id, snapshots)
+    return user_id, snapshots
+
+
 async def test_curve_keeps_the_drawdown_the_domain_computes_over_every_snapshot(
     conn: AsyncConnection,
 ) -> None:
-    user_id = uuid4()
-    snapshots = equity_walk(days=10, per_day=6)
-    await record(conn, user_id, snapshots)
+    user_id, snapshots = await recorded_walk(conn, days=10, per_day=6)
 
     kept = (await reads.drawdowns(conn, [user_id]))[user_id][TOTAL]
 
@@ -133,9 +139,7 @@ async def test_curve_keeps_the_drawdown_the_domain_computes_over_every_snapshot(
 async def test_daily_closes_kept_while_recording_give_the_ratios_of_the_full_curve(
     conn: AsyncConnection,
 ) -> None:
-    user_id = uuid4()
-    snapshots = equity_walk(days=40, per_day=5)
-    await record(conn, user_id, snapshots)
+    user_id, snapshots = await recorded_walk(conn, days=40, per_day=5)
 
     closes = (await reads.closes(conn, user_id, "America/New_York"))[TOTAL]
     sharpe, sortino, _ = return_ratios(closes, NEW_YORK)
@@ -160,23 +164,8 @@ async def test_new_timezone_rebuilds_the_daily_closes_in_it(conn: AsyncConnectio
 
 
 async def test_a_fill_is_claimed_once_per_account(conn: AsyncConnection) -> None:
-    fill = OrderFilled(
-        meta=new_meta("execution"),
-        order_id=uuid4(),
-        user_id=uuid4(),
-        account_id=uuid4(),
-        fill_id="t-1",
-        venue="paper",
-        symbol="BTC/USDT",
-        side=Side.BUY,
-        quantity=Decimal(1),
-        price=Decimal(100),
-        fee=Decimal(0),
-        fee_currency="USDT",
-        liquidity=LiquiditySide.MAKER,
-        filled_quantity=Decimal(1),
-        order_quantity=Decimal(1),
-        filled_at=T0,
+    fill = order_filled(
+        uuid4(), quantity="1", price="100", fill_id="t-1", liquidity=LiquiditySide.MAKER, filled_at=T0
     )
     other_account = fill.model_copy(update={"account_id": uuid4()})
 

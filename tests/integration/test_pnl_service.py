@@ -21,7 +21,6 @@ from nats.aio.client import Client
 from nats.js import JetStreamContext
 from tradeplane.cli.database import libpq_url
 from tradeplane.contracts import (
-    LiquiditySide,
     OrderFilled,
     PnlUpdated,
     Role,
@@ -36,6 +35,7 @@ from tradeplane.contracts.base import Message
 from tradeplane.contracts.queries import Caller, Query, Reply
 
 from tests.support.client import eventually
+from tests.support.fills import order_filled
 from tests.support.natsauth import connect_operator
 from tests.support.servers import Stack, running_stack
 
@@ -76,22 +76,17 @@ class Trader:
     def fill(
         self, fill_id: str, side: Side, quantity: str, price: str, fee: str, minutes: int
     ) -> OrderFilled:
-        return OrderFilled(
-            meta=new_meta("execution"),
+        return order_filled(
+            self.user_id,
+            side,
+            quantity,
+            price,
+            fee,
             order_id=self.order_id,
-            user_id=self.user_id,
             account_id=self.account_id,
             fill_id=fill_id,
             venue=VENUE,
             symbol=self.symbol,
-            side=side,
-            quantity=Decimal(quantity),
-            price=Decimal(price),
-            fee=Decimal(fee),
-            fee_currency="USDT",
-            liquidity=LiquiditySide.TAKER,
-            filled_quantity=Decimal(quantity),
-            order_quantity=Decimal(quantity),
             filled_at=T0 + timedelta(minutes=minutes),
         )
 

@@ -27,7 +27,6 @@ from tradeplane.contracts import (
     HaltReleased,
     Message,
     OrderApproved,
-    OrderFilled,
     OrderRejected,
     OrderRequested,
     OrderType,
@@ -49,6 +48,7 @@ from tradeplane.contracts import (
 from tradeplane.contracts.queries import Caller, Query, Reply
 from tradeplane.riskrules import RiskState, TransitionCode
 
+from tests.support.fills import order_filled
 from tests.support.natsauth import connect_operator, operator_env
 from tests.support.servers import REPO_ROOT, Stack, running_stack
 
@@ -205,23 +205,8 @@ class Trader:
     async def fill(self, side: Side, quantity: str, price: str = "50000", fee: str = "0") -> None:
         """Publish a complete fill of a new order and wait until risk has counted it."""
         before = (await self.settings())["state"]["tradesToday"]
-        filled = OrderFilled(
-            meta=new_meta("test"),
-            order_id=uuid4(),
-            user_id=self.user_id,
-            account_id=self.account_id,
-            fill_id=uuid4().hex,
-            venue="paper",
-            symbol="BTC/USDT",
-            side=side,
-            quantity=Decimal(quantity),
-            price=Decimal(price),
-            fee=Decimal(fee),
-            fee_currency="USDT",
-            liquidity="taker",
-            filled_quantity=Decimal(quantity),
-            order_quantity=Decimal(quantity),
-            filled_at=datetime.now(UTC),
+        filled = order_filled(
+            self.user_id, side, quantity, price, fee, meta=new_meta("test"), account_id=self.account_id
         )
         await publish(self.nc, subjects.order_filled(self.partition, self.user_id), filled)
         await self.wait_state(lambda s: s["tradesToday"] == before + 1)

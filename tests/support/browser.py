@@ -11,6 +11,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.support.client import PASSWORD
 
 CHROMIUM = "/usr/bin/chromium"
@@ -26,6 +28,16 @@ CHROMIUM_ARGS = [
 WAIT_MS = 30_000
 """How long an expectation waits for the page (a bound against hanging, not a timing assertion)."""
 PHONE = {"width": 390, "height": 844}
+REFUSED_FORM = "the server responded with a status of 422"
+"""What the browser logs for a form the API refused (the page shows the API's message)."""
+
+
+def playwright_expect() -> Any:
+    """Playwright's `expect`, waiting up to WAIT_MS; called at a module's top, it skips the module where
+    Playwright is not installed."""
+    expect = pytest.importorskip("playwright.sync_api").expect
+    expect.set_options(timeout=WAIT_MS)
+    return expect
 
 
 @contextmanager
@@ -91,3 +103,19 @@ class Session:
         if self.errors or self.outside:
             self.shot("last")
         self.context.close()
+
+
+@contextmanager
+def browsing(
+    browser: Any, base: str, screens: Path, expect: Any, *, tolerated: str | None = None
+) -> Iterator[Session]:
+    """A `Session` on the gateway at `base`, closed at the end; once the body has passed, no request may
+    have left the gateway and the page may have logged no error (but those containing `tolerated`, which
+    the test provoked)."""
+    web = Session(browser, base, screens, expect)
+    try:
+        yield web
+    finally:
+        web.close()
+    assert web.outside == []
+    assert [error for error in web.errors if tolerated is None or tolerated not in error] == []

@@ -6,10 +6,11 @@ import argparse
 import asyncio
 import base64
 import contextlib
-from collections.abc import Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
+import pytest
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -297,6 +298,25 @@ class KrakenEmulator:
         except (KeyError, ValueError) as error:
             return PlainTextResponse(f"bad request: {error}", status_code=400)
         return JSONResponse({"ok": True})
+
+
+def emulator_fixtures(
+    api_key: str, secret_b64: str, *, hang_seconds: float, scope: Literal["module", "session"] = "module"
+) -> tuple[Any, Any]:
+    """A module's `server` fixture (one emulator for the `scope`, whose hanging requests last
+    `hang_seconds`) and `emulator` fixture (that server, reset to this key for each test):
+    `server, emulator = emulator_fixtures(KEY, SECRET, hang_seconds=3)` in the module."""
+
+    @pytest.fixture(scope=scope)
+    async def server() -> AsyncIterator[KrakenEmulator]:
+        async with KrakenEmulator(hang_seconds=hang_seconds) as emu:
+            yield emu
+
+    @pytest.fixture
+    def emulator(server: KrakenEmulator) -> KrakenEmulator:
+        return server.reset_to(api_key, secret_b64)
+
+    return server, emulator
 
 
 async def _serve_forever(port: int) -> None:

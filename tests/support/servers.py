@@ -277,6 +277,13 @@ def outage(server: EmbeddedNats | EmbeddedPostgres, seconds: float) -> None:
 
 QUIET_ENV = {"TP_FEED_ENABLED": "false", "TP_RISK_HEARTBEAT_TIMEOUT_SECONDS": "0"}
 """No synthetic feed (tests set prices) and no self-halt when risk's heartbeat pauses."""
+LIVE_PRICES_ENV = QUIET_ENV | {
+    "TP_FEED_ENABLED": "true",
+    "TP_PNL_SNAPSHOT_SECONDS": "1",
+    "TP_PNL_ACCOUNT_REFRESH_SECONDS": "1",
+}
+"""Prices from the paper feed, and pnl quick to find a new account and snapshot its equity (so the
+dashboard's overview shows a value and draws its chart)."""
 
 
 @contextmanager
@@ -313,15 +320,33 @@ def module_stack(
 
 
 def shared_stack(
-    name: str, *, executors: int = 1, env: Mapping[str, str] | None = None
+    name: str,
+    *,
+    executors: int = 1,
+    env: Mapping[str, str] | None = None,
+    services: Sequence[str] = SERVICES,
 ) -> Callable[..., Iterator[Stack]]:
-    """A module-scoped `stack` fixture: every service running for all of a module's tests
+    """A module-scoped `stack` fixture: every service (or `services`) running for all of a module's tests
     (`stack = shared_stack("risk-acceptance", env=...)` in the module)."""
 
     @pytest.fixture(scope="module")
     def stack(postgres_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         workdir = tmp_path_factory.mktemp(name)
-        with module_stack(workdir, postgres_server_url, executors=executors, env=env) as running:
+        with module_stack(
+            workdir, postgres_server_url, executors=executors, env=env, services=services
+        ) as running:
             yield running
 
     return stack
+
+
+def gateway_client(timeout: float = 30) -> Callable[..., Iterator[httpx.Client]]:
+    """A module-scoped `api` fixture: an HTTP client of the module's `stack`'s gateway
+    (`api = gateway_client()` in the module)."""
+
+    @pytest.fixture(scope="module")
+    def api(stack: Stack) -> Iterator[httpx.Client]:
+        with httpx.Client(base_url=stack.url("gateway"), timeout=timeout) as client:
+            yield client
+
+    return api

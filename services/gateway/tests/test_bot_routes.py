@@ -3,6 +3,7 @@ service (a fake answers its queries here), configs checked against their strateg
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -15,6 +16,7 @@ from tradeplane.contracts.queries import BOTS, BOTS_QUERIES, Caller, Reply
 from tradeplane.gateway import deps
 from tradeplane.gateway.adapters import order_view
 from tradeplane.gateway.auth.principal import Principal
+from tradeplane.gateway.routes import bots as bots_api
 from tradeplane.strategies import STRATEGIES
 
 Login = Callable[[Role], Principal]
@@ -277,6 +279,16 @@ def test_actions_forward_the_bot_id(
     client: TestClient, trader: Principal, fake: FakeBots, action: str
 ) -> None:
     response = client.post(f"/api/bots/{BOT_ID}/{action}")
+
+    assert response.status_code == 200
+    assert fake.last(f"bots.{action}") == {"id": str(BOT_ID)}
+
+
+@pytest.mark.parametrize("action", ACTIONS)
+def test_the_bot_page_calls_the_same_action_endpoints(
+    app: FastAPI, trader: Principal, fake: FakeBots, action: str
+) -> None:
+    response = asyncio.run(bots_api.ACTIONS[action](BOT_ID, trader, app.state.gateway))
 
     assert response.status_code == 200
     assert fake.last(f"bots.{action}") == {"id": str(BOT_ID)}

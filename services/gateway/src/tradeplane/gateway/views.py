@@ -3,25 +3,25 @@
 from __future__ import annotations
 
 from datetime import UTC
-from typing import Any
+from typing import Any, TypeVar
 
+from pydantic import BaseModel
 from sqlalchemy import Row
 
 from .schemas import OrderOut, UserOut
 
+M = TypeVar("M", bound=BaseModel)
+
+
+def from_row(model: type[M], row: Any, **columns: str) -> M:
+    """`model` with each field read from the row's column of that name (or of the name `columns` gives)."""
+    return model.model_validate(
+        {field: getattr(row, columns.get(field, field)) for field in model.model_fields}
+    )
+
 
 def user_out(row: Row[Any]) -> UserOut:
-    return UserOut(
-        id=row.id,
-        email=row.email,
-        name=row.name,
-        role=row.role,
-        timezone=row.timezone,
-        language=row.language,
-        two_factor_enabled=row.two_factor_enabled,
-        created_at=row.created_at,
-        last_login=row.last_login,
-    )
+    return from_row(UserOut, row)
 
 
 def user_json(row: Row[Any]) -> dict[str, Any]:
@@ -29,29 +29,7 @@ def user_json(row: Row[Any]) -> dict[str, Any]:
 
 
 def order_out(row: Row[Any]) -> OrderOut:
-    return OrderOut(
-        id=row.order_id,
-        venue_id=row.account_id,
-        venue=row.venue,
-        symbol=row.symbol,
-        side=row.side,
-        type=row.type,
-        status=row.status,
-        quantity=row.quantity,
-        price=row.price,
-        stop_price=row.stop_price,
-        client_order_id=row.client_order_id,
-        filled_quantity=row.filled_quantity,
-        average_price=row.average_price,
-        fee=row.fee,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        executed_at=row.executed_at,
-        error=row.error,
-        reject_reason=row.reject_reason,
-        reject_code=row.reject_code,
-        bot_id=row.bot_id,
-    )
+    return from_row(OrderOut, row, id="order_id", venue_id="account_id")
 
 
 def order_json(row: Row[Any]) -> dict[str, Any]:

@@ -43,6 +43,25 @@ LIMITED: dict[int | str, dict[str, Any]] = {
 }
 
 
+EXAMPLE: dict[str, Any] = {
+    "strategy": "grid",
+    "config": {
+        "symbol": "BTC/USDT",
+        "lower": "60000",
+        "upper": "70000",
+        "levels": 21,
+        "quantityPerLevel": "0.01",
+    },
+    "timeframe": "1h",
+    "start": "2024-01-01T00:00:00Z",
+    "end": "2024-02-01T00:00:00Z",
+    "initialBalances": {"USDT": "10000"},
+    "dataset": "synthetic:range:42",
+}
+"""The documented `POST /api/backtests` body: a grid on a month of synthetic data (also the web form's
+default)."""
+
+
 class _BacktestFields(Body):
     config: Config
     symbols: list[Symbol] | None = Field(default=None, min_length=1, max_length=500)
@@ -64,27 +83,7 @@ class _BacktestFields(Body):
 
 
 class BacktestCreate(_BacktestFields):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "strategy": "grid",
-                    "config": {
-                        "symbol": "BTC/USDT",
-                        "lower": "60000",
-                        "upper": "70000",
-                        "levels": 21,
-                        "quantityPerLevel": "0.01",
-                    },
-                    "timeframe": "1h",
-                    "start": "2024-01-01T00:00:00Z",
-                    "end": "2024-02-01T00:00:00Z",
-                    "initialBalances": {"USDT": "10000"},
-                    "dataset": "synthetic:range:42",
-                }
-            ]
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE]})
 
     strategy: StrategyId
 

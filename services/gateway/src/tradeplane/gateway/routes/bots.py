@@ -20,7 +20,7 @@ from ..bots import BotCreate, BotLogLevel, BotLogOut, BotOut, BotStatus, BotStop
 from ..context import Gateway
 from ..deps import CurrentUser, DbConn, Gw, Pages, Trader
 from ..envelope import EnvelopeRoute, from_reply, paged, pagination
-from ..proxy import forward
+from ..proxy import Forwarded, forward, passthrough
 from ..schemas import ERRORS, ErrorBody, Ok, OrderOut, Page
 from ..views import order_json
 
@@ -86,24 +86,6 @@ async def delete_bot(bot_id: UUID, user: Trader, gw: Gw) -> Response:
     return await forward(gw, user, BOTS, "bots.delete", _id(bot_id))
 
 
-@router.post("/{bot_id:uuid}/start", response_model=Bot, responses=CONFLICT)
-async def start_bot(bot_id: UUID, user: Trader, gw: Gw) -> Response:
-    """Start a stopped bot (or one in Error)."""
-    return await forward(gw, user, BOTS, "bots.start", _id(bot_id))
-
-
-@router.post("/{bot_id:uuid}/pause", response_model=Bot, responses=CONFLICT)
-async def pause_bot(bot_id: UUID, user: Trader, gw: Gw) -> Response:
-    """Pause a running bot: it sends no new orders; its resting orders stay."""
-    return await forward(gw, user, BOTS, "bots.pause", _id(bot_id))
-
-
-@router.post("/{bot_id:uuid}/resume", response_model=Bot, responses=CONFLICT)
-async def resume_bot(bot_id: UUID, user: Trader, gw: Gw) -> Response:
-    """Resume a paused bot."""
-    return await forward(gw, user, BOTS, "bots.resume", _id(bot_id))
-
-
 @router.post("/{bot_id:uuid}/stop", response_model=Bot, responses=CONFLICT)
 async def stop_bot(bot_id: UUID, user: Trader, gw: Gw, body: BotStop | None = None) -> Response:
     """Stop a bot: its open orders are cancelled and its positions kept, unless the body says otherwise."""
@@ -112,10 +94,18 @@ async def stop_bot(bot_id: UUID, user: Trader, gw: Gw, body: BotStop | None = No
     return await forward(gw, user, BOTS, "bots.stop", params)
 
 
-@router.post("/{bot_id:uuid}/run", response_model=Bot, responses=CONFLICT)
-async def run_bot(bot_id: UUID, user: Trader, gw: Gw) -> Response:
-    """Run the bot once now (the rebalancer's manual rebalance); 409 unless it is Running."""
-    return await forward(gw, user, BOTS, "bots.run", _id(bot_id))
+ACTIONS: dict[str, Forwarded] = {}
+"""The bot's endpoints that take no body, by their action (the bot page's buttons call them)."""
+for verb, doc in {
+    "start": "Start a stopped bot (or one in Error).",
+    "pause": "Pause a running bot: it sends no new orders; its resting orders stay.",
+    "resume": "Resume a paused bot.",
+    "run": "Run the bot once now (the rebalancer's manual rebalance); 409 unless it is Running.",
+}.items():
+    path, query, name = f"/{{bot_id:uuid}}/{verb}", f"bots.{verb}", f"{verb}_bot"
+    ACTIONS[verb] = passthrough(
+        router, BOTS, Trader, "POST", path, query, doc, name=name, response_model=Bot, responses=CONFLICT
+    )
 
 
 @router.get("/{bot_id:uuid}/logs", response_model=Page[BotLogOut])

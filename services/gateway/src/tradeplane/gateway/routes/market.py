@@ -8,17 +8,19 @@ about; without it, the paper venue. In paths a symbol is written `BTC-USDT` (or 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import BeforeValidator
 from tradeplane.contracts.market import Timeframe
 from tradeplane.contracts.orders import SYMBOL_PATTERN
 from tradeplane.contracts.queries import EXECUTION, MARKETDATA
 
 from ..auth.principal import Principal
+from ..context import Gateway
 from ..deps import CurrentUser, Gw
 from ..envelope import ApiError, EnvelopeRoute
 from ..proxy import forward
@@ -92,11 +94,29 @@ async def _ask(gw: Gw, user: Principal, name: str, venue_id: UUID | None, params
     return await forward(gw, user, MARKETDATA, name, params)
 
 
+@dataclass(frozen=True, slots=True)
+class Market:
+    """The caller asking about the symbol in the path."""
+
+    gw: Gateway
+    user: Principal
+    symbol: str
+
+    async def ask(self, name: str, venue_id: UUID | None, **params: Any) -> Response:
+        """The marketdata query `name` about this symbol (422 INVALID_SYMBOL for one that is not)."""
+        return await _ask(self.gw, self.user, name, venue_id, {"symbol": _symbol(self.symbol)} | params)
+
+
+async def _market(symbol: SymbolPath, user: CurrentUser, gw: Gw) -> Market:
+    return Market(gw, user, symbol)
+
+
+SymbolMarket = Annotated[Market, Depends(_market)]
+
+
 @router.get("/candles/{symbol:path}", response_model=Ok[list[dict[str, object]]])
 async def candles(
-    symbol: SymbolPath,
-    user: CurrentUser,
-    gw: Gw,
+    market: SymbolMarket,
     venue_id: VenueId = None,
     timeframe: Annotated[Timeframe, Query()] = Timeframe.H1,
     start: Annotated[
@@ -107,40 +127,32 @@ async def candles(
 ) -> Response:
     """Candles `[{t, open, high, low, close, volume, closed}]`, oldest first: the newest `limit` in
     [start, end]. The candle still forming comes last with `closed: false`."""
-    params = {
-        "symbol": _symbol(symbol),
-        "timeframe": timeframe.value,
-        "start": _utc(start, "start"),
-        "end": _utc(end, "end"),
-        "limit": limit,
-    }
-    return await _ask(gw, user, "market.candles", venue_id, params)
+    return await market.ask(
+        "market.candles",
+        venue_id,
+        timeframe=timeframe.value,
+        start=_utc(start, "start"),
+        end=_utc(end, "end"),
+        limit=limit,
+    )
 
 
 @router.get("/orderbook/{symbol:path}", response_model=Ok[dict[str, object]])
 async def orderbook(
-    symbol: SymbolPath,
-    user: CurrentUser,
-    gw: Gw,
-    venue_id: VenueId = None,
-    depth: Annotated[int, Query(ge=1, le=100)] = 10,
+    market: SymbolMarket, venue_id: VenueId = None, depth: Annotated[int, Query(ge=1, le=100)] = 10
 ) -> Response:
     """`{bids: [[price, qty]], asks: [[price, qty]], timestamp}`, best first. The paper venue's book is
     synthetic: levels one tick apart from the current bid and ask, each with the quantity one paper
     order can take per tick (the paper engine's liquidity per tick)."""
-    return await _ask(gw, user, "market.orderbook", venue_id, {"symbol": _symbol(symbol), "depth": depth})
+    return await market.ask("market.orderbook", venue_id, depth=depth)
 
 
 @router.get("/trades/{symbol:path}", response_model=Ok[list[dict[str, object]]])
 async def trades(
-    symbol: SymbolPath,
-    user: CurrentUser,
-    gw: Gw,
-    venue_id: VenueId = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    market: SymbolMarket, venue_id: VenueId = None, limit: Annotated[int, Query(ge=1, le=500)] = 50
 ) -> Response:
     """Recent public trades `[{id, price, quantity, side, timestamp}]`, oldest first (none on paper)."""
-    return await _ask(gw, user, "market.trades", venue_id, {"symbol": _symbol(symbol), "limit": limit})
+    return await market.ask("market.trades", venue_id, limit=limit)
 
 
 @router.get("/stats", response_model=Ok[list[dict[str, object]]])

@@ -10,7 +10,7 @@ from tradeplane.contracts.queries import PNL
 
 from ..deps import CurrentUser, Gw, on_behalf_of
 from ..envelope import EnvelopeRoute
-from ..proxy import forward
+from ..proxy import Forwarded, forward, passthrough
 from ..schemas import ERRORS, Ok
 
 router = APIRouter(prefix="/api/portfolio", tags=["portfolio"], route_class=EnvelopeRoute, responses=ERRORS)
@@ -25,19 +25,14 @@ async def portfolio(
     return await forward(gw, user, PNL, "portfolio", on_behalf_of(user, user_id))
 
 
-@router.get("/positions", response_model=Items)
-async def positions(user: CurrentUser, gw: Gw) -> Response:
-    """Open positions with their unrealized PnL."""
-    return await forward(gw, user, PNL, "portfolio.positions")
-
-
-@router.get("/history", response_model=Items)
-async def equity_history(user: CurrentUser, gw: Gw) -> Response:
-    """The equity curve."""
-    return await forward(gw, user, PNL, "portfolio.history")
-
-
-@router.get("/allocation", response_model=Items)
-async def allocation(user: CurrentUser, gw: Gw) -> Response:
-    """Value per asset."""
-    return await forward(gw, user, PNL, "portfolio.allocation")
+READS: dict[str, Forwarded] = {}
+"""The portfolio's lists by the last part of their path (the overview page calls them)."""
+for part, name, doc in (
+    ("positions", "positions", "Open positions with their unrealized PnL."),
+    ("history", "equity_history", "The equity curve."),
+    ("allocation", "allocation", "Value per asset."),
+):
+    path, query = f"/{part}", f"portfolio.{part}"
+    READS[part] = passthrough(
+        router, PNL, CurrentUser, "GET", path, query, doc, name=name, response_model=Items
+    )

@@ -17,7 +17,7 @@ from tradeplane.runtime.crypto import seal
 
 from ..deps import CurrentUser, Gw, Trader
 from ..envelope import ApiError, EnvelopeRoute
-from ..proxy import forward
+from ..proxy import Forwarded, forward, passthrough
 from ..schemas import ERRORS, ConnectVenue, Ok
 
 router = APIRouter(prefix="/api/venues", tags=["venues"], route_class=EnvelopeRoute, responses=ERRORS)
@@ -62,18 +62,6 @@ async def delete_venue(venue_id: UUID, user: Trader, gw: Gw) -> Response:
     return await forward(gw, user, EXECUTION, "venues.delete", {"id": str(venue_id)})
 
 
-@router.get("/{venue_id:uuid}/balance", response_model=Data)
-async def venue_balance(venue_id: UUID, user: CurrentUser, gw: Gw) -> Response:
-    """Balances per currency: free, used, total."""
-    return await forward(gw, user, EXECUTION, "venues.balance", {"id": str(venue_id)})
-
-
-@router.get("/{venue_id:uuid}/instruments", response_model=Items)
-async def venue_instruments(venue_id: UUID, user: CurrentUser, gw: Gw) -> Response:
-    """Tradable markets with their precision, minimum sizes and fees."""
-    return await forward(gw, user, EXECUTION, "venues.instruments", {"id": str(venue_id)})
-
-
 @router.post("/{venue_id:uuid}/sync", response_model=Data)
 async def sync_venue(venue_id: UUID, user: Trader, gw: Gw) -> Response:
     """Refresh balances and markets from the venue."""
@@ -81,13 +69,20 @@ async def sync_venue(venue_id: UUID, user: Trader, gw: Gw) -> Response:
     return await forward(gw, user, EXECUTION, "venues.sync", {"id": str(venue_id)})
 
 
-@router.get("/{venue_id:uuid}/nonce", response_model=Data)
-async def venue_nonce(venue_id: UUID, user: CurrentUser, gw: Gw) -> Response:
-    """Nonce statistics of an exchange account."""
-    return await forward(gw, user, EXECUTION, "venues.nonce", {"id": str(venue_id)})
-
-
 @router.post("/{venue_id:uuid}/nonce/reset", response_model=Data)
 async def reset_venue_nonce(venue_id: UUID, user: Trader, gw: Gw) -> Response:
     """Reset an exchange account's nonce state."""
     return await forward(gw, user, EXECUTION, "venues.nonce_reset", {"id": str(venue_id)})
+
+
+READS: dict[str, Forwarded] = {}
+"""A venue account's read-only figures by the last part of their path (the venues page calls them)."""
+for part, model, doc in (
+    ("balance", Data, "Balances per currency: free, used, total."),
+    ("instruments", Items, "Tradable markets with their precision, minimum sizes and fees."),
+    ("nonce", Data, "Nonce statistics of an exchange account."),
+):
+    path, query, name = f"/{{venue_id:uuid}}/{part}", f"venues.{part}", f"venue_{part}"
+    READS[part] = passthrough(
+        router, EXECUTION, CurrentUser, "GET", path, query, doc, name=name, response_model=model
+    )

@@ -45,23 +45,10 @@ from .render import go
 ACTIVE = ("Queued", "Running")
 FORM_FIELDS = ("strategy", "config", "timeframe", "start", "end", "dataset", "initialBalances")
 DEFAULT_FORM = {
-    "strategy": "grid",
-    "timeframe": "1h",
-    "start": "2024-01-01T00:00:00Z",
-    "end": "2024-02-01T00:00:00Z",
-    "dataset": "synthetic:range:42",
-    "initialBalances": "USDT=10000",
-}
-EXAMPLES: dict[str, dict[str, Any]] = {
-    "grid": {
-        "symbol": "BTC/USDT",
-        "lower": "60000",
-        "upper": "70000",
-        "levels": 21,
-        "quantityPerLevel": "0.01",
-    },
-    **EXAMPLE_CONFIG,
-}
+    key: backtests_api.EXAMPLE[key] for key in ("strategy", "timeframe", "start", "end", "dataset")
+} | {"initialBalances": "USDT=10000"}
+"""A new backtest's form: the API's example, its balances as the form writes them."""
+EXAMPLES: dict[str, dict[str, Any]] = {"grid": backtests_api.EXAMPLE["config"], **EXAMPLE_CONFIG}
 """A new backtest's config where the user has typed none: the API's example grid, the bots' 50-50."""
 METRICS = (
     ("totalReturnPct", "Total return %"),

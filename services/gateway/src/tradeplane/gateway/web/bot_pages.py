@@ -227,7 +227,9 @@ async def _bot(
     candles = None
     if symbol:
         candles = await _maybe(
-            market_api.candles(symbol, user, gw, UUID(bot["venueId"]), Timeframe.M1, None, None, CANDLES)
+            market_api.candles(
+                market_api.Market(gw, user, symbol), UUID(bot["venueId"]), Timeframe.M1, None, None, CANDLES
+            )
         )
     strategy = CATALOGUE.get(bot.get("strategy", ""))
     labels = {f.prop: f.label for f in schema_form.fields(strategy["configSchema"])} if strategy else {}
@@ -267,13 +269,7 @@ async def bot_action(bot_id: UUID, action: str, request: Request, user: PageUser
             stop = BotStop(cancel_open_orders=fields.get("cancelOpenOrders") in ("yes", "on", "true"))
             data_of(await bots_api.stop_bot(bot_id, user, gw, stop))
         else:
-            call = {
-                "start": bots_api.start_bot,
-                "pause": bots_api.pause_bot,
-                "resume": bots_api.resume_bot,
-                "run": bots_api.run_bot,
-            }[action]
-            data_of(await call(bot_id, user, gw))
+            data_of(await bots_api.ACTIONS[action](bot_id, user, gw))
         return Outcome(notice=_(ACTION_NOTICES[action]))
 
     return await _post(request, user, gw, partial(_bot, bot_id), act)

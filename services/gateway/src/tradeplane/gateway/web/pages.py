@@ -310,8 +310,8 @@ OFF = {"active": False, "reason": None}
 async def _overview(request: Request, user: Principal, gw: Gateway, outcome: Outcome = NOTHING) -> Response:
     portfolio, history, allocation, halt = await asyncio.gather(
         _maybe(portfolio_api.portfolio(user, gw, None)),
-        _maybe(portfolio_api.equity_history(user, gw)),
-        _maybe(portfolio_api.allocation(user, gw)),
+        _maybe(portfolio_api.READS["history"](user, gw)),
+        _maybe(portfolio_api.READS["allocation"](user, gw)),
         _maybe(killswitch_api.killswitch_status(user, gw, None)),
     )
     context = {
@@ -460,7 +460,9 @@ def parse_balances(text: str) -> dict[str, str]:
 
 async def _venues(request: Request, user: Principal, gw: Gateway, outcome: Outcome = NOTHING) -> Response:
     venues = await _maybe(venues_api.list_venues(user, gw)) or []
-    found = await asyncio.gather(*(_maybe(venues_api.venue_balance(UUID(v["id"]), user, gw)) for v in venues))
+    found = await asyncio.gather(
+        *(_maybe(venues_api.READS["balance"](UUID(v["id"]), user, gw)) for v in venues)
+    )
     balances = {v["id"]: b for v, b in zip(venues, found, strict=True) if b is not None}
     return _page(request, user, "venues.html", {"venues": venues, "balances": balances}, outcome)
 
