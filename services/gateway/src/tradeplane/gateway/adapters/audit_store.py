@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
@@ -10,6 +11,8 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import (
+    BigInteger,
+    DateTime,
     Row,
     String,
     Text,
@@ -19,7 +22,6 @@ from sqlalchemy import (
     cast,
     exists,
     func,
-    literal,
     or_,
     select,
     true,
@@ -52,7 +54,7 @@ async def append_batch(conn: AsyncConnection, chain: str, events: Sequence[Audit
     params = {"ids": [e.meta.event_id for e in events], "details": [json.dumps(e.details) for e in events]}
     checked = (await conn.execute(_CHECK, params)).all()
     seq, previous = head.seq, head.hash
-    rows: list[dict[str, Any]] = []
+    rows: list[Entry] = []
     stored: list[bool] = []
     seen: set[UUID] = set()
     for event, row in zip(events, checked, strict=True):
@@ -76,16 +78,11 @@ async def append_batch(conn: AsyncConnection, chain: str, events: Sequence[Audit
             prev_hash=previous,
         )
         previous = entry_hash(entry)
-        rows.append(_row(entry, previous))
+        rows.append(dataclasses.replace(entry, hash=previous))
         stored.append(True)
     if rows:  # the entries and the chain's new head, in one statement
-        appended = insert(audit_log).values(rows).cte("appended")
-        await conn.execute(
-            audit_heads.update()
-            .where(audit_heads.c.chain == chain)
-            .values(seq=seq, hash=previous)
-            .add_cte(appended)
-        )
+        columns = {f"r_{name}": [getattr(row, name) for row in rows] for name in _ROW_FIELDS}
+        await conn.execute(_APPEND, {"b_chain": chain, "head_seq": seq, "head_hash": previous, **columns})
     return stored
 
 
@@ -117,21 +114,44 @@ _CHECK = select(
 ).order_by(_EVENTS.c.n)
 
 
-def _row(entry: Entry, digest: str) -> dict[str, Any]:
-    return {
-        "event_id": entry.event_id,
-        "occurred_at": entry.occurred_at,
-        "producer": entry.producer,
-        "actor": entry.actor,
-        "action": entry.action,
-        "target": entry.target,
-        "reason": entry.reason,
-        "details": cast(literal(entry.details, String), JSONB),
-        "chain": entry.chain,
-        "seq": entry.seq,
-        "prev_hash": entry.prev_hash,
-        "hash": digest,
-    }
+# The entries of a batch as one array per column (one statement whatever their number, and one SQL text
+# the statement cache keeps), inserted along with the chain's new head.
+_ROW_FIELDS: dict[str, Any] = {
+    "event_id": Uuid,
+    "occurred_at": DateTime(timezone=True),
+    "producer": Text,
+    "actor": Text,
+    "action": Text,
+    "target": Text,
+    "reason": Text,
+    "details": Text,
+    "seq": BigInteger,
+    "prev_hash": Text,
+    "hash": Text,
+}
+_ROWS = (
+    func.unnest(*(bindparam(f"r_{name}", type_=ARRAY(kind)) for name, kind in _ROW_FIELDS.items()))
+    .table_valued(*_ROW_FIELDS)
+    .render_derived()
+    .alias("r")
+)
+_APPENDED = (
+    insert(audit_log)
+    .from_select(
+        [*_ROW_FIELDS, "chain"],
+        select(
+            *(cast(_ROWS.c[name], JSONB) if name == "details" else _ROWS.c[name] for name in _ROW_FIELDS),
+            bindparam("b_chain", type_=String),
+        ),
+    )
+    .cte("appended")
+)
+_APPEND = (
+    audit_heads.update()
+    .where(audit_heads.c.chain == bindparam("b_chain", type_=String))
+    .values(seq=bindparam("head_seq"), hash=bindparam("head_hash"))
+    .add_cte(_APPENDED)
+)
 
 
 @dataclass(frozen=True, slots=True)
