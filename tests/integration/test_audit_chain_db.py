@@ -1,10 +1,12 @@
 """The audit chains in real PostgreSQL: concurrent writers (two engines, as two replicas) never fork a
-chain, a redelivered entry is stored once, and the table refuses casual edits."""
+chain, a redelivered entry is stored once, a burst is appended in batches (group commit) as one chain,
+and the table refuses casual edits."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -13,8 +15,9 @@ from tradeplane.cli.database import sqlalchemy_url
 from tradeplane.contracts import AuditRecorded, new_meta
 from tradeplane.gateway.adapters import audit_store
 from tradeplane.gateway.app import MIGRATIONS
-from tradeplane.gateway.audit_chain import verify
-from tradeplane.runtime import ServiceSettings, make_engine
+from tradeplane.gateway.audit_chain import Entry, Head, verify
+from tradeplane.gateway.handlers import ChainWriter
+from tradeplane.runtime import Failure, ServiceSettings, classify, make_engine
 
 from tests.support.databases import temporary_database
 from tests.support.servers import run_async
@@ -92,3 +95,105 @@ def test_the_table_refuses_update_delete_and_truncate(gateway_db: str) -> None:
                 conn.execute(sa.text(statement))
     finally:
         engine.dispose()
+
+
+class Statements:
+    """The statements an engine sends, by their first words."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.sent: list[str] = []
+        sa.event.listen(engine.sync_engine, "before_cursor_execute", self._record)
+
+    def _record(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        self.sent.append(" ".join(statement.split()))
+
+    def starting(self, prefix: str) -> int:
+        return sum(1 for s in self.sent if s.startswith(prefix))
+
+
+async def stored_chain(engine: AsyncEngine) -> tuple[list[Entry], dict[str, Head]]:
+    async with engine.connect() as conn:
+        return [entry async for entry in audit_store.chain_entries(conn)], await audit_store.heads(conn)
+
+
+def test_a_burst_lands_as_one_chain_in_order_of_arrival_once_each(gateway_db: str) -> None:
+    """35 events and 3 redeliveries arrive at once; batches of 10 append them: one entry each, in the
+    order they arrived, the chain whole, each batch one statement writing it."""
+
+    async def scenario() -> None:
+        engine = make_engine(ServiceSettings(database_url=gateway_db, env="test"))
+        statements = Statements(engine)
+        writer = ChainWriter(lambda: engine, "gateway", limit=10)
+        try:
+            events = [event(i) for i in range(35)]
+            arrivals = [*events[:6], events[2], *events[6:20], events[15], events[0], *events[20:]]
+            results = await asyncio.gather(*(writer.append(e) for e in arrivals))
+            late = await writer.append(events[7])  # redelivered after its batch committed
+            entries, heads = await stored_chain(engine)
+        finally:
+            await engine.dispose()
+        assert results.count(False) == 3
+        assert [results[i] for i in (6, 21, 22)] == [False, False, False]  # the redeliveries
+        assert late is False
+        assert [e.event_id for e in entries] == [e.meta.event_id for e in events]
+        assert [e.seq for e in entries] == list(range(1, 36))
+        assert heads["gateway"].seq == 35
+        assert verify(entries, heads) == []
+        assert statements.starting("WITH appended AS (INSERT INTO gateway.audit_log") == 4  # 38 arrivals / 10
+
+    run_async(scenario)
+
+
+def test_an_event_the_database_refuses_fails_alone(gateway_db: str) -> None:
+    """A message PostgreSQL cannot store (a NUL character in its details) fails, so it is redelivered
+    and then dead-lettered; the others of its batch are stored and the chain stays whole."""
+
+    async def scenario() -> None:
+        engine = make_engine(ServiceSettings(database_url=gateway_db, env="test"))
+        writer = ChainWriter(lambda: engine, "gateway", limit=10)
+        try:
+            events = [event(i) for i in range(5)]
+            poison = AuditRecorded(meta=new_meta("gateway"), actor="x", action="a", details={"t": "\x00"})
+            results = await asyncio.gather(
+                *(writer.append(e) for e in [*events[:2], poison, *events[2:]]), return_exceptions=True
+            )
+            entries, heads = await stored_chain(engine)
+        finally:
+            await engine.dispose()
+        assert isinstance(results[2], sa.exc.DBAPIError)
+        assert classify(results[2]) is not Failure.TRANSIENT
+        assert [r for i, r in enumerate(results) if i != 2] == [True] * 5
+        assert [e.event_id for e in entries] == [e.meta.event_id for e in events]
+        assert verify(entries, heads) == []
+
+    run_async(scenario)
+
+
+def test_a_batch_fails_every_message_while_the_database_is_down(gateway_db: str) -> None:
+    """Each message of a batch that could not be committed fails (JetStream redelivers it); once the
+    database is back the redeliveries are stored, once each."""
+
+    async def scenario() -> None:
+        engine = make_engine(ServiceSettings(database_url=gateway_db, env="test"))
+        down = True
+
+        def connect() -> AsyncEngine:
+            if down:
+                raise ConnectionRefusedError("database down")
+            return engine
+
+        writer = ChainWriter(connect, "gateway", limit=10)
+        try:
+            events = [event(i) for i in range(12)]
+            failed = await asyncio.gather(*(writer.append(e) for e in events), return_exceptions=True)
+            down = False
+            again = await asyncio.gather(*(writer.append(e) for e in events))
+            entries, heads = await stored_chain(engine)
+        finally:
+            await engine.dispose()
+        assert all(isinstance(f, ConnectionRefusedError) for f in failed)
+        assert again == [True] * 12
+        assert [e.event_id for e in entries] == [e.meta.event_id for e in events]
+        assert verify(entries, heads) == []
+
+    run_async(scenario)

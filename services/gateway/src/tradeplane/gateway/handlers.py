@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from faststream.nats import NatsRouter
+from sqlalchemy.ext.asyncio import AsyncEngine
 from tradeplane.contracts import (
     AuditRecorded,
     OrderAccepted,
@@ -20,7 +22,7 @@ from tradeplane.contracts import (
     streams,
     subjects,
 )
-from tradeplane.runtime import Runtime, Subscription, TransientError, subscribe
+from tradeplane.runtime import Failure, Runtime, Subscription, TransientError, classify, subscribe
 
 from .adapters import audit_store, order_view
 from .domain import projection
@@ -120,13 +122,73 @@ def subscriptions(rt: Runtime) -> tuple[Subscription[Any], ...]:
     )
 
 
+AUDIT_BATCH = 100
+"""Most audit entries one transaction appends to a chain (and handlers of a chain's consumer at once)."""
+
+
+class ChainWriter:
+    """Group commit for one audit chain: each handler hands its event over and waits; one task appends
+    whatever is waiting (up to `limit`, in order of arrival) in one transaction, then answers every
+    handler of that batch, so a message is acked only once its entry is committed. Idle, nothing waits
+    on purpose: a lone event is written at once; under load the next batch forms during a write.
+
+    A batch that fails because the database is down fails each of its messages (redelivered, and
+    stored once by event id). One that fails for another reason is retried an event at a time, so a
+    message the database refuses fails alone and its neighbours are stored."""
+
+    def __init__(self, engine: Callable[[], AsyncEngine], chain: str, limit: int = AUDIT_BATCH) -> None:
+        self.engine = engine
+        self.chain = chain
+        self.limit = limit
+        self._waiting: list[tuple[AuditRecorded, asyncio.Future[bool]]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def append(self, event: AuditRecorded) -> bool:
+        """Once `event` is committed at the end of the chain: True, or False when it was already there."""
+        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._waiting.append((event, done))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_waiting(), name=f"audit-chain-{self.chain}")
+        return await done
+
+    async def _write_waiting(self) -> None:
+        batch: list[tuple[AuditRecorded, asyncio.Future[bool]]] = []
+        try:
+            while self._waiting:
+                batch, self._waiting = self._waiting[: self.limit], self._waiting[self.limit :]
+                await self._write(batch)
+        finally:  # cancelled (shutting down): whoever still waits is told, and redelivered
+            stopped = TransientError("the audit chain writer stopped")
+            for _, done in [*batch, *self._waiting]:
+                if not done.done():
+                    done.set_exception(stopped)
+            self._waiting = []
+
+    async def _write(self, batch: list[tuple[AuditRecorded, asyncio.Future[bool]]]) -> None:
+        try:
+            async with self.engine().begin() as conn:
+                stored = await audit_store.append_batch(conn, self.chain, [event for event, _ in batch])
+        except Exception as exc:
+            if len(batch) > 1 and classify(exc) is not Failure.TRANSIENT:
+                for one in batch:
+                    await self._write([one])
+                return
+            for _, done in batch:
+                if not done.done():
+                    done.set_exception(exc)
+            return
+        for (_, done), new in zip(batch, stored, strict=True):
+            if not done.done():
+                done.set_result(new)
+
+
 def _audit_chain(rt: Runtime, service: str) -> Subscription[AuditRecorded]:
     """One consumer per publishing service: the subject (`tp.audit.<service>.>`, which only that
     service's NATS user may publish) names the chain the entry joins, whatever the message claims."""
+    writer = ChainWriter(lambda: rt.engine, service)
 
     async def on_audit(event: AuditRecorded) -> None:
-        async with rt.engine.begin() as conn:
-            await audit_store.append(conn, service, event)
+        await writer.append(event)
 
     return Subscription(
         AuditRecorded,
@@ -134,7 +196,7 @@ def _audit_chain(rt: Runtime, service: str) -> Subscription[AuditRecorded]:
         streams.AUDIT,
         f"gateway-audit-{service}",
         on_audit,
-        max_workers=2,
+        max_workers=AUDIT_BATCH,
     )
 
 
