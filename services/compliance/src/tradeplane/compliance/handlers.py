@@ -73,11 +73,9 @@ class Handlers:
         at = event.meta.occurred_at
         async with self.outbox.transaction() as tx:
             await store.lock_user(tx.conn, event.user_id)
-            if not await store.watch(tx.conn, event.user_id, event.symbol, order, at):
+            others = await store.watch(tx.conn, event.user_id, event.symbol, order, at, self.wash_window)
+            if others is None:  # its request was seen before
                 return
-            others = await store.counterparts(
-                tx.conn, event.user_id, event.symbol, order, at, self.wash_window
-            )
             crossing = [o for o in others if domain.crosses(order, o)]
             await store.record(
                 tx, [domain.wash_trade(event.user_id, event.symbol, order, o) for o in crossing]

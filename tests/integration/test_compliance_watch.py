@@ -1,0 +1,87 @@
+"""Compliance's order watch on a real PostgreSQL: one statement starts watching an order and finds the
+user's opposite orders it may cross; a repeat of the request finds nothing to do."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from uuid import UUID, uuid4
+
+import pytest
+import tradeplane.compliance
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from tradeplane.compliance import store
+from tradeplane.compliance.domain import WatchedOrder
+from tradeplane.contracts import Side
+from tradeplane.runtime.migrations import upgrade
+from tradeplane.runtime.settings import ServiceSettings
+
+pytestmark = pytest.mark.integration
+
+MIGRATIONS = Path(tradeplane.compliance.__file__).parent / "migrations"
+WINDOW = timedelta(minutes=5)
+NOW = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def engine(fresh_database_url: str) -> AsyncIterator[AsyncEngine]:
+    url = ServiceSettings(database_url=fresh_database_url).sqlalchemy_url
+    await asyncio.to_thread(upgrade, url, MIGRATIONS)
+    engine = create_async_engine(url)
+    yield engine
+    await engine.dispose()
+
+
+def order(side: Side, price: str | None = "100") -> WatchedOrder:
+    return WatchedOrder(uuid4(), uuid4(), None, side, None if price is None else Decimal(price))
+
+
+async def watch(
+    engine: AsyncEngine, user: UUID, o: WatchedOrder, at: datetime = NOW, symbol: str = "BTC/USDT"
+) -> list[WatchedOrder] | None:
+    async with engine.begin() as conn:
+        return await store.watch(conn, user, symbol, o, at, WINDOW)
+
+
+async def test_a_new_order_is_watched_and_a_repeat_of_its_request_is_not(engine: AsyncEngine) -> None:
+    user, buy = uuid4(), order(Side.BUY)
+
+    assert await watch(engine, user, buy) == []
+    assert await watch(engine, user, buy) is None
+
+
+async def test_the_opposite_orders_of_the_user_on_the_symbol_are_its_counterparts(engine: AsyncEngine) -> None:
+    user = uuid4()
+    sells = [order(Side.SELL, "99"), order(Side.SELL, "101")]
+    for i, sell in enumerate(sells):
+        await watch(engine, user, sell, NOW + timedelta(seconds=i))
+    await watch(engine, user, order(Side.BUY))  # the same side: not a counterpart
+    await watch(engine, user, order(Side.SELL), symbol="ETH/USDT")  # another symbol
+    await watch(engine, uuid4(), order(Side.SELL))  # another user
+
+    buy = order(Side.BUY)
+    found = await watch(engine, user, buy, NOW + timedelta(seconds=5))
+
+    assert found == [sells[1], sells[0]]  # the latest first
+
+
+async def test_an_order_whose_outcome_came_first_is_completed_and_then_watched(engine: AsyncEngine) -> None:
+    user, sell, buy = uuid4(), order(Side.SELL), order(Side.BUY)
+    await watch(engine, user, sell)
+    async with engine.begin() as conn:  # the buy's rejection arrives before its request
+        assert await store.close_order(conn, buy.order_id, user, buy.account_id, "canceled", NOW)
+
+    assert await watch(engine, user, buy) == [sell]
+    assert await watch(engine, user, buy) is None
+
+
+async def test_a_closed_order_outside_the_window_is_no_counterpart(engine: AsyncEngine) -> None:
+    user, old = uuid4(), order(Side.SELL)
+    await watch(engine, user, old, NOW - 2 * WINDOW)
+    async with engine.begin() as conn:
+        assert await store.close_order(conn, old.order_id, user, old.account_id, "filled", NOW - WINDOW)
+
+    assert await watch(engine, user, order(Side.BUY)) == []
