@@ -43,7 +43,8 @@ async def watch(
     engine: AsyncEngine, user: UUID, o: WatchedOrder, at: datetime = NOW, symbol: str = "BTC/USDT"
 ) -> list[WatchedOrder] | None:
     async with engine.begin() as conn:
-        return await store.watch(conn, user, symbol, o, at, WINDOW)
+        found: list[WatchedOrder] | None = await store.watch(conn, user, symbol, o, at, WINDOW)
+    return found
 
 
 async def test_a_new_order_is_watched_and_a_repeat_of_its_request_is_not(engine: AsyncEngine) -> None:
@@ -53,7 +54,9 @@ async def test_a_new_order_is_watched_and_a_repeat_of_its_request_is_not(engine:
     assert await watch(engine, user, buy) is None
 
 
-async def test_the_opposite_orders_of_the_user_on_the_symbol_are_its_counterparts(engine: AsyncEngine) -> None:
+async def test_the_users_opposite_orders_on_the_symbol_are_its_counterparts(
+    engine: AsyncEngine,
+) -> None:
     user = uuid4()
     sells = [order(Side.SELL, "99"), order(Side.SELL, "101")]
     for i, sell in enumerate(sells):

@@ -4,12 +4,14 @@ the write changed a row, published right after it."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
 from sqlalchemy import Column, MetaData, String, Table, Uuid, func, insert, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.sql.dml import ReturningInsert
 from tradeplane.contracts import AuditRecorded, new_meta
 from tradeplane.runtime import Outbox, service_metadata
 from tradeplane.runtime.settings import ServiceSettings
@@ -60,7 +62,7 @@ def event(action: str) -> AuditRecorded:
     return AuditRecorded(meta=new_meta("probe"), action=action, actor="probe")
 
 
-def insert_thing(key: str):  # type: ignore[no-untyped-def]
+def insert_thing(key: str) -> ReturningInsert[Any]:
     return (
         pg_insert(things)
         .values(id=uuid4(), key=key)

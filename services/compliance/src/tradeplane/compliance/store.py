@@ -286,7 +286,9 @@ async def watch(
     }
     new = insert(orders).values(order_id=order.order_id, user_id=user_id, **values)
     watched = (
-        new.on_conflict_do_update(index_elements=[orders.c.order_id], set_=values, where=orders.c.symbol == STUB)
+        new.on_conflict_do_update(
+            index_elements=[orders.c.order_id], set_=values, where=orders.c.symbol == STUB
+        )
         .returning(orders.c.order_id)
         .cte("watched")
     )

@@ -68,7 +68,9 @@ class Intake:
         )
         partition = subjects.partition_of(user.id, self._partitions)
         # The row and its event in one autocommitted statement; a taken key stores neither.
-        row = await self._store.insert_order(_row(intent), subjects.order_requested(partition, user.id), intent)
+        row = await self._store.insert_order(
+            _row(intent), subjects.order_requested(partition, user.id), intent
+        )
         if row is not None:
             return row
         # The one a concurrent request with the same key committed first.
