@@ -74,8 +74,7 @@ async def test_the_users_opposite_orders_on_the_symbol_are_its_counterparts(
 async def test_an_order_whose_outcome_came_first_is_completed_and_then_watched(engine: AsyncEngine) -> None:
     user, sell, buy = uuid4(), order(Side.SELL), order(Side.BUY)
     await watch(engine, user, sell)
-    async with engine.begin() as conn:  # the buy's rejection arrives before its request
-        assert await store.close_order(conn, buy.order_id, user, buy.account_id, "canceled", NOW)
+    assert await close(engine, user, buy, "canceled", NOW) == 1  # its cancel came before its request
 
     assert await watch(engine, user, buy) == [sell]
     assert await watch(engine, user, buy) is None
@@ -84,7 +83,30 @@ async def test_an_order_whose_outcome_came_first_is_completed_and_then_watched(e
 async def test_a_closed_order_outside_the_window_is_no_counterpart(engine: AsyncEngine) -> None:
     user, old = uuid4(), order(Side.SELL)
     await watch(engine, user, old, NOW - 2 * WINDOW)
-    async with engine.begin() as conn:
-        assert await store.close_order(conn, old.order_id, user, old.account_id, "filled", NOW - WINDOW)
+    assert await close(engine, user, old, "filled", NOW - WINDOW) == 0
 
     assert await watch(engine, user, order(Side.BUY)) == []
+
+
+async def close(engine: AsyncEngine, user: UUID, o: WatchedOrder, as_: str, at: datetime) -> int | None:
+    async with engine.begin() as conn:
+        count: int | None = await store.close_order(
+            conn, o.order_id, user, o.account_id, as_, at, at - WINDOW if as_ == store.CANCELED else None
+        )
+    return count
+
+
+async def test_closing_a_cancel_counts_the_users_cancels_in_the_window_this_one_included(
+    engine: AsyncEngine,
+) -> None:
+    user = uuid4()
+    old, filled, first, second = (order(Side.BUY) for _ in range(4))
+    for o in (old, filled, first):
+        await watch(engine, user, o, NOW - 2 * WINDOW)
+    assert await close(engine, user, old, "canceled", NOW - 2 * WINDOW) == 1
+    assert await close(engine, user, filled, "filled", NOW) == 0
+    await close(engine, uuid4(), order(Side.BUY), "canceled", NOW)  # another user's
+
+    assert await close(engine, user, first, "canceled", NOW) == 1  # the old one is out of the window
+    assert await close(engine, user, second, "canceled", NOW + timedelta(seconds=1)) == 2  # a stub
+    assert await close(engine, user, second, "canceled", NOW + timedelta(seconds=2)) is None  # again

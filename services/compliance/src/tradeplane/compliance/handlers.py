@@ -87,11 +87,13 @@ class Handlers:
         at, user_id = event.meta.occurred_at, event.user_id
         async with self.outbox.transaction() as tx:
             await store.lock_user(tx.conn, user_id)
-            closed = await store.close_order(tx.conn, event.order_id, user_id, event.account_id, as_, at)
-            if not closed or as_ != "canceled":
+            since = at - self.burst_window if as_ == store.CANCELED else None
+            count = await store.close_order(
+                tx.conn, event.order_id, user_id, event.account_id, as_, at, since
+            )
+            if count is None or as_ != store.CANCELED:
                 return
             window = self.burst_window.total_seconds()
-            count = await store.cancels_since(tx.conn, user_id, at - self.burst_window)
             if count >= self.burst:
                 bucket = int(at.timestamp() // window)
                 await store.record(tx, [domain.cancel_burst(user_id, count, window, bucket)])
