@@ -3,7 +3,6 @@ user's opposite orders it may cross; a repeat of the request finds nothing to do
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -12,12 +11,12 @@ from uuid import UUID, uuid4
 
 import pytest
 import tradeplane.compliance
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine
 from tradeplane.compliance import store
 from tradeplane.compliance.domain import WatchedOrder
 from tradeplane.contracts import Side
-from tradeplane.runtime.migrations import upgrade
-from tradeplane.runtime.settings import ServiceSettings
+
+from tests.support.databases import database_engine
 
 pytestmark = pytest.mark.integration
 
@@ -27,12 +26,9 @@ NOW = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-async def engine(fresh_database_url: str) -> AsyncIterator[AsyncEngine]:
-    url = ServiceSettings(database_url=fresh_database_url).sqlalchemy_url
-    await asyncio.to_thread(upgrade, url, MIGRATIONS)
-    engine = create_async_engine(url)
-    yield engine
-    await engine.dispose()
+async def engine(postgres_server_url: str) -> AsyncIterator[AsyncEngine]:
+    async with database_engine(postgres_server_url, "tp_watch", MIGRATIONS) as engine:
+        yield engine
 
 
 def order(side: Side, price: str | None = "100") -> WatchedOrder:

@@ -10,11 +10,12 @@ from uuid import UUID, uuid4
 import pytest
 from sqlalchemy import Column, MetaData, String, Table, Uuid, func, insert, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.dml import ReturningInsert
 from tradeplane.contracts import AuditRecorded, new_meta
 from tradeplane.runtime import Outbox, service_metadata
-from tradeplane.runtime.settings import ServiceSettings
+
+from tests.support.databases import engine_for
 
 pytestmark = pytest.mark.integration
 
@@ -50,12 +51,11 @@ class Setup:
 
 @pytest.fixture
 async def setup(fresh_database_url: str) -> AsyncIterator[Setup]:
-    engine = create_async_engine(ServiceSettings(database_url=fresh_database_url).sqlalchemy_url)
-    async with engine.begin() as conn:
-        await conn.execute(text(f"CREATE SCHEMA {SCHEMA}"))
-        await conn.run_sync(metadata.create_all)
-    yield Setup(engine)
-    await engine.dispose()
+    async with engine_for(fresh_database_url) as engine:
+        async with engine.begin() as conn:
+            await conn.execute(text(f"CREATE SCHEMA {SCHEMA}"))
+            await conn.run_sync(metadata.create_all)
+        yield Setup(engine)
 
 
 def event(action: str) -> AuditRecorded:
