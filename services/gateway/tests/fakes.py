@@ -39,12 +39,18 @@ class FakeOrders:
     async def by_client_id(self, user_id: UUID, client_order_id: str) -> Any:
         return _by_client_id(self.rows.values(), user_id, client_order_id)
 
+    async def insert_order(self, values: dict[str, Any], subject: str, event: Message) -> Any:
+        """Committed on its own: the row and its event, or neither when the key is taken."""
+        if _by_client_id(self.rows.values(), values["user_id"], values["client_order_id"]) is not None:
+            return None
+        row = self.add(**values)
+        self.committed.emit(subject, event)
+        return row
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[_FakeIntakeTx]:
         tx = _FakeIntakeTx(self)
         yield tx
-        for values in tx.inserted:
-            self.add(**values)
         self.committed.events += tx.pending.events
 
 
@@ -56,15 +62,7 @@ def _by_client_id(rows: Any, user_id: UUID, client_order_id: str) -> Any:
 class _FakeIntakeTx:
     def __init__(self, store: FakeOrders) -> None:
         self._store = store
-        self.inserted: list[dict[str, Any]] = []
         self.pending = Emitted()
-
-    async def insert_order(self, **values: Any) -> Any:
-        rows = [*self._store.rows.values(), *(SimpleNamespace(**v) for v in self.inserted)]
-        if _by_client_id(rows, values["user_id"], values["client_order_id"]) is not None:
-            return None
-        self.inserted.append(values)
-        return SimpleNamespace(**values, created_at=datetime.now(UTC))
 
     async def by_id(self, user_id: UUID, order_id: UUID) -> Any:
         row = self._store.rows.get(order_id)

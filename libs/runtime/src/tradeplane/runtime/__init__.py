@@ -6,7 +6,7 @@ from .bus import consumer, declare_streams, make_broker, publish, publish_messag
 from .db import make_engine, reading, service_metadata
 from .failures import Failure, PermanentError, TransientError, classify
 from .inbox import Inbox
-from .outbox import Outbox, Tx
+from .outbox import OneWrite, Outbox, Tx
 from .periodic import Periodic
 from .settings import ServiceSettings
 from .subscriptions import Subscription, subscribe
@@ -14,6 +14,7 @@ from .subscriptions import Subscription, subscribe
 __all__ = [
     "Failure",
     "Inbox",
+    "OneWrite",
     "Outbox",
     "Periodic",
     "PermanentError",

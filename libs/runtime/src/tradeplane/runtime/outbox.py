@@ -21,6 +21,7 @@ from sqlalchemy import (
     Delete,
     Insert,
     MetaData,
+    Row,
     Table,
     TextClause,
     Update,
@@ -28,14 +29,18 @@ from sqlalchemy import (
     any_,
     bindparam,
     delete,
+    exists,
     insert,
+    literal,
     select,
     text,
+    union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from tradeplane.contracts import Message
 
 from . import telemetry
+from .db import reading
 from .periodic import cancel_all
 
 log = logging.getLogger(__name__)
@@ -91,6 +96,50 @@ class Tx:
         return self.written + self.pending
 
 
+@dataclass
+class OneWrite:
+    """ONE write in autocommit with its events in the same statement: one round trip, no BEGIN/COMMIT.
+
+    Emit first, then `execute` exactly once. The write becomes a CTE the outbox insert is guarded by
+    (`WHERE EXISTS (SELECT FROM write)`), so its events are stored only when it changed a row: an
+    `INSERT ... ON CONFLICT DO NOTHING RETURNING` that finds its key taken stores no event. The write
+    must have a RETURNING clause (PostgreSQL refuses the guard otherwise). A second `execute`, an
+    `emit` after it, or events emitted with no write raise `RuntimeError`.
+    """
+
+    conn: AsyncConnection
+    table: Table
+    pending: list[Envelope] = field(default_factory=list)
+    written: list[Envelope] = field(default_factory=list)
+    """The events stored with the write (none when it changed nothing)."""
+    executed: bool = False
+
+    def emit(self, subject: str, message: Message, headers: dict[str, str] | None = None) -> None:
+        if self.executed:
+            raise RuntimeError("emit after the write: its events must be stored by the write itself")
+        if len(self.pending) >= MAX_INLINE_EVENTS:
+            raise RuntimeError(f"at most {MAX_INLINE_EVENTS} events fit in one statement")
+        self.pending.append(envelope(subject, message, headers))
+
+    async def execute(self, statement: _Write) -> list[Row[Any]]:
+        """Run the write, with the events emitted so far stored if it returned a row; its rows."""
+        if self.executed:
+            raise RuntimeError("one write only: it commits on its own (autocommit)")
+        self.executed = True
+        if not self.pending:
+            return list((await self.conn.execute(statement)).all())
+        write = statement.cte("write")
+        t = self.table
+        columns = [t.c.event_id, t.c.subject, t.c.payload, t.c.headers]
+        rows = union_all(*(select(*_literals(t, e)) for e in self.pending))
+        guarded = select(rows.subquery()).where(exists(select(1).select_from(write)))
+        outbox_rows = insert(t).from_select(columns, guarded).cte("outbox_rows")
+        returned = list((await self.conn.execute(select(write).add_cte(outbox_rows))).all())
+        if returned:
+            self.written, self.pending = self.pending, []
+        return returned
+
+
 class Outbox:
     """Writes events with their transaction; publishes them after commit; forgets them in batches.
 
@@ -122,6 +171,20 @@ class Outbox:
                     await conn.execute(insert(self.table), [_row(e) for e in tx.pending])
         if tx.written or tx.pending:
             await self.publish_committed(tx.envelopes)
+
+    @asynccontextmanager
+    async def statement(self) -> AsyncIterator[OneWrite]:
+        """One write and its events in one statement, autocommitted (see `OneWrite`); the events it
+        stored are published right after, even if the block raises later (the write is committed)."""
+        async with reading(self.engine) as conn:
+            one = OneWrite(conn, self.table)
+            try:
+                yield one
+            finally:
+                if one.written:
+                    await self.publish_committed(one.written)
+            if one.pending and not one.executed:
+                raise RuntimeError("events emitted without a write: nothing would store them")
 
     async def publish_committed(self, envelopes: list[Envelope]) -> None:
         for env in envelopes:
@@ -220,6 +283,15 @@ class Outbox:
 
 def _ago(seconds: float) -> TextClause:
     return text(f"now() - interval '{float(seconds)} seconds'")
+
+
+def _literals(t: Table, env: Envelope) -> list[Any]:
+    return [
+        literal(env.event_id, t.c.event_id.type).label("event_id"),
+        literal(env.subject, t.c.subject.type).label("subject"),
+        literal(env.payload, t.c.payload.type).label("payload"),
+        literal(env.headers, t.c.headers.type).label("headers"),
+    ]
 
 
 def _row(env: Envelope) -> dict[str, Any]:

@@ -73,11 +73,9 @@ class Handlers:
         at = event.meta.occurred_at
         async with self.outbox.transaction() as tx:
             await store.lock_user(tx.conn, event.user_id)
-            if not await store.watch(tx.conn, event.user_id, event.symbol, order, at):
+            others = await store.watch(tx.conn, event.user_id, event.symbol, order, at, self.wash_window)
+            if others is None:  # its request was seen before
                 return
-            others = await store.counterparts(
-                tx.conn, event.user_id, event.symbol, order, at, self.wash_window
-            )
             crossing = [o for o in others if domain.crosses(order, o)]
             await store.record(
                 tx, [domain.wash_trade(event.user_id, event.symbol, order, o) for o in crossing]
@@ -89,11 +87,13 @@ class Handlers:
         at, user_id = event.meta.occurred_at, event.user_id
         async with self.outbox.transaction() as tx:
             await store.lock_user(tx.conn, user_id)
-            closed = await store.close_order(tx.conn, event.order_id, user_id, event.account_id, as_, at)
-            if not closed or as_ != "canceled":
+            since = at - self.burst_window if as_ == store.CANCELED else None
+            count = await store.close_order(
+                tx.conn, event.order_id, user_id, event.account_id, as_, at, since
+            )
+            if count is None or as_ != store.CANCELED:
                 return
             window = self.burst_window.total_seconds()
-            count = await store.cancels_since(tx.conn, user_id, at - self.burst_window)
             if count >= self.burst:
                 bucket = int(at.timestamp() // window)
                 await store.record(tx, [domain.cancel_burst(user_id, count, window, bucket)])

@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, func, or_, select, text, update
+from sqlalchemy import and_, func, literal, or_, select, text, true, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -269,9 +269,13 @@ async def watch(
     symbol: str,
     order: WatchedOrder,
     requested_at: datetime,
-) -> bool:
-    """Start watching an order (completing the stub its outcome left when that came first); False when
-    its request was seen before."""
+    window: timedelta,
+    limit: int = 20,
+) -> list[WatchedOrder] | None:
+    """Start watching an order (completing the stub its outcome left when that came first) and return
+    its counterparts: the user's opposite orders on `symbol` still open, or requested within `window` of
+    this one. None when its request was seen before. One statement: the insert is a CTE, and the
+    counterparts are outer-joined to its row (no row: seen before; a row of nulls: no counterpart)."""
     values = {
         "account_id": order.account_id,
         "bot_id": order.bot_id,
@@ -281,29 +285,17 @@ async def watch(
         "requested_at": requested_at,
     }
     new = insert(orders).values(order_id=order.order_id, user_id=user_id, **values)
-    stmt = new.on_conflict_do_update(
-        index_elements=[orders.c.order_id], set_=values, where=orders.c.symbol == STUB
-    ).returning(orders.c.order_id)
-    return (await conn.execute(stmt)).first() is not None
-
-
-STUB = ""
-"""The symbol of an order whose outcome arrived before its request (separate consumers, no order)."""
-
-
-async def counterparts(
-    conn: AsyncConnection,
-    user_id: UUID,
-    symbol: str,
-    order: WatchedOrder,
-    requested_at: datetime,
-    window: timedelta,
-    limit: int = 20,
-) -> list[WatchedOrder]:
-    """The user's opposite orders on `symbol` still open, or requested within `window` of this one."""
+    watched = (
+        new.on_conflict_do_update(
+            index_elements=[orders.c.order_id], set_=values, where=orders.c.symbol == STUB
+        )
+        .returning(orders.c.order_id)
+        .cte("watched")
+    )
     opposite = Side.SELL if order.side is Side.BUY else Side.BUY
-    query = (
-        select(orders)
+    others = (
+        select(orders.c.order_id, orders.c.account_id, orders.c.bot_id, orders.c.side, orders.c.price)
+        .add_columns(orders.c.requested_at)
         .where(
             orders.c.user_id == user_id,
             orders.c.symbol == symbol,
@@ -320,18 +312,41 @@ async def counterparts(
         )
         .order_by(orders.c.requested_at.desc())
         .limit(limit)
+        .subquery("others")
     )
+    query = (
+        select(watched.c.order_id.label("watched"), others)
+        .select_from(watched.outerjoin(others, true()))
+        .order_by(others.c.requested_at.desc())
+    )
+    rows = (await conn.execute(query)).mappings().all()
+    if not rows:
+        return None
     return [
         WatchedOrder(r["order_id"], r["account_id"], r["bot_id"], Side(r["side"]), r["price"])
-        for r in (await conn.execute(query)).mappings().all()
+        for r in rows
+        if r["order_id"] is not None
     ]
 
 
+STUB = ""
+"""The symbol of an order whose outcome arrived before its request (separate consumers, no order)."""
+
+
 async def close_order(
-    conn: AsyncConnection, order_id: UUID, user_id: UUID, account_id: UUID, closed_as: str, at: datetime
-) -> bool:
-    """Mark a watched order closed (a stub when its request has not been seen yet); False when it was
-    closed already."""
+    conn: AsyncConnection,
+    order_id: UUID,
+    user_id: UUID,
+    account_id: UUID,
+    closed_as: str,
+    at: datetime,
+    cancels_since: datetime | None = None,
+) -> int | None:
+    """Mark a watched order closed (a stub when its request has not been seen yet); None when it was
+    closed already. Else, given `cancels_since`, how many of the user's orders were closed as canceled
+    since then, this one included (0 without it). One statement: the count reads the orders as they
+    were before this close (a data-modifying CTE's change is not visible to its statement), so this
+    order, open or unknown until now, is added to it."""
     new = insert(orders).values(
         order_id=order_id,
         user_id=user_id,
@@ -342,12 +357,27 @@ async def close_order(
         closed_at=at,
         closed_as=closed_as,
     )
-    stmt = new.on_conflict_do_update(
-        index_elements=[orders.c.order_id],
-        set_={"closed_at": at, "closed_as": closed_as},
-        where=orders.c.closed_at.is_(None),
-    ).returning(orders.c.order_id)
-    return (await conn.execute(stmt)).first() is not None
+    closed = (
+        new.on_conflict_do_update(
+            index_elements=[orders.c.order_id],
+            set_={"closed_at": at, "closed_as": closed_as},
+            where=orders.c.closed_at.is_(None),
+        )
+        .returning(orders.c.order_id)
+        .cte("closed")
+    )
+    counted: Any = literal(0)
+    if cancels_since is not None:
+        others = select(func.count()).where(
+            orders.c.user_id == user_id, orders.c.closed_as == CANCELED, orders.c.closed_at >= cancels_since
+        )
+        this_one = 1 if closed_as == CANCELED and at >= cancels_since else 0
+        counted = others.scalar_subquery() + this_one
+    row = (await conn.execute(select(counted).select_from(closed))).first()
+    return None if row is None else int(row[0])
+
+
+CANCELED = "canceled"
 
 
 async def prune_orders(conn: AsyncConnection, closed_before: datetime) -> int:
@@ -356,13 +386,6 @@ async def prune_orders(conn: AsyncConnection, closed_before: datetime) -> int:
         orders.delete().where(orders.c.closed_at.is_not(None), orders.c.closed_at < closed_before)
     )
     return int(result.rowcount or 0)
-
-
-async def cancels_since(conn: AsyncConnection, user_id: UUID, since: datetime) -> int:
-    query = select(func.count()).where(
-        orders.c.user_id == user_id, orders.c.closed_as == "canceled", orders.c.closed_at >= since
-    )
-    return int((await conn.execute(query)).scalar_one())
 
 
 # --- reconciliation books -----------------------------------------------------------------------------

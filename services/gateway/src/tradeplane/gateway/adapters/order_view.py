@@ -19,7 +19,8 @@ from .tables import orders
 
 def insert_order(**values: Any) -> ReturningInsert[Any]:
     """Insert a new order, returning its row; no row when the user already has one with this client
-    order id. Concurrent inserts of the same key wait on the unique index: exactly one wins."""
+    order id. Concurrent inserts of the same key wait on the unique index: exactly one wins. Intake runs
+    it through `Outbox.statement()`, whose event insert is guarded by the returned row."""
     return (
         insert(orders)
         .values(**values)
